@@ -1,0 +1,87 @@
+# The two commands: `make run` and `make test`. Every setup step is a file target
+# (a stamp) so it is skipped when its inputs have not changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+VENDOR := src/maintenance/static/vendor
+I18N := src/maintenance/i18n
+PO_FILES := $(wildcard $(I18N)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps clean
+
+run: setup db seed
+	$(BIN)/maintenance serve --host $(HOST) --port $(PORT)
+
+test: setup db seed browser-deps lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(STAMPS)/python $(STAMPS)/vendor $(MO_FILES)
+
+$(STAMPS)/python: pyproject.toml requirements.lock
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Only what the pages load is copied; node_modules itself is never served.
+$(STAMPS)/vendor: $(STAMPS)/npm
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/htmx $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/echarts
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	@touch $@
+
+%.mo: %.po $(STAMPS)/python
+	$(BIN)/pybabel compile --domain=messages -i $< -o $@
+
+db: setup
+	$(BIN)/maintenance db upgrade
+
+seed: db
+	$(BIN)/maintenance seed --demo
+
+lint: $(STAMPS)/python
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
+
+e2e: setup browser-deps
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Debian's Chromium and a CJK font for the browser tests (Playwright cannot download browsers here).
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'wqy'; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "!!! Browser tests need Debian's chromium and fonts-wqy-microhei." >&2; \
+		echo "!!! Run as root: apt-get update && apt-get install -y chromium fonts-wqy-microhei" >&2; \
+		exit 1; \
+	fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | { echo "# Exact versions of every Python package (direct and transitive), used as pip constraints."; echo "# Regenerate with \`make lock\` after changing pyproject.toml."; cat; } > requirements.lock
+
+i18n-extract: $(STAMPS)/python
+	$(BIN)/pybabel extract --no-location --sort-by-file -F $(I18N)/babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -o $(I18N)/messages.pot --project=maintenance --version=1 src templates
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(I18N)/messages.pot -d $(I18N) -D messages
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules $(VENDOR) $(MO_FILES)

@@ -1,0 +1,53 @@
+"""The change log: one row per create/update/delete of a business record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from maintenance.choices import Choice, ChoiceType
+from maintenance.db import UTCDateTime, utcnow
+
+
+class ChangeAction(Choice):
+    CREATE = ("create", "新建", "Created", "success")
+    UPDATE = ("update", "修改", "Updated", "primary")
+    DELETE = ("delete", "删除", "Deleted", "danger")
+
+
+class ObjectChange(SQLModel, table=True):
+    """Rows are chained: ``hash`` covers the row's content and the previous row's hash,
+    so editing or removing a row in the database breaks the chain (``maintenance audit verify``).
+    """
+
+    __tablename__ = "object_change"
+    __table_args__ = (
+        Index("ix_object_change_object", "object_type", "object_id"),
+        Index("ix_object_change_at", "at"),
+        Index("ix_object_change_actor_id", "actor_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # No foreign key: the log outlives users and knows no domain.
+    actor_id: int | None = None
+    actor_name: str = Field(max_length=100)
+    object_type: str = Field(max_length=50)
+    object_id: str = Field(max_length=50)
+    object_repr: str = Field(default="", max_length=200)
+    action: ChangeAction = Field(sa_type=ChoiceType(ChangeAction))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    request_id: str = Field(default="", max_length=64)
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for every field that differs, for the history view."""
+        before = self.before or {}
+        after = self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)]

@@ -1,0 +1,210 @@
+"""Writing and checking the change log.
+
+Services call :func:`record_create`, :func:`record_update` or :func:`record_delete`
+in the same session as the change itself, so the log row commits or rolls back
+with it. Each row's hash covers its content and the previous row's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Protocol
+
+from sqlalchemy import Select, inspect, select, text
+from sqlmodel import Session, SQLModel
+
+from maintenance.audit.models import ChangeAction, ObjectChange
+from maintenance.db import plant_day_start, utcnow
+from maintenance.security import current_request_id
+
+GENESIS_HASH = "0" * 64
+# Any constant works: it only serialises writers of the chain on PostgreSQL.
+_CHAIN_LOCK_KEY = 0x6D61696E74
+
+
+class Actor(Protocol):
+    """Whoever makes a change: a user, or a named system process."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    username: str
+    id: int | None = None
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
+    """Column values as JSON-safe data, minus secrets listed in ``__audit_exclude__``."""
+    excluded: frozenset[str] = getattr(obj, "__audit_exclude__", frozenset())
+    mapper = inspect(type(obj))
+    data = {attr.key: _json_safe(getattr(obj, attr.key)) for attr in mapper.column_attrs if attr.key not in excluded}
+    data.update({key: _json_safe(value) for key, value in extra.items()})
+    return data
+
+
+def _object_id(obj: SQLModel) -> str:
+    identity = inspect(obj).identity
+    if identity is None:
+        raise ValueError(f"{type(obj).__name__} must be flushed before it is logged")
+    return ":".join(str(part) for part in identity)
+
+
+def _hash_payload(change: ObjectChange) -> str:
+    payload = {
+        "prev": change.prev_hash,
+        "at": change.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": change.actor_id,
+        "actor_name": change.actor_name,
+        "object_type": change.object_type,
+        "object_id": change.object_id,
+        "object_repr": change.object_repr,
+        "action": ChangeAction(change.action).value,
+        "before": change.before,
+        "after": change.after,
+        "request_id": change.request_id,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    # SQLite transactions already start with BEGIN IMMEDIATE (see db.py); PostgreSQL
+    # needs an explicit lock so two writers cannot both extend the same head.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: ChangeAction,
+    obj: SQLModel,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> ObjectChange:
+    _lock_chain(session)
+    head = session.scalar(select(ObjectChange.hash).order_by(ObjectChange.id.desc()).limit(1))  # type: ignore[union-attr]
+    change = ObjectChange(
+        at=utcnow(),
+        actor_id=actor.id,
+        actor_name=actor.username,
+        object_type=type(obj).__tablename__,  # type: ignore[arg-type]
+        object_id=_object_id(obj),
+        object_repr=str(getattr(obj, "audit_repr", "") or getattr(obj, "code", "") or getattr(obj, "username", ""))[
+            :200
+        ],
+        action=action,
+        before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None,
+        request_id=current_request_id(),
+        prev_hash=head or GENESIS_HASH,
+        hash="",
+    )
+    change.hash = _hash_payload(change)
+    session.add(change)
+    session.flush()
+    return change
+
+
+def record_create(session: Session, actor: Actor, obj: SQLModel, **extra: Any) -> ObjectChange:
+    return record(session, actor=actor, action=ChangeAction.CREATE, obj=obj, after=snapshot(obj, **extra))
+
+
+def record_update(
+    session: Session, actor: Actor, obj: SQLModel, before: Mapping[str, Any], **extra: Any
+) -> ObjectChange | None:
+    """Log an update; nothing is written when no logged field changed."""
+    after = snapshot(obj, **extra)
+    if dict(before) == after:
+        return None
+    return record(session, actor=actor, action=ChangeAction.UPDATE, obj=obj, before=before, after=after)
+
+
+def record_delete(session: Session, actor: Actor, obj: SQLModel, **extra: Any) -> ObjectChange:
+    return record(session, actor=actor, action=ChangeAction.DELETE, obj=obj, before=snapshot(obj, **extra))
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChangeFilters:
+    object_type: str | None = None
+    object_id: str | None = None
+    actor: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_changes(filters: ChangeFilters) -> Select[tuple[ObjectChange]]:
+    """Newest first; the caller paginates."""
+    stmt = select(ObjectChange).order_by(ObjectChange.id.desc())  # type: ignore[union-attr]
+    if filters.object_type:
+        stmt = stmt.where(ObjectChange.object_type == filters.object_type)
+    if filters.object_id:
+        stmt = stmt.where(ObjectChange.object_id == filters.object_id)
+    if filters.actor:
+        stmt = stmt.where(ObjectChange.actor_name == filters.actor)
+    if filters.date_from:
+        stmt = stmt.where(ObjectChange.at >= plant_day_start(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(ObjectChange.at < plant_day_start(filters.date_to + timedelta(days=1)))
+    return stmt
+
+
+def object_types(session: Session) -> list[str]:
+    return list(session.scalars(select(ObjectChange.object_type).distinct().order_by(ObjectChange.object_type)))
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    broken_at_id: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at_id is None
+
+
+def _iter_chain(session: Session) -> Iterator[ObjectChange]:
+    stmt = select(ObjectChange).order_by(ObjectChange.id).execution_options(yield_per=1000)  # type: ignore[arg-type]
+    yield from session.scalars(stmt)
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the log in order, recomputing each hash; stop at the first break."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    for change in _iter_chain(session):
+        if change.prev_hash != expected_prev:
+            return ChainReport(checked, change.id, "previous-hash link broken (a row was removed or reordered)")
+        if _hash_payload(change) != change.hash:
+            return ChainReport(checked, change.id, "content does not match its hash (the row was edited)")
+        expected_prev = change.hash
+        checked += 1
+    return ChainReport(checked)

@@ -1,0 +1,65 @@
+"""Choice enums: one definition of each code with its zh/en label and colour.
+
+Models store the code; forms, filters, badges and exports read the label and
+colour from here, so a status never drifts between pages (NetBox ``ChoiceSet``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Self
+
+from sqlalchemy import String, TypeDecorator
+
+from maintenance.i18n import current_locale
+
+
+class Choice(StrEnum):
+    """Members are declared as ``CODE = ("code", "中文", "English", "bootstrap-colour")``."""
+
+    zh: str
+    en: str
+    colour: str
+
+    def __new__(cls, code: str, zh: str, en: str, colour: str = "secondary") -> Self:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.zh = zh
+        member.en = en
+        member.colour = colour
+        return member
+
+    @property
+    def label(self) -> str:
+        return self.zh if current_locale() == "zh_CN" else self.en
+
+    @classmethod
+    def options(cls) -> list[tuple[str, str]]:
+        """(code, label) pairs in declaration order for selects."""
+        return [(member.value, member.label) for member in cls]
+
+    @classmethod
+    def from_label(cls, text: str) -> Self | None:
+        """Match a code or either label, as typed in an imported spreadsheet."""
+        wanted = text.strip().casefold()
+        for member in cls:
+            if wanted in (member.value.casefold(), member.zh.casefold(), member.en.casefold()):
+                return member
+        return None
+
+
+class ChoiceType(TypeDecorator[Choice]):
+    """Stores a choice's code as plain VARCHAR (portable, readable in SQL, no DB enum to migrate)."""
+
+    impl = String(30)
+    cache_ok = True
+
+    def __init__(self, choice: type[Choice]) -> None:
+        super().__init__()
+        self.choice = choice
+
+    def process_bind_param(self, value: Choice | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.choice(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Choice | None:
+        return None if value is None else self.choice(value)

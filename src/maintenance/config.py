@@ -1,0 +1,74 @@
+"""Typed settings read from ``MAINTENANCE_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+# Values that have appeared in examples and must never sign real sessions.
+KNOWN_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development", "test"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAINTENANCE_", env_ignore_empty=True, extra="ignore")
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    secret_key: str = ""
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    # The plant's wall clock: dates typed by users and "end of day" for as-of exports.
+    timezone: str = "Asia/Shanghai"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    seed_dir: Path = PROJECT_ROOT / "seed"
+    # Failed logins allowed per username within the window before it is locked.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    session_max_age_hours: int = Field(default=12, ge=1)
+    page_size: int = Field(default=50, ge=5, le=500)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'maintenance.db'}"
+        if not self.secret_key:
+            self.secret_key = _secret_from_var(self.var_dir)
+        if self.environment != "dev" and self.secret_key.lower() in KNOWN_PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "MAINTENANCE_SECRET_KEY is a known placeholder; set a random value "
+                "(or unset it to generate one under var/)"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def files_dir(self) -> Path:
+        return self.var_dir / "files"
+
+
+def _secret_from_var(var_dir: Path) -> str:
+    """Read the secret generated on first run, creating it (mode 600) when absent."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,134 @@
+"""Engine, the request-scoped session and SQLite setup.
+
+The session dependency is the transaction boundary: services only ``flush``;
+the request (or CLI command) commits once on success and rolls back on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from maintenance.config import get_settings
+
+# Named constraints so Alembic (batch mode on SQLite included) can alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
+metadata = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def plant_timezone() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def plant_today() -> date:
+    """Today on the plant's wall clock (what users mean by a date)."""
+    return datetime.now(plant_timezone()).date()
+
+
+def plant_day_start(day: date) -> datetime:
+    """The UTC instant at which ``day`` begins at the plant."""
+    return datetime.combine(day, time.min, tzinfo=plant_timezone()).astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine.
+
+    SQLite has no timezone type and hands back naive values; this stores UTC and
+    always returns aware datetimes, so code never compares naive with aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys and a busy timeout on every connection.
+
+    pysqlite's own transaction handling is switched off so SAVEPOINTs work
+    (SQLAlchemy docs, "Transactions with SQLite and the sqlite3 driver"), and
+    every transaction starts with BEGIN IMMEDIATE: a deferred transaction that
+    reads and later writes fails with SQLITE_BUSY when another writer committed
+    in between, and the busy timeout cannot help it (Django offers the same
+    "IMMEDIATE" transaction mode for this reason).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def build_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return build_engine(get_settings().database_url)
+
+
+def get_session() -> Iterator[Session]:
+    """One session per request: commit on success, roll back on any error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# The CLI's transaction: the same commit/rollback rule outside a request.
+session_scope = contextmanager(get_session)

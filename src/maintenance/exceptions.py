@@ -1,0 +1,174 @@
+"""Domain errors and the one place that maps them to HTTP responses.
+
+Services raise these with a message a user can act on; they never build
+responses. :func:`add_exception_handlers` chooses the output: JSON problem
+details under ``/api/``, a toast for htmx requests, an error page otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from maintenance.i18n import N_
+from maintenance.i18n import gettext as _
+
+logger = logging.getLogger("maintenance")
+
+
+@dataclass
+class FieldError:
+    """One reason an input was refused: which row (1-based, as Excel shows it), which field, why."""
+
+    field: str
+    message: str
+    row: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+@dataclass
+class MaintenanceError(Exception):
+    message: str
+    status_code: int = 400
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotAuthenticated(MaintenanceError):
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Please log in."), 401)
+
+
+class PermissionDenied(MaintenanceError):
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("You do not have permission to do this."), 403)
+
+
+class CsrfFailed(PermissionDenied):
+    """A state-changing request without the session's CSRF token."""
+
+
+class NotFound(MaintenanceError):
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("The page or record you asked for does not exist."), 404)
+
+
+class Conflict(MaintenanceError):
+    """A duplicate key or a stale version: the user's data is fine but clashes with stored data."""
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message, 409, errors or [])
+
+
+class ValidationFailed(MaintenanceError):
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message, 422, errors or [])
+
+
+# --- The one mapping to HTTP --------------------------------------------------------------
+
+_STATUS_TITLES = {
+    400: N_("Bad request"),
+    401: N_("Login required"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    422: N_("Invalid input"),
+    429: N_("Too many requests"),
+    500: N_("Server error"),
+}
+
+
+def status_title(status_code: int) -> str:
+    return _(_STATUS_TITLES.get(status_code, N_("Error")))
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MaintenanceError)
+    async def _domain_error(request: Request, exc: MaintenanceError) -> Response:
+        return error_response(request, exc.status_code, exc.message, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            FieldError(
+                field=".".join(str(part) for part in error["loc"] if part not in ("body", "query", "path")),
+                message=error["msg"],
+            )
+            for error in exc.errors()
+        ]
+        return error_response(request, 422, _("Some input is not valid."), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = _("The page or record you asked for does not exist.") if exc.status_code == 404 else str(exc.detail)
+        return error_response(request, exc.status_code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(request, 500, _("Something went wrong on our side. The error has been logged."))
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    message: str,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """JSON problem details for the API, a login redirect or toast or page for people."""
+    from maintenance import web  # web renders templates; imported late to keep this module light
+
+    errors = errors or []
+    if request.url.path.startswith("/api/"):
+        problem = {
+            "type": "about:blank",
+            "title": status_title(status_code),
+            "status": status_code,
+            "detail": message,
+            "errors": [error.as_dict() for error in errors],
+        }
+        extra = {"WWW-Authenticate": "Bearer"} if status_code == 401 else {}
+        return JSONResponse(
+            problem,
+            status_code=status_code,
+            headers={**extra, **(headers or {})},
+            media_type="application/problem+json",
+        )
+    if status_code == 401:
+        return web.redirect(request, "/login?" + urlencode({"next": _safe_next(request)}))
+    if web.is_htmx(request):
+        detail = "; ".join(f"{_row_prefix(e)}{e.field}: {e.message}" for e in errors[:5])
+        web.add_toast(request, f"{message} {detail}".strip(), "danger")
+        return web.render_toasts_only(request, status_code)
+    return web.render(
+        request,
+        "errors/error.html",
+        {"status_code": status_code, "title": status_title(status_code), "message": message, "errors": errors},
+        status_code=status_code,
+        headers=dict(headers or {}),
+    )
+
+
+def _row_prefix(error: FieldError) -> str:
+    return _("Row %(row)s, ", row=error.row) if error.row is not None else ""
+
+
+def _safe_next(request: Request) -> str:
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    return target

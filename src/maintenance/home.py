@@ -1,0 +1,57 @@
+"""The home page, health check and language switch: pages that belong to no domain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from maintenance.db import SessionDep
+from maintenance.exceptions import NotFound
+from maintenance.i18n import KNOWN_LOCALES, LOCALE_COOKIE, N_
+from maintenance.org.auth import CurrentUser
+from maintenance.web import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+# Navigation for every domain; a domain without pages yet shows a placeholder.
+PLANNED_SECTIONS = {
+    "assets": N_("Asset registry"),
+    "orders": N_("Work orders"),
+    "monitoring": N_("Condition monitoring"),
+    "special": N_("Special equipment"),
+    "leakfree": N_("Leak-free plant"),
+    "budget": N_("Budget and KPIs"),
+}
+
+
+@router.get("/")
+def home_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "home/page.html")
+
+
+@router.get("/soon/{section}")
+def planned_section(request: Request, section: str, user: CurrentUser) -> Response:
+    if section not in PLANNED_SECTIONS:
+        raise NotFound()
+    return render(request, "home/soon.html", {"section": PLANNED_SECTIONS[section]})
+
+
+@router.post("/language")
+def switch_language(request: Request, lang: Annotated[str, Form()]) -> Response:
+    back = request.headers.get("referer") or "/"
+    # Only our own pages: the Referer could name another host.
+    if not back.startswith(str(request.base_url)):
+        back = "/"
+    response = redirect(request, back)
+    if lang in KNOWN_LOCALES:
+        response.set_cookie(LOCALE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep) -> Response:
+    session.execute(text("SELECT 1"))
+    return JSONResponse({"status": "ok", "database": "reachable"})

@@ -1,0 +1,118 @@
+"""Locale negotiation and Babel translations.
+
+The request's locale lives in a ContextVar set by :class:`LocaleMiddleware`
+(``lang`` cookie → Accept-Language → configured default); ``gettext`` and the
+Babel formatting helpers read it, so templates and Python code agree.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+from babel.support import NullTranslations, Translations
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from maintenance.config import get_settings
+
+CATALOG_DIR = Path(__file__).resolve().parent
+KNOWN_LOCALES = ("zh_CN", "en")
+LOCALE_COOKIE = "lang"
+
+_current_locale: ContextVar[str | None] = ContextVar("maintenance_locale", default=None)
+
+
+def current_locale() -> str:
+    return _current_locale.get() or get_settings().language
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale if locale in KNOWN_LOCALES else get_settings().language)
+
+
+@lru_cache
+def _translations(locale: str) -> NullTranslations:
+    return Translations.load(str(CATALOG_DIR), [locale], domain="messages")
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = _translations(current_locale()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = _translations(current_locale()).ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction where it is defined; translate it where it is shown."""
+    return message
+
+
+def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    if cookie in KNOWN_LOCALES:
+        return cookie
+    if accept_language:
+        preferred = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
+        chosen = Locale.negotiate(preferred, KNOWN_LOCALES, sep="_")
+        if chosen is not None:
+            return str(chosen)
+    return get_settings().language
+
+
+class LocaleMiddleware:
+    """Pure ASGI so the locale is set before any dependency or template runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import HTTPConnection
+
+        conn = HTTPConnection(scope)
+        token = _current_locale.set(negotiate(conn.cookies.get(LOCALE_COOKIE), conn.headers.get("accept-language")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current_locale.reset(token)
+
+
+def format_date(value: date | None, format: str = "medium") -> str:
+    return "" if value is None else dates.format_date(value, format=format, locale=current_locale())
+
+
+def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    return dates.format_datetime(
+        value, format=format, tzinfo=dates.get_timezone(get_settings().timezone), locale=current_locale()
+    )
+
+
+def format_number(value: int | Decimal | float | None, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current_locale())
+
+
+def format_cny(value: Decimal | None) -> str:
+    """Money in 元 with two decimals."""
+    return "" if value is None else gettext("%(amount)s CNY", amount=format_number(value, 2))
+
+
+def format_wan_cny(value: Decimal | None) -> str:
+    """Money in 万元 (ten-thousands of yuan), as managers read budgets."""
+    if value is None:
+        return ""
+    return gettext("%(amount)s 10k CNY", amount=format_number(Decimal(value) / Decimal(10000), 2))

@@ -1,0 +1,66 @@
+"""The application factory: middleware, routers, error handlers and static files.
+
+This module and ``cli.py`` are the only ones that know every domain.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from maintenance import home
+from maintenance.audit import routes as audit_routes
+from maintenance.config import PACKAGE_ROOT, get_settings
+from maintenance.exceptions import add_exception_handlers
+from maintenance.i18n import LocaleMiddleware
+from maintenance.org import api as org_api
+from maintenance.org import routes as org_routes
+from maintenance.security import RequestContextMiddleware, csrf_protect
+
+API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).
+
+Authenticate with `Authorization: Bearer <token>`; create tokens with
+`maintenance token create --user U --scope SCOPE`. Each endpoint names the scope it needs.
+Errors are RFC 9457 problem details.
+"""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Maintenance API",
+        version="1",
+        description=API_DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    # Added innermost first: requests pass RequestContext → Locale → Session → routes.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="maintenance_session",
+        max_age=int(timedelta(hours=settings.session_max_age_hours).total_seconds()),
+        same_site="lax",
+        https_only=settings.environment == "prod",
+    )
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    add_exception_handlers(app)
+
+    app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
+    app.include_router(home.router)
+    app.include_router(org_routes.router)
+    app.include_router(audit_routes.router)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(org_api.router)
+    app.include_router(api)
+    return app
+
+
+app = create_app()

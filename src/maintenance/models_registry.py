@@ -1,0 +1,8 @@
+"""Imports every domain's models so the metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import maintenance.audit.models
+    import maintenance.org.models  # noqa: F401

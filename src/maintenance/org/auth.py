@@ -1,0 +1,92 @@
+"""Who is asking: the session user for pages, the token's user for /api/v1,
+and the role and scope checks every route declares in its signature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+
+from maintenance.db import SessionDep
+from maintenance.exceptions import MaintenanceError, NotAuthenticated, PermissionDenied
+from maintenance.i18n import gettext as _
+from maintenance.org import service
+from maintenance.org.models import Role, User
+
+SESSION_USER_KEY = "user_id"
+
+
+def login_session(request: Request, user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token too: no session fixation)."""
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = user.id
+
+
+def logout_session(request: Request) -> None:
+    request.session.clear()
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    user_id = request.session.get(SESSION_USER_KEY)
+    user = service.get_user(session, user_id) if isinstance(user_id, int) else None
+    if user is not None and not user.is_active:
+        user = None
+    request.state.user = user
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise PermissionDenied()
+        return user
+
+    return check
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]
+ManagerUser = Annotated[User, Depends(require_roles(Role.MANAGER, Role.ADMIN))]
+# Everyone who may change records; auditors read and export only.
+WriterUser = Annotated[User, Depends(require_roles(Role.ENGINEER, Role.MANAGER, Role.ADMIN))]
+
+
+# --- API ----------------------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="API token from `maintenance token create`")
+
+
+class ApiNotAuthenticated(MaintenanceError):
+    def __init__(self) -> None:
+        super().__init__(_("A valid bearer token is required."), 401)
+
+
+def api_user(
+    security_scopes: SecurityScopes,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiNotAuthenticated()
+    found = service.user_for_api_token(session, credentials.credentials)
+    if found is None:
+        raise ApiNotAuthenticated()
+    user, token = found
+    missing = set(security_scopes.scopes) - token.scope_set
+    if missing:
+        raise PermissionDenied(_("This token lacks the scope %(scope)s.", scope=" ".join(sorted(missing))))
+    return user
+
+
+def api_scope(scope: str) -> type[User]:
+    """``user: api_scope("assets:read")`` in an API endpoint's signature."""
+    return Annotated[User, Security(api_user, scopes=[scope])]  # type: ignore[return-value]

@@ -1,0 +1,61 @@
+"""The org part of the demo plant: site, workshops, units and one user per role."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlmodel import Session
+
+from maintenance.audit.service import Actor
+from maintenance.org import service
+from maintenance.org.models import Role, SiteCreate, UnitCreate, UserCreate, WorkshopCreate
+
+# Demonstration only: printed by `maintenance seed --demo` and in the README.
+DEMO_PASSWORD = "demo2026"  # noqa: S105 (a published demo password)
+
+
+def read_csv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def is_loaded(session: Session, seed_dir: Path) -> bool:
+    site = next(read_csv(seed_dir / "org" / "site.csv"))
+    return service.get_site_by_code(session, site["code"]) is not None
+
+
+def load(session: Session, seed_dir: Path, actor: Actor) -> None:
+    folder = seed_dir / "org"
+    site_row = next(read_csv(folder / "site.csv"))
+    site = service.create_site(session, SiteCreate(code=site_row["code"], name=site_row["name"]), actor=actor)
+    workshops = {
+        row["code"]: service.create_workshop(
+            session, WorkshopCreate(code=row["code"], name=row["name"], site_id=site.id), actor=actor
+        )  # type: ignore[arg-type]
+        for row in read_csv(folder / "workshops.csv")
+    }
+    for row in read_csv(folder / "units.csv"):
+        service.create_unit(
+            session,
+            UnitCreate(code=row["code"], name=row["name"], workshop_id=workshops[row["workshop"]].id),
+            actor=actor,  # type: ignore[arg-type]
+        )
+    for row in read_csv(folder / "users.csv"):
+        service.create_user(
+            session,
+            UserCreate(
+                username=row["username"],
+                full_name=row["full_name"],
+                role=Role(row["role"]),
+                password=DEMO_PASSWORD,
+                workshop_ids=[workshops[code].id for code in row["workshops"].split()],  # type: ignore[misc]
+            ),
+            actor=actor,
+        )
+
+
+def logins(seed_dir: Path) -> list[tuple[str, str, str]]:
+    """(username, role, password) of the demo users."""
+    return [(row["username"], Role(row["role"]).en, DEMO_PASSWORD) for row in read_csv(seed_dir / "org" / "users.csv")]

@@ -1,0 +1,183 @@
+"""Sites, workshops (车间), units (装置), users and their credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from maintenance.choices import Choice, ChoiceType
+from maintenance.db import UTCDateTime, utcnow
+
+
+class Role(Choice):
+    ENGINEER = ("engineer", "设备工程师", "Engineer", "primary")
+    MANAGER = ("manager", "管理人员", "Manager", "success")
+    AUDITOR = ("auditor", "审计", "Auditor", "info")
+    ADMIN = ("admin", "系统管理员", "Administrator", "danger")
+
+
+def _created_at() -> datetime:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)  # type: ignore[no-any-return]
+
+
+# --- Site ---------------------------------------------------------------------------------
+
+
+class SiteBase(SQLModel):
+    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Site(SiteBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    created_at: datetime = _created_at()
+
+
+class SiteCreate(SiteBase):
+    pass
+
+
+# --- Workshop -----------------------------------------------------------------------------
+
+
+class WorkshopBase(SQLModel):
+    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Workshop(WorkshopBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Codes are plant-wide so operators can name a workshop on the command line.
+    code: str = Field(max_length=20, unique=True)
+    site_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("site.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    created_at: datetime = _created_at()
+
+
+class WorkshopCreate(WorkshopBase):
+    site_id: int
+
+
+class WorkshopUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+# --- Unit ---------------------------------------------------------------------------------
+
+
+class UnitBase(SQLModel):
+    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Unit(UnitBase, table=True):
+    __table_args__ = (UniqueConstraint("workshop_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20)
+    workshop_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("workshop.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    created_at: datetime = _created_at()
+
+
+class UnitCreate(UnitBase):
+    workshop_id: int
+
+
+class UnitUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+# --- User ---------------------------------------------------------------------------------
+
+
+class UserBase(SQLModel):
+    username: str = Field(min_length=2, max_length=40, regex=r"^[A-Za-z0-9_.-]+$")
+    full_name: str = Field(default="", max_length=100)
+    role: Role = Field(default=Role.ENGINEER, sa_type=ChoiceType(Role))
+    is_active: bool = True
+
+
+class User(UserBase, table=True):
+    __tablename__ = "app_user"
+    __audit_exclude__ = frozenset({"password_hash"})
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True)
+    password_hash: str = Field(max_length=200)
+    created_at: datetime = _created_at()
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    workshop_ids: list[int] = []
+
+
+class UserUpdate(SQLModel):
+    full_name: str | None = Field(default=None, max_length=100)
+    role: Role | None = None
+    is_active: bool | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    workshop_ids: list[int] | None = None
+
+
+class UserWorkshop(SQLModel, table=True):
+    """Which workshops an engineer may write in."""
+
+    __tablename__ = "user_workshop"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True))
+    workshop_id: int = Field(sa_column=Column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True))
+
+
+# --- Credentials --------------------------------------------------------------------------
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for /api/v1. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_token"
+    __audit_exclude__ = frozenset({"token_hash"})
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name: str = Field(max_length=100)
+    # Space-separated, e.g. "assets:read readings:write".
+    scopes: str = Field(max_length=500)
+    prefix: str = Field(max_length=12)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _created_at()
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed and successful logins; failures within a window lock the username."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40)
+    client_ip: str = Field(default="", max_length=64)
+    succeeded: bool
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,225 @@
+"""Rendering: full page or htmx fragment, redirects, toasts, pagination.
+
+``render`` sends the ``content`` block to non-boosted htmx requests and the whole
+page otherwise, and always sets ``Vary: HX-Request`` (one URL serves both).
+Toasts reach every HTML response through the out-of-band ``toasts`` block.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy import Select, func, select
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from maintenance import i18n
+from maintenance.config import get_settings
+from maintenance.exceptions import FieldError
+from maintenance.i18n import gettext as _
+from maintenance.security import csrf_token
+
+ToastLevel = Literal["success", "info", "warning", "danger"]
+_FLASH_KEY = "flash"
+
+templates = Jinja2Blocks(directory=str(get_settings().templates_dir))
+_env = templates.env
+_env.add_extension("jinja2.ext.i18n")
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda message: i18n.gettext(message),
+    lambda singular, plural, n: i18n.ngettext(singular, plural, n),
+    newstyle=True,
+)
+_env.globals.update(
+    csrf_token=csrf_token,
+    current_locale=i18n.current_locale,
+    KNOWN_LOCALES=i18n.KNOWN_LOCALES,
+)
+_env.filters.update(
+    date=i18n.format_date,
+    datetime=i18n.format_datetime,
+    number=i18n.format_number,
+    cny=i18n.format_cny,
+    wan_cny=i18n.format_wan_cny,
+)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_fragment(request: Request) -> bool:
+    """htmx asked for part of a page (boosted navigations want the whole page)."""
+    return is_htmx(request) and request.headers.get("HX-Boosted") != "true"
+
+
+def add_toast(request: Request, message: str, level: ToastLevel = "success") -> None:
+    """Show a message on this response, or on the next page if this one redirects."""
+    request.state.toasts = [*getattr(request.state, "toasts", []), {"message": message, "level": level}]
+
+
+def _take_toasts(request: Request) -> list[dict[str, str]]:
+    flashed = request.session.pop(_FLASH_KEY, []) if "session" in request.scope else []
+    return [*flashed, *getattr(request.state, "toasts", [])]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = "content",
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """``block`` is what htmx gets: ``content`` by default, ``results`` for a list's
+    table, None for templates that are fragments already (no base layout)."""
+    ctx = {"request": request, "user": getattr(request.state, "user", None), **(context or {})}
+    ctx["toasts"] = _take_toasts(request)
+    if block is not None and wants_fragment(request):
+        response = templates.TemplateResponse(
+            request, template, ctx, status_code=status_code, block_names=[block, "toasts"], headers=headers
+        )
+    else:
+        response = templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+    response.headers["Vary"] = "HX-Request"
+    return response  # type: ignore[no-any-return]
+
+
+def render_toasts_only(request: Request, status_code: int) -> HTMLResponse:
+    """For an htmx request that failed: keep the page as it is and show why."""
+    response = render(request, "base.html", status_code=status_code, block="toasts")
+    response.headers["HX-Reswap"] = "none"
+    return response
+
+
+def redirect(request: Request, url: str) -> Response:
+    """303 for browsers, ``HX-Redirect`` for htmx (a 3xx would swap the target into the fragment)."""
+    pending = getattr(request.state, "toasts", [])
+    if pending:
+        request.session[_FLASH_KEY] = [*request.session.get(_FLASH_KEY, []), *pending]
+        request.state.toasts = []
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url, "Vary": "HX-Request"})
+    return RedirectResponse(url, status_code=303, headers={"Vary": "HX-Request"})
+
+
+# --- Pagination ---------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.number - 1) * self.size + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.size)
+
+
+def paginate(
+    session: Session, stmt: Select[Any], number: int, size: int | None = None, *, scalars: bool = True
+) -> Page:
+    """Two queries whatever the page: the count and the rows of this page."""
+    size = size or get_settings().page_size
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    pages = max(1, math.ceil(total / size))
+    number = min(max(1, number), pages)
+    page_stmt = stmt.limit(size).offset((number - 1) * size)
+    items = list(session.scalars(page_stmt)) if scalars else list(session.execute(page_stmt).all())
+    return Page(items=items, total=total, number=number, size=size)
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """This URL with some query parameters replaced (None removes one): keeps filters in links."""
+    params = {key: value for key, value in request.query_params.multi_items() if key not in changes}
+    params.update({key: value for key, value in changes.items() if value not in (None, "")})
+    query = urlencode(params, doseq=True)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+_env.globals["url_with"] = url_with
+
+
+# --- Forms --------------------------------------------------------------------------------
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _error_message(error: ErrorDetails) -> str:
+    """Pydantic's reasons in the user's language."""
+    ctx = error.get("ctx", {})
+    messages = {
+        "missing": _("This field is required."),
+        "string_too_short": _("Enter at least %(n)s characters.", n=ctx.get("min_length", "")),
+        "string_too_long": _("Enter at most %(n)s characters.", n=ctx.get("max_length", "")),
+        "string_pattern_mismatch": _("Use letters, digits, '-' or '_' only."),
+        "greater_than_equal": _("Must be at least %(n)s.", n=ctx.get("ge", "")),
+        "less_than_equal": _("Must be at most %(n)s.", n=ctx.get("le", "")),
+        "int_parsing": _("Enter a whole number."),
+        "decimal_parsing": _("Enter a number."),
+        "date_from_datetime_parsing": _("Enter a date as YYYY-MM-DD."),
+        "date_parsing": _("Enter a date as YYYY-MM-DD."),
+        "enum": _("Choose one of the listed options."),
+    }
+    return messages.get(error["type"], error["msg"])
+
+
+def validate_form(model: type[_M], form: FormData, *, lists: tuple[str, ...] = ()) -> tuple[_M | None, dict[str, str]]:
+    """Parse a submitted form into the same model the API validates with.
+
+    Empty inputs count as "not given" so model defaults apply. Returns the model
+    or, per field, the reason it was refused (for re-rendering the form).
+    """
+    data: dict[str, Any] = {}
+    for key in form:
+        if key == "csrf_token":
+            continue
+        if key in lists:
+            data[key] = [value for value in form.getlist(key) if value != ""]
+        elif (value := form.get(key)) not in (None, ""):
+            data[key] = value.strip() if isinstance(value, str) else value
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        return None, {
+            ".".join(str(part) for part in error["loc"]) or "__all__": _error_message(error) for error in exc.errors()
+        }
+
+
+def field_errors(errors: list[FieldError]) -> dict[str, str]:
+    """A domain error's per-field reasons, keyed for the form macros."""
+    return {error.field: error.message for error in errors}

@@ -1,0 +1,131 @@
+"""Test database: migrated once per run (as production is, no create_all), then each
+test runs inside a transaction that is rolled back, so tests never see each other.
+
+Integration tests run on SQLite by default and on PostgreSQL when
+``MAINTENANCE_TEST_DATABASE_URL`` is set (CI gives each run its own database).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+# Settings are read once and cached: point them at throwaway places before any import.
+_TMP = Path(tempfile.mkdtemp(prefix="maintenance-tests-"))
+os.environ["MAINTENANCE_ENVIRONMENT"] = "test"
+os.environ["MAINTENANCE_VAR_DIR"] = str(_TMP / "var")
+os.environ["MAINTENANCE_SECRET_KEY"] = secrets.token_urlsafe(32)
+os.environ["MAINTENANCE_DATABASE_URL"] = os.environ.get("MAINTENANCE_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+
+import pytest  # noqa: E402
+from alembic import command  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, event  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from maintenance.cli import alembic_config  # noqa: E402
+from maintenance.db import get_engine, get_session  # noqa: E402
+from maintenance.main import create_app  # noqa: E402
+from maintenance.org.models import Role, User  # noqa: E402
+from tests import factories  # noqa: E402
+
+PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    engine = get_engine()
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits only release savepoints inside an outer transaction we roll back."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    factories.bind(session)
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def app(session: Session) -> FastAPI:
+    app = create_app()
+
+    def _test_session() -> Iterator[Session]:
+        # Same contract as db.get_session, inside the test's transaction.
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _test_session
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        yield client
+
+
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: TestClient) -> str:
+    """The session's CSRF token, as a browser would find it in a form."""
+    page = client.get("/login")
+    match = _CSRF_INPUT.search(page.text)
+    assert match, "login page carries a CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, user: User, password: str = PASSWORD) -> str:
+    """Log ``user`` in; returns the CSRF token of the new session."""
+    response = client.post(
+        "/login", data={"username": user.username, "password": password, "csrf_token": csrf_token(client), "next": "/"}
+    )
+    assert response.status_code == 303, response.text
+    page = client.get("/")
+    match = _CSRF_INPUT.search(page.text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def admin(session: Session) -> User:
+    return factories.UserFactory(role=Role.ADMIN)
+
+
+@pytest.fixture
+def engineer(session: Session) -> User:
+    return factories.UserFactory(role=Role.ENGINEER)
+
+
+@pytest.fixture
+def count_queries(engine: Engine) -> Iterator[list[str]]:
+    """Statements executed while the test runs (for "a fixed number of queries" checks)."""
+    statements: list[str] = []
+
+    def _record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _record)
+    yield statements
+    event.remove(engine, "before_cursor_execute", _record)
