@@ -18,7 +18,6 @@ router = APIRouter(include_in_schema=False)
 
 # Navigation for every domain; a domain without pages yet shows a placeholder.
 PLANNED_SECTIONS = {
-    "assets": N_("Asset registry"),
     "orders": N_("Work orders"),
     "monitoring": N_("Condition monitoring"),
     "special": N_("Special equipment"),

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from maintenance import home
+from maintenance.assets import routes as asset_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exceptions import add_exception_handlers
@@ -55,6 +56,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
     app.include_router(org_routes.router)
+    app.include_router(asset_routes.router)
     app.include_router(audit_routes.router)
 
     api = APIRouter(prefix="/api/v1")

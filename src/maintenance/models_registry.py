@@ -4,5 +4,6 @@ from __future__ import annotations
 
 
 def import_all_models() -> None:
+    import maintenance.assets.models
     import maintenance.audit.models
     import maintenance.org.models  # noqa: F401

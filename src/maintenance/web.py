@@ -8,6 +8,7 @@ Toasts reach every HTML response through the out-of-band ``toasts`` block.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -198,7 +199,9 @@ def _error_message(error: ErrorDetails) -> str:
     return messages.get(error["type"], error["msg"])
 
 
-def validate_form(model: type[_M], form: FormData, *, lists: tuple[str, ...] = ()) -> tuple[_M | None, dict[str, str]]:
+def validate_form(
+    model: type[_M], form: FormData | Mapping[str, Any], *, lists: tuple[str, ...] = ()
+) -> tuple[_M | None, dict[str, str]]:
     """Parse a submitted form into the same model the API validates with.
 
     Empty inputs count as "not given" so model defaults apply. Returns the model
@@ -208,7 +211,7 @@ def validate_form(model: type[_M], form: FormData, *, lists: tuple[str, ...] = (
     for key in form:
         if key == "csrf_token":
             continue
-        if key in lists:
+        if key in lists and isinstance(form, FormData):
             data[key] = [value for value in form.getlist(key) if value != ""]
         elif (value := form.get(key)) not in (None, ""):
             data[key] = value.strip() if isinstance(value, str) else value

@@ -1,0 +1,86 @@
+"""The asset list's filters, parsed once from query parameters and used by the page,
+its htmx fragment, the CSV/XLSX exports, the labels sheet and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import ColumnElement, Select, or_
+
+from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
+
+# Sort keys users may ask for (``-`` prefix for descending) → column names on Asset/AssetVersion.
+SORTABLE = {
+    "tag": "tag",
+    "name": "name",
+    "class": "asset_class",
+    "status": "status",
+    "criticality": "criticality",
+    "workshop": "workshop_id",
+    "commissioned": "commission_date",
+    "value": "original_value_cny",
+    "fixed_asset": "fixed_asset_number",
+}
+
+
+class AssetFilters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    q: str | None = Field(default=None, max_length=100)
+    workshop_id: int | None = None
+    unit_id: int | None = None
+    asset_class: AssetClass | None = None
+    status: AssetStatus | None = None
+    criticality: Criticality | None = None
+    special_category: SpecialCategory | None = None
+    # "special" as a pseudo-category: every asset that is special equipment of any kind.
+    special_only: bool = False
+    include_retired: bool = True
+    as_of: date | None = None
+    sort: str = "tag"
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator(
+        "workshop_id", "unit_id", "asset_class", "status", "criticality", "special_category", "as_of", mode="before"
+    )
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("sort")
+    @classmethod
+    def _known_sort(cls, value: str) -> str:
+        return value if value.lstrip("-") in SORTABLE else "tag"
+
+    def apply(self, stmt: Select[Any], table: Any) -> Select[Any]:
+        """Add these filters and the sort to a select over Asset or AssetVersion (same columns)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.q:
+            pattern = f"%{self.q}%"
+            searchable = [table.tag, table.name, table.fixed_asset_number, table.name_initials]
+            conditions.append(or_(*(column.ilike(pattern) for column in searchable)))
+        for name in ("workshop_id", "unit_id", "asset_class", "status", "criticality", "special_category"):
+            value = getattr(self, name)
+            if value is not None:
+                conditions.append(getattr(table, name) == value)
+        if self.special_only:
+            conditions.append(table.special_category != SpecialCategory.NONE)
+        if not self.include_retired:
+            conditions.append(table.status != AssetStatus.RETIRED)
+        if conditions:
+            stmt = stmt.where(*conditions)
+        column = getattr(table, SORTABLE[self.sort.lstrip("-")])
+        ordering = column.desc() if self.sort.startswith("-") else column.asc()
+        # The tag breaks ties so pages are stable.
+        return stmt.order_by(ordering, table.tag.asc(), table.id.asc())
+
+    def query_params(self) -> dict[str, str]:
+        """The filters as URL parameters (exports and labels links keep the list's filter)."""
+        data = self.model_dump(exclude_defaults=True, mode="json")
+        return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in data.items()}

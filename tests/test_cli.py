@@ -1,0 +1,351 @@
+"""The ``maintenance`` command as operators run it: a separate process with its settings in
+the environment, a SQLite file of its own, exit codes and messages scripts can rely on.
+
+Starting the CLI takes a couple of seconds, so the demo plant is migrated and seeded once
+per module; each test then works on its own copy of that database file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import typer
+from alembic.script import ScriptDirectory
+from typer.testing import CliRunner
+
+from maintenance.cli import alembic_config
+from maintenance.cli import app as cli_app
+
+CLI = [sys.executable, "-m", "maintenance.cli"]
+DEMO_ENGINEER = "zhanggong"  # seed/org/users.csv
+GOOD_PASSWORD = "pump-seal-2026"
+
+
+def one_line(text: str) -> str:
+    """Messages with the terminal's line wrapping undone."""
+    return " ".join(text.split())
+
+
+@dataclass
+class CliDatabase:
+    """A SQLite file and the environment that points the CLI at it."""
+
+    path: Path
+    var_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("MAINTENANCE_")}
+        env.update(
+            MAINTENANCE_DATABASE_URL=f"sqlite:///{self.path}",
+            MAINTENANCE_VAR_DIR=str(self.var_dir),
+            MAINTENANCE_ENVIRONMENT="test",
+            MAINTENANCE_SECRET_KEY=secrets.token_urlsafe(32),
+        )
+        return env
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.var_dir.parent,
+            timeout=120,
+        )
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(self.path)) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Change the file behind the application's back, as someone with shell access could."""
+        with closing(sqlite3.connect(self.path)) as connection, connection:
+            connection.execute(sql, params)
+
+    def row_counts(self) -> dict[str, int]:
+        tables = [name for (name,) in self.rows("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: self.rows(f'SELECT count(*) FROM "{table}"')[0][0] for table in sorted(tables)}  # noqa: S608
+
+    def dump(self) -> str:
+        with closing(sqlite3.connect(self.path)) as connection:
+            return "\n".join(connection.iterdump())
+
+    def copy_to(self, folder: Path) -> CliDatabase:
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = CliDatabase(folder / "maintenance.db", folder / "var")
+        with closing(sqlite3.connect(self.path)) as source, closing(sqlite3.connect(copy.path)) as target:
+            source.backup(target)
+        return copy
+
+
+@dataclass
+class SeededPlant:
+    database: CliDatabase
+    upgrade: subprocess.CompletedProcess[str]
+    seed: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededPlant:
+    """An empty file, migrated and loaded with the demo plant by the CLI itself."""
+    folder = tmp_path_factory.mktemp("cli-template")
+    database = CliDatabase(folder / "maintenance.db", folder / "var")
+    upgrade = database.run("db", "upgrade")
+    assert upgrade.returncode == 0, upgrade.stderr
+    seed = database.run("seed", "--demo")
+    assert seed.returncode == 0, seed.stderr
+    return SeededPlant(database, upgrade, seed)
+
+
+@pytest.fixture
+def plant(seeded: SeededPlant, tmp_path: Path) -> CliDatabase:
+    """This test's own copy of the seeded database."""
+    return seeded.database.copy_to(tmp_path)
+
+
+# --- db upgrade ---------------------------------------------------------------------------
+
+
+def test_db_upgrade_migrates_an_empty_file_to_head(seeded: SeededPlant) -> None:
+    assert seeded.upgrade.returncode == 0
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert seeded.database.rows("SELECT version_num FROM alembic_version") == [(head,)]
+    assert "database at head" in seeded.upgrade.stdout
+
+
+def test_db_upgrade_again_changes_nothing(plant: CliDatabase) -> None:
+    before = plant.row_counts()
+    version = plant.rows("SELECT version_num FROM alembic_version")
+
+    result = plant.run("db", "upgrade")
+
+    assert result.returncode == 0, result.stderr
+    assert plant.rows("SELECT version_num FROM alembic_version") == version
+    assert plant.row_counts() == before
+
+
+# --- seed --demo --------------------------------------------------------------------------
+
+
+def test_seed_demo_loads_the_plant_with_a_change_log(seeded: SeededPlant) -> None:
+    counts = seeded.database.row_counts()
+    assert "demo plant loaded" in seeded.seed.stdout
+    assert DEMO_ENGINEER in seeded.seed.stdout, "the demo logins are printed"
+    assert counts["site"] == 1
+    assert counts["workshop"] >= 1
+    assert counts["app_user"] >= 4
+    # Every record the seed created was logged by the seed.
+    created = counts["site"] + counts["workshop"] + counts["unit"] + counts["app_user"]
+    assert counts["object_change"] == created
+    assert seeded.database.rows("SELECT DISTINCT actor_name, action FROM object_change") == [("cli:seed", "create")]
+
+
+def test_seed_demo_a_second_time_says_so_and_changes_nothing(plant: CliDatabase) -> None:
+    before = plant.row_counts()
+
+    result = plant.run("seed", "--demo")
+
+    assert result.returncode == 0, result.stderr
+    assert "already loaded" in result.stdout
+    assert plant.row_counts() == before
+
+
+# --- user create --------------------------------------------------------------------------
+
+
+def test_user_create_reads_the_password_from_stdin(plant: CliDatabase) -> None:
+    args = ["--username", "wanggong", "--role", "engineer", "--workshop", "SYN", "--password-stdin"]
+    result = plant.run("user", "create", *args, stdin=f"{GOOD_PASSWORD}\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "wanggong" in result.stdout
+    [(user_id, role, password_hash)] = plant.rows(
+        "SELECT id, role, password_hash FROM app_user WHERE username = 'wanggong'"
+    )
+    assert role == "engineer"
+    assert password_hash.startswith("$argon2")
+    assert GOOD_PASSWORD not in plant.dump(), "the password is stored only as a hash"
+    assert plant.rows(
+        "SELECT w.code FROM user_workshop uw JOIN workshop w ON w.id = uw.workshop_id WHERE uw.user_id = ?", user_id
+    ) == [("SYN",)]
+    [(actor, request_id, after)] = plant.rows(
+        "SELECT actor_name, request_id, after FROM object_change WHERE object_type = 'app_user' AND object_id = ?",
+        str(user_id),
+    )
+    assert (actor, request_id) == ("cli:user-create", "cli-user-create")
+    assert "password_hash" not in json.loads(after)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "expected"),
+    [
+        pytest.param(
+            ["user", "create", "--username", "wanggong", "--role", "engineer", "--workshop", "NOPE", "--password-stdin"],
+            GOOD_PASSWORD,
+            ["unknown workshop code 'NOPE'"],
+            id="unknown-workshop",
+        ),
+        pytest.param(
+            ["user", "create", "--username", "wanggong", "--role", "boss", "--workshop", "SYN", "--password-stdin"],
+            GOOD_PASSWORD,
+            ["--role", "'boss' is not one of"],
+            id="bad-role",
+        ),
+        pytest.param(
+            ["user", "create", "--username", "wanggong", "--role", "engineer", "--workshop", "SYN", "--password-stdin"],
+            "short",
+            ["password", "at least 8 characters"],
+            id="short-password",
+        ),
+        pytest.param(
+            ["user", "create", "--username", DEMO_ENGINEER, "--role", "engineer", "--workshop", "SYN", "--password-stdin"],
+            GOOD_PASSWORD,
+            [DEMO_ENGINEER, "username"],
+            id="duplicate-username",
+        ),
+        pytest.param(
+            ["user", "create", "--username", "wanggong", "--role", "engineer", "--workshop", "SYN"],
+            None,
+            ["--password-stdin"],
+            id="password-not-from-stdin",
+        ),
+    ],
+)
+def test_user_create_refuses_with_a_reason_and_writes_nothing(
+    plant: CliDatabase, args: list[str], stdin: str | None, expected: list[str]
+) -> None:
+    before = plant.row_counts()
+
+    result = plant.run(*args, stdin=None if stdin is None else f"{stdin}\n")
+
+    assert result.returncode != 0
+    message = one_line(result.stderr)
+    for fragment in expected:
+        assert fragment in message
+    assert "Traceback" not in result.stderr
+    assert plant.row_counts() == before
+
+
+# --- token create -------------------------------------------------------------------------
+
+
+def test_token_create_prints_the_token_once_and_stores_only_its_sha256(plant: CliDatabase) -> None:
+    result = plant.run("token", "create", "--user", DEMO_ENGINEER, "--scope", "assets:read")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, "stdout carries the token alone, for scripts"
+    token = lines[0].strip()
+    assert token.startswith("mt_")
+    assert "cannot be shown again" in one_line(result.stderr)
+    [(token_hash, scopes, owner)] = plant.rows(
+        "SELECT t.token_hash, t.scopes, u.username FROM api_token t JOIN app_user u ON u.id = t.user_id"
+    )
+    assert token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert (scopes, owner) == ("assets:read", DEMO_ENGINEER)
+    dump = plant.dump()
+    assert token not in dump
+    assert dump.count(token_hash) == 1, "the hash is in api_token only, not in the change log"
+
+
+def test_token_create_with_an_unknown_scope_fails_and_writes_nothing(plant: CliDatabase) -> None:
+    before = plant.row_counts()
+
+    result = plant.run("token", "create", "--user", DEMO_ENGINEER, "--scope", "assets:fly")
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "assets:fly" in one_line(result.stderr)
+    assert plant.row_counts() == before
+
+
+# --- audit verify -------------------------------------------------------------------------
+
+
+def test_audit_verify_accepts_the_untouched_change_log(plant: CliDatabase) -> None:
+    [(rows,)] = plant.rows("SELECT count(*) FROM object_change")
+
+    result = plant.run("audit", "verify")
+
+    assert result.returncode == 0, result.stderr
+    assert f"{rows} rows verified" in one_line(result.stdout)
+
+
+def _middle_row(plant: CliDatabase) -> int:
+    ids = [row_id for (row_id,) in plant.rows("SELECT id FROM object_change ORDER BY id")]
+    assert len(ids) >= 3
+    return ids[len(ids) // 2]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param("UPDATE object_change SET after = json_set(after, '$.name', '篡改') WHERE id = ?", id="after-json"),
+        pytest.param("UPDATE object_change SET actor_name = 'admin' WHERE id = ?", id="actor-name"),
+    ],
+)
+def test_audit_verify_names_the_edited_row(plant: CliDatabase, tamper: str) -> None:
+    row_id = _middle_row(plant)
+    plant.execute(tamper, row_id)
+
+    result = plant.run("audit", "verify")
+
+    assert result.returncode != 0
+    assert f"broken at row {row_id}" in one_line(result.stderr)
+
+
+def test_audit_verify_detects_a_removed_row(plant: CliDatabase) -> None:
+    row_id = _middle_row(plant)
+    [(next_id,)] = plant.rows("SELECT min(id) FROM object_change WHERE id > ?", row_id)
+    plant.execute("DELETE FROM object_change WHERE id = ?", row_id)
+
+    result = plant.run("audit", "verify")
+
+    assert result.returncode != 0
+    message = one_line(result.stderr)
+    assert f"broken at row {next_id}" in message
+    assert "removed" in message
+
+
+# --- help ---------------------------------------------------------------------------------
+
+
+def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _command_paths(sub, (*path, name))
+
+
+def test_the_installed_command_prints_help(tmp_path: Path) -> None:
+    database = CliDatabase(tmp_path / "unused.db", tmp_path / "var")
+    result = database.run("--help")
+    assert result.returncode == 0, result.stderr
+    for group in ("db", "seed", "serve", "user", "token", "audit"):
+        assert group in result.stdout
+
+
+ALL_COMMANDS = list(_command_paths(typer.main.get_command(cli_app)))
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda path: " ".join(path) or "maintenance")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    # In-process: help touches no database and needs no separate process per command.
+    result = CliRunner().invoke(cli_app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
