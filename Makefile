@@ -37,11 +37,12 @@ $(STAMPS)/npm: package.json package-lock.json
 # Only what the pages load is copied; node_modules itself is never served.
 $(STAMPS)/vendor: $(STAMPS)/npm
 	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/htmx $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/echarts
+	mkdir -p $(VENDOR)/htmx $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/echarts $(VENDOR)/swagger-ui
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	@touch $@
 
 %.mo: %.po $(STAMPS)/python
@@ -65,14 +66,15 @@ e2e: setup browser-deps
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 # Debian's Chromium and a CJK font for the browser tests (Playwright cannot download browsers here).
+# fontconfig provides the fc-list used by the check; the font package only recommends it.
 browser-deps:
 	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'wqy'; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 		echo "!!! Browser tests need Debian's chromium and fonts-wqy-microhei." >&2; \
-		echo "!!! Run as root: apt-get update && apt-get install -y chromium fonts-wqy-microhei" >&2; \
+		echo "!!! Run as root: apt-get update && apt-get install -y chromium fonts-wqy-microhei fontconfig" >&2; \
 		exit 1; \
 	fi; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fontconfig >/dev/null
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | { echo "# Exact versions of every Python package (direct and transitive), used as pip constraints."; echo "# Regenerate with \`make lock\` after changing pyproject.toml."; cat; } > requirements.lock

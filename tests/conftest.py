@@ -7,15 +7,18 @@ Integration tests run on SQLite by default and on PostgreSQL when
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 # Settings are read once and cached: point them at throwaway places before any import.
 _TMP = Path(tempfile.mkdtemp(prefix="maintenance-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["MAINTENANCE_ENVIRONMENT"] = "test"
 os.environ["MAINTENANCE_VAR_DIR"] = str(_TMP / "var")
 os.environ["MAINTENANCE_SECRET_KEY"] = secrets.token_urlsafe(32)

@@ -253,11 +253,6 @@ def test_accept_language_chinese_or_unknown_gives_chinese(client: TestClient, ac
     _assert_chinese(client.get("/login", headers={"Accept-Language": accept_language}).text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="i18n.negotiate() returns str(Locale.negotiate(...)) == 'zh_Hans_CN' for zh-CN, which is not a "
-    "known locale: gettext finds no catalog and base.html renders lang='en', so Chinese browsers get English",
-)
 @pytest.mark.parametrize("accept_language", ["zh-CN", "zh-CN,zh;q=0.9,en;q=0.5"])
 def test_chinese_browser_gets_chinese(client: TestClient, accept_language: str) -> None:
     _assert_chinese(client.get("/login", headers={"Accept-Language": accept_language}).text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -202,6 +203,179 @@ def audit_verify() -> None:
     err_console.print(f"[red]change log broken at row {report.broken_at_id}[/red]: {report.reason}")
     err_console.print(f"{report.checked} rows before it verified")
     raise typer.Exit(1)
+
+
+# --- export -------------------------------------------------------------------------------
+
+export_app = typer.Typer(help="Export registers to files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("assets")
+def export_assets(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.xlsx or .csv)", dir_okay=False)],
+    file_format: Annotated[
+        str | None, typer.Option("--format", "-f", help="xlsx or csv (default: from the file name)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD: the registry as it stood at the end of that day")
+    ] = None,
+    workshop: Annotated[str | None, typer.Option(help="Only this workshop (its code)")] = None,
+    lang: Annotated[str | None, typer.Option(help="Headers and labels: zh_CN or en")] = None,
+) -> None:
+    """Export the asset registry (current, or as of a past date) with the same columns as the web export."""
+    from datetime import date
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from maintenance.assets.exports import FORMATS, AssetExport, count_rows
+    from maintenance.assets.filters import AssetFilters
+    from maintenance.i18n import KNOWN_LOCALES, set_locale
+
+    fmt = (file_format or output.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise_cli_error(f"choose --format xlsx or csv (got {fmt or 'nothing'!r})")
+    if lang is not None:
+        if lang not in KNOWN_LOCALES:
+            raise_cli_error(f"--lang must be one of {', '.join(KNOWN_LOCALES)}")
+        set_locale(lang)  # type: ignore[arg-type]
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise_cli_error(f"--as-of must be a date as YYYY-MM-DD, got {as_of!r}")
+    if not output.parent.is_dir():
+        raise_cli_error(f"directory {str(output.parent)!r} does not exist")
+    partial = output.with_name(f".{output.name}.part")
+    with command_transaction("export-assets") as session:
+        workshop_id = None
+        if workshop is not None:
+            found = org_service.get_workshop_by_code(session, workshop.strip())
+            if found is None:
+                raise_cli_error(f"unknown workshop code {workshop!r}")
+            workshop_id = found.id  # type: ignore[union-attr]
+        filters = AssetFilters(as_of=day, workshop_id=workshop_id)
+        export = AssetExport.start(session, filters, exported_by=f"cli:{_os_user()}")
+        total = count_rows(session, filters)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task(f"exporting assets ({export.as_of_text()})", total=total)
+
+            def tracked() -> Iterator[tuple[object, ...]]:
+                for index, row in enumerate(export.rows(), start=1):
+                    yield row
+                    if index % 500 == 0:
+                        progress.update(task, completed=index)
+                progress.update(task, completed=total)
+
+            try:
+                rows = (export.write_csv if fmt == "csv" else export.write_xlsx)(partial, tracked())
+                partial.replace(output)  # all or nothing: no half-written file under the real name
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+    console.print(f"exported {rows} assets ({export.as_of_text()}; {export.filter_text()}) to {output}")
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# --- import -------------------------------------------------------------------------------
+
+import_app = typer.Typer(help="Import data from spreadsheets.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("assets")
+def import_assets(
+    file: Annotated[Path, typer.Argument(help="XLSX or CSV file (UTF-8, UTF-8 with BOM or GB18030)", dir_okay=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and report; write nothing")] = False,
+    valid_only: Annotated[
+        bool, typer.Option("--valid-only", help="Import the rows without errors and report the others")
+    ] = False,
+) -> None:
+    """Import assets: new tags are created, existing tags updated. One bad row stops the whole
+    import unless --valid-only is given. Exit code 1 when nothing was written because of errors
+    (and for a dry run that found errors)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from maintenance.assets import imports
+
+    if not file.is_file():
+        raise_cli_error(f"no such file: {file}")
+    content = file.read_bytes()
+    mode = imports.ImportMode.VALID_ONLY if valid_only else imports.ImportMode.ALL_OR_NOTHING
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with command_transaction("import-assets") as session:
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task(f"checking {file.name}", total=None)
+
+            def advance(done: int, total: int) -> None:
+                if done == 1 or done % 50 == 0 or done == total:
+                    progress.update(task, description=f"importing {file.name}", completed=done, total=total)
+
+            try:
+                report = imports.import_assets(
+                    session,
+                    content,
+                    file.name,
+                    actor=cli_actor("import-assets"),
+                    mode=mode,
+                    dry_run=dry_run,
+                    progress=advance,
+                    max_bytes=None,
+                )
+            except imports.ImportFailed as failure:
+                progress.stop()
+                _print_import_report(failure.report)
+                err_console.print(f"[red]error:[/red] {failure.message}")
+                raise typer.Exit(1) from failure  # rolls the transaction back: nothing is written
+        _print_import_report(report)
+    if dry_run and report.errors:
+        raise typer.Exit(1)
+
+
+def _print_import_report(report: object) -> None:
+    from maintenance.assets.imports import ImportReport
+
+    assert isinstance(report, ImportReport)
+    source = [report.file_format or "?"]
+    if report.encoding:
+        source.append(f"encoding {report.encoding}")
+    if report.sheet:
+        source.append(f"sheet {report.sheet}")
+    if report.header_row:
+        source.append(f"header on row {report.header_row}")
+    console.print(f"{report.filename}: {', '.join(source)}", markup=False, highlight=False, soft_wrap=True)
+    skipped = []
+    if report.skipped_blank:
+        skipped.append(f"{report.skipped_blank} blank")
+    if report.skipped_totals:
+        skipped.append(f"total rows {', '.join(map(str, report.skipped_totals))}")
+    if report.skipped_headers:
+        skipped.append(f"repeated headers {', '.join(map(str, report.skipped_headers))}")
+    console.print(
+        f"{len(report.rows)} rows: {report.new} new, {report.updates} to update, {report.unchanged} unchanged, "
+        f"{report.invalid} with errors" + (f"; skipped {'; '.join(skipped)}" if skipped else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.written:
+        console.print(f"imported: {report.created} created, {report.updated} updated", highlight=False)
+    elif report.dry_run:
+        console.print("dry run: nothing written", highlight=False)
+    else:
+        console.print("nothing written", highlight=False)
+    for error in report.errors:
+        row = f"row {error.row}, " if error.row is not None else ""
+        err_console.print(f"  {row}{error.field}: {error.message}", markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

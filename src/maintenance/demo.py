@@ -8,21 +8,29 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
+from maintenance.assets import demo as assets_demo
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
 from maintenance.org import demo as org_demo
 
 SEED_ACTOR = SystemActor(username="cli:seed")
 
+# Each domain's part, in dependency order: (name, module with is_loaded() and load()).
+PARTS = (("org", org_demo), ("assets", assets_demo))
+
 
 def load_demo_plant(session: Session, seed_dir: Path, *, console: Console) -> bool:
-    """Load everything unless the plant is already there; True when loaded now."""
-    if org_demo.is_loaded(session, seed_dir):
-        return False
-    with console.status("loading demo plant: org"):
-        org_demo.load(session, seed_dir, SEED_ACTOR)
-    console.print("demo plant loaded")
-    return True
+    """Load every part that is not there yet; True when anything was loaded now."""
+    loaded = False
+    for name, part in PARTS:
+        if part.is_loaded(session, seed_dir):
+            continue
+        with console.status(f"loading demo plant: {name}"):
+            part.load(session, seed_dir, SEED_ACTOR)
+        loaded = True
+    if loaded:
+        console.print("demo plant loaded")
+    return loaded
 
 
 def print_logins(console: Console) -> None:

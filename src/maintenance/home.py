@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from maintenance.db import SessionDep
 from maintenance.exceptions import NotFound
@@ -15,6 +17,7 @@ from maintenance.org.auth import CurrentUser
 from maintenance.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
+logger = logging.getLogger(__name__)
 
 # Navigation for every domain; a domain without pages yet shows a placeholder.
 PLANNED_SECTIONS = {
@@ -52,5 +55,16 @@ def switch_language(request: Request, lang: Annotated[str, Form()]) -> Response:
 
 @router.get("/healthz")
 def healthz(session: SessionDep) -> Response:
-    session.execute(text("SELECT 1"))
+    """For load balancers and monitoring: 200 when the database answers, 503 when it does not."""
+    try:
+        session.execute(text("SELECT 1"))
+    except OperationalError as error:
+        logger.warning("health check: database unreachable: %s", error)
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "reachable"})
+
+
+@router.get("/api/docs")
+def api_docs(request: Request, user: CurrentUser) -> Response:
+    """Swagger UI for /openapi.json, served from our own static files (the CSP allows nothing else)."""
+    return render(request, "api_docs.html")

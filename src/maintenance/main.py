@@ -12,6 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from maintenance import home
+from maintenance.assets import api as asset_api
+from maintenance.assets import document_routes, labels, stocktake_routes
+from maintenance.assets import import_routes as asset_import_routes
 from maintenance.assets import routes as asset_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.config import PACKAGE_ROOT, get_settings
@@ -56,11 +59,17 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
     app.include_router(org_routes.router)
+    # Before the asset router: /assets/labels would otherwise match /assets/{asset_id}.
+    app.include_router(labels.router)
+    app.include_router(stocktake_routes.router)
+    app.include_router(document_routes.router)
+    app.include_router(asset_import_routes.router)  # before /assets/{asset_id}
     app.include_router(asset_routes.router)
     app.include_router(audit_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
+    api.include_router(asset_api.router)
     app.include_router(api)
     return app
 

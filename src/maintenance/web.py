@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -85,21 +86,19 @@ def render(
     table, None for templates that are fragments already (no base layout)."""
     ctx = {"request": request, "user": getattr(request.state, "user", None), **(context or {})}
     ctx["toasts"] = _take_toasts(request)
-    if block is not None and wants_fragment(request):
-        response = templates.TemplateResponse(
-            request, template, ctx, status_code=status_code, block_names=[block, "toasts"], headers=headers
-        )
+    if wants_fragment(request):
+        body = render_block(_env, template, block, ctx) if block else _env.get_template(template).render(ctx)
+        response = HTMLResponse(body + _env.get_template("_toasts.html").render(ctx), status_code, headers)
     else:
         response = templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
     response.headers["Vary"] = "HX-Request"
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 def render_toasts_only(request: Request, status_code: int) -> HTMLResponse:
     """For an htmx request that failed: keep the page as it is and show why."""
-    response = render(request, "base.html", status_code=status_code, block="toasts")
-    response.headers["HX-Reswap"] = "none"
-    return response
+    body = _env.get_template("_toasts.html").render(toasts=_take_toasts(request))
+    return HTMLResponse(body, status_code, {"HX-Reswap": "none", "Vary": "HX-Request"})
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -35,7 +35,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-INSTALL_HINT = "apt-get update && apt-get install -y chromium fonts-wqy-microhei   (or, as root: make browser-deps)"
+INSTALL_HINT = "apt-get update && apt-get install -y chromium fonts-wqy-microhei fontconfig  (or: make browser-deps)"
 DEMO_PASSWORD = "demo2026"
 
 # A 2-core machine runs Chromium, uvicorn and argon2 hashing at once: generous, not the 30 s default.
@@ -237,6 +237,8 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
         "viewport": {"width": 1280, "height": 800},
+        # Bootstrap then skips its collapse and fade transitions: no half-open menus.
+        "reduced_motion": "reduce",
     }
 
 
@@ -270,3 +272,8 @@ def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWO
     form.get_by_label(_PASSWORD_LABEL).fill(password)
     with page.expect_navigation():
         form.get_by_role("button", name=_LOG_IN_BUTTON).click()
+
+
+def choose_language(page: Page, base_url: str, locale: str) -> None:
+    """Set the ``lang`` cookie as the navbar's language form would, before the first visit."""
+    page.context.add_cookies([{"name": "lang", "value": locale, "url": base_url}])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import choose_language, log_in
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,10 @@ DEMO_USERS = [
 
 @pytest.mark.parametrize("user", DEMO_USERS, ids=lambda user: user.username)
 def test_log_in_switch_language_and_log_out(page: Page, base_url: str, user: DemoUser) -> None:
+    # No cookie: the browser's Accept-Language (zh-CN, see conftest) chooses Chinese.
     log_in(page, base_url, user.username)
 
-    # Home page, in Chinese: the browser asks for zh-CN and no lang cookie is set yet.
+    # Home page, in Chinese.
     expect(page).to_have_url(f"{base_url}/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     current_user = page.get_by_test_id("current-user")
@@ -46,7 +47,7 @@ def test_log_in_switch_language_and_log_out(page: Page, base_url: str, user: Dem
     else:
         expect(admin_menu).to_have_count(0)
 
-    # Switch to English: the lang cookie now wins over the browser's Accept-Language.
+    # Switch to English with the navbar's form.
     with page.expect_navigation():
         nav.get_by_role("button", name="English", exact=True).click()
     expect(page).to_have_url(f"{base_url}/")
@@ -57,7 +58,8 @@ def test_log_in_switch_language_and_log_out(page: Page, base_url: str, user: Dem
     expect(current_user).to_contain_text(user.role_en)
     expect(nav.get_by_role("button", name="中文", exact=True)).to_be_visible()
 
-    # Log out: back on the login page, still in English, and the session is gone.
+    # Log out from the user menu: back on the login page, still in English, and the session is gone.
+    current_user.click()
     with page.expect_navigation():
         nav.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(f"{base_url}/login")
@@ -71,6 +73,7 @@ def test_log_in_switch_language_and_log_out(page: Page, base_url: str, user: Dem
 
 
 def test_wrong_password_shows_an_error(page: Page, base_url: str) -> None:
+    choose_language(page, base_url, "zh_CN")
     # ligong is used by no other test, so this one failure cannot lock anyone out.
     log_in(page, base_url, "ligong", password="not-the-password")
 
@@ -90,3 +93,11 @@ def test_english_browser_gets_english_login_page(page: Page, base_url: str) -> N
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+
+
+def test_chinese_browser_gets_chinese_pages_without_a_cookie(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "wangzr")
+
+    expect(page.get_by_test_id("current-user")).to_contain_text("王主任")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN", timeout=1_000)
+    expect(page.get_by_role("navigation").get_by_role("link", name="变更记录", exact=True)).to_be_visible(timeout=1_000)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale, dates, numbers
+from babel import dates, numbers
 from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -58,14 +58,32 @@ def N_(message: str) -> str:
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    """The ``lang`` cookie, else the first Accept-Language entry we speak (any zh-* → zh_CN,
+    any en-* → en, by q order), else the configured default."""
     if cookie in KNOWN_LOCALES:
         return cookie
-    if accept_language:
-        preferred = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
-        chosen = Locale.negotiate(preferred, KNOWN_LOCALES, sep="_")
-        if chosen is not None:
-            return str(chosen)
+    for tag in _by_preference(accept_language or ""):
+        language = tag.replace("_", "-").split("-")[0].lower()
+        if language == "zh":
+            return "zh_CN"
+        if language == "en":
+            return "en"
     return get_settings().language
+
+
+def _by_preference(header: str) -> list[str]:
+    entries: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            entries.append((-quality, position, tag))
+    return [tag for _q, _p, tag in sorted(entries)]
 
 
 class LocaleMiddleware:

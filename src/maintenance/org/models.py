@@ -26,7 +26,7 @@ def _created_at() -> datetime:
 
 
 class SiteBase(SQLModel):
-    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    code: str = Field(min_length=1, max_length=20, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"})
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -44,7 +44,7 @@ class SiteCreate(SiteBase):
 
 
 class WorkshopBase(SQLModel):
-    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    code: str = Field(min_length=1, max_length=20, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"})
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -70,7 +70,7 @@ class WorkshopUpdate(SQLModel):
 
 
 class UnitBase(SQLModel):
-    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    code: str = Field(min_length=1, max_length=20, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"})
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -97,7 +97,7 @@ class UnitUpdate(SQLModel):
 
 
 class UserBase(SQLModel):
-    username: str = Field(min_length=2, max_length=40, regex=r"^[A-Za-z0-9_.-]+$")
+    username: str = Field(min_length=2, max_length=40, schema_extra={"pattern": r"^[A-Za-z0-9_.-]+$"})
     full_name: str = Field(default="", max_length=100)
     role: Role = Field(default=Role.ENGINEER, sa_type=ChoiceType(Role))
     is_active: bool = True

@@ -211,12 +211,17 @@ def workshops_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, li
     return result
 
 
-def _set_workshops(session: Session, user: User, workshop_ids: Sequence[int]) -> None:
+def _check_workshops(session: Session, workshop_ids: Sequence[int]) -> None:
+    """Refuse unknown workshops before anything is written: the forms show the refusal
+    and their request still commits, so a half-applied change would be kept."""
     wanted = sorted(set(workshop_ids))
     known = set(session.scalars(select(Workshop.id).where(Workshop.id.in_(wanted))))  # type: ignore[union-attr]
-    missing = [wid for wid in wanted if wid not in known]
-    if missing:
+    if set(wanted) - known:
         raise ValidationFailed(_("Unknown workshop."), [FieldError("workshop_ids", _("does not exist"))])
+
+
+def _set_workshops(session: Session, user: User, workshop_ids: Sequence[int]) -> None:
+    wanted = sorted(set(workshop_ids))
     session.execute(delete(UserWorkshop).where(UserWorkshop.user_id == user.id))  # type: ignore[arg-type]
     session.add_all([UserWorkshop(user_id=user.id, workshop_id=wid) for wid in wanted])  # type: ignore[arg-type]
     session.flush()
@@ -227,6 +232,7 @@ def create_user(session: Session, data: UserCreate, *, actor: Actor) -> User:
         raise Conflict(
             _("Username %(name)s is taken.", name=data.username), [FieldError("username", _("already exists"))]
         )
+    _check_workshops(session, data.workshop_ids)
     user = User.model_validate(data, update={"password_hash": hash_password(data.password)})
     session.add(user)
     session.flush()
@@ -239,6 +245,8 @@ def update_user(session: Session, user: User, data: UserUpdate, *, actor: Actor)
     changes = data.model_dump(exclude_unset=True, exclude={"password", "workshop_ids"})
     if user.id == actor.id and (changes.get("is_active") is False or changes.get("role", Role.ADMIN) != Role.ADMIN):
         raise PermissionDenied(_("You cannot deactivate yourself or remove your own administrator role."))
+    if data.workshop_ids is not None:
+        _check_workshops(session, data.workshop_ids)
     before = audit.snapshot(user, workshop_ids=workshop_ids_of(session, user))
     user.sqlmodel_update(changes)
     if data.password:

@@ -1,0 +1,106 @@
+"""The asset page's documents tab: list fragment, upload, download, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+
+from maintenance.assets import documents
+from maintenance.assets import service as asset_service
+from maintenance.assets.access import can_write_in, is_manager
+from maintenance.assets.models import Asset
+from maintenance.assets.stocktake import users_by_id
+from maintenance.db import SessionDep
+from maintenance.exceptions import NotFound, ValidationFailed
+from maintenance.i18n import gettext as _
+from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
+from maintenance.org.models import User
+from maintenance.web import FormDep, add_toast, is_htmx, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _fragment(
+    request: Request, session: Session, user: User, asset: Asset, *, error: str = "", status_code: int = 200
+) -> Response:
+    items = documents.documents_of(session, asset)
+    return render(
+        request,
+        "assets/_documents.html",
+        {
+            "asset": asset,
+            "documents": items,
+            "uploaders": users_by_id(session, {item.uploaded_by_id for item in items}),
+            "can_upload": can_write_in(session, user, asset.workshop_id),
+            "can_delete": is_manager(user),
+            "error": error,
+            "accept": documents.ACCEPT_ATTRIBUTE,
+            "allowed": ", ".join(documents.ALLOWED),
+            "max_mb": documents.MAX_BYTES // (1024 * 1024),
+        },
+        block=None,
+        status_code=status_code,
+    )
+
+
+@router.get("/assets/{asset_id}/documents")
+def document_list(request: Request, session: SessionDep, user: CurrentUser, asset_id: int) -> Response:
+    asset = asset_service.get_asset_or_raise(session, asset_id)
+    return _fragment(request, session, user, asset)
+
+
+@router.post("/assets/{asset_id}/documents")
+def upload_document(request: Request, session: SessionDep, user: WriterUser, asset_id: int, form: FormDep) -> Response:
+    asset = asset_service.get_asset_or_raise(session, asset_id)
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationFailed(_("Choose a file to upload."))
+        document = documents.attach_document(session, asset, upload.file, upload.filename, actor=user)
+    except ValidationFailed as error:
+        if not is_htmx(request):
+            add_toast(request, error.message, "danger")
+            return redirect(request, f"/assets/{asset.id}?tab=documents")
+        return _fragment(request, session, user, asset, error=error.message, status_code=422)
+    add_toast(request, _("%(name)s attached to %(tag)s.", name=document.filename, tag=asset.tag))
+    return _after_change(request, session, user, asset)
+
+
+@router.get("/assets/{asset_id}/documents/{document_id}")
+def download_document(
+    request: Request, session: SessionDep, user: CurrentUser, asset_id: int, document_id: int
+) -> Response:
+    asset = asset_service.get_asset_or_raise(session, asset_id)
+    document = documents.get_document_or_raise(session, asset, document_id)
+    path = documents.blob_path(document.sha256)
+    if not path.is_file():
+        raise NotFound(
+            _("The stored file of %(name)s is missing. Ask an administrator to restore it.", name=document.filename)
+        )
+    return FileResponse(
+        path,
+        media_type=document.content_type,
+        filename=document.filename,
+        content_disposition_type="attachment",
+        headers={"Vary": "HX-Request", "Cache-Control": "private, max-age=0"},
+    )
+
+
+@router.post("/assets/{asset_id}/documents/{document_id}/delete")
+def delete_document(
+    request: Request, session: SessionDep, user: ManagerUser, asset_id: int, document_id: int
+) -> Response:
+    asset = asset_service.get_asset_or_raise(session, asset_id)
+    document = documents.get_document_or_raise(session, asset, document_id)
+    documents.delete_document(session, asset, document, actor=user)
+    add_toast(request, _("%(name)s deleted.", name=document.filename))
+    return _after_change(request, session, user, asset)
+
+
+def _after_change(request: Request, session: Session, user: User, asset: Asset) -> Response:
+    """htmx swaps the refreshed list in; a plain form post goes back to the tab."""
+    if is_htmx(request):
+        return _fragment(request, session, user, asset)
+    return redirect(request, f"/assets/{asset.id}?tab=documents")

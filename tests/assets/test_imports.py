@@ -1,0 +1,852 @@
+"""Importing the asset registry from messy spreadsheets: each normalisation rule, each kind
+of bad row (and that a refused import writes nothing), the modes, the web flow and the CLI.
+
+Spreadsheets are built in the tests (XlsxWriter / encoded CSV text), never committed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import xlsxwriter
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from maintenance.assets import imports, service
+from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
+from maintenance.assets.imports import CellError, ImportFailed, ImportMode, ImportReport
+from maintenance.assets.models import Asset, AssetCreate
+from maintenance.audit.models import ObjectChange
+from maintenance.audit.service import SystemActor
+from maintenance.db import plant_today
+from maintenance.i18n import LOCALE_COOKIE
+from maintenance.org.models import Role, Site, Unit, User, Workshop
+from tests import factories
+from tests.conftest import login
+
+ACTOR = SystemActor(username="test-import")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER = ["位号", "设备名称", "设备类别", "车间", "装置", "上级设备", "安装日期", "原值(元)", "状态", "备注"]
+
+
+# --- Building spreadsheets ----------------------------------------------------------------
+
+
+def xlsx_bytes(rows: list[list[Any]], *, sheet: str = "设备台账") -> bytes:
+    """Strings as text cells (never formulas), numbers as numbers, dates as real date cells."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    worksheet = book.add_worksheet(sheet)
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                worksheet.write_datetime(r, c, value, day)
+            elif isinstance(value, date):
+                worksheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)
+            elif isinstance(value, int | float):
+                worksheet.write_number(r, c, value)
+            else:
+                worksheet.write_string(r, c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
+    text = "\r\n".join(",".join(_csv_cell(value) for value in row) for row in rows) + "\r\n"
+    return text.encode(encoding)
+
+
+def _csv_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\n') else text
+
+
+def line(
+    tag: str,
+    name: str = "离心泵",
+    asset_class: Any = "泵",
+    workshop: Any = "SYN",
+    unit: Any = "SYN-1",
+    parent: Any = "",
+    installed: Any = "2020-01-15",
+    value: Any = "10000",
+    status: Any = "在用",
+    notes: Any = "",
+) -> list[Any]:
+    return [tag, name, asset_class, workshop, unit, parent, installed, value, status, notes]
+
+
+def sheet(*lines: list[Any], title: bool = True) -> list[list[Any]]:
+    """A title row and a blank row above the header, as plant sheets have them (header on row 3)."""
+    top: list[list[Any]] = [["2026年设备台账"], []] if title else []
+    return [*top, HEADER, *lines]
+
+
+@dataclass
+class Plant:
+    site: Site
+    syn: Workshop
+    dis: Workshop
+    syn1: Unit
+    dis1: Unit
+
+
+@pytest.fixture
+def plant(session: Session) -> Plant:
+    site = factories.SiteFactory()
+    syn = factories.WorkshopFactory(code="SYN", name="合成车间", site_id=site.id)
+    dis = factories.WorkshopFactory(code="DIS", name="精馏车间", site_id=site.id)
+    syn1 = factories.UnitFactory(code="SYN-1", name="合成一工段", workshop_id=syn.id)
+    dis1 = factories.UnitFactory(code="DIS-1", name="精馏一装置", workshop_id=dis.id)
+    return Plant(site, syn, dis, syn1, dis1)
+
+
+def run_import(session: Session, content: bytes, filename: str = "台账.xlsx", **options: Any) -> ImportReport:
+    """As the web and CLI do it: inside a savepoint, so a refused import leaves nothing behind."""
+    with session.begin_nested():
+        return imports.import_assets(session, content, filename, actor=ACTOR, **options)
+
+
+def counts(session: Session) -> tuple[int, int]:
+    assets = session.scalar(select(func.count()).select_from(Asset)) or 0
+    changes = session.scalar(select(func.count()).select_from(ObjectChange)) or 0
+    return assets, changes
+
+
+def asset(session: Session, tag: str) -> Asset:
+    found = service.get_asset_by_tag(session, tag)
+    assert found is not None, f"asset {tag} was imported"
+    return found
+
+
+def errors_of(report: ImportReport) -> list[tuple[int | None, str]]:
+    return [(error.row, error.field) for error in report.errors]
+
+
+# --- Finding the table --------------------------------------------------------------------
+
+
+def test_title_row_blank_rows_and_total_rows_are_skipped_and_rows_keep_excel_numbers(
+    session: Session, plant: Plant
+) -> None:
+    rows = sheet(
+        line("P-101"),
+        [],
+        line("P-102"),
+        [None, None, None],
+        line("P-103"),
+        ["合计", "", "", "", "", "", "", "30000"],
+        ["", "小计：3台"],
+        ["总计", "", "", "", "", "", "", "30000"],
+    )
+    report = run_import(session, xlsx_bytes(rows))
+    assert report.written and report.created == 3
+    assert report.header_row == 3
+    assert [row.row for row in report.rows] == [4, 6, 8]
+    assert report.skipped_totals == [9, 10, 11]
+    assert report.skipped_blank == 2
+    assert asset(session, "P-103").workshop_id == plant.syn.id
+
+
+def test_header_in_english_with_aliases_and_ignored_columns(session: Session, plant: Plant) -> None:
+    rows = [
+        ["序号", "Tag", "Name", "Class", "Workshop", "Unit", "Original value", "Criticality", "Status"],
+        [1, "C-201", "Air compressor", "Compressor", "DIS", "精馏一装置", 250000, "A", "standby"],
+    ]
+    report = run_import(session, xlsx_bytes(rows))
+    assert report.created == 1
+    assert report.ignored_columns == ["序号"]
+    compressor = asset(session, "C-201")
+    assert compressor.asset_class == AssetClass.COMPRESSOR
+    assert compressor.unit_id == plant.dis1.id
+    assert compressor.criticality == Criticality.A
+    assert compressor.status == AssetStatus.STANDBY
+    assert compressor.original_value_cny == Decimal("250000.00")
+
+
+def test_template_english_header_row_and_repeated_headers_are_skipped(session: Session, plant: Plant) -> None:
+    english = ["Tag", "Name", "Class", "Workshop", "Unit", "Parent tag", "Install date", "Original value (CNY)"]
+    rows = [HEADER, english, line("P-101"), HEADER, line("P-102")]
+    report = run_import(session, xlsx_bytes(rows))
+    assert report.created == 2
+    assert report.skipped_headers == [2, 4]
+
+
+def test_a_sheet_without_a_header_row_is_refused_with_the_reason(session: Session, plant: Plant) -> None:
+    before = counts(session)
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes([["2026年设备台账"], ["a", "b", "c"], ["1", "2", "3"]]))
+    assert failure.value.report.file_errors
+    assert "位号" in failure.value.report.file_errors[0].message
+    assert counts(session) == before
+
+
+def test_a_missing_required_column_is_named(session: Session, plant: Plant) -> None:
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes([["位号", "设备名称", "车间"], ["P-1", "泵", "SYN"]]))
+    [error] = failure.value.report.file_errors
+    assert error.row == 1
+    assert "设备类别" in error.message
+
+
+def test_the_first_sheet_with_a_header_is_used(session: Session, plant: Plant) -> None:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("填写说明").write_string(0, 0, "请在第二页填写")
+    data = book.add_worksheet("台账")
+    for c, value in enumerate(HEADER):
+        data.write_string(0, c, value)
+    for c, value in enumerate(line("P-101")):
+        data.write_string(1, c, value)
+    book.close()
+    report = run_import(session, buffer.getvalue())
+    assert report.sheet == "台账"
+    assert report.created == 1
+
+
+# --- Normalising cells --------------------------------------------------------------------
+
+
+def test_full_width_characters_and_spaces_are_normalised(session: Session, plant: Plant) -> None:
+    rows = sheet(line("Ｐ－１０１Ａ", name="\u3000循环　水泵  ", workshop="ＳＹＮ", unit=" syn－1 ", value="１２，０００．００"))
+    report = run_import(session, xlsx_bytes(rows))
+    assert report.created == 1
+    pump = asset(session, "P-101A")
+    assert pump.name == "循环 水泵"
+    assert pump.unit_id == plant.syn1.id
+    assert pump.original_value_cny == Decimal("12000.00")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2024年3月5日",
+        "2024 年 3 月 5 日",
+        "2024/3/5",
+        "2024-03-05",
+        "2024.03.05",
+        "2024-03-05 00:00:00",
+        "20240305",
+        "45356",
+        45356,
+        45356.75,
+        20240305,
+        date(2024, 3, 5),
+        datetime(2024, 3, 5, 14, 30),
+    ],
+    ids=repr,
+)
+def test_unambiguous_dates_are_read(cell: Any) -> None:
+    assert imports.parse_date(cell) == date(2024, 3, 5)
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("03/05/24", "ambiguous"),
+        ("3/5/2024", "ambiguous"),
+        ("05.03.2024", "ambiguous"),
+        ("2024年3月", "day"),
+        ("2024-02-30", "2024-02-30"),
+        ("2024", "2024"),
+        (2024, "2024"),
+        ("去年", "去年"),
+    ],
+)
+def test_ambiguous_or_impossible_dates_are_refused_with_a_reason(cell: Any, reason: str) -> None:
+    with pytest.raises(CellError) as error:
+        imports.parse_date(cell)
+    assert reason in str(error.value)
+
+
+def test_date_cells_and_excel_serials_in_a_workbook(session: Session, plant: Plant) -> None:
+    rows = sheet(
+        line("P-101", installed=date(2019, 5, 10)),
+        line("P-102", installed=datetime(2019, 5, 10, 8, 0)),
+        line("P-103", installed=43595),  # the serial number of 2019-05-10 in a General-formatted cell
+        line("P-104", installed="2019年5月10日"),
+    )
+    report = run_import(session, xlsx_bytes(rows))
+    assert report.created == 4
+    assert {asset(session, f"P-10{i}").install_date for i in range(1, 5)} == {date(2019, 5, 10)}
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("1,234,567.00", "1234567.00"),
+        ("¥1234", "1234.00"),
+        ("￥1,234.5", "1234.50"),
+        ("1234元", "1234.00"),
+        ("12.5万", "125000.00"),
+        ("12.5万元", "125000.00"),
+        ("1.2亿", "120000000.00"),
+        ("0", "0.00"),
+        (1234.5, "1234.50"),
+        (1234567, "1234567.00"),
+        (0.1 + 0.2, "0.30"),  # binary noise from a formula cell
+        (1234.5600000000002, "1234.56"),
+    ],
+)
+def test_amounts_are_exact_decimals(cell: Any, expected: str) -> None:
+    value = imports.parse_money(cell)
+    assert isinstance(value, Decimal)
+    assert value == Decimal(expected)
+    assert str(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [("1,23", "ambiguous"), ("-5", "negative"), ("(1,000)", "negative"), ("12.345", "decimal"), ("abc", "abc")],
+)
+def test_bad_amounts_are_refused(cell: Any, reason: str) -> None:
+    with pytest.raises(CellError) as error:
+        imports.parse_money(cell)
+    assert reason in str(error.value)
+
+
+def test_amounts_under_a_wan_yuan_header_are_scaled(session: Session, plant: Plant) -> None:
+    rows = [["位号", "设备名称", "设备类别", "车间", "原值(万元)"], ["P-101", "泵", "泵", "SYN", 12.5]]
+    run_import(session, xlsx_bytes(rows))
+    assert asset(session, "P-101").original_value_cny == Decimal("125000.00")
+
+
+@pytest.mark.parametrize(
+    ("cell", "percent_header", "expected"),
+    [("5%", False, "0.0500"), ("0.05", False, "0.0500"), (0.05, False, "0.0500"), ("5", True, "0.0500")],
+)
+def test_salvage_rates(cell: Any, percent_header: bool, expected: str) -> None:
+    assert imports.parse_rate(cell, percent_header=percent_header) == Decimal(expected)
+
+
+def test_a_bare_rate_above_one_is_ambiguous() -> None:
+    with pytest.raises(CellError, match="5"):
+        imports.parse_rate("5")
+
+
+def test_choices_match_codes_labels_and_common_variants() -> None:
+    assert imports.parse_choice("A类", Criticality) == Criticality.A
+    assert imports.parse_choice("a", Criticality) == Criticality.A
+    assert imports.parse_choice("B类(重要)", Criticality) == Criticality.B
+    assert imports.parse_choice("B类（重要）", Criticality) == Criticality.B
+    assert imports.parse_choice("检修", AssetStatus) == AssetStatus.UNDER_REPAIR
+    assert imports.parse_choice("under_repair", AssetStatus) == AssetStatus.UNDER_REPAIR
+    assert imports.parse_choice("塔器", AssetClass) == AssetClass.VESSEL
+    assert imports.parse_choice("Heat exchanger", AssetClass) == AssetClass.HEAT_EXCHANGER
+    assert imports.parse_choice("场（厂）内专用机动车辆", SpecialCategory) == SpecialCategory.VEHICLE
+    assert imports.parse_choice("无", SpecialCategory) == SpecialCategory.NONE
+    assert imports.parse_choice("/", SpecialCategory) == SpecialCategory.NONE
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_in_the_encodings_chinese_excel_writes(session: Session, plant: Plant, encoding: str) -> None:
+    rows = sheet(line("P-101", name="循环水泵", installed="2024/3/5", value="12.5万"), ["合计", "", "", "", "", "", "", "12.5万"])
+    report = run_import(session, csv_bytes(rows, encoding), "台账.csv")
+    assert report.encoding == {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 BOM", "gb18030": "GB18030"}[encoding]
+    assert report.header_row == 3
+    pump = asset(session, "P-101")
+    assert pump.name == "循环水泵"
+    assert pump.install_date == date(2024, 3, 5)
+    assert pump.original_value_cny == Decimal("125000.00")
+
+
+@pytest.mark.parametrize("filename", ["a.xlsx", "a.csv"])
+def test_formula_like_cells_are_stored_as_text(session: Session, plant: Plant, filename: str) -> None:
+    header = [*HEADER, "制造厂", "保管人", "规格型号"]
+    rows = [
+        header,
+        [*line("P-101", name="'=HYPERLINK(\"http://x\")", notes="=SUM(A1:A3)"), "-泵厂", "@张工", "+IH80"],
+    ]
+    content = xlsx_bytes(rows) if filename.endswith("xlsx") else csv_bytes(rows, "utf-8-sig")
+    run_import(session, content, filename)
+    pump = asset(session, "P-101")
+    assert pump.name == '=HYPERLINK("http://x")'  # the apostrophe an export added to protect it is removed
+    assert pump.notes == "=SUM(A1:A3)"
+    assert (pump.manufacturer, pump.custodian, pump.spec) == ("-泵厂", "@张工", "+IH80")
+
+
+# --- Bad rows -----------------------------------------------------------------------------
+
+FUTURE = (plant_today() + timedelta(days=30)).isoformat()
+
+BAD_ROWS: dict[str, tuple[list[Any], str, str]] = {
+    # what is wrong: (the row, the column named in the error, a word the reason contains)
+    "missing tag": (line(""), "位号", ""),
+    "missing name": (line("P-9", name=""), "设备名称", ""),
+    "missing class": (line("P-9", asset_class=""), "设备类别", ""),
+    "unknown class": (line("P-9", asset_class="飞船"), "设备类别", "飞船"),
+    "unknown status": (line("P-9", status="坏了"), "状态", "坏了"),
+    "future date": (line("P-9", installed=FUTURE), "安装日期", FUTURE),
+    "ambiguous date": (line("P-9", installed="03/05/24"), "安装日期", "03/05/24"),
+    "negative value": (line("P-9", value="-100"), "原值(元)", "-100"),
+    "not an amount": (line("P-9", value="很贵"), "原值(元)", "很贵"),
+    "unknown workshop": (line("P-9", workshop="XYZ"), "车间", "XYZ"),
+    "missing workshop": (line("P-9", workshop="", unit=""), "车间", ""),
+    "unknown unit": (line("P-9", unit="SYN-99"), "装置", "SYN-99"),
+    "unit not in workshop": (line("P-9", workshop="SYN", unit="DIS-1"), "装置", "DIS-1"),
+    "unknown parent": (line("P-9", parent="NOPE-1"), "上级设备", "NOPE-1"),
+    "own parent": (line("P-9", parent="P-9"), "上级设备", ""),
+    "retired without date and reason": (line("P-9", status="报废"), "状态", "报废日期"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_ROWS))
+def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_written(
+    session: Session, plant: Plant, kind: str
+) -> None:
+    bad, column, reason = BAD_ROWS[kind]
+    before = counts(session)
+    content = xlsx_bytes(sheet(line("P-1"), bad, line("P-2")))
+
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, content)
+
+    report = failure.value.report
+    assert (5, column) in errors_of(report), report.errors
+    assert all(error.row == 5 for error in report.errors)
+    assert reason in " ".join(error.message for error in report.errors)
+    assert report.invalid == 1 and report.new == 2
+    assert not report.written
+    assert counts(session) == before
+
+
+def test_a_tag_twice_in_the_file_is_reported_on_both_rows(session: Session, plant: Plant) -> None:
+    before = counts(session)
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes(sheet(line("P-1"), line("P-2"), line("P-1"))))
+    assert errors_of(failure.value.report) == [(4, "位号"), (6, "位号")]
+    assert "4, 6" in failure.value.report.errors[0].message
+    assert counts(session) == before
+
+
+def test_a_parent_loop_in_the_file_is_refused(session: Session, plant: Plant) -> None:
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes(sheet(line("A-1", parent="B-1"), line("B-1", parent="A-1"))))
+    assert errors_of(failure.value.report) == [(4, "上级设备"), (5, "上级设备")]
+
+
+def test_every_error_of_a_row_is_listed(session: Session, plant: Plant) -> None:
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes(sheet(line("P-1", asset_class="x", installed="03/05/24", value="-1"))))
+    assert errors_of(failure.value.report) == [(4, "设备类别"), (4, "安装日期"), (4, "原值(元)")]
+
+
+def test_a_row_refused_by_the_service_while_saving_leaves_nothing_written(session: Session, plant: Plant) -> None:
+    """Checks the file cannot see (a loop through parents already stored) stop the whole import,
+    including the rows saved before it."""
+    top = service.create_asset(
+        session,
+        AssetCreate(tag="T-1", name="塔", asset_class=AssetClass.VESSEL, workshop_id=plant.syn.id),
+        actor=ACTOR,
+    )
+    service.create_asset(
+        session,
+        AssetCreate(tag="T-1-1", name="再沸器", asset_class=AssetClass.HEAT_EXCHANGER, workshop_id=plant.syn.id, parent_id=top.id),
+        actor=ACTOR,
+    )
+    before = counts(session)
+    content = xlsx_bytes(sheet(line("P-1"), line("T-1", name="塔", asset_class="塔器", parent="T-1-1")))
+
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, content)
+
+    assert errors_of(failure.value.report) == [(5, "上级设备")]
+    assert counts(session) == before
+    assert service.get_asset_by_tag(session, "P-1") is None
+
+
+# --- Modes --------------------------------------------------------------------------------
+
+
+def test_valid_only_writes_the_valid_rows_and_reports_the_others(session: Session, plant: Plant) -> None:
+    before_assets, _ = counts(session)
+    content = xlsx_bytes(
+        sheet(line("P-1"), line("P-2", asset_class="飞船"), line("P-3", parent="P-2"), line("P-4", parent="P-1"))
+    )
+    report = run_import(session, content, mode=ImportMode.VALID_ONLY)
+    assert report.written
+    assert (report.created, report.updated, report.invalid) == (2, 0, 2)
+    # P-3's parent is the refused P-2, so P-3 cannot be imported either.
+    assert errors_of(report) == [(5, "设备类别"), (6, "上级设备")]
+    assert counts(session)[0] == before_assets + 2
+    assert asset(session, "P-4").parent_id == asset(session, "P-1").id
+
+
+def test_valid_only_with_no_valid_row_writes_nothing(session: Session, plant: Plant) -> None:
+    before = counts(session)
+    with pytest.raises(ImportFailed):
+        run_import(session, xlsx_bytes(sheet(line("P-1", asset_class="x"))), mode=ImportMode.VALID_ONLY)
+    assert counts(session) == before
+
+
+def test_dry_run_reports_and_writes_nothing(session: Session, plant: Plant) -> None:
+    before = counts(session)
+    report = run_import(session, xlsx_bytes(sheet(line("P-1"), line("P-2", asset_class="x"))), dry_run=True)
+    assert (report.new, report.invalid, report.written) == (1, 1, False)
+    assert errors_of(report) == [(5, "设备类别")]
+    assert counts(session) == before
+
+
+def test_an_existing_tag_updates_that_asset_and_logs_the_change(session: Session, plant: Plant) -> None:
+    existing = service.create_asset(
+        session,
+        AssetCreate(
+            tag="P-101",
+            name="旧泵",
+            asset_class=AssetClass.PUMP,
+            workshop_id=plant.syn.id,
+            manufacturer="沈阳水泵厂",
+            original_value_cny=Decimal("5000.00"),
+        ),
+        actor=ACTOR,
+    )
+    rows = [["位号", "设备名称", "设备类别", "车间", "原值(元)"], ["P-101", "新泵", "泵", "DIS", "6,000"], ["P-102", "泵", "泵", "SYN", ""]]
+
+    report = run_import(session, xlsx_bytes(rows))
+
+    assert (report.created, report.updated) == (1, 1)
+    session.refresh(existing)
+    assert (existing.name, existing.workshop_id, existing.version) == ("新泵", plant.dis.id, 2)
+    assert existing.original_value_cny == Decimal("6000.00")
+    assert existing.manufacturer == "沈阳水泵厂"  # no such column in the file: kept
+    change = session.scalars(
+        select(ObjectChange).where(ObjectChange.object_type == "asset", ObjectChange.object_id == str(existing.id))
+        .order_by(ObjectChange.id.desc())  # type: ignore[union-attr]
+    ).first()
+    assert change is not None and change.action.value == "update" and change.actor_name == ACTOR.username
+
+    again = run_import(session, xlsx_bytes(rows), dry_run=True)
+    assert (again.new, again.updates, again.unchanged) == (0, 0, 2)
+
+
+def test_empty_cells_keep_stored_values_on_update(session: Session, plant: Plant) -> None:
+    service.create_asset(
+        session,
+        AssetCreate(tag="P-101", name="泵", asset_class=AssetClass.PUMP, workshop_id=plant.syn.id, custodian="张工"),
+        actor=ACTOR,
+    )
+    rows = [["位号", "设备名称", "设备类别", "车间", "保管人"], ["P-101", "泵", "泵", "SYN", ""]]
+    report = run_import(session, xlsx_bytes(rows), dry_run=True)
+    assert report.unchanged == 1
+
+
+def test_a_parent_defined_later_in_the_file_is_created_first(session: Session, plant: Plant) -> None:
+    content = xlsx_bytes(
+        sheet(
+            line("P-101-M", name="电机", asset_class="电动机", parent="P-101"),
+            line("P-101-M-B", name="轴承", asset_class="电动机", parent="P-101-M"),
+            line("P-101", name="循环水泵"),
+        )
+    )
+    report = run_import(session, content)
+    assert report.created == 3
+    pump, motor, bearing = (asset(session, tag) for tag in ("P-101", "P-101-M", "P-101-M-B"))
+    assert motor.parent_id == pump.id
+    assert bearing.parent_id == motor.id
+
+
+def test_a_parent_already_in_the_registry(session: Session, plant: Plant) -> None:
+    pump = service.create_asset(
+        session, AssetCreate(tag="P-101", name="泵", asset_class=AssetClass.PUMP, workshop_id=plant.syn.id), actor=ACTOR
+    )
+    run_import(session, xlsx_bytes(sheet(line("P-101-M", asset_class="电动机", parent="P-101"))))
+    assert asset(session, "P-101-M").parent_id == pump.id
+
+
+def test_a_unit_alone_names_its_workshop(session: Session, plant: Plant) -> None:
+    run_import(session, xlsx_bytes(sheet(line("P-1", workshop="", unit="精馏一装置"))))
+    assert asset(session, "P-1").workshop_id == plant.dis.id
+
+
+# --- Template -----------------------------------------------------------------------------
+
+
+def test_template_has_the_columns_dropdowns_and_an_example_that_imports(session: Session, plant: Plant) -> None:
+    content = imports.template_workbook(session)
+    frame = pd.read_excel(io.BytesIO(content), engine="calamine", header=None, dtype=object, na_filter=False)
+    assert list(frame.iloc[0])[:4] == ["位号", "设备名称", "设备类别", "车间"]
+    assert list(frame.iloc[1])[:2] == ["Tag", "Name"]
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        data_sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert data_sheet.count("<dataValidation ") == 6  # class, workshop, unit, criticality, status, special category
+    report = run_import(session, content, "template.xlsx", dry_run=True)
+    assert (report.new, report.invalid, report.skipped_headers) == (1, 0, [2]), report.errors
+
+
+# --- Web ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def manager_client(client: TestClient, session: Session, plant: Plant) -> tuple[TestClient, str]:
+    client.cookies.set(LOCALE_COOKIE, "en")
+    token = login(client, factories.UserFactory(role=Role.MANAGER))
+    return client, token
+
+
+def upload(client: TestClient, token: str, content: bytes, filename: str = "台账.xlsx") -> Any:
+    return client.post("/assets/import/preview", data={"csrf_token": token}, files={"file": (filename, content, XLSX)})
+
+
+def test_web_upload_preview_lists_every_error_then_confirm_imports_the_valid_rows(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path
+) -> None:
+    client, token = manager_client
+    page = client.get("/assets/import")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    content = xlsx_bytes(sheet(line("P-1"), line("P-2", asset_class="飞船"), line("P-3", installed="03/05/24")))
+    before = counts(session)
+
+    preview = upload(client, token, content)
+
+    assert preview.status_code == 200
+    assert counts(session) == before  # the preview writes nothing
+    text = preview.text
+    assert 'data-count="new">1<' in text and 'data-count="invalid">2<' in text
+    assert "<td>5</td><td>设备类别</td>" in text and "飞船" in text
+    assert "<td>6</td><td>安装日期</td>" in text and "03/05/24" in text
+    digest = __import__("hashlib").sha256(content).hexdigest()
+    assert (imports_dir / f"{digest}.xlsx").is_file()
+    assert f'name="token" value="{digest}"' in text
+
+    done = client.post(
+        "/assets/import/confirm",
+        data={"csrf_token": token, "token": digest, "mode": "valid_only", "filename": "台账.xlsx"},
+    )
+
+    assert done.status_code == 303 and done.headers["location"] == "/assets"
+    assert counts(session)[0] == before[0] + 1
+    assert service.get_asset_by_tag(session, "P-1") is not None
+    assert "1 created, 0 updated" in client.get("/assets").text
+    assert not (imports_dir / f"{digest}.xlsx").exists()
+
+
+def test_web_all_or_nothing_confirm_with_errors_writes_nothing_and_shows_them(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path
+) -> None:
+    client, token = manager_client
+    content = xlsx_bytes(sheet(line("P-1"), line("P-2", asset_class="飞船")))
+    upload(client, token, content)
+    digest = __import__("hashlib").sha256(content).hexdigest()
+    before = counts(session)
+
+    response = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
+
+    assert response.status_code == 422
+    assert "<td>5</td><td>设备类别</td>" in response.text
+    assert counts(session) == before
+
+
+def test_web_clean_file_imports_all_or_nothing(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path
+) -> None:
+    client, token = manager_client
+    content = csv_bytes(sheet(line("P-1"), line("P-2")), "gb18030")
+    preview = upload(client, token, content, "台账.csv")
+    assert "GB18030" in preview.text
+    digest = __import__("hashlib").sha256(content).hexdigest()
+    done = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
+    assert done.status_code == 303
+    assert "2 created, 0 updated" in client.get("/assets").text
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "status", "words"),
+    [
+        ("list.pdf", b"%PDF-1.4", 422, ".pdf"),
+        ("list.xlsx", b"not a workbook", 200, "not an Excel workbook"),
+        ("list.csv", b"", 422, "empty"),
+    ],
+)
+def test_web_refuses_other_file_types_with_a_clear_message(
+    manager_client: tuple[TestClient, str], filename: str, content: bytes, status: int, words: str
+) -> None:
+    client, token = manager_client
+    response = upload(client, token, content, filename)
+    assert response.status_code == status
+    assert words in response.text
+
+
+def test_web_refuses_files_over_the_size_limit(
+    manager_client: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, token = manager_client
+    monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 1000)
+    response = upload(client, token, b"x" * 1001, "big.csv")
+    assert response.status_code == 413
+
+
+def test_web_upload_without_a_file_asks_for_one(manager_client: tuple[TestClient, str]) -> None:
+    client, token = manager_client
+    response = client.post("/assets/import/preview", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert 'data-testid="import-error"' in response.text
+
+
+@pytest.mark.parametrize("bad_token", ["../../etc/passwd", "a" * 64, "ABC", ""])
+def test_web_confirm_accepts_only_the_hash_of_a_stored_upload(
+    manager_client: tuple[TestClient, str], session: Session, bad_token: str
+) -> None:
+    client, token = manager_client
+    before = counts(session)
+    response = client.post("/assets/import/confirm", data={"csrf_token": token, "token": bad_token})
+    assert response.status_code == 404
+    assert counts(session) == before
+
+
+def test_web_template_download(manager_client: tuple[TestClient, str]) -> None:
+    client, _token = manager_client
+    response = client.get("/assets/import/template.xlsx")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.content.startswith(b"PK")
+
+
+def test_engineers_may_not_import(client: TestClient, engineer: User, plant: Plant, session: Session) -> None:
+    token = login(client, engineer)
+    before = counts(session)
+    assert client.get("/assets/import").status_code == 403
+    assert client.get("/assets/import/template.xlsx").status_code == 403
+    content = xlsx_bytes(sheet(line("P-1")))
+    assert upload(client, token, content).status_code == 403
+    digest = __import__("hashlib").sha256(content).hexdigest()
+    confirm = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest})
+    assert confirm.status_code == 403
+    assert counts(session) == before
+
+
+@pytest.fixture
+def imports_dir() -> Iterator[Path]:
+    from maintenance.assets.import_routes import imports_dir as folder
+
+    yield folder()
+
+
+# --- CLI ----------------------------------------------------------------------------------
+
+CLI = [sys.executable, "-m", "maintenance.cli"]
+
+
+@dataclass
+class CliPlant:
+    path: Path
+    var_dir: Path
+    secret: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("MAINTENANCE_")}
+        env.update(
+            MAINTENANCE_DATABASE_URL=f"sqlite:///{self.path}",
+            MAINTENANCE_VAR_DIR=str(self.var_dir),
+            MAINTENANCE_ENVIRONMENT="test",
+            MAINTENANCE_SECRET_KEY=self.secret,
+            COLUMNS="200",
+        )
+        return env
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, *args], capture_output=True, text=True, env=self.env, cwd=self.var_dir.parent, timeout=180
+        )
+
+    def count(self, sql: str) -> int:
+        with closing(sqlite3.connect(self.path)) as connection:
+            return int(connection.execute(sql).fetchone()[0])
+
+    def assets(self) -> int:
+        return self.count("SELECT count(*) FROM asset")
+
+    def changes(self) -> int:
+        return self.count("SELECT count(*) FROM object_change")
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> CliPlant:
+    folder = tmp_path_factory.mktemp("cli-import")
+    plant = CliPlant(folder / "plant.db", folder / "var", secrets.token_urlsafe(32))
+    for args in (("db", "upgrade"), ("seed", "--demo")):
+        result = plant.run(*args)
+        assert result.returncode == 0, result.stderr
+    return plant
+
+
+@pytest.fixture
+def cli_plant(demo_database: CliPlant, tmp_path: Path) -> CliPlant:
+    """A copy of the seeded database per test."""
+    copy = CliPlant(tmp_path / "plant.db", tmp_path / "var", demo_database.secret)
+    copy.var_dir.mkdir()
+    with closing(sqlite3.connect(demo_database.path)) as source, closing(sqlite3.connect(copy.path)) as target:
+        source.backup(target)
+    return copy
+
+
+def cli_sheet(*lines: list[Any]) -> bytes:
+    return xlsx_bytes(sheet(*lines))
+
+
+def test_cli_imports_a_file_and_prints_a_summary(cli_plant: CliPlant, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(cli_sheet(line("IMP-101"), line("IMP-101-M", asset_class="电动机", parent="IMP-101")))
+    before = cli_plant.assets()
+    result = cli_plant.run("import", "assets", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "2 created, 0 updated" in result.stdout
+    assert cli_plant.assets() == before + 2
+
+
+def test_cli_all_or_nothing_prints_every_error_and_writes_nothing(cli_plant: CliPlant, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_bytes(sheet(line("IMP-1"), line("IMP-2", asset_class="飞船"), line("IMP-3", unit="DIS-1")), "gb18030"))
+    before = (cli_plant.assets(), cli_plant.changes())
+    result = cli_plant.run("import", "assets", str(path))
+    assert result.returncode == 1
+    assert "row 5, 设备类别: " in result.stderr
+    assert "row 6, 装置: " in result.stderr
+    assert "nothing written" in result.stdout
+    assert (cli_plant.assets(), cli_plant.changes()) == before
+
+
+def test_cli_dry_run_and_valid_only(cli_plant: CliPlant, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.xlsx"
+    path.write_bytes(cli_sheet(line("IMP-1"), line("IMP-2", installed="03/05/24")))
+    before = (cli_plant.assets(), cli_plant.changes())
+
+    dry = cli_plant.run("import", "assets", str(path), "--dry-run")
+    assert dry.returncode == 1  # a dry run that found errors says so
+    assert "dry run: nothing written" in dry.stdout
+    assert "row 5, 安装日期: " in dry.stderr
+    assert (cli_plant.assets(), cli_plant.changes()) == before
+
+    valid = cli_plant.run("import", "assets", str(path), "--valid-only")
+    assert valid.returncode == 0, valid.stderr
+    assert "1 created, 0 updated" in valid.stdout
+    assert "row 5, 安装日期: " in valid.stderr
+    assert cli_plant.assets() == before[0] + 1
+
+
+def test_cli_refuses_an_unknown_file_type(cli_plant: CliPlant, tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text("位号\n")
+    result = cli_plant.run("import", "assets", str(path))
+    assert result.returncode == 1
+    assert ".txt" in result.stderr
