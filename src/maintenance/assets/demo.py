@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 
 from sqlmodel import Session
 
 from maintenance.assets import service
-from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
+from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
@@ -30,6 +29,26 @@ from maintenance.org.models import Unit, Workshop
 
 CREATED_AT = time(8)  # plant time on the commission date
 CHANGED_AT = time(9)  # plant time on the day of a move or status change
+# Columns of assets.csv taken as they are (blank → the field's default); the model parses them.
+COPIED = (
+    "tag",
+    "name",
+    "asset_class",
+    "manufacturer",
+    "spec",
+    "serial_number",
+    "install_date",
+    "commission_date",
+    "criticality",
+    "fixed_asset_number",
+    "original_value_cny",
+    "useful_life_years",
+    "salvage_rate",
+    "special_category",
+    "registration_number",
+    "custodian",
+    "notes",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,13 @@ class Change:
 
 def _date(value: str) -> date | None:
     return date.fromisoformat(value) if value.strip() else None
+
+
+def _status(code: str) -> AssetStatus:
+    status = AssetStatus.from_label(code)
+    if status is None:
+        raise ValueError(f"unknown asset status {code!r}")
+    return status
 
 
 def _instant(day: date, at: time) -> datetime:
@@ -116,28 +142,14 @@ def load(session: Session, seed_dir: Path, actor: Actor) -> None:
         commissioned = _date(row["commission_date"]) or _date(row["install_date"])
         if commissioned is None:
             raise ValueError(f"assets.csv: {row['tag']} needs an install or commission date")
-        data = AssetCreate(
-            tag=row["tag"],
-            name=row["name"],
-            asset_class=AssetClass(row["asset_class"]),
-            workshop_id=unit.workshop_id,
-            unit_id=unit.id,
-            parent_id=assets[row["parent_tag"]].id if row["parent_tag"] else None,
-            manufacturer=row["manufacturer"],
-            spec=row["spec"],
-            serial_number=row["serial_number"],
-            install_date=_date(row["install_date"]),
-            commission_date=_date(row["commission_date"]),
-            criticality=Criticality(row["criticality"]),
-            status=AssetStatus(first.get((row["tag"], "status"), row["status"])),
-            fixed_asset_number=row["fixed_asset_number"],
-            original_value_cny=Decimal(row["original_value_cny"] or "0"),
-            useful_life_years=int(row["useful_life_years"]),
-            salvage_rate=Decimal(row["salvage_rate"]),
-            special_category=SpecialCategory(row["special_category"] or "none"),
-            registration_number=row["registration_number"],
-            custodian=row["custodian"],
-            notes=row["notes"],
+        data = AssetCreate.model_validate(
+            {name: row[name] for name in COPIED if row[name].strip()}
+            | {
+                "workshop_id": unit.workshop_id,
+                "unit_id": unit.id,
+                "parent_id": assets[row["parent_tag"]].id if row["parent_tag"] else None,
+                "status": _status(first.get((row["tag"], "status"), row["status"])),
+            }
         )
         assets[row["tag"]] = service.create_asset(session, data, actor=actor, at=_instant(commissioned, CREATED_AT))
 
@@ -163,7 +175,7 @@ def _replay(
     elif change.field == "status":
         if asset.status != change.old:
             raise ValueError(f"history.csv: {change.tag} is not {change.old} on {change.on}")
-        status = AssetStatus(change.new)
+        status = _status(change.new)
         if status == AssetStatus.RETIRED and _date(row["retired_date"]) != change.on:
             raise ValueError(
                 f"history.csv: {change.tag} is retired on {change.on}, assets.csv says {row['retired_date']}"
