@@ -1,7 +1,6 @@
 """Org domain through its pages: login and logout, user administration, the org tree."""
 
 import json
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,10 +20,10 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 @pytest.fixture
-def client(client: TestClient) -> Iterator[TestClient]:
+def client(client: TestClient) -> TestClient:
     """Messages are asserted in English."""
     client.headers["Accept-Language"] = "en"
-    yield client
+    return client
 
 
 def post_login(client: TestClient, username: str, password: str, next_url: str = "/") -> object:

@@ -6,7 +6,6 @@ only lists kept by hand are the deliberate exceptions, each with its reason.
 """
 
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -25,7 +24,8 @@ from tests import factories
 from tests.conftest import csrf_token, login
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-API_PREFIX = "/api/"
+CSRF_EXEMPT_PREFIX = "/api/"  # token-authenticated, never by cookie
+JSON_API_PREFIX = "/api/v1/"
 
 # State-changing routes that work without a logged-in user (they still need the CSRF token).
 PUBLIC_ACTIONS = {
@@ -73,12 +73,13 @@ def route_table(app: FastAPI) -> list[tuple[str, str]]:
 
 
 ROUTES = route_table(create_app())
-ACTIONS = [(m, p) for m, p in ROUTES if m in STATE_CHANGING and not p.startswith(API_PREFIX)]
+ACTIONS = [(m, p) for m, p in ROUTES if m in STATE_CHANGING and not p.startswith(CSRF_EXEMPT_PREFIX)]
 PROTECTED_ACTIONS = [(m, p) for m, p in ACTIONS if p not in PUBLIC_ACTIONS]
-PAGES = [p for m, p in ROUTES if m == "GET" and not p.startswith(API_PREFIX)]
+# Pages are everything people open in a browser, including pages about the API such as its docs.
+PAGES = [p for m, p in ROUTES if m == "GET" and not p.startswith(JSON_API_PREFIX)]
 PROTECTED_PAGES = [p for p in PAGES if p not in PUBLIC_PAGES]
 HTML_PAGES = [p for p in PAGES if p not in NOT_HTML]
-API_ROUTES = [(m, p) for m, p in ROUTES if p.startswith("/api/v1/")]
+API_ROUTES = [(m, p) for m, p in ROUTES if p.startswith(JSON_API_PREFIX)]
 ADMIN_ROUTES = [(m, p) for m, p in ROUTES if p.startswith("/admin/")]
 
 
@@ -197,7 +198,8 @@ def test_state_changing_route_redirects_anonymous_user_to_login(client: TestClie
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
     assert location.path == "/login"
-    assert parse_qs(location.query)["next"] == [fill(path)]
+    # A post cannot be replayed by a redirect after login: back to the home page.
+    assert parse_qs(location.query)["next"] == ["/"]
 
 
 def test_login_form_is_accepted_from_anonymous_visitor(client: TestClient, engineer: User) -> None:
@@ -310,9 +312,9 @@ def test_admin_route_is_forbidden_to_other_roles(
 
 
 @pytest.fixture
-def logged_in(client: TestClient, admin: User) -> Iterator[TestClient]:
+def logged_in(client: TestClient, admin: User) -> TestClient:
     login(client, admin)
-    yield client
+    return client
 
 
 RESPONSE_KINDS = {

@@ -133,7 +133,8 @@ def error_response(
     from maintenance import web  # web renders templates; imported late to keep this module light
 
     errors = errors or []
-    if request.url.path.startswith("/api/"):
+    # The JSON API, not every path under /api/: pages about it (/api/docs) are for people.
+    if request.url.path.startswith("/api/v1/"):
         problem = {
             "type": "about:blank",
             "title": status_title(status_code),
@@ -168,7 +169,11 @@ def _row_prefix(error: FieldError) -> str:
 
 
 def _safe_next(request: Request) -> str:
+    """Where to return after logging in: the page asked for; after a refused form post
+    (a session that expired mid-edit), the home page, since the post cannot be replayed."""
+    if request.method != "GET":
+        return "/"
     target = request.url.path
-    if request.method == "GET" and request.url.query:
+    if request.url.query:
         target += "?" + request.url.query
     return target

@@ -86,7 +86,10 @@ def component_counts(session: Session, asset_ids: Sequence[int]) -> dict[int, in
 
 def versions_of(session: Session, asset: Asset) -> Sequence[AssetVersion]:
     return session.scalars(
-        select(AssetVersion).where(AssetVersion.asset_id == asset.id).order_by(col(AssetVersion.valid_from).desc())
+        select(AssetVersion)
+        .where(AssetVersion.asset_id == asset.id)
+        .order_by(col(AssetVersion.valid_from).desc())
+        .execution_options(populate_existing=True)
     ).all()
 
 
@@ -146,6 +149,9 @@ def _open_version(session: Session, asset: Asset, at: datetime) -> None:
         update(AssetVersion)
         .where(col(AssetVersion.asset_id) == asset.id, col(AssetVersion.valid_to).is_(None))
         .values(valid_to=at)
+        # Not matched against every object in the session (slow in big imports); readers of
+        # versions refresh them with populate_existing (see versions_of).
+        .execution_options(synchronize_session=False)
     )
     session.add(AssetVersion(asset_id=asset.id, valid_from=at, **{name: getattr(asset, name) for name in _VERSIONED}))  # type: ignore[arg-type]
 
@@ -206,7 +212,7 @@ def _apply(
     if at is not None:
         # History is written in order: a past change may not start before the asset's current version.
         current_from = session.scalar(
-            select(AssetVersion.valid_from).where(
+            select(col(AssetVersion.valid_from)).where(
                 AssetVersion.asset_id == asset.id, col(AssetVersion.valid_to).is_(None)
             )
         )
