@@ -314,7 +314,7 @@ def import_assets(
     mode = imports.ImportMode.VALID_ONLY if valid_only else imports.ImportMode.ALL_OR_NOTHING
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with command_transaction("import-assets") as session:
-        with Progress(*columns, console=err_console, transient=True) as progress:
+        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
             task = progress.add_task(f"checking {file.name}", total=None)
 
             def advance(done: int, total: int) -> None:
@@ -356,14 +356,14 @@ def _print_import_report(report: object) -> None:
     console.print(f"{report.filename}: {', '.join(source)}", markup=False, highlight=False, soft_wrap=True)
     skipped = []
     if report.skipped_blank:
-        skipped.append(f"{report.skipped_blank} blank")
+        skipped.append(f"{report.skipped_blank} blank rows")
     if report.skipped_totals:
         skipped.append(f"total rows {', '.join(map(str, report.skipped_totals))}")
     if report.skipped_headers:
-        skipped.append(f"repeated headers {', '.join(map(str, report.skipped_headers))}")
+        skipped.append(f"repeated header rows {', '.join(map(str, report.skipped_headers))}")
     console.print(
         f"{len(report.rows)} rows: {report.new} new, {report.updates} to update, {report.unchanged} unchanged, "
-        f"{report.invalid} with errors" + (f"; skipped {'; '.join(skipped)}" if skipped else ""),
+        f"{report.invalid} with errors" + (f" (skipped: {'; '.join(skipped)})" if skipped else ""),
         highlight=False,
         soft_wrap=True,
     )

@@ -139,7 +139,8 @@ def import_preview(request: Request, session: SessionDep, user: ManagerUser, for
     token = _store(content, extension)
     report = imports.analyse(session, content, f"{token}.{extension}")
     report.filename = _display_name(upload.filename, report.filename)
-    return _preview_page(request, report, token)
+    # A file that cannot be read as an asset list is shown with its reasons, as 422.
+    return _preview_page(request, report, token, status_code=422 if report.file_errors else 200)
 
 
 @router.post("/assets/import/confirm")

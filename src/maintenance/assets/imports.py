@@ -120,7 +120,7 @@ COLUMNS: tuple[Column, ...] = (
         "date",
         ("投运日期", "投产日期", "投用时间", "启用日期", "commissioned on", "commissioning date"),
     ),
-    Column("criticality", "重要度", "Criticality", "choice", ("重要程度", "设备重要度", "abc分类"), choice=Criticality),
+    Column("criticality", "重要度", "Criticality", "choice", ("重要程度", "设备重要度", "ABC分类"), choice=Criticality),
     Column("status", "状态", "Status", "choice", ("设备状态", "使用状态"), choice=AssetStatus),
     Column(
         "fixed_asset_number",
@@ -178,6 +178,12 @@ for _column in COLUMNS:
     for _name in (_column.zh, _column.en, _column.field, *_column.aliases):
         for _header_key in _header_keys(_name):
             _HEADER_INDEX.setdefault(_header_key, _column.field)
+
+
+def _is_canonical(header: str, name: str) -> bool:
+    column = COLUMN_BY_FIELD[name]
+    keys = set(_header_keys(header))
+    return any(keys & set(_header_keys(text)) for text in (column.zh, column.en, column.field))
 
 
 def field_for_header(header: str) -> str | None:
@@ -948,31 +954,36 @@ def analyse(
     report.sheet = sheet.name if len(workbook.sheets) > 1 or workbook.file_format != "CSV" else None
     report.header_row = header_index + 1
     header_cells = sheet.rows[header_index]
+    # Two columns for one field: the one named as in the template wins over an alias
+    # (位号 beside 设备编号 keeps 位号); two of the same standing are refused.
+    by_field: dict[str, list[int]] = {}
+    for index in sorted(headers):
+        by_field.setdefault(headers[index], []).append(index)
     seen: dict[str, int] = {}
+    doubled: set[str] = set()
+    for name, indexes in by_field.items():
+        canonical = [index for index in indexes if _is_canonical(cell_text(header_cells[index]), name)]
+        chosen = canonical if canonical else indexes
+        if len(chosen) > 1:
+            first, second = (cell_text(header_cells[index]) for index in chosen[:2])
+            message = _(
+                "The columns %(first)s and %(second)s both give %(field)s; keep one of them.",
+                first=first,
+                second=second,
+                field=COLUMN_BY_FIELD[name].label,
+            )
+            report.file_errors.append(FieldError(second, message, report.header_row))
+            doubled.add(name)
+            continue
+        seen[name] = chosen[0]
     for index, value in enumerate(header_cells):
         text = cell_text(value)
-        if index in headers:
-            name = headers[index]
-            if name in seen:
-                report.file_errors.append(
-                    FieldError(
-                        text,
-                        _(
-                            "The columns %(first)s and %(second)s both give %(field)s; keep one of them.",
-                            first=cell_text(header_cells[seen[name]]),
-                            second=text,
-                            field=COLUMN_BY_FIELD[name].label,
-                        ),
-                        report.header_row,
-                    )
-                )
-                continue
-            seen[name] = index
-            report.columns.append((text, name))
-        elif text:
+        if index in headers and seen.get(headers[index]) == index:
+            report.columns.append((text, headers[index]))
+        elif text and not (index in headers and headers[index] not in seen):
             report.ignored_columns.append(text)
     for column in REQUIRED:
-        if column.field not in seen and not (column.field == "workshop" and "unit" in seen):
+        if column.field not in seen.keys() | doubled and not (column.field == "workshop" and "unit" in seen):
             report.file_errors.append(
                 FieldError(
                     column.label,
@@ -996,10 +1007,7 @@ def analyse(
         if _is_total_or_footer(raw):
             report.skipped_totals.append(index + 1)
             continue
-        repeated = [field_for_header(cell_text(value)) for value in cells.values() if cell_text(value)]
-        if all(name is not None for name in repeated) and all(
-            field_for_header(cell_text(cells[name])) == name for name in cells if cell_text(cells[name])
-        ):
+        if all(field_for_header(cell_text(value)) == name for name, value in cells.items() if cell_text(value)):
             report.skipped_headers.append(index + 1)  # the template's English header row, or a repeated header
             continue
         data_rows.append((index + 1, cells))
