@@ -176,6 +176,7 @@ def test_a_download_is_an_attachment_with_the_stored_type(
     upload(client, token, asset, "泵 说明书.pdf", PDF)
     [document] = rows(session, asset)
     auditor = factories.UserFactory(role=Role.AUDITOR)
+    client.cookies.clear()
     login(client, auditor)  # auditors read everything
 
     response = client.get(f"/assets/{asset.id}/documents/{document.id}")

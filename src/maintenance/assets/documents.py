@@ -58,7 +58,7 @@ ALLOWED: dict[str, FileKind] = {
     "xlsx": FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel"),
     "docx": FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word"),
     "dwg": FileKind("image/vnd.dwg", "AutoCAD DWG"),
-    "txt": FileKind("text/plain; charset=utf-8", "Text"),
+    "txt": FileKind("text/plain", "Text"),  # UTF-8 or GB18030: no charset claimed
 }
 ACCEPT_ATTRIBUTE = ",".join(f".{extension}" for extension in ALLOWED)
 

@@ -29,7 +29,7 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 def _local(value: datetime | None) -> datetime | None:
     """Excel has no time zones: show the plant's wall-clock time."""
-    return None if value is None else value.astimezone(plant_timezone()).replace(tzinfo=None)
+    return None if value is None else value.astimezone(plant_timezone()).replace(tzinfo=None, microsecond=0)
 
 
 class _Writer:

@@ -28,7 +28,7 @@ from maintenance.db import SessionDep
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
-from maintenance.org.models import User
+from maintenance.org.models import User, Workshop
 from maintenance.web import FormDep, add_toast, is_htmx, paginate, redirect, render, validate_form
 
 router = APIRouter(include_in_schema=False)
@@ -109,6 +109,7 @@ def _detail_context(session: Session, user: User, stocktake: Stocktake) -> dict[
     can_count = stocktake.is_open and can_write_in(session, user, stocktake.workshop_id)
     return {
         "stocktake": stocktake,
+        "workshop": session.get(Workshop, stocktake.workshop_id),
         "progress": service.progress_of(session, [stocktake.id])[stocktake.id],  # type: ignore[list-item,index]
         "can_count": can_count,
         "can_sign": stocktake.is_open and is_manager(user),

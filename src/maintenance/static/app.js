@@ -20,6 +20,36 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Export links (data-export) show a spinner until the file starts to arrive: the export sets
+  // the maintenance_export cookie on its response (a large XLSX takes a while to build).
+  var EXPORT_COOKIE = "maintenance_export";
+  function clearExportCookie() {
+    document.cookie = EXPORT_COOKIE + "=; Max-Age=0; path=/; SameSite=Strict";
+  }
+  function exportStarted() {
+    return document.cookie.split("; ").some(function (c) { return c.indexOf(EXPORT_COOKIE + "=") === 0; });
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-export]") : null;
+    if (!link || link.getAttribute("aria-busy") === "true") return;
+    clearExportCookie();
+    var spinner = document.createElement("span");
+    spinner.className = "spinner-border spinner-border-sm me-1";
+    spinner.setAttribute("aria-hidden", "true");
+    link.prepend(spinner);
+    link.setAttribute("aria-busy", "true");
+    link.classList.add("disabled");
+    var started = Date.now();
+    var timer = window.setInterval(function () {
+      if (!exportStarted() && Date.now() - started < 300000) return;
+      window.clearInterval(timer);
+      clearExportCookie();
+      spinner.remove();
+      link.removeAttribute("aria-busy");
+      link.classList.remove("disabled");
+    }, 500);
+  });
+
   document.addEventListener("DOMContentLoaded", function () { initToasts(document); });
   document.addEventListener("htmx:afterSettle", function () { initToasts(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { initToasts(document); });
