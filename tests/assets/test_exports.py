@@ -113,7 +113,7 @@ def test_csv_has_a_bom_parses_with_pandas_and_matches_the_filtered_list(
     expected = [a.tag for a in session.scalars(service.list_assets(AssetFilters.model_validate(params)))]
     assert list(frame["位号"]) == expected == ["P-1101B", "P-1101A"], "same rows, same order as the list"
     row = by_tag(frame)["P-1101B"]
-    assert (row["设备类别"], row["状态"], row["关键性"]) == ("泵", "在用", "C类(一般)")
+    assert (row["设备类别"], row["状态"], row["重要度"]) == ("泵", "在用", "C类(一般)")
     assert (row["投用日期"], row["安装日期"], row["原值(元)"]) == ("2024-03-05", "2024-02-01", "120000.00")
     assert row["车间"] == workshop.name
 

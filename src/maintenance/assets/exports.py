@@ -37,10 +37,10 @@ from urllib.parse import quote
 
 import xlsxwriter
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from sqlalchemy import Select, String, and_, func, inspect, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, func, inspect, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.background import BackgroundTask
 
 from maintenance.assets import service
@@ -93,7 +93,7 @@ COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("serial_number", "出厂编号", "Serial no.", width=14),
     ExportColumn("install_date", "安装日期", "Install date", "date", 12),
     ExportColumn("commission_date", "投用日期", "Commission date", "date", 12),
-    ExportColumn("criticality", "关键性", "Criticality", width=12),
+    ExportColumn("criticality", "重要度", "Criticality", width=12),
     ExportColumn("status", "状态", "Status", width=10),
     ExportColumn("fixed_asset_number", "固定资产编号", "Fixed-asset no.", width=16),
     ExportColumn("original_value_cny", "原值(元)", "Original value (CNY)", "money", 16),
@@ -154,18 +154,19 @@ def check_as_of(as_of: date | None) -> None:
 def with_parent_tag(stmt: Select[Any], as_of: date | None) -> Select[Any]:
     """Add the parent's tag (as it was at ``as_of``, or now) as a ``parent_tag`` column: one join,
     so a list or an export never looks parents up row by row."""
+    parent: Any
+    onclause: ColumnElement[bool]
     if as_of is None:
         parent = aliased(Asset, name="parent_asset")
-        onclause = parent.id == Asset.parent_id
+        onclause = col(parent.id) == col(Asset.parent_id)
     else:
-        parent_version = aliased(AssetVersion, name="parent_asset")
-        adapter = ClauseAdapter(inspect(parent_version).selectable)
+        parent = aliased(AssetVersion, name="parent_asset")
+        adapter = ClauseAdapter(inspect(parent).selectable)
         onclause = and_(
-            parent_version.asset_id == AssetVersion.parent_id,
+            col(parent.asset_id) == col(AssetVersion.parent_id),
             *(adapter.traverse(condition) for condition in service.as_of_condition(as_of)),
         )
-        parent = parent_version  # type: ignore[assignment]
-    return stmt.outerjoin(parent, onclause).add_columns(parent.tag.label("parent_tag"))
+    return stmt.outerjoin(parent, onclause).add_columns(col(parent.tag).label("parent_tag"))
 
 
 def export_select(filters: AssetFilters) -> Select[Any]:
@@ -258,7 +259,7 @@ class AssetExport:
             yield (
                 tag,
                 name,
-                class_label[asset_class],
+                class_label.get(asset_class, asset_class),
                 workshop_names.get(workshop_id, ""),
                 unit_names.get(unit_id, "") if unit_id is not None else "",
                 parent_tag or "",
@@ -267,15 +268,15 @@ class AssetExport:
                 serial_number,
                 install_date,
                 commission_date,
-                criticality_label[criticality],
-                status_label[status],
+                criticality_label.get(criticality, criticality),
+                status_label.get(status, status),
                 fixed_asset_number,
                 original_value,
                 useful_life,
                 salvage_rate,
                 book.accumulated_depreciation_cny,
                 book.net_book_value_cny,
-                special_label[special_category],
+                special_label.get(special_category, special_category),
                 registration_number,
                 custodian,
                 retired_date,
@@ -431,7 +432,7 @@ def describe_filters(filters: AssetFilters, workshops: dict[int, Workshop], unit
     named_choices: Sequence[tuple[str, str, Choice | None]] = (
         ("设备类别", "class", filters.asset_class),
         ("状态", "status", filters.status),
-        ("关键性", "criticality", filters.criticality),
+        ("重要度", "criticality", filters.criticality),
         ("特种设备类别", "special category", filters.special_category),
     )
     for zh_name, en_name, choice in named_choices:
