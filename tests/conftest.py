@@ -22,7 +22,9 @@ atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["MAINTENANCE_ENVIRONMENT"] = "test"
 os.environ["MAINTENANCE_VAR_DIR"] = str(_TMP / "var")
 os.environ["MAINTENANCE_SECRET_KEY"] = secrets.token_urlsafe(32)
-os.environ["MAINTENANCE_DATABASE_URL"] = os.environ.get("MAINTENANCE_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+os.environ["MAINTENANCE_DATABASE_URL"] = (
+    os.environ.get("MAINTENANCE_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+)
 
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402

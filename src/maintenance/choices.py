@@ -17,17 +17,27 @@ from maintenance.i18n import current_locale
 class Choice(StrEnum):
     """Members are declared as ``CODE = ("code", "中文", "English", "bootstrap-colour")``."""
 
-    zh: str
-    en: str
-    colour: str
+    _texts: tuple[str, str, str]  # (zh, en, colour)
 
-    def __new__(cls, code: str, zh: str, en: str, colour: str = "secondary") -> Self:
+    def __new__(cls, code: str, *labels: str) -> Self:
+        # Declared as (code, zh, en[, colour]); typed with *labels so that looking a member
+        # up by its code, Status("open"), type-checks as the one-argument call it is.
         member = str.__new__(cls, code)
         member._value_ = code
-        member.zh = zh
-        member.en = en
-        member.colour = colour
+        member._texts = (labels[0], labels[1], labels[2] if len(labels) > 2 else "secondary")
         return member
+
+    @property
+    def zh(self) -> str:
+        return self._texts[0]
+
+    @property
+    def en(self) -> str:
+        return self._texts[1]
+
+    @property
+    def colour(self) -> str:
+        return self._texts[2]
 
     @property
     def label(self) -> str:

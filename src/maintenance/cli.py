@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from alembic.config import Config as AlembicConfig
@@ -140,12 +140,13 @@ def user_create(
             found = org_service.get_workshop_by_code(session, code)
             if found is None:
                 raise_cli_error(f"unknown workshop code {code!r}")
-            workshop_ids.append(found.id)  # type: ignore[union-attr]
+            assert found.id is not None
+            workshop_ids.append(found.id)
         data = _validated(
             lambda: UserCreate(
                 username=username, role=role, full_name=full_name, password=password, workshop_ids=workshop_ids
             )
-        )  # type: ignore[arg-type]
+        )
         user = org_service.create_user(session, data, actor=cli_actor("user-create"))
         console.print(f"created user {user.username} ({user.role.value})")
 
@@ -161,7 +162,7 @@ def _validated(build: Callable[[], T]) -> T:
         raise typer.Exit(1) from error
 
 
-def raise_cli_error(message: str) -> None:
+def raise_cli_error(message: str) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
 
@@ -183,7 +184,7 @@ def token_create(
         scopes = [part for item in scope for part in item.replace(",", " ").split()]
         _token, plaintext = org_service.create_api_token(
             session, owner, name=name, scopes=scopes, actor=cli_actor("token-create")
-        )  # type: ignore[arg-type]
+        )
     # Printed alone on stdout so scripts can capture it.
     print(plaintext)
     err_console.print("store this token now: it cannot be shown again")
@@ -259,7 +260,7 @@ def export_assets(
         export = AssetExport.start(session, filters, exported_by=f"cli:{_os_user()}")
         total = count_rows(session, filters)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=err_console, transient=True) as progress:
+        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
             task = progress.add_task(f"exporting assets ({export.as_of_text()})", total=total)
 
             def tracked() -> Iterator[tuple[object, ...]]:

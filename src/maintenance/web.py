@@ -81,11 +81,12 @@ def render(
     status_code: int = 200,
     block: str | None = "content",
     headers: dict[str, str] | None = None,
-) -> HTMLResponse:
+) -> Response:
     """``block`` is what htmx gets: ``content`` by default, ``results`` for a list's
     table, None for templates that are fragments already (no base layout)."""
     ctx = {"request": request, "user": getattr(request.state, "user", None), **(context or {})}
     ctx["toasts"] = _take_toasts(request)
+    response: Response
     if wants_fragment(request):
         body = render_block(_env, template, block, ctx) if block else _env.get_template(template).render(ctx)
         response = HTMLResponse(body + _env.get_template("_toasts.html").render(ctx), status_code, headers)

@@ -85,8 +85,10 @@ def test_each_edit_closes_the_open_version_and_opens_a_new_one(
     service.update_asset(session, asset, _edit(asset, unit_id=unit.id), actor=ACTOR)
     versions = service.versions_of(session, asset)
     assert [v.version for v in versions] == [2, 1]
-    assert versions[0].valid_to is None and versions[1].valid_to == versions[0].valid_from
-    assert versions[0].unit_id == unit.id and versions[1].unit_id is None
+    assert versions[0].valid_to is None
+    assert versions[1].valid_to == versions[0].valid_from
+    assert versions[0].unit_id == unit.id
+    assert versions[1].unit_id is None
 
 
 def test_saving_without_changes_writes_no_version(make_asset: MakeAsset, session: Session) -> None:

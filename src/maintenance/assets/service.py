@@ -27,7 +27,7 @@ _VERSIONED = (*AssetFields.model_fields, "site_id", "name_initials", "version")
 
 def name_initials(name: str) -> str:
     """Pinyin initials of a Chinese name (循环水泵 → xhsb); other characters are kept lower-cased."""
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chars: list(chars.lower()))).lower()[:100]
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chars: chars.lower())).lower()[:100]
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def get_asset(session: Session, asset_id: int) -> Asset | None:
 
 
 def get_asset_or_raise(session: Session, asset_id: int, *, for_update: bool = False) -> Asset:
-    stmt = select(Asset).where(Asset.id == asset_id)
+    stmt = select(Asset).where(col(Asset.id) == asset_id)
     if for_update:
         stmt = stmt.with_for_update()  # PostgreSQL row lock; SQLite transactions are already exclusive
     asset = session.scalar(stmt)
@@ -48,9 +48,9 @@ def get_asset_or_raise(session: Session, asset_id: int, *, for_update: bool = Fa
 
 
 def get_asset_by_tag(session: Session, tag: str, *, site_id: int | None = None) -> Asset | None:
-    stmt = select(Asset).where(Asset.tag == tag.strip())
+    stmt = select(Asset).where(col(Asset.tag) == tag.strip())
     if site_id is not None:
-        stmt = stmt.where(Asset.site_id == site_id)
+        stmt = stmt.where(col(Asset.site_id) == site_id)
     return session.scalars(stmt.limit(1)).first()
 
 
@@ -71,7 +71,7 @@ def as_of_condition(as_of: date) -> tuple[Any, ...]:
 
 
 def components_of(session: Session, asset: Asset) -> Sequence[Asset]:
-    return session.scalars(select(Asset).where(Asset.parent_id == asset.id).order_by(Asset.tag)).all()
+    return session.scalars(select(Asset).where(col(Asset.parent_id) == asset.id).order_by(Asset.tag)).all()
 
 
 def component_counts(session: Session, asset_ids: Sequence[int]) -> dict[int, int]:
@@ -79,15 +79,17 @@ def component_counts(session: Session, asset_ids: Sequence[int]) -> dict[int, in
     if not asset_ids:
         return {}
     rows = session.execute(
-        select(Asset.parent_id, func.count()).where(col(Asset.parent_id).in_(asset_ids)).group_by(Asset.parent_id)
+        select(col(Asset.parent_id), func.count())
+        .where(col(Asset.parent_id).in_(asset_ids))
+        .group_by(col(Asset.parent_id))
     ).all()
-    return {parent_id: number for parent_id, number in rows}
+    return {parent_id: number for parent_id, number in rows if parent_id is not None}
 
 
 def versions_of(session: Session, asset: Asset) -> Sequence[AssetVersion]:
     return session.scalars(
         select(AssetVersion)
-        .where(AssetVersion.asset_id == asset.id)
+        .where(col(AssetVersion.asset_id) == asset.id)
         .order_by(col(AssetVersion.valid_from).desc())
         .execution_options(populate_existing=True)
     ).all()
@@ -106,7 +108,9 @@ def _validate(session: Session, data: AssetFields, asset: Asset | None) -> tuple
         unit = session.get(Unit, data.unit_id)
         if unit is None or unit.workshop_id != workshop.id:
             errors.append(FieldError("unit_id", _("The unit must belong to the chosen workshop.")))
-    clash = session.scalar(select(Asset.id).where(Asset.site_id == workshop.site_id, Asset.tag == data.tag))
+    clash = session.scalar(
+        select(col(Asset.id)).where(col(Asset.site_id) == workshop.site_id, col(Asset.tag) == data.tag)
+    )
     if clash is not None and (asset is None or clash != asset.id):
         errors.append(FieldError("tag", _("Tag %(tag)s already exists in this site.", tag=data.tag)))
     if data.parent_id is not None:
@@ -213,7 +217,7 @@ def _apply(
         # History is written in order: a past change may not start before the asset's current version.
         current_from = session.scalar(
             select(col(AssetVersion.valid_from)).where(
-                AssetVersion.asset_id == asset.id, col(AssetVersion.valid_to).is_(None)
+                col(AssetVersion.asset_id) == asset.id, col(AssetVersion.valid_to).is_(None)
             )
         )
         if current_from is not None and at < current_from:

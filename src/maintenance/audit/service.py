@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from sqlalchemy import Select, inspect, select, text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.db import plant_day_start, utcnow
@@ -107,7 +107,7 @@ def record(
     after: Mapping[str, Any] | None = None,
 ) -> ObjectChange:
     _lock_chain(session)
-    head = session.scalar(select(ObjectChange.hash).order_by(ObjectChange.id.desc()).limit(1))  # type: ignore[union-attr]
+    head = session.scalar(select(col(ObjectChange.hash)).order_by(col(ObjectChange.id).desc()).limit(1))  # type: ignore[union-attr]
     change = ObjectChange(
         at=utcnow(),
         actor_id=actor.id,
@@ -160,24 +160,26 @@ class ChangeFilters:
     date_to: date | None = None
 
 
-def list_changes(filters: ChangeFilters) -> Select[tuple[ObjectChange]]:
+def list_changes(filters: ChangeFilters) -> Select[ObjectChange]:
     """Newest first; the caller paginates."""
-    stmt = select(ObjectChange).order_by(ObjectChange.id.desc())  # type: ignore[union-attr]
+    stmt = select(ObjectChange).order_by(col(ObjectChange.id).desc())  # type: ignore[union-attr]
     if filters.object_type:
-        stmt = stmt.where(ObjectChange.object_type == filters.object_type)
+        stmt = stmt.where(col(ObjectChange.object_type) == filters.object_type)
     if filters.object_id:
-        stmt = stmt.where(ObjectChange.object_id == filters.object_id)
+        stmt = stmt.where(col(ObjectChange.object_id) == filters.object_id)
     if filters.actor:
-        stmt = stmt.where(ObjectChange.actor_name == filters.actor)
+        stmt = stmt.where(col(ObjectChange.actor_name) == filters.actor)
     if filters.date_from:
-        stmt = stmt.where(ObjectChange.at >= plant_day_start(filters.date_from))
+        stmt = stmt.where(col(ObjectChange.at) >= plant_day_start(filters.date_from))
     if filters.date_to:
-        stmt = stmt.where(ObjectChange.at < plant_day_start(filters.date_to + timedelta(days=1)))
+        stmt = stmt.where(col(ObjectChange.at) < plant_day_start(filters.date_to + timedelta(days=1)))
     return stmt
 
 
 def object_types(session: Session) -> list[str]:
-    return list(session.scalars(select(ObjectChange.object_type).distinct().order_by(ObjectChange.object_type)))
+    return list(
+        session.scalars(select(col(ObjectChange.object_type)).distinct().order_by(col(ObjectChange.object_type)))
+    )
 
 
 @dataclass

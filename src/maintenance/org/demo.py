@@ -30,17 +30,19 @@ def load(session: Session, seed_dir: Path, actor: Actor) -> None:
     folder = seed_dir / "org"
     site_row = next(read_csv(folder / "site.csv"))
     site = service.create_site(session, SiteCreate(code=site_row["code"], name=site_row["name"]), actor=actor)
-    workshops = {
-        row["code"]: service.create_workshop(
+    assert site.id is not None
+    workshop_ids: dict[str, int] = {}
+    for row in read_csv(folder / "workshops.csv"):
+        workshop = service.create_workshop(
             session, WorkshopCreate(code=row["code"], name=row["name"], site_id=site.id), actor=actor
-        )  # type: ignore[arg-type]
-        for row in read_csv(folder / "workshops.csv")
-    }
+        )
+        assert workshop.id is not None
+        workshop_ids[row["code"]] = workshop.id
     for row in read_csv(folder / "units.csv"):
         service.create_unit(
             session,
-            UnitCreate(code=row["code"], name=row["name"], workshop_id=workshops[row["workshop"]].id),
-            actor=actor,  # type: ignore[arg-type]
+            UnitCreate(code=row["code"], name=row["name"], workshop_id=workshop_ids[row["workshop"]]),
+            actor=actor,
         )
     for row in read_csv(folder / "users.csv"):
         service.create_user(
@@ -50,7 +52,7 @@ def load(session: Session, seed_dir: Path, actor: Actor) -> None:
                 full_name=row["full_name"],
                 role=Role(row["role"]),
                 password=DEMO_PASSWORD,
-                workshop_ids=[workshops[code].id for code in row["workshops"].split()],  # type: ignore[misc]
+                workshop_ids=[workshop_ids[code] for code in row["workshops"].split()],
             ),
             actor=actor,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -98,7 +98,7 @@ def _user_form(
     request: Request,
     session: SessionDep,
     user: object | None,
-    values: dict[str, object],
+    values: Mapping[str, object],
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
@@ -116,6 +116,16 @@ def _user_form(
     )
 
 
+def _submitted_values(form: FormDep) -> dict[str, object]:
+    """What the user typed, to show the form again with their input (never the password)."""
+    values: dict[str, object] = {
+        key: value for key, value in form.items() if isinstance(value, str) and key != "password"
+    }
+    values["workshop_ids"] = [int(w) for w in form.getlist("workshop_ids") if isinstance(w, str) and w.isdigit()]
+    values["is_active"] = "is_active" in form
+    return values
+
+
 @router.get("/admin/users/new")
 def new_user_page(request: Request, session: SessionDep, admin: AdminUser) -> Response:
     return _user_form(request, session, None, {"role": Role.ENGINEER.value, "is_active": True, "workshop_ids": []}, {})
@@ -123,18 +133,14 @@ def new_user_page(request: Request, session: SessionDep, admin: AdminUser) -> Re
 
 @router.post("/admin/users/new")
 def create_user(request: Request, session: SessionDep, admin: AdminUser, form: FormDep) -> Response:
-    values = {
-        **form,
-        "workshop_ids": [int(w) for w in form.getlist("workshop_ids") if w.isdigit()],
-        "is_active": "is_active" in form,
-    }
+    values = _submitted_values(form)
     data, errors = validate_form(UserCreate, form, lists=("workshop_ids",))
     if data is not None:
         data.is_active = "is_active" in form
         try:
             user = service.create_user(session, data, actor=admin)
         except MaintenanceError as error:
-            errors = field_errors(error.errors) or {"__all__": error.message}
+            errors = field_errors(error.errors) | {"__all__": error.message}
         else:
             add_toast(request, _("User %(name)s created.", name=user.username))
             return redirect(request, "/admin/users")
@@ -151,12 +157,7 @@ def edit_user_page(request: Request, session: SessionDep, admin: AdminUser, user
 @router.post("/admin/users/{user_id}")
 def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id: int, form: FormDep) -> Response:
     user = service.get_user_or_raise(session, user_id)
-    values = {
-        **form,
-        "username": user.username,
-        "workshop_ids": [int(w) for w in form.getlist("workshop_ids") if w.isdigit()],
-        "is_active": "is_active" in form,
-    }
+    values = _submitted_values(form) | {"username": user.username}
     data, errors = validate_form(UserUpdate, form, lists=("workshop_ids",))
     if data is not None:
         data.is_active = "is_active" in form
@@ -165,7 +166,7 @@ def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id
         try:
             service.update_user(session, user, data, actor=admin)
         except MaintenanceError as error:
-            errors = field_errors(error.errors) or {"__all__": error.message}
+            errors = field_errors(error.errors) | {"__all__": error.message}
         else:
             add_toast(request, _("User %(name)s saved.", name=user.username))
             return redirect(request, "/admin/users")

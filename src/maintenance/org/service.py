@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
@@ -39,7 +39,7 @@ from maintenance.security import API_SCOPES, dummy_verify, hash_api_token, hash_
 
 
 def get_site_by_code(session: Session, code: str) -> Site | None:
-    return session.scalar(select(Site).where(Site.code == code))
+    return session.scalar(select(Site).where(col(Site.code) == code))
 
 
 def list_sites(session: Session) -> Sequence[Site]:
@@ -66,7 +66,7 @@ def get_workshop_or_raise(session: Session, workshop_id: int) -> Workshop:
 
 
 def get_workshop_by_code(session: Session, code: str) -> Workshop | None:
-    return session.scalar(select(Workshop).where(Workshop.code == code))
+    return session.scalar(select(Workshop).where(col(Workshop.code) == code))
 
 
 def list_workshops(session: Session) -> Sequence[Workshop]:
@@ -96,7 +96,7 @@ def update_workshop(session: Session, workshop: Workshop, data: WorkshopUpdate, 
 
 
 def delete_workshop(session: Session, workshop: Workshop, *, actor: Actor) -> None:
-    if session.scalar(select(func.count()).select_from(Unit).where(Unit.workshop_id == workshop.id)):
+    if session.scalar(select(func.count()).select_from(Unit).where(col(Unit.workshop_id) == workshop.id)):
         raise Conflict(_("Workshop %(code)s still has units; delete or move them first.", code=workshop.code))
     audit.record_delete(session, actor, workshop)
     session.delete(workshop)
@@ -111,15 +111,15 @@ def get_unit_or_raise(session: Session, unit_id: int) -> Unit:
 
 
 def list_units(session: Session, workshop_id: int | None = None) -> Sequence[Unit]:
-    stmt = select(Unit).order_by(Unit.workshop_id, Unit.code)
+    stmt = select(Unit).order_by(col(Unit.workshop_id), col(Unit.code))
     if workshop_id is not None:
-        stmt = stmt.where(Unit.workshop_id == workshop_id)
+        stmt = stmt.where(col(Unit.workshop_id) == workshop_id)
     return session.scalars(stmt).all()
 
 
 def create_unit(session: Session, data: UnitCreate, *, actor: Actor) -> Unit:
     get_workshop_or_raise(session, data.workshop_id)
-    clash = session.scalar(select(Unit).where(Unit.workshop_id == data.workshop_id, Unit.code == data.code))
+    clash = session.scalar(select(Unit).where(col(Unit.workshop_id) == data.workshop_id, col(Unit.code) == data.code))
     if clash:
         raise Conflict(
             _("Unit code %(code)s already exists in this workshop.", code=data.code),
@@ -170,7 +170,7 @@ def get_user_or_raise(session: Session, user_id: int) -> User:
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
+    return session.scalar(select(User).where(col(User.username) == username))
 
 
 @dataclass
@@ -179,20 +179,22 @@ class UserFilters:
     role: Role | None = None
 
 
-def list_users(filters: UserFilters) -> Select[tuple[User]]:
+def list_users(filters: UserFilters) -> Select[User]:
     stmt = select(User).order_by(User.username)
     if filters.q:
         pattern = f"%{filters.q.strip()}%"
-        stmt = stmt.where(or_(User.username.ilike(pattern), User.full_name.ilike(pattern)))  # type: ignore[attr-defined]
+        stmt = stmt.where(or_(col(User.username).ilike(pattern), col(User.full_name).ilike(pattern)))  # type: ignore[attr-defined]
     if filters.role:
-        stmt = stmt.where(User.role == filters.role)
+        stmt = stmt.where(col(User.role) == filters.role)
     return stmt
 
 
 def workshop_ids_of(session: Session, user: User) -> list[int]:
     return list(
         session.scalars(
-            select(UserWorkshop.workshop_id).where(UserWorkshop.user_id == user.id).order_by(UserWorkshop.workshop_id)
+            select(col(UserWorkshop.workshop_id))
+            .where(col(UserWorkshop.user_id) == user.id)
+            .order_by(col(UserWorkshop.workshop_id))
         )
     )
 
@@ -200,9 +202,9 @@ def workshop_ids_of(session: Session, user: User) -> list[int]:
 def workshops_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[Workshop]]:
     """Workshops of many users in one query (list pages must not query per row)."""
     rows = session.execute(
-        select(UserWorkshop.user_id, Workshop)
-        .join(Workshop, Workshop.id == UserWorkshop.workshop_id)  # type: ignore[arg-type]
-        .where(UserWorkshop.user_id.in_(user_ids))  # type: ignore[attr-defined]
+        select(col(UserWorkshop.user_id), Workshop)
+        .join(Workshop, col(Workshop.id) == UserWorkshop.workshop_id)  # type: ignore[arg-type]
+        .where(col(UserWorkshop.user_id).in_(user_ids))  # type: ignore[attr-defined]
         .order_by(Workshop.code)
     ).all()
     result: dict[int, list[Workshop]] = {user_id: [] for user_id in user_ids}
@@ -215,14 +217,14 @@ def _check_workshops(session: Session, workshop_ids: Sequence[int]) -> None:
     """Refuse unknown workshops before anything is written: the forms show the refusal
     and their request still commits, so a half-applied change would be kept."""
     wanted = sorted(set(workshop_ids))
-    known = set(session.scalars(select(Workshop.id).where(Workshop.id.in_(wanted))))  # type: ignore[union-attr]
+    known = set(session.scalars(select(col(Workshop.id)).where(col(Workshop.id).in_(wanted))))  # type: ignore[union-attr]
     if set(wanted) - known:
         raise ValidationFailed(_("Unknown workshop."), [FieldError("workshop_ids", _("does not exist"))])
 
 
 def _set_workshops(session: Session, user: User, workshop_ids: Sequence[int]) -> None:
     wanted = sorted(set(workshop_ids))
-    session.execute(delete(UserWorkshop).where(UserWorkshop.user_id == user.id))  # type: ignore[arg-type]
+    session.execute(delete(UserWorkshop).where(col(UserWorkshop.user_id) == user.id))  # type: ignore[arg-type]
     session.add_all([UserWorkshop(user_id=user.id, workshop_id=wid) for wid in wanted])  # type: ignore[arg-type]
     session.flush()
 
@@ -271,7 +273,9 @@ def _recent_failures(session: Session, username: str) -> int:
     settings = get_settings()
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
     last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))  # type: ignore[attr-defined]
+        select(func.max(LoginAttempt.at)).where(
+            col(LoginAttempt.username) == username, col(LoginAttempt.succeeded).is_(True)
+        )  # type: ignore[attr-defined]
     )
     if last_success is not None and last_success > since:
         since = last_success
@@ -279,7 +283,11 @@ def _recent_failures(session: Session, username: str) -> int:
         session.scalar(
             select(func.count())
             .select_from(LoginAttempt)
-            .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)  # type: ignore[attr-defined]
+            .where(
+                col(LoginAttempt.username) == username,
+                col(LoginAttempt.succeeded).is_(False),
+                col(LoginAttempt.at) > since,
+            )  # type: ignore[attr-defined]
         )
         or 0
     )
@@ -325,9 +333,10 @@ def create_api_token(
             [FieldError("scope", _("unknown"))],
         )
     plaintext, digest = new_api_token()
+    assert user.id is not None, "the user is stored"
     token = ApiToken(
         user_id=user.id, name=name, scopes=" ".join(sorted(set(scopes))), prefix=plaintext[:10], token_hash=digest
-    )  # type: ignore[arg-type]
+    )
     session.add(token)
     session.flush()
     audit.record_create(session, actor, token)
@@ -336,7 +345,9 @@ def create_api_token(
 
 def user_for_api_token(session: Session, plaintext: str) -> tuple[User, ApiToken] | None:
     token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_api_token(plaintext), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            col(ApiToken.token_hash) == hash_api_token(plaintext), col(ApiToken.revoked_at).is_(None)
+        )
     )  # type: ignore[union-attr]
     if token is None:
         return None
