@@ -17,7 +17,10 @@ from typing import TypeVar
 
 import pytest
 from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
+from babel.util import pathmatch
 from fastapi.testclient import TestClient
 
 from maintenance.choices import Choice
@@ -147,6 +150,41 @@ def test_pot_plural_forms_are_up_to_date(fresh_pot: Catalog, committed_pot: Cata
     assert plurals(fresh_pot) == plurals(committed_pot), f"plural entries changed: {UPDATE_HINT}"
 
 
+def test_every_source_file_is_scanned(committed_pot: Catalog) -> None:
+    """``pybabel extract`` silently skips directories whose name starts with ``_`` or ``.``
+    (e.g. ``templates/_macros``): their strings never reach the catalogs and stay English."""
+    config = ROOT / "src" / "maintenance" / "i18n" / "babel.cfg"
+    with config.open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    command = _extract_command(Path("unused.pot"))
+    keywords = dict(DEFAULT_KEYWORDS)
+    keywords.update(parse_keywords([command[i + 1] for i, word in enumerate(command) if word == "-k"]))
+    in_pot = _msgids(committed_pot)
+    unscanned: dict[str, list[str]] = {}
+    for folder in ("src", "templates"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            relative = path.relative_to(ROOT).as_posix()
+            if not path.is_file() or "/static/" in relative or "__pycache__" in relative:
+                continue
+            pattern, method = next(
+                ((pattern, method) for pattern, method in method_map if pathmatch(pattern, relative)), (None, None)
+            )
+            if method is None or method == "ignore":
+                continue
+            found = extract_from_file(method, path, keywords, options=options_map.get(pattern or "", {}))
+            missing = sorted({_key_of(result[1]) for result in found} - in_pot)
+            if missing:
+                unscanned[relative] = missing
+    assert not unscanned, (
+        f"strings marked for translation that messages.pot lacks ({UPDATE_HINT}; if they are still missing "
+        f"afterwards, the Makefile's extract skips their directory, see --ignore-dirs): {unscanned}"
+    )
+
+
+def _key_of(message: str | tuple[str, ...]) -> str:
+    return message if isinstance(message, str) else message[0]
+
+
 # --- (b) The catalogs are complete --------------------------------------------------------
 
 
@@ -196,6 +234,26 @@ def test_placeholders_match(locale: str) -> None:
             if text and _placeholders(text) - {"num"} != expected - {"num"}:
                 wrong.append((ids[0], text))
     assert not wrong, f"{locale}: placeholders differ between msgid and msgstr: {wrong}"
+
+
+def test_percent_signs_are_escaped(committed_pot: Catalog) -> None:
+    """Jinja's newstyle ``_()`` always applies ``%`` formatting, and Python's does whenever values
+    are passed: a literal percent sign must be written ``%%``, or "100% scale" renders as
+    "100{}cale" (and a translation of such a msgid cannot pass ``pybabel compile``)."""
+    texts = [(_key(message), text) for message in _entries(committed_pot) for text in _ids(message)]
+    for locale in KNOWN_LOCALES:
+        for message in _entries(_read_catalog(_po_path(locale), locale)):
+            texts += [(_key(message), text) for text in _strings(message) if text]
+    bare = sorted({key for key, text in texts if "%" in _PLACEHOLDER.sub("", text.replace("%%", ""))})
+    assert not bare, f"write a literal percent sign as %% in: {bare}"
+
+
+def _ids(message: Message) -> list[str]:
+    return [message.id] if isinstance(message.id, str) else list(message.id)
+
+
+def _strings(message: Message) -> list[str]:
+    return [message.string] if isinstance(message.string, str) else list(message.string)
 
 
 @pytest.mark.parametrize("locale", KNOWN_LOCALES)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -106,22 +106,34 @@ class LocaleMiddleware:
             _current_locale.reset(token)
 
 
+@lru_cache
+def _babel_locale(locale: str) -> Locale:
+    """Parsed once: Babel parses a locale name on every call otherwise (a directory scan each
+    time; the list page formats a hundred numbers and dates)."""
+    return Locale.parse(locale)
+
+
 def format_date(value: date | None, format: str = "medium") -> str:
-    return "" if value is None else dates.format_date(value, format=format, locale=current_locale())
+    return "" if value is None else dates.format_date(value, format=format, locale=_babel_locale(current_locale()))
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     return dates.format_datetime(
-        value, format=format, tzinfo=dates.get_timezone(get_settings().timezone), locale=current_locale()
+        value,
+        format=format,
+        tzinfo=dates.get_timezone(get_settings().timezone),
+        locale=_babel_locale(current_locale()),
     )
 
 
 def format_number(value: int | Decimal | float | None, digits: int = 0) -> str:
     if value is None:
         return ""
-    return numbers.format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current_locale())
+    return numbers.format_decimal(
+        value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=_babel_locale(current_locale())
+    )
 
 
 def format_cny(value: Decimal | None) -> str:
