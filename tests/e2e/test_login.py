@@ -59,9 +59,9 @@ def test_log_in_switch_language_and_log_out(page: Page, base_url: str, user: Dem
     expect(nav.get_by_role("button", name="中文", exact=True)).to_be_visible()
 
     # Log out from the user menu: back on the login page, still in English, and the session is gone.
-    current_user.click()
+    current_user.get_by_role("button").first.click()
     with page.expect_navigation():
-        nav.get_by_role("button", name="Log out", exact=True).click()
+        page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(f"{base_url}/login")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="You have logged out.")).to_be_visible()
