@@ -89,7 +89,11 @@ def render(
     response: Response
     if wants_fragment(request):
         body = render_block(_env, template, block, ctx) if block else _env.get_template(template).render(ctx)
-        response = HTMLResponse(body + _env.get_template("_toasts.html").render(ctx), status_code, headers)
+        # Only when there is something to show: an empty out-of-band #toasts would wipe the
+        # toasts the page is showing (e.g. "saved" on a page that loads a fragment on load).
+        if ctx["toasts"]:
+            body += _env.get_template("_toasts.html").render(ctx)
+        response = HTMLResponse(body, status_code, headers)
     else:
         response = templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
     response.headers["Vary"] = "HX-Request"
