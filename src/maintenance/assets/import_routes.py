@@ -162,8 +162,14 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, for
         failure.report.filename = display_name
         return _preview_page(request, failure.report, token, error=failure.message, status_code=422)
     path.unlink(missing_ok=True)
-    message = _("%(created)s created, %(updated)s updated", created=report.created, updated=report.updated)
     if report.invalid:
-        message += _("; %(n)s rows with errors skipped", n=report.invalid)
-    add_toast(request, message + ".")
+        message = _(
+            "Imported: %(created)s created, %(updated)s updated; %(n)s rows with errors skipped.",
+            created=report.created,
+            updated=report.updated,
+            n=report.invalid,
+        )
+    else:
+        message = _("Imported: %(created)s created, %(updated)s updated.", created=report.created, updated=report.updated)
+    add_toast(request, message)
     return redirect(request, "/assets")
