@@ -170,6 +170,8 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, for
             n=report.invalid,
         )
     else:
-        message = _("Imported: %(created)s created, %(updated)s updated.", created=report.created, updated=report.updated)
+        message = _(
+            "Imported: %(created)s created, %(updated)s updated.", created=report.created, updated=report.updated
+        )
     add_toast(request, message)
     return redirect(request, "/assets")
