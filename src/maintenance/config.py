@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     session_max_age_hours: int = Field(default=12, ge=1)
     page_size: int = Field(default=50, ge=5, le=500)
+    # Work orders whose planned cost exceeds this need a manager's approval (检修项目审批).
+    order_approval_threshold_cny: Decimal = Field(default=Decimal("50000"), ge=0)
+    # The PM scheduler raises orders falling due within this many days (plus each plan's lead time).
+    scheduler_horizon_days: int = Field(default=14, ge=1, le=366)
+    scheduler_interval_minutes: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

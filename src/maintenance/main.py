@@ -20,6 +20,9 @@ from maintenance.audit import routes as audit_routes
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exceptions import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
+from maintenance.orders import api as order_api
+from maintenance.orders import kpi_routes, order_routes, pm_routes, turnaround_routes
+from maintenance.orders import routes as order_list_routes
 from maintenance.org import api as org_api
 from maintenance.org import routes as org_routes
 from maintenance.security import RequestContextMiddleware, csrf_protect
@@ -66,10 +69,16 @@ def create_app() -> FastAPI:
     app.include_router(asset_import_routes.router)  # before /assets/{asset_id}
     app.include_router(asset_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(order_list_routes.router)
+    app.include_router(kpi_routes.router)
+    app.include_router(order_routes.router)
+    app.include_router(pm_routes.router)
+    app.include_router(turnaround_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
     api.include_router(asset_api.router)
+    api.include_router(order_api.router)
     app.include_router(api)
     return app
 

@@ -1,0 +1,1 @@
+"""Work orders, PM plans, turnarounds, cost lines, failures and downtime."""
