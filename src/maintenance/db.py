@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -30,6 +30,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# Execution option of an engine whose transactions only read (see _configure_sqlite).
+READ_ONLY = "maintenance_read_only"
 metadata = SQLModel.metadata
 
 
@@ -83,6 +85,10 @@ def _configure_sqlite(engine: Engine) -> None:
     reads and later writes fails with SQLITE_BUSY when another writer committed
     in between, and the busy timeout cannot help it (Django offers the same
     "IMMEDIATE" transaction mode for this reason).
+
+    Sessions bound with the ``READ_ONLY`` execution option (page GETs) start a
+    deferred transaction instead: in WAL mode it never takes the write lock, so a
+    long export or report does not make everyone's saves wait behind it.
     """
 
     @event.listens_for(engine, "connect")
@@ -97,7 +103,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_engine(url: str) -> Engine:
@@ -116,9 +123,10 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request: commit on success, roll back on any error."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def _transaction(*, read_only: bool = False) -> Iterator[Session]:
+    """Commit on success, roll back on any error."""
+    bind = get_engine().execution_options(**{READ_ONLY: True}) if read_only else get_engine()
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -127,8 +135,15 @@ def get_session() -> Iterator[Session]:
             raise
 
 
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request. Page GETs only read (on SQLite they take no write lock);
+    API GETs record the token's use, so they write."""
+    read_only = request.method in ("GET", "HEAD") and not request.url.path.startswith("/api/")
+    yield from _transaction(read_only=read_only)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
 # The CLI's transaction: the same commit/rollback rule outside a request.
-session_scope = contextmanager(get_session)
+session_scope = contextmanager(_transaction)
