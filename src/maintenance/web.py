@@ -8,7 +8,7 @@ Toasts reach every HTML response through the out-of-band ``toasts`` block.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -230,3 +230,39 @@ def validate_form(
 def field_errors(errors: list[FieldError]) -> dict[str, str]:
     """A domain error's per-field reasons, keyed for the form macros."""
     return {error.field: error.message for error in errors}
+
+
+# --- Stale edits (the 409 page) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field of a refused stale edit: what is stored now and what the user submitted."""
+
+    name: str
+    label: str
+    stored: Any
+    mine: Any
+
+
+def differences(
+    stored: BaseModel,
+    submitted: BaseModel,
+    exclude: Collection[str] = ("version",),
+    *,
+    labels: Mapping[str, str] | None = None,
+    display: Callable[[str, Any], Any] | None = None,
+) -> list[Difference]:
+    """The submitted fields whose value differs from the stored one, for ``_conflict_table.html``.
+
+    ``labels`` names fields as users read them (default: the field's name); ``display`` turns
+    a raw value into what the page shows (default: the value itself).
+    """
+    current = stored.model_dump()
+    labels = labels or {}
+    show = display or (lambda _name, value: value)
+    return [
+        Difference(name, labels.get(name, name), show(name, current.get(name)), show(name, value))
+        for name, value in submitted.model_dump(exclude=set(exclude)).items()
+        if current.get(name) != value
+    ]

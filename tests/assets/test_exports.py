@@ -28,6 +28,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from maintenance import exports as core_exports
 from maintenance.assets import exports, service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality
 from maintenance.assets.depreciation import book_value
@@ -237,7 +238,7 @@ def test_xlsx_temporary_file_is_removed_after_sending(
     client: TestClient, engineer: User, make_asset: MakeAsset, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     make_asset(tag="P-1")
-    monkeypatch.setattr(exports.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(core_exports.tempfile, "tempdir", str(tmp_path))
     login(client, engineer)
 
     response = client.get("/assets", params={"export": "xlsx"})

@@ -74,16 +74,19 @@ def download_document(
 ) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     document = documents.get_document_or_raise(session, asset, document_id)
-    path = documents.blob_path(document.sha256)
+    return stored_file_response(document.sha256, document.filename, document.content_type)
+
+
+def stored_file_response(sha256: str, filename: str, content_type: str, *, inline: bool = False) -> FileResponse:
+    """A stored upload (asset document or order attachment) sent under its own name and type."""
+    path = documents.blob_path(sha256)
     if not path.is_file():
-        raise NotFound(
-            _("The stored file of %(name)s is missing. Ask an administrator to restore it.", name=document.filename)
-        )
+        raise NotFound(_("The stored file of %(name)s is missing. Ask an administrator to restore it.", name=filename))
     return FileResponse(
         path,
-        media_type=document.content_type,
-        filename=document.filename,
-        content_disposition_type="attachment",
+        media_type=content_type,
+        filename=filename,
+        content_disposition_type="inline" if inline else "attachment",
         headers={"Vary": "HX-Request", "Cache-Control": "private, max-age=0"},
     )
 

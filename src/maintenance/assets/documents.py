@@ -7,8 +7,8 @@ and renamed, so a file attached twice (or to two assets) is stored once and a cr
 leaves half a file under a real name.
 
 Deleting a document removes its row, not the stored bytes: other rows may share them, the
-change log names the hash, and the transaction may still roll back. Unreferenced files can
-be found with :func:`orphaned_files`.
+change log names the hash, and the transaction may still roll back. Order attachments
+share the same store, so a clean-up of unreferenced files must consult every domain's rows.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -200,6 +200,14 @@ def store_upload(stream: BinaryIO, filename: str) -> StoredFile:
     return StoredFile(sha256=sha256, size_bytes=size, content_type=kind.content_type)
 
 
+def store_named_upload(stream: BinaryIO, filename: str) -> tuple[str, StoredFile]:
+    """The upload's cleaned name and :func:`store_upload`'s result; no usable name means no file."""
+    name = clean_filename(filename)
+    if not name:
+        raise _refuse(_("Choose a file to upload."))
+    return name, store_upload(stream, name)
+
+
 # --- Records ------------------------------------------------------------------------------
 
 
@@ -220,10 +228,7 @@ def get_document_or_raise(session: Session, asset: Asset, document_id: int) -> A
 
 def attach_document(session: Session, asset: Asset, stream: BinaryIO, filename: str, *, actor: User) -> AssetDocument:
     require_write_in(session, actor, asset.workshop_id)
-    name = clean_filename(filename)
-    if not name:
-        raise _refuse(_("Choose a file to upload."))
-    stored = store_upload(stream, name)
+    name, stored = store_named_upload(stream, filename)
     document = AssetDocument(
         asset_id=asset.id,  # type: ignore[arg-type]
         filename=name,
@@ -244,11 +249,3 @@ def delete_document(session: Session, asset: Asset, document: AssetDocument, *, 
     audit.record_delete(session, actor, document, asset_tag=asset.tag)
     session.delete(document)
     session.flush()
-
-
-def orphaned_files(session: Session) -> Iterator[Path]:
-    """Stored files no document refers to any more (for a clean-up job)."""
-    referenced = set(session.scalars(select(col(AssetDocument.sha256)).distinct()))
-    for path in files_dir().glob("[0-9a-f][0-9a-f]/*"):
-        if path.name not in referenced:
-            yield path

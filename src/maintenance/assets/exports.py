@@ -23,26 +23,20 @@ CLI (``maintenance export assets``), so the three can never disagree about a col
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Any
 
-import xlsxwriter
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy import ColumnElement, Select, String, and_, func, inspect, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import Session, col
-from starlette.background import BackgroundTask
 
+from maintenance import exports as core
 from maintenance.assets import service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.depreciation import book_value
@@ -51,35 +45,17 @@ from maintenance.assets.models import Asset, AssetVersion
 from maintenance.choices import Choice
 from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exports import BATCH_SIZE as BATCH_SIZE
+from maintenance.exports import EXPORT_COOKIE as EXPORT_COOKIE
+from maintenance.exports import FORMATS as FORMATS
+from maintenance.exports import XLSX_MEDIA_TYPE as XLSX_MEDIA_TYPE
+from maintenance.exports import ExportColumn, ExportFormat
 from maintenance.i18n import current_locale
 from maintenance.i18n import gettext as _
 from maintenance.org import service as org_service
 from maintenance.org.models import Unit, User, Workshop
 
 logger = logging.getLogger("maintenance.exports")
-
-ExportFormat = Literal["csv", "xlsx"]
-FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx")
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A non-HttpOnly cookie the export links watch (static/app.js) to know the file has started.
-EXPORT_COOKIE = "maintenance_export"
-
-CellKind = Literal["text", "date", "money", "int", "rate"]
-BATCH_SIZE = 1000
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class ExportColumn:
-    key: str
-    zh: str
-    en: str
-    kind: CellKind = "text"
-    width: int = 12
-
-    def header(self, zh: bool) -> str:
-        return self.zh if zh else self.en
-
 
 COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("tag", "位号", "Tag", width=14),
@@ -296,7 +272,7 @@ class AssetExport:
 
     def response_headers(self, fmt: ExportFormat) -> dict[str, str]:
         return {
-            "Content-Disposition": content_disposition(
+            "Content-Disposition": core.content_disposition(
                 f"{self.file_stem}.{fmt}", f"assets_{self.book_value_date}.{fmt}"
             ),
             "X-Export-As-Of": self.filters.as_of.isoformat() if self.filters.as_of else "current",
@@ -308,112 +284,43 @@ class AssetExport:
 
     def csv_chunks(self, rows: Iterable[tuple[Any, ...]] | None = None, rows_per_chunk: int = 500) -> Iterator[bytes]:
         """The CSV as UTF-8 (with BOM) chunks of a few hundred rows each."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        buffer.write("\ufeff")
-        writer.writerow(self.headers())
-        kinds = [column.kind for column in COLUMNS]
-        for index, row in enumerate(self.rows() if rows is None else rows, start=1):
-            writer.writerow([_csv_value(kind, value) for kind, value in zip(kinds, row, strict=True)])
-            if index % rows_per_chunk == 0:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
+        return core.csv_chunks(COLUMNS, self.headers(), self.rows() if rows is None else rows, rows_per_chunk)
 
     def write_csv(self, path: str | os.PathLike[str], rows: Iterable[tuple[Any, ...]] | None = None) -> int:
-        with open(path, "wb") as handle:
-            for chunk in self.csv_chunks(rows):
-                handle.write(chunk)
+        core.write_csv_file(path, self.csv_chunks(rows))
         return self.row_count
 
     def write_xlsx(self, path: str | os.PathLike[str], rows: Iterable[tuple[Any, ...]] | None = None) -> int:
-        """Write the workbook (constant memory: each row is flushed once the next begins)."""
-        workbook = xlsxwriter.Workbook(
-            str(path),
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-                "tmpdir": tempfile.gettempdir(),
-            },
-        )
+        """Write the workbook: the header sheet first, then the data (constant memory)."""
+        workbook = core.open_workbook(path)
         try:
             about = workbook.add_worksheet("说明" if self.zh else "About")
             data_name = "设备台账" if self.zh else "Assets"
-            sheet = workbook.add_worksheet(data_name)
-            formats = {
-                "header": workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1, "text_wrap": True}),
-                "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-                "money": workbook.add_format({"num_format": "#,##0.00"}),
-                "int": workbook.add_format({"num_format": "0"}),
-                "rate": workbook.add_format({"num_format": "0.00%"}),
-            }
-            for index, column in enumerate(COLUMNS):
-                sheet.set_column(index, index, column.width)
-            sheet.freeze_panes(1, 1)
-            sheet.write_row(0, 0, self.headers(), formats["header"])  # headers are our own text, never formulas
-            writers = [_xlsx_cell_writer(sheet, column.kind, formats) for column in COLUMNS]
-            count = 0
-            for count, row in enumerate(self.rows() if rows is None else rows, start=1):
-                for index, value in enumerate(row):
-                    if value is not None and value != "":
-                        writers[index](count, index, value)
-            sheet.autofilter(0, 0, max(count, 1), len(COLUMNS) - 1)
-            self.row_count = count
-            self._write_about(about, workbook, data_name)
+            self.row_count = core.write_table(
+                workbook, data_name, COLUMNS, self.headers(), self.rows() if rows is None else rows
+            )
+            zh = self.zh
+            core.write_about(
+                about,
+                workbook,
+                "设备台账导出" if zh else "Asset registry export",
+                [
+                    ("数据时点" if zh else "As of", self.as_of_text()),
+                    ("净值计算日期" if zh else "Book values as of", self.book_value_date),
+                    ("筛选条件" if zh else "Filter", self.filter_text()),
+                    ("导出人" if zh else "Exported by", self.exported_by),
+                    (
+                        "导出时间" if zh else "Exported at",
+                        self.exported_at.astimezone(plant_timezone()).replace(tzinfo=None),
+                    ),
+                    ("时区" if zh else "Time zone", str(plant_timezone())),
+                    ("行数" if zh else "Rows", self.row_count),
+                    ("数据工作表" if zh else "Data sheet", data_name),
+                ],
+            )
         finally:
             workbook.close()
         return self.row_count
-
-    def _write_about(self, about: Any, workbook: Any, data_name: str) -> None:
-        bold = workbook.add_format({"bold": True})
-        title = workbook.add_format({"bold": True, "font_size": 14})
-        date_format = workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"})
-        time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss", "align": "left"})
-        number = workbook.add_format({"num_format": "#,##0", "align": "left"})
-        zh = self.zh
-        about.set_column(0, 0, 18)
-        about.set_column(1, 1, 60)
-        about.write_string(0, 0, "设备台账导出" if zh else "Asset registry export", title)
-        local_time = self.exported_at.astimezone(plant_timezone()).replace(tzinfo=None)
-        entries: list[tuple[str, Callable[[int], None]]] = [
-            ("数据时点" if zh else "As of", lambda r: about.write_string(r, 1, self.as_of_text())),
-            (
-                "净值计算日期" if zh else "Book values as of",
-                lambda r: about.write_datetime(r, 1, self.book_value_date, date_format),
-            ),
-            ("筛选条件" if zh else "Filter", lambda r: about.write_string(r, 1, self.filter_text())),
-            ("导出人" if zh else "Exported by", lambda r: about.write_string(r, 1, self.exported_by)),
-            ("导出时间" if zh else "Exported at", lambda r: about.write_datetime(r, 1, local_time, time_format)),
-            ("时区" if zh else "Time zone", lambda r: about.write_string(r, 1, str(plant_timezone()))),
-            ("行数" if zh else "Rows", lambda r: about.write_number(r, 1, self.row_count, number)),
-            ("数据工作表" if zh else "Data sheet", lambda r: about.write_string(r, 1, data_name)),
-        ]
-        for offset, (name, write_value) in enumerate(entries, start=2):
-            about.write_string(offset, 0, name, bold)
-            write_value(offset)
-
-
-def _csv_value(kind: CellKind, value: Any) -> str:
-    if value is None:
-        return ""
-    if kind == "text":
-        return f"'{value}" if value.startswith(_FORMULA_TRIGGERS) else value
-    if kind == "date":
-        return str(value.isoformat())
-    return str(value)
-
-
-def _xlsx_cell_writer(sheet: Any, kind: CellKind, formats: dict[str, Any]) -> Callable[[int, int, Any], None]:
-    if kind == "text":
-        return lambda r, c, v: sheet.write_string(r, c, v)
-    if kind == "date":
-        date_format = formats["date"]
-        return lambda r, c, v: sheet.write_datetime(r, c, v, date_format)
-    number_format = formats[kind]
-    return lambda r, c, v: sheet.write_number(r, c, float(v) if isinstance(v, Decimal) else v, number_format)
 
 
 def describe_filters(filters: AssetFilters, workshops: dict[int, Workshop], units: dict[int, Unit], *, zh: bool) -> str:
@@ -449,38 +356,19 @@ def describe_filters(filters: AssetFilters, workshops: dict[int, Workshop], unit
     return ("；" if zh else "; ").join(parts)
 
 
-def content_disposition(filename: str, ascii_fallback: str) -> str:
-    """``attachment`` with an ASCII name for old clients and the real one per RFC 5987/6266."""
-    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 # --- The web download ---------------------------------------------------------------------
 
 
 def export_response(session: Session, filters: AssetFilters, fmt: str, *, user: User) -> Response:
     """The list's filtered query as a CSV (streamed) or XLSX (constant memory) download."""
-    if fmt not in FORMATS:
-        raise ValidationFailed(
-            _("Choose an export format: csv or xlsx."), [FieldError("export", _("Choose one of the listed options."))]
-        )
+    checked = core.check_format(fmt)
     export = AssetExport.start(session, filters, exported_by=f"{user.display_name} ({user.username})")
-    headers = export.response_headers(fmt)  # type: ignore[arg-type]
-    logger.info("asset export %s by %s as of %s", fmt, user.username, headers["X-Export-As-Of"])
-    response: Response
-    if fmt == "csv":
-        response = StreamingResponse(export.csv_chunks(), media_type="text/csv; charset=utf-8", headers=headers)
-    else:
-        handle, path = tempfile.mkstemp(prefix="asset-export-", suffix=".xlsx")
-        os.close(handle)
-        try:
-            rows = export.write_xlsx(path)
-        except BaseException:
-            os.unlink(path)
-            raise
-        headers["X-Export-Rows"] = str(rows)
-        response = FileResponse(
-            path, media_type=XLSX_MEDIA_TYPE, headers=headers, background=BackgroundTask(os.unlink, path)
-        )
-    # Tells the page's export button that the download has started (see static/app.js).
-    response.set_cookie(EXPORT_COOKIE, fmt, max_age=120, path="/", samesite="strict")
-    return response
+    headers = export.response_headers(checked)
+    logger.info("asset export %s by %s as of %s", checked, user.username, headers["X-Export-As-Of"])
+    return core.download_response(
+        checked,
+        headers=headers,
+        csv_chunks=export.csv_chunks,
+        write_xlsx=export.write_xlsx,
+        temp_prefix="asset-export-",
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from maintenance.assets import service
+from maintenance.assets.access import can_write_in
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.filters import AssetFilters
@@ -22,7 +23,7 @@ from maintenance.exceptions import Conflict, FieldError, MaintenanceError, Valid
 from maintenance.i18n import gettext as _
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser
-from maintenance.web import FormDep, add_toast, field_errors, paginate, redirect, render, validate_form
+from maintenance.web import FormDep, add_toast, differences, field_errors, paginate, redirect, render, validate_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -175,7 +176,7 @@ def update_asset(request: Request, session: SessionDep, user: ManagerUser, asset
             return render(
                 request,
                 "assets/conflict.html",
-                {"asset": asset, "mine": data, "changes": _differences(asset, data), **org_lookups(session), **CHOICES},
+                {"asset": asset, "mine": data, "changes": differences(asset, data), **org_lookups(session), **CHOICES},
                 status_code=409,
             )
         except ValidationFailed as error:
@@ -184,16 +185,6 @@ def update_asset(request: Request, session: SessionDep, user: ManagerUser, asset
             add_toast(request, _("Asset %(tag)s saved.", tag=asset.tag))
             return redirect(request, f"/assets/{asset.id}")
     return _form_page(request, session, asset, values, errors, status_code=422)
-
-
-def _differences(stored: Asset, mine: AssetUpdate) -> list[tuple[str, Any, Any]]:
-    """(field, what is stored now, what the user submitted) where they differ."""
-    current = stored.model_dump()
-    return [
-        (name, current.get(name), value)
-        for name, value in mine.model_dump(exclude={"version"}).items()
-        if current.get(name) != value
-    ]
 
 
 @router.post("/assets/{asset_id}/status")
@@ -259,6 +250,9 @@ def asset_page(
             "book": book_value_of(asset, plant_today()),
             "today": plant_today(),
             "can_edit": user.role.value in ("manager", "admin"),
+            # Engineers of the asset's workshop, managers and admins; the button links to the
+            # orders domain by URL only (this domain never imports it).
+            "can_raise_order": can_write_in(session, user, asset.workshop_id),
             **org_lookups(session),
             **CHOICES,
         },
