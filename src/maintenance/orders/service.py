@@ -227,6 +227,29 @@ def update_order(session: Session, order: WorkOrder, data: WorkOrderUpdate, *, a
     return order
 
 
+def set_turnaround(
+    session: Session,
+    order: WorkOrder,
+    turnaround_id: int | None,
+    tie_in: bool,
+    *,
+    actor: Actor,
+    version: int | None = None,
+) -> WorkOrder:
+    """Tag an order to a turnaround's scope (``turnaround_id=None`` takes it out), as a revamp
+    tie-in or not. Versioned and in the change log like any edit of the order."""
+    if version is not None and version != order.version:
+        raise _stale(order)
+    check_may_write(session, actor, order, order.workshop_id)
+    if turnaround_id is not None and session.get(Turnaround, turnaround_id) is None:
+        raise ValidationFailed(
+            _("The work order was not saved."), [FieldError("turnaround_id", _("No such turnaround."))]
+        )
+    changes = {"turnaround_id": turnaround_id, "is_revamp_tie_in": tie_in and turnaround_id is not None}
+    _save(session, order, changes, actor=actor, at=None)
+    return order
+
+
 def record_failure(session: Session, order: WorkOrder, data: FailureReportUpdate, *, actor: Actor) -> WorkOrder:
     if data.version != order.version:
         raise _stale(order)
@@ -235,6 +258,30 @@ def record_failure(session: Session, order: WorkOrder, data: FailureReportUpdate
     if errors:
         raise ValidationFailed(_("The failure report was not saved."), errors)
     _save(session, order, data.model_dump(exclude={"version"}), actor=actor, at=None)
+    return order
+
+
+def record_notes(
+    session: Session, order: WorkOrder, *, findings: str, completion_notes: str, version: int, actor: Actor
+) -> WorkOrder:
+    """What was found and what was done (the sign-off text), made from ``version``."""
+    if version != order.version:
+        raise _stale(order)
+    check_may_write(session, actor, order, order.workshop_id)
+    errors = [
+        FieldError(name, _("Enter at most %(n)s characters.", n=4000))
+        for name, text in (("findings", findings), ("completion_notes", completion_notes))
+        if len(text.strip()) > 4000
+    ]
+    if errors:
+        raise ValidationFailed(_("The notes were not saved."), errors)
+    _save(
+        session,
+        order,
+        {"findings": findings.strip(), "completion_notes": completion_notes.strip()},
+        actor=actor,
+        at=None,
+    )
     return order
 
 
@@ -331,7 +378,8 @@ def _checks_and_changes(
             _("Set a planned start date before scheduling."),
             [FieldError("planned_start_date", _("This field is required."))],
         )
-    if action is rules.START:
+    if action in (rules.START, rules.RESUME_WORK):
+        # An order held before it was started may resume straight into work: it starts then.
         return {"actual_start_at": order.actual_start_at or at}
     if action is rules.COMPLETE:
         _check_complete(session, order)
@@ -418,24 +466,54 @@ def refresh_totals(session: Session, order: WorkOrder) -> None:
             ),
         ).where(col(CostLine.order_id) == order.id)
     ).one()
-    order.planned_cost_cny = Decimal(planned).quantize(CENT)
-    order.actual_cost_cny = Decimal(actual).quantize(CENT)
-    order.labour_hours = Decimal(hours)
+    totals = (Decimal(planned).quantize(CENT), Decimal(actual).quantize(CENT), Decimal(hours))
+    if totals != (order.planned_cost_cny, order.actual_cost_cny, order.labour_hours):
+        order.planned_cost_cny, order.actual_cost_cny, order.labour_hours = totals
+        order.updated_at = utcnow()  # the API's updated_since must see cost changes
     session.flush()
 
 
-def add_cost_line(session: Session, order: WorkOrder, data: CostLineCreate, *, actor: Actor) -> CostLine:
+def add_cost_line(
+    session: Session, order: WorkOrder, data: CostLineCreate, *, actor: Actor, at: datetime | None = None
+) -> CostLine:
+    """Add a line; ``at`` backdates it (demo history), as on :func:`create_order`."""
     check_may_write(session, actor, order, order.workshop_id)
     errors = _line_errors(data)
     if errors:
         raise ValidationFailed(_("The cost line was not saved."), errors)
-    line = CostLine.model_validate(data, update={"order_id": order.id})
+    line = CostLine.model_validate(data, update={"order_id": order.id, "created_at": at or utcnow()})
     _amounts(line)
     session.add(line)
     session.flush()
     audit.record_create(session, actor, line)
     refresh_totals(session, order)
     return line
+
+
+def add_cost_lines(
+    session: Session, order: WorkOrder, lines: Sequence[CostLineCreate], *, actor: Actor, at: datetime | None = None
+) -> list[CostLine]:
+    """Add several lines at once (a plan's estimate, the demo history): all or none, each in the
+    change log, the order's totals refreshed once. ``row`` of an error is the line's 1-based position."""
+    check_may_write(session, actor, order, order.workshop_id)
+    errors = [
+        FieldError(error.field, error.message, row=row)
+        for row, data in enumerate(lines, start=1)
+        for error in _line_errors(data)
+    ]
+    if errors:
+        raise ValidationFailed(_("The cost line was not saved."), errors)
+    created = [
+        CostLine.model_validate(data, update={"order_id": order.id, "created_at": at or utcnow()}) for data in lines
+    ]
+    for line in created:
+        _amounts(line)
+    session.add_all(created)
+    session.flush()
+    for line in created:
+        audit.record_create(session, actor, line)
+    refresh_totals(session, order)
+    return created
 
 
 def update_cost_line(
@@ -504,6 +582,7 @@ def parse_checklist_template(template: str) -> list[tuple[str, str]]:
 
 
 def add_checks(session: Session, order: WorkOrder, checks: Sequence[tuple[str, str]], *, actor: Actor) -> None:
+    check_may_write(session, actor, order, order.workshop_id)
     start = session.scalar(
         select(func.coalesce(func.max(col(ChecklistItem.position)), 0)).where(col(ChecklistItem.order_id) == order.id)
     )
@@ -543,8 +622,11 @@ def record_check(
     return item
 
 
-def raise_order_from_check(session: Session, order: WorkOrder, item: ChecklistItem, *, actor: Actor) -> WorkOrder:
-    """A failed check becomes a corrective order on the same asset, linked to its origin."""
+def raise_order_from_check(
+    session: Session, order: WorkOrder, item: ChecklistItem, *, actor: Actor, at: datetime | None = None
+) -> WorkOrder:
+    """A failed check becomes a corrective order on the same asset, linked to its origin.
+    ``at`` backdates it (demo history)."""
     if item.result != ChecklistResult.NOT_OK:
         raise Conflict(_("Only a check marked not OK raises a corrective order."))
     if item.raised_order_id is not None:
@@ -559,6 +641,7 @@ def raise_order_from_check(session: Session, order: WorkOrder, item: ChecklistIt
             provider=Provider.IN_HOUSE,
         ),
         actor=actor,
+        at=at,
         origin_order_id=order.id,
     )
     before = audit.snapshot(item)
