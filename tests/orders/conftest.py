@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -10,9 +11,9 @@ from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
-from maintenance.orders import service
+from maintenance.orders import service, turnarounds
 from maintenance.orders.choices import OrderType
-from maintenance.orders.models import WorkOrder, WorkOrderCreate
+from maintenance.orders.models import Turnaround, TurnaroundCreate, WorkOrder, WorkOrderCreate
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from tests import factories
 
@@ -43,6 +44,27 @@ def workshop_engineer(session: Session, workshop: Workshop) -> User:
 @pytest.fixture
 def manager(session: Session) -> User:
     return factories.UserFactory(role=Role.MANAGER)
+
+
+@pytest.fixture
+def auditor(session: Session) -> User:
+    return factories.UserFactory(role=Role.AUDITOR, full_name="陈审计")
+
+
+@pytest.fixture
+def turnaround(session: Session, workshop: Workshop) -> Turnaround:
+    """September 2026's turnaround TA2026 on the workshop's site."""
+    return turnarounds.create_turnaround(
+        session,
+        TurnaroundCreate(
+            code="TA2026",
+            name="2026年大修",
+            start_date=date(2026, 9, 1),
+            end_date=date(2026, 9, 30),
+            site_id=workshop.site_id,
+        ),
+        actor=SYSTEM,
+    )
 
 
 @pytest.fixture
