@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from alembic.config import Config as AlembicConfig
@@ -22,6 +22,11 @@ from maintenance.exceptions import MaintenanceError
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, UserCreate
 from maintenance.security import API_SCOPES, set_request_id
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from maintenance.orders.scheduler import SchedulerReport
 
 app = typer.Typer(help="Equipment maintenance management: operator commands.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and data.", no_args_is_help=True)
@@ -377,6 +382,118 @@ def _print_import_report(report: object) -> None:
     for error in report.errors:
         row = f"row {error.row}, " if error.row is not None else ""
         err_console.print(f"  {row}{error.field}: {error.message}", markup=False, highlight=False, soft_wrap=True)
+
+
+# --- scheduler ----------------------------------------------------------------------------
+
+
+@app.command("scheduler")
+def scheduler_command(
+    once: Annotated[bool, typer.Option("--once", help="Run one pass and exit (for cron)")] = False,
+    horizon_days: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon-days", min=1, max=366, help="Raise orders due within this many days (plus each plan's lead time)"
+        ),
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="YYYY-MM-DD: run as if it were this plant date (tests, backfills)")
+    ] = None,
+) -> None:
+    """Raise the PM orders falling due (idempotent: safe from cron and on several machines at once).
+
+    With --once: one pass, a summary, exit 0. Without: a pass every MAINTENANCE_SCHEDULER_INTERVAL_MINUTES
+    until Ctrl-C or SIGTERM; each pass is its own transaction, and a failed pass is logged and retried
+    at the next interval."""
+    from datetime import date
+
+    settings = get_settings()
+    horizon = horizon_days if horizon_days is not None else settings.scheduler_horizon_days
+    day = None
+    if today is not None:
+        try:
+            day = date.fromisoformat(today.strip())
+        except ValueError:
+            raise_cli_error(f"--today must be a date as YYYY-MM-DD, got {today!r}")
+    if once:
+        _print_scheduler_report(_scheduler_pass(day, horizon))
+        return
+    _scheduler_loop(day, horizon, settings.scheduler_interval_minutes)
+
+
+def _scheduler_pass(day: date | None, horizon: int) -> SchedulerReport:
+    """One pass in its own transaction (committed when it succeeds)."""
+    from maintenance.db import plant_today
+    from maintenance.orders import scheduler
+
+    with command_transaction("scheduler") as session:
+        return scheduler.generate_orders(session, day or plant_today(), horizon, cli_actor("scheduler"))
+
+
+def _print_scheduler_report(report: SchedulerReport) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("plans checked", str(report.plans_checked))
+    table.add_row("orders created", str(report.orders_created))
+    table.add_row("  of which awaiting approval", str(report.awaiting_approval))
+    table.add_row("skipped as existing", str(report.skipped_existing))
+    table.add_row("waiting for an open order", str(report.skipped_open))
+    console.print(table)
+    for order in report.created:
+        console.print(
+            f"  {order.number}  due {order.plan_due_date}  {order.state.value}  {order.title}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> None:
+    import logging
+    import signal
+    import threading
+
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("maintenance.scheduler")
+    if not logger.handlers:
+        logger.addHandler(RichHandler(console=err_console, show_path=False))
+        logger.setLevel(logging.INFO)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        logger.info("signal %s received: stopping after the current pass", signal.Signals(signum).name)
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    logger.info("scheduler started: a pass every %s minutes, horizon %s days", interval_minutes, horizon)
+    try:
+        while not stop.is_set():
+            try:
+                report = _scheduler_pass(day, horizon)
+            except typer.Exit:
+                logger.error("pass failed (see above); retrying in %s minutes", interval_minutes)
+            except Exception:
+                logger.exception("pass failed; retrying in %s minutes", interval_minutes)
+            else:
+                logger.info(
+                    "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
+                    "%s skipped as existing, %s waiting for an open order",
+                    report.today.isoformat(),
+                    report.plans_checked,
+                    report.orders_created,
+                    report.awaiting_approval,
+                    report.skipped_existing,
+                    report.skipped_open,
+                )
+            stop.wait(interval_minutes * 60)
+    except KeyboardInterrupt:
+        logger.info("interrupted: stopping")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    logger.info("scheduler stopped")
 
 
 if __name__ == "__main__":  # pragma: no cover
