@@ -1,7 +1,94 @@
-"""(being written)"""
+"""The work-order KPI page: order mix, PM compliance, backlog, MTBF/MTTR, material KPIs, in-house
+share and savings for a year (or a date range) and optionally one workshop. Every logged-in role
+reads it; the filter form swaps the results with htmx and ``static/charts.js`` redraws the charts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
+
+from maintenance.db import SessionDep, plant_today
+from maintenance.i18n import gettext as _
+from maintenance.orders import charts, kpis
+from maintenance.orders.choices import CostKind, OrderType, Provider
+from maintenance.org import service as org_service
+from maintenance.org.auth import CurrentUser
+from maintenance.web import render
 
 router = APIRouter(include_in_schema=False)
+
+MAX_RANGE_DAYS = 5 * 366  # the monthly mix of a longer range would not be readable anyway
+
+
+class KpiFilters(BaseModel):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    workshop_id: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+def parse_filters(request: Request) -> KpiFilters:
+    """A hand-edited URL with a bad value drops that value (the page never fails on a filter)."""
+    params = {key: value for key, value in request.query_params.items() if value != ""}
+    try:
+        return KpiFilters.model_validate(params)
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        return KpiFilters.model_validate({key: value for key, value in params.items() if key not in bad})
+
+
+def period_of(filters: KpiFilters) -> tuple[kpis.Period, str | None]:
+    """A date range when both ends are given and in order, else the year (this year by default);
+    with a note when the range given was not usable."""
+    year = filters.year or plant_today().year
+    if filters.start_date and filters.end_date:
+        if filters.end_date < filters.start_date:
+            return kpis.Period.for_year(year), _("The end date comes before the start date: showing the year instead.")
+        if (filters.end_date - filters.start_date).days >= MAX_RANGE_DAYS:
+            return kpis.Period.for_year(year), _("Choose at most five years: showing the year instead.")
+        return kpis.Period(filters.start_date, filters.end_date), None
+    if filters.start_date or filters.end_date:
+        return kpis.Period.for_year(year), _("Give both a start and an end date: showing the year instead.")
+    return kpis.Period.for_year(year), None
+
+
+@router.get("/orders/kpis")
+def kpi_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    filters = parse_filters(request)
+    period, note = period_of(filters)
+    workshops = org_service.list_workshops(session)
+    workshop_ids = {w.id for w in workshops}
+    workshop_id = filters.workshop_id if filters.workshop_id in workshop_ids else None
+    report = kpis.kpi_report(session, period, workshop_id)
+    this_year = plant_today().year
+    chart_options = {
+        **{f"kpi-mix-{measure}": charts.order_mix_option(report.mix, measure) for measure in charts.MIX_MEASURES},
+        "kpi-backlog": charts.backlog_option(report.backlog),
+        "kpi-reliability": charts.reliability_option(report.reliability),
+        "kpi-provider": charts.provider_option(report.costs.in_house_cny, report.costs.outsourced_cny),
+    }
+    return render(
+        request,
+        "orders/kpis.html",
+        {
+            "report": report,
+            "period": period,
+            "note": note,
+            "filters": filters,
+            "year": filters.year or this_year,
+            "years": list(range(this_year + 1, this_year - 6, -1)),
+            "workshops": workshops,
+            "workshop_id": workshop_id,
+            "charts": chart_options,
+            "order_types": list(OrderType),
+            "ages": list(kpis.BacklogAge),
+            "providers": list(Provider),
+            "cost_kinds": [CostKind.LABOUR, CostKind.SERVICE],
+            "pm_target": kpis.PM_COMPLIANCE_TARGET,
+            "planned_target": kpis.PLANNED_WORK_TARGET,
+        },
+        block="results",
+    )
