@@ -173,9 +173,9 @@ def test_cancelled_orders_and_other_workshops_are_left_out_of_the_mix(
     assert kpis.order_mix(session, Period.for_year(2026), workshop.id).totals[OrderType.CBM].count == 1
 
 
-def test_planned_work_share_is_pm_and_cbm_hours_over_all_hours(session: Session, pump: Asset) -> None:
-    # PM 6 h + CBM 2 h planned work, CM 1 h + TA 1 h other work: 8 / 10 = 80 %.
-    for order_type, hours in [(OrderType.PM, "6"), (OrderType.CBM, "2"), (OrderType.CM, "1"), (OrderType.TA, "1")]:
+def test_planned_work_share_is_all_but_corrective_hours_over_all_hours(session: Session, pump: Asset) -> None:
+    # PM 5 h + CBM 2 h + TA 1 h planned work, CM 2 h reactive: 8 / 10 = 80 %.
+    for order_type, hours in [(OrderType.PM, "5"), (OrderType.CBM, "2"), (OrderType.CM, "2"), (OrderType.TA, "1")]:
         labour(session, raise_order(session, pump, order_type, plant(2026, 2, 10)), hours)
 
     mix = kpis.order_mix(session, Period.for_year(2026))

@@ -151,4 +151,4 @@ class PlanBasis(Choice):
 class IntervalUnit(Choice):
     DAY = ("day", "天", "days", "secondary")
     WEEK = ("week", "周", "weeks", "secondary")
-    MONTH = ("month", "月", "months", "secondary")
+    MONTH = ("month", "个月", "months", "secondary")

@@ -10,8 +10,9 @@ hours between two timestamps) are built by :func:`plant_date` and :func:`hours_b
 
 Formulas (shown on the KPI page too):
 
-- planned work share = labour hours of PM + CBM orders ÷ labour hours of all orders raised in the
-  period (SMRP: 80–90 %);
+- planned work share = labour hours of planned orders (every type but corrective: PM, CBM, TA,
+  PRJ are planned before they are worked) ÷ labour hours of all orders raised in the period
+  (SMRP: 80–90 %);
 - PM compliance = PM orders due in the period (not cancelled) finished on or before their due date
   (the plant-local date of ``actual_finish_at`` ≤ due date) ÷ PM orders due in the period
   (SMRP: ≥ 90 %);
@@ -233,11 +234,11 @@ class OrderMix:
 
     @property
     def planned_hours(self) -> Decimal:
-        return self.totals[OrderType.PM].hours + self.totals[OrderType.CBM].hours
+        return self.total.hours - self.totals[OrderType.CM].hours
 
     @property
     def planned_work_share(self) -> float | None:
-        """PM + CBM labour hours ÷ all labour hours (SMRP: 80–90 %)."""
+        """Labour hours of all but corrective work ÷ all labour hours (SMRP: 80–90 %)."""
         return _ratio(self.planned_hours, self.total.hours)
 
 
