@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 # Navigation for every domain; a domain without pages yet shows a placeholder.
 PLANNED_SECTIONS = {
-    "monitoring": N_("Condition monitoring"),
     "special": N_("Special equipment"),
     "leakfree": N_("Leak-free plant"),
     "budget": N_("Budget and KPIs"),

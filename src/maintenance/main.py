@@ -20,6 +20,9 @@ from maintenance.audit import routes as audit_routes
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exceptions import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
+from maintenance.monitoring import api as monitoring_api
+from maintenance.monitoring import import_routes as reading_import_routes
+from maintenance.monitoring import routes as monitoring_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import kpi_routes, order_routes, pm_routes, turnaround_routes
 from maintenance.orders import routes as order_list_routes
@@ -74,11 +77,14 @@ def create_app() -> FastAPI:
     app.include_router(order_routes.router)
     app.include_router(pm_routes.router)
     app.include_router(turnaround_routes.router)
+    app.include_router(reading_import_routes.router)  # before /monitoring/points/{...}
+    app.include_router(monitoring_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
     api.include_router(asset_api.router)
     api.include_router(order_api.router)
+    api.include_router(monitoring_api.router)
     app.include_router(api)
     return app
 

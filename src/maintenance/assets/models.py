@@ -11,19 +11,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import Column, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, utcnow
+from maintenance.db import UTCDateTime, fk_column, utcnow
 
 MONEY = Numeric(16, 2)
 RATE = Numeric(6, 4)
-
-
-def _fk(target: str, *, nullable: bool, ondelete: str = "RESTRICT", index: bool = True) -> Column[int]:
-    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
 
 class AssetFields(SQLModel):
@@ -68,10 +64,10 @@ class Asset(AssetFields, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    site_id: int = Field(sa_column=_fk("site.id", nullable=False))
-    workshop_id: int = Field(sa_column=_fk("workshop.id", nullable=False))
-    unit_id: int | None = Field(default=None, sa_column=_fk("unit.id", nullable=True))
-    parent_id: int | None = Field(default=None, sa_column=_fk("asset.id", nullable=True))
+    site_id: int = Field(sa_column=fk_column("site.id", nullable=False))
+    workshop_id: int = Field(sa_column=fk_column("workshop.id", nullable=False))
+    unit_id: int | None = Field(default=None, sa_column=fk_column("unit.id", nullable=True))
+    parent_id: int | None = Field(default=None, sa_column=fk_column("asset.id", nullable=True))
     # Pinyin initials of the name (循环水泵 → xhsb) so engineers can search by typing them.
     name_initials: str = Field(default="", max_length=100, index=True)
     version: int = Field(default=1)
@@ -93,7 +89,7 @@ class AssetVersion(AssetFields, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    asset_id: int = Field(sa_column=_fk("asset.id", nullable=False, ondelete="CASCADE", index=False))
+    asset_id: int = Field(sa_column=fk_column("asset.id", nullable=False, ondelete="CASCADE", index=False))
     site_id: int
     name_initials: str = Field(default="", max_length=100)
     version: int

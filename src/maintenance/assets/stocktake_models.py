@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import Choice, ChoiceType
-from maintenance.db import UTCDateTime, utcnow
+from maintenance.db import UTCDateTime, fk_column, utcnow
 
 MONEY = Numeric(16, 2)
 
@@ -42,22 +42,18 @@ class AssetCondition(Choice):
     TO_SCRAP = ("to_scrap", "待报废", "To be scrapped", "dark")
 
 
-def _fk(target: str, *, nullable: bool, ondelete: str = "RESTRICT", index: bool = True) -> Column[int]:
-    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
-
-
 class Stocktake(SQLModel, table=True):
     __table_args__ = (Index("ix_stocktake_workshop_state", "workshop_id", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    workshop_id: int = Field(sa_column=_fk("workshop.id", nullable=False, index=False))
+    workshop_id: int = Field(sa_column=fk_column("workshop.id", nullable=False, index=False))
     state: StocktakeState = Field(default=StocktakeState.OPEN, sa_type=ChoiceType(StocktakeState))
     # The plant date the snapshot was taken: net book values are as of this day.
     as_of_date: date
     note: str = Field(default="", max_length=500)
-    started_by_id: int = Field(sa_column=_fk("app_user.id", nullable=False))
+    started_by_id: int = Field(sa_column=fk_column("app_user.id", nullable=False))
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    closed_by_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True))
+    closed_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True))
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The sign-off: who signed (name as shown at the time) and what they declared.
     signed_by_name: str = Field(default="", max_length=100)
@@ -83,8 +79,8 @@ class StocktakeLine(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    stocktake_id: int = Field(sa_column=_fk("stocktake.id", nullable=False, ondelete="CASCADE", index=False))
-    asset_id: int = Field(sa_column=_fk("asset.id", nullable=False))
+    stocktake_id: int = Field(sa_column=fk_column("stocktake.id", nullable=False, ondelete="CASCADE", index=False))
+    asset_id: int = Field(sa_column=fk_column("asset.id", nullable=False))
     # Snapshot at the start of the count.
     tag: str = Field(max_length=40)
     name: str = Field(max_length=100)
@@ -97,7 +93,7 @@ class StocktakeLine(SQLModel, table=True):
     condition: AssetCondition | None = Field(default=None, sa_type=ChoiceType(AssetCondition))
     note: str = Field(default="", max_length=500)
     found_by_scan: bool = False
-    counted_by_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True, index=False))
+    counted_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
     counted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
@@ -111,15 +107,15 @@ class StocktakeSurplus(SQLModel, table=True):
     __tablename__ = "stocktake_surplus"
 
     id: int | None = Field(default=None, primary_key=True)
-    stocktake_id: int = Field(sa_column=_fk("stocktake.id", nullable=False, ondelete="CASCADE"))
+    stocktake_id: int = Field(sa_column=fk_column("stocktake.id", nullable=False, ondelete="CASCADE"))
     # Set when the item is a registered asset that was not in the snapshot (e.g. added since).
-    asset_id: int | None = Field(default=None, sa_column=_fk("asset.id", nullable=True))
+    asset_id: int | None = Field(default=None, sa_column=fk_column("asset.id", nullable=True))
     description: str = Field(min_length=1, max_length=200)
     location: str = Field(default="", max_length=200)
     estimated_value_cny: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=16, decimal_places=2, sa_type=MONEY)
     condition: AssetCondition | None = Field(default=None, sa_type=ChoiceType(AssetCondition))
     note: str = Field(default="", max_length=500)
-    recorded_by_id: int = Field(sa_column=_fk("app_user.id", nullable=False, index=False))
+    recorded_by_id: int = Field(sa_column=fk_column("app_user.id", nullable=False, index=False))
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
     @property

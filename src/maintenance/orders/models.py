@@ -11,11 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import Column, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, utcnow
+from maintenance.db import UTCDateTime, fk_column, utcnow
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -33,10 +33,6 @@ from maintenance.orders.choices import (
 
 MONEY = Numeric(16, 2)
 QUANTITY = Numeric(14, 3)
-
-
-def _fk(target: str, *, nullable: bool, ondelete: str = "RESTRICT", index: bool = True) -> Column[int]:
-    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
 
 def _money(*, ge: float | None = None) -> Decimal:
@@ -96,25 +92,27 @@ class WorkOrder(WorkOrderFields, FailureReport, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True, description="WO-YYYY-NNNNNN")
     state: OrderState = Field(default=OrderState.DRAFT, sa_type=ChoiceType(OrderState), index=True)
-    asset_id: int = Field(sa_column=_fk("asset.id", nullable=False, index=False))
+    asset_id: int = Field(sa_column=fk_column("asset.id", nullable=False, index=False))
     # Copied from the asset when the order is raised: lists filter by it, permissions check it.
-    workshop_id: int = Field(sa_column=_fk("workshop.id", nullable=False, index=False))
-    assignee_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True))
-    turnaround_id: int | None = Field(default=None, sa_column=_fk("turnaround.id", nullable=True))
-    pm_plan_id: int | None = Field(default=None, sa_column=_fk("pm_plan.id", nullable=True, index=False))
+    workshop_id: int = Field(sa_column=fk_column("workshop.id", nullable=False, index=False))
+    assignee_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True))
+    turnaround_id: int | None = Field(default=None, sa_column=fk_column("turnaround.id", nullable=True))
+    pm_plan_id: int | None = Field(default=None, sa_column=fk_column("pm_plan.id", nullable=True, index=False))
     plan_due_date: date | None = None
     origin_order_id: int | None = Field(
-        default=None, sa_column=_fk("work_order.id", nullable=True), description="The order whose check raised this one"
+        default=None,
+        sa_column=fk_column("work_order.id", nullable=True),
+        description="The order whose check raised this one",
     )
-    requested_by_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True, index=False))
+    requested_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    approved_by_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True, index=False))
+    approved_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     actual_start_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     actual_finish_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     findings: str = Field(default="", max_length=4000)
     completion_notes: str = Field(default="", max_length=4000)
-    signed_off_by_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True, index=False))
+    signed_off_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
     signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Sums of the cost lines, kept by the service (list pages and KPIs read them without joins).
     planned_cost_cny: Decimal = _money()
@@ -165,11 +163,11 @@ class OrderTransition(SQLModel, table=True):
     __tablename__ = "order_transition"
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(sa_column=_fk("work_order.id", nullable=False, ondelete="CASCADE"))
+    order_id: int = Field(sa_column=fk_column("work_order.id", nullable=False, ondelete="CASCADE"))
     from_state: OrderState | None = Field(default=None, sa_type=ChoiceType(OrderState))
     to_state: OrderState = Field(sa_type=ChoiceType(OrderState))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    actor_id: int | None = Field(default=None, sa_column=_fk("app_user.id", nullable=True, index=False))
+    actor_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
     actor_name: str = Field(max_length=100)
     note: str = Field(default="", max_length=1000)
 
@@ -208,7 +206,7 @@ class CostLine(CostLineFields, table=True):
     __table_args__ = (Index("ix_cost_line_order_kind", "order_id", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(sa_column=_fk("work_order.id", nullable=False, ondelete="CASCADE", index=False))
+    order_id: int = Field(sa_column=fk_column("work_order.id", nullable=False, ondelete="CASCADE", index=False))
     planned_cny: Decimal = _money()
     actual_cny: Decimal = _money()
     saving_cny: Decimal = _money()
@@ -230,14 +228,14 @@ class ChecklistItem(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("order_id", "position"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(sa_column=_fk("work_order.id", nullable=False, ondelete="CASCADE", index=False))
+    order_id: int = Field(sa_column=fk_column("work_order.id", nullable=False, ondelete="CASCADE", index=False))
     position: int
     text: str = Field(max_length=200)
     value_unit: str = Field(default="", max_length=20, description="Set for checks that record a value")
     result: ChecklistResult | None = Field(default=None, sa_type=ChoiceType(ChecklistResult))
     value: Decimal | None = Field(default=None, max_digits=14, decimal_places=3, sa_type=QUANTITY)
     note: str = Field(default="", max_length=500)
-    raised_order_id: int | None = Field(default=None, sa_column=_fk("work_order.id", nullable=True, index=False))
+    raised_order_id: int | None = Field(default=None, sa_column=fk_column("work_order.id", nullable=True, index=False))
 
     @property
     def audit_repr(self) -> str:
@@ -250,12 +248,12 @@ class OrderAttachment(SQLModel, table=True):
     __tablename__ = "order_attachment"
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(sa_column=_fk("work_order.id", nullable=False, ondelete="CASCADE"))
+    order_id: int = Field(sa_column=fk_column("work_order.id", nullable=False, ondelete="CASCADE"))
     filename: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
     size_bytes: int
     sha256: str = Field(max_length=64, index=True)
-    uploaded_by_id: int = Field(sa_column=_fk("app_user.id", nullable=False, index=False))
+    uploaded_by_id: int = Field(sa_column=fk_column("app_user.id", nullable=False, index=False))
     uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
     @property
@@ -290,8 +288,8 @@ class PmPlan(PmPlanFields, table=True):
     __tablename__ = "pm_plan"
 
     id: int | None = Field(default=None, primary_key=True)
-    asset_id: int = Field(sa_column=_fk("asset.id", nullable=False))
-    workshop_id: int = Field(sa_column=_fk("workshop.id", nullable=False))
+    asset_id: int = Field(sa_column=fk_column("asset.id", nullable=False))
+    workshop_id: int = Field(sa_column=fk_column("workshop.id", nullable=False))
     last_done_date: date | None = Field(default=None, description="Completion of the last order (floating plans)")
     # Runtime counter: the meter reading now, and at the last completion. Readings of the asset's
     # runtime-hours measurement point update it (the monitoring domain calls record_runtime).
@@ -321,7 +319,7 @@ class PmPlanCostLine(SQLModel, table=True):
     __tablename__ = "pm_plan_cost_line"
 
     id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(sa_column=_fk("pm_plan.id", nullable=False, ondelete="CASCADE"))
+    plan_id: int = Field(sa_column=fk_column("pm_plan.id", nullable=False, ondelete="CASCADE"))
     kind: CostKind = Field(sa_type=ChoiceType(CostKind))
     description: str = Field(min_length=1, max_length=200)
     item_code: str = Field(default="", max_length=40)
@@ -352,7 +350,7 @@ class TurnaroundFields(SQLModel):
 class Turnaround(TurnaroundFields, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
-    site_id: int = Field(sa_column=_fk("site.id", nullable=False))
+    site_id: int = Field(sa_column=fk_column("site.id", nullable=False))
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
