@@ -23,6 +23,7 @@ from maintenance.i18n import LocaleMiddleware
 from maintenance.monitoring import api as monitoring_api
 from maintenance.monitoring import import_routes as reading_import_routes
 from maintenance.monitoring import routes as monitoring_routes
+from maintenance.monitoring import thickness_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import kpi_routes, order_routes, pm_routes, turnaround_routes
 from maintenance.orders import routes as order_list_routes
@@ -78,6 +79,7 @@ def create_app() -> FastAPI:
     app.include_router(pm_routes.router)
     app.include_router(turnaround_routes.router)
     app.include_router(reading_import_routes.router)  # before /monitoring/points/{...}
+    app.include_router(thickness_routes.router)
     app.include_router(monitoring_routes.router)
 
     api = APIRouter(prefix="/api/v1")
