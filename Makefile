@@ -11,7 +11,8 @@ PO_FILES := $(wildcard $(I18N)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# Both cores: each xdist worker has its own SQLite file (or PostgreSQL database) and live server.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps clean
 

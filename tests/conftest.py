@@ -22,7 +22,33 @@ atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["MAINTENANCE_ENVIRONMENT"] = "test"
 os.environ["MAINTENANCE_VAR_DIR"] = str(_TMP / "var")
 os.environ["MAINTENANCE_SECRET_KEY"] = secrets.token_urlsafe(32)
-os.environ["MAINTENANCE_DATABASE_URL"] = (
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker migrates and uses a PostgreSQL database of its own
+    (``<name>_gw0`` …), created here and dropped at exit; SQLite files are per process already."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine, make_url, text
+
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    atexit.register(admin.dispose)
+    atexit.register(drop)
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+os.environ["MAINTENANCE_DATABASE_URL"] = _database_of_this_worker(
     os.environ.get("MAINTENANCE_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
 )
 
