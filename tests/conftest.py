@@ -97,13 +97,9 @@ def app(session: Session) -> FastAPI:
     app = create_app()
 
     def _test_session() -> Iterator[Session]:
-        # Same contract as db.get_session, inside the test's transaction.
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        # The request's session is the test's; db.request_transaction commits (releases a
+        # savepoint of) it before the response, or rolls it back, as in production.
+        yield session
 
     app.dependency_overrides[get_session] = _test_session
     return app

@@ -129,7 +129,7 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def _transaction(*, read_only: bool = False) -> Iterator[Session]:
+def _cli_transaction(*, read_only: bool = False) -> Iterator[Session]:
     """Commit on success, roll back on any error."""
     bind = get_engine().execution_options(**{READ_ONLY: True}) if read_only else get_engine()
     with Session(bind, expire_on_commit=False) as session:
@@ -142,14 +142,29 @@ def _transaction(*, read_only: bool = False) -> Iterator[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. Page GETs only read (on SQLite they take no write lock);
-    API GETs record the token's use, so they write."""
+    """One session per request, open until the response has been sent (a streamed export
+    still reads from it). Page GETs only read (on SQLite they take no write lock); API GETs
+    record the token's use, so they write."""
     read_only = request.method in ("GET", "HEAD") and not request.url.path.startswith("/api/")
-    yield from _transaction(read_only=read_only)
+    bind = get_engine().execution_options(**{READ_ONLY: True}) if read_only else get_engine()
+    with Session(bind, expire_on_commit=False) as session:
+        yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+def request_transaction(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+    """The request's transaction: committed when the route returns and *before* the response
+    is sent, so nothing is acknowledged that is not stored (and the next request sees it);
+    rolled back on any error."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+SessionDep = Annotated[Session, Depends(request_transaction, scope="function")]
 
 
 # The CLI's transaction: the same commit/rollback rule outside a request.
-session_scope = contextmanager(_transaction)
+session_scope = contextmanager(_cli_transaction)

@@ -295,7 +295,7 @@ def test_updated_since_needs_a_utc_offset(client: TestClient, reader: dict[str, 
         "updated_since",
     )
 
-    assert "offset" in problem["errors"][0]["message"]
+    assert "+08:00" in problem["errors"][0]["message"]  # the message shows an offset to copy
 
 
 def test_pages_of_at_most_500(

@@ -119,7 +119,7 @@ def test_an_empty_list_says_so(client: TestClient, workshop_engineer: User) -> N
     response = client.get("/orders", params={"q": "nothing like this"})
 
     assert listed(response) == []
-    assert "No work orders match the filter." in response.text
+    assert "没有符合条件的工单" in response.text  # "No work orders match the filter." in Chinese, the default
 
 
 def test_htmx_gets_only_the_results_fragment(client: TestClient, engineer: User, make_order: MakeOrder) -> None:
@@ -499,7 +499,7 @@ def test_raise_button_on_the_asset_page_and_tab_only_for_who_may_write_there(
     assert f'hx-get="/assets/{asset.id}/orders"' in page, "the tab pulls the fragment in"
     assert (button in page) is may_raise
     assert (button in tab) is may_raise
-    assert "No work orders for this asset yet." in tab
+    assert "该设备暂无工单" in tab  # "No work orders for this asset yet."
 
 
 def test_asset_tab_of_a_missing_asset_is_not_found(client: TestClient, engineer: User) -> None:
