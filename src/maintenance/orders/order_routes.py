@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
@@ -89,7 +89,7 @@ CHOICES = {
 
 # Parts of the order page that htmx asks for on their own (blocks of orders/detail.html).
 PARTS = ("header", "costs", "checklist", "attachments")
-# Cost-line changes move the order's totals: the header listens for this event and reloads.
+# Cost-line changes move the order's totals: announced to the page (the header itself is sent out of band).
 COSTS_CHANGED = {"HX-Trigger": "order-costs-changed"}
 FAILURE_TYPES = frozenset({OrderType.CM, OrderType.CBM})
 DOWNTIME_FIELDS = ("downtime_start_at", "downtime_end_at")
@@ -565,7 +565,11 @@ def record_notes(request: Request, session: SessionDep, user: WriterUser, order_
 
 def _after_cost_change(request: Request, session: Session, user: User, order: WorkOrder) -> Response:
     if is_htmx(request):
-        return order_page(request, session, user, order, block="costs", headers=COSTS_CHANGED)
+        # The header (totals, approval buttons) goes along out of band: a request of its own
+        # could run before this one's transaction is committed and show the old totals.
+        costs = order_page(request, session, user, order, block="costs")
+        header = order_page(request, session, user, order, block="header", oob=True)
+        return HTMLResponse(bytes(costs.body) + bytes(header.body), headers={**COSTS_CHANGED, "Vary": "HX-Request"})
     return redirect(request, f"/orders/{order.id}#costs")
 
 
