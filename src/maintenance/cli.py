@@ -348,6 +348,96 @@ def import_assets(
         raise typer.Exit(1)
 
 
+@import_app.command("readings")
+def import_readings(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX file", dir_okay=False)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row (ingest included) and roll back; write nothing")
+    ] = False,
+    valid_only: Annotated[
+        bool, typer.Option("--valid-only", help="Import the rows without errors and report the others")
+    ] = False,
+) -> None:
+    """Import readings (point code, time, value), streamed: files of millions of rows are fine.
+    Readings already stored are counted as duplicates. One bad row stops the whole import unless
+    --valid-only is given. Exit code 1 when nothing was written because of errors (and for a dry
+    run that found errors)."""
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from maintenance.monitoring import imports
+    from maintenance.monitoring.ingest import IngestMode
+
+    if not file.is_file():
+        raise_cli_error(f"no such file: {file}")
+    mode = IngestMode.VALID_ONLY if valid_only else IngestMode.ALL_OR_NOTHING
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
+    with command_transaction("import-readings") as session, file.open("rb") as handle:
+        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
+            task = progress.add_task(f"importing {file.name} (rows read)", total=None)
+
+            def advance(done: int) -> None:
+                progress.update(task, completed=done)
+
+            try:
+                report = imports.import_readings(
+                    session,
+                    handle,
+                    file.name,
+                    actor=cli_actor("import-readings"),
+                    mode=mode,
+                    dry_run=dry_run,
+                    progress=advance,
+                    max_bytes=None,
+                )
+            except imports.ReadingImportFailed as failure:
+                progress.stop()
+                _print_reading_import_report(failure.report)
+                err_console.print(f"[red]error:[/red] {failure.message}")
+                raise typer.Exit(1) from failure  # rolls the transaction back: nothing is written
+        _print_reading_import_report(report)
+    if dry_run and report.rejected:
+        raise typer.Exit(1)
+
+
+def _print_reading_import_report(report: object, shown_errors: int = 200) -> None:
+    from rich.table import Table
+
+    from maintenance.monitoring.imports import ReadingImportReport
+
+    assert isinstance(report, ReadingImportReport)
+    source = [report.file_format or "?"]
+    if report.encoding:
+        source.append(f"encoding {report.encoding}")
+    if report.sheet:
+        source.append(f"sheet {report.sheet}")
+    if report.header_row:
+        source.append(f"header on row {report.header_row}")
+    console.print(f"{report.filename}: {', '.join(source)}", markup=False, highlight=False, soft_wrap=True)
+    outcome = "written" if report.written else "dry run: nothing written" if report.dry_run else "nothing written"
+    table = Table(title=f"readings import ({outcome})", title_justify="left")
+    table.add_column("rows read", justify="right")
+    table.add_column("inserted" if not report.dry_run else "would be inserted", justify="right")
+    table.add_column("duplicates", justify="right")
+    table.add_column("refused", justify="right")
+    table.add_column("CBM orders raised", justify="right")
+    table.add_row(
+        f"{report.received:,}",
+        f"{report.inserted:,}",
+        f"{report.duplicates:,}",
+        f"{report.rejected:,}",
+        f"{len(report.alerts_opened):,}",
+    )
+    console.print(table)
+    if report.alerts_opened and not report.dry_run:
+        console.print("orders: " + ", ".join(report.alerts_opened), highlight=False, soft_wrap=True)
+    errors = report.errors
+    for error in errors[:shown_errors]:
+        row = f"row {error.row}, " if error.row is not None else ""
+        err_console.print(f"  {row}{error.field}: {error.message}", markup=False, highlight=False, soft_wrap=True)
+    if len(errors) > shown_errors:
+        err_console.print(f"  … and {len(errors) - shown_errors:,} more problems", highlight=False)
+
+
 def _print_import_report(report: object) -> None:
     from maintenance.assets.imports import ImportReport
 

@@ -11,13 +11,19 @@ from sqlmodel import Session
 from maintenance.assets import demo as assets_demo
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
+from maintenance.monitoring import demo as monitoring_demo
 from maintenance.orders import demo as orders_demo
 from maintenance.org import demo as org_demo
 
 SEED_ACTOR = SystemActor(username="cli:seed")
 
 # Each domain's part, in dependency order: (name, module with is_loaded() and load()).
-PARTS = (("org", org_demo), ("assets", assets_demo), ("orders", orders_demo))
+PARTS = (
+    ("org", org_demo),
+    ("assets", assets_demo),
+    ("orders", orders_demo),
+    ("monitoring", monitoring_demo),
+)
 
 
 def load_demo_plant(session: Session, seed_dir: Path, *, console: Console) -> bool:

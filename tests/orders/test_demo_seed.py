@@ -21,6 +21,7 @@ from maintenance.audit.service import verify_chain
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today
 from maintenance.demo import PARTS, SEED_ACTOR, load_demo_plant
+from maintenance.monitoring.models import ConditionAlert
 from maintenance.orders import demo as orders_demo
 from maintenance.orders import rules
 from maintenance.orders.choices import (
@@ -66,7 +67,7 @@ def demo(engine: Engine) -> Iterator[Demo]:
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     for name, part in PARTS:
-        if name != "orders":
+        if name in ("org", "assets"):
             part.load(session, SEED_DIR, SEED_ACTOR)
     plans = []
     for _run in range(2):
@@ -81,7 +82,13 @@ def demo(engine: Engine) -> Iterator[Demo]:
 
 
 def _orders(session: Session) -> list[WorkOrder]:
-    return list(session.scalars(select(WorkOrder).order_by(col(WorkOrder.id))))
+    """The orders part's history (not the CBM orders the monitoring part's readings raise today)."""
+    raised_by_monitoring = select(col(ConditionAlert.order_id))
+    return list(
+        session.scalars(
+            select(WorkOrder).where(col(WorkOrder.id).not_in(raised_by_monitoring)).order_by(col(WorkOrder.id))
+        )
+    )
 
 
 def _month(at: datetime) -> tuple[int, int]:

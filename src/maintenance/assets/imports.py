@@ -17,7 +17,6 @@ transaction does, so a failure anywhere leaves nothing behind (:class:`ImportFai
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import logging
@@ -44,6 +43,9 @@ from maintenance.exceptions import FieldError, MaintenanceError, ValidationFaile
 from maintenance.i18n import current_locale
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, Workshop
+from maintenance.spreadsheets import EXCEL_EPOCH, CellError, ImportFileError, cell_text, decode_text, extension_of
+from maintenance.spreadsheets import NOTHING as _NOTHING
+from maintenance.spreadsheets import squash as _squash
 
 logger = logging.getLogger("maintenance.imports")
 
@@ -162,11 +164,6 @@ REQUIRED = tuple(column for column in COLUMNS if column.required)
 _SERVICE_FIELDS = {"workshop_id": "workshop", "unit_id": "unit", "parent_id": "parent_tag"}
 
 
-def _squash(text: str) -> str:
-    """A comparison key: NFKC, case-folded, without spaces and punctuation people vary."""
-    return re.sub(r"[\s*:：/\\._\-·、]", "", unicodedata.normalize("NFKC", text).casefold())
-
-
 def _header_keys(text: str) -> list[str]:
     """The header as written, and without a parenthesised unit: 原值(元) → 原值(元), 原值."""
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -267,17 +264,6 @@ class Workbook:
     encoding: str | None = None
 
 
-class ImportFileError(ValidationFailed):
-    """The file cannot be read at all (type, size, encoding, no header)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, [FieldError(_("File"), message)])
-
-
-def extension_of(filename: str) -> str:
-    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-
-
 def check_upload(filename: str, size: int, *, max_bytes: int | None = MAX_UPLOAD_BYTES) -> str:
     """The file's extension when it is one we read and not too large; ImportFileError otherwise."""
     extension = extension_of(filename)
@@ -324,27 +310,6 @@ def _read_excel(content: bytes, extension: str) -> Workbook:
     return Workbook(file_format="XLSX" if extension == "xlsx" else "XLS", sheets=sheets)
 
 
-def decode_text(content: bytes) -> tuple[str, str]:
-    """(text, encoding name): UTF-8 with or without BOM, else GB18030 (a superset of GBK/GB2312)."""
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return content.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            pass
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return text, "UTF-8 BOM" if content.startswith(codecs.BOM_UTF8) else "UTF-8"
-    try:
-        return content.decode("gb18030"), "GB18030"
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            _("The file is neither UTF-8 nor GB18030 text. Save it from Excel as CSV (UTF-8) or as .xlsx.")
-        ) from error
-
-
 def _read_csv(content: bytes) -> Workbook:
     text, encoding = decode_text(content)
     if "\x00" in text:
@@ -361,56 +326,9 @@ def _read_csv(content: bytes) -> Workbook:
 
 # --- Normalising cells --------------------------------------------------------------------
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-_FORMULA_START = ("=", "+", "-", "@")
-_NOTHING = frozenset({"-", "--", "—", "——", "/", "\\", "n/a", "na", "无"})
-
-
-def normalise_text(value: str, *, keep_lines: bool = False) -> str:
-    """NFKC (full-width letters, digits, spaces and punctuation → their ordinary forms), trimmed,
-    runs of spaces collapsed; the apostrophe an exporter puts before =, +, - or @ is removed."""
-    text = unicodedata.normalize("NFKC", value).translate(_ZERO_WIDTH)
-    if keep_lines:
-        lines = [" ".join(line.split()) for line in text.splitlines()]
-        text = "\n".join(lines).strip()
-    else:
-        text = " ".join(text.split())
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
-        text = text[1:]
-    return text
-
-
-def _float_text(value: float) -> str:
-    """The shortest text that reads back as ``value`` (repr), never in exponent form."""
-    if value.is_integer():
-        return str(int(value))
-    return format(Decimal(repr(value)), "f")
-
-
-def cell_text(value: Any, *, keep_lines: bool = False) -> str:
-    """Any raw cell as the text a user would see in it."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return normalise_text(value, keep_lines=keep_lines)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return "" if value != value else _float_text(value)  # NaN: an empty cell
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time.min else value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return normalise_text(str(value))
-
-
-class CellError(ValueError):
-    """A cell's value was refused; the message says why and how to write it."""
-
-
 # Excel serial numbers taken as dates: 1950-01-01 … 2099-12-31. Smaller numbers are more
 # likely years or counts than dates in the 1900s, so they are refused rather than guessed.
-_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_EPOCH = EXCEL_EPOCH
 _SERIAL_MIN = (date(1950, 1, 1) - _EXCEL_EPOCH).days
 _SERIAL_MAX = (date(2099, 12, 31) - _EXCEL_EPOCH).days
 _DATE_FORMS = (

@@ -1,0 +1,97 @@
+"""The measurement-point list's filters, parsed once from query parameters and used by the page,
+its htmx fragment and the CSV/XLSX exports (one filtered query feeds all three).
+
+``q`` finds a point by its code or name or by its asset's tag; ``state`` is the state of the
+latest reading (points never read have none); ``active`` defaults to active points."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Select, case
+from sqlmodel import col
+
+from maintenance.assets.models import Asset
+from maintenance.monitoring import service
+from maintenance.monitoring.choices import ConditionState, Quantity
+from maintenance.monitoring.models import MeasurementPoint
+
+DEFAULT_SORT = "code"
+
+# Alarm first when sorted by state descending: the order of severity, not of the codes.
+_SEVERITY = {ConditionState.NORMAL.value: 1, ConditionState.WARNING.value: 2, ConditionState.ALARM.value: 3}
+
+SORTABLE: dict[str, Any] = {
+    "code": lambda: col(MeasurementPoint.code),
+    "name": lambda: col(MeasurementPoint.name),
+    "asset": lambda: col(Asset.tag),
+    "quantity": lambda: col(MeasurementPoint.quantity),
+    "value": lambda: col(MeasurementPoint.latest_value),
+    "taken": lambda: col(MeasurementPoint.latest_taken_at),
+    "state": lambda: case(_SEVERITY, value=col(MeasurementPoint.latest_state), else_=0),
+    "since": lambda: col(MeasurementPoint.state_since),
+}
+
+
+class PointFilters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    q: str | None = Field(default=None, max_length=100)
+    workshop_id: int | None = None
+    unit_id: int | None = None
+    asset_id: int | None = None
+    quantity: Quantity | None = None
+    state: ConditionState | None = None
+    active: Literal["yes", "no", "all"] = "yes"
+    sort: str = DEFAULT_SORT
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("workshop_id", "unit_id", "asset_id", "quantity", "state", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("active", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return "yes" if value in ("", None) else value
+
+    @field_validator("sort")
+    @classmethod
+    def _known_sort(cls, value: str) -> str:
+        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        """The list's own filters (unit, active) and sort on the service's point query; the
+        others are the service's (:func:`list_points`)."""
+        if self.unit_id is not None:
+            stmt = stmt.where(col(Asset.unit_id) == self.unit_id)
+        if self.active != "all":
+            stmt = stmt.where(col(MeasurementPoint.is_active).is_(self.active == "yes"))
+        column = SORTABLE[self.sort.lstrip("-")]()
+        ordering = column.desc().nulls_last() if self.sort.startswith("-") else column.asc().nulls_last()
+        return stmt.order_by(ordering, col(MeasurementPoint.code).asc())
+
+    def query_params(self) -> dict[str, str]:
+        data = self.model_dump(exclude_defaults=True, mode="json")
+        return {key: str(value) for key, value in data.items()}
+
+
+def list_points(filters: PointFilters) -> Select[Any]:
+    """Rows of (point, asset tag, asset name, workshop code), filtered and sorted: one query
+    (the service's point query plus the list's unit filter, inactive-only choice and sort)."""
+    stmt: Select[Any] = service.list_points(  # type: ignore[assignment]
+        service.PointFilters(
+            q=filters.q or "",
+            workshop_id=filters.workshop_id,
+            asset_id=filters.asset_id,
+            quantity=filters.quantity,
+            state=filters.state,
+        )
+    )
+    return filters.apply(stmt.order_by(None))
