@@ -26,6 +26,11 @@ from maintenance.security import API_SCOPES, set_request_id
 if TYPE_CHECKING:
     from datetime import date
 
+    from rich.progress import Progress, ProgressColumn, TaskID
+
+    from maintenance.assets.imports import ImportReport
+    from maintenance.exceptions import FieldError, ValidationFailed
+    from maintenance.monitoring.imports import ReadingImportReport
     from maintenance.orders.scheduler import SchedulerReport
 
 app = typer.Typer(help="Equipment maintenance management: operator commands.", no_args_is_help=True)
@@ -42,6 +47,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 T = TypeVar("T")
+F = TypeVar("F", bound="ValidationFailed")
 
 
 @contextmanager
@@ -310,7 +316,7 @@ def import_assets(
     """Import assets: new tags are created, existing tags updated. One bad row stops the whole
     import unless --valid-only is given. Exit code 1 when nothing was written because of errors
     (and for a dry run that found errors)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
     from maintenance.assets import imports
 
@@ -318,32 +324,32 @@ def import_assets(
         raise_cli_error(f"no such file: {file}")
     content = file.read_bytes()
     mode = imports.ImportMode.VALID_ONLY if valid_only else imports.ImportMode.ALL_OR_NOTHING
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with command_transaction("import-assets") as session:
-        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
-            task = progress.add_task(f"checking {file.name}", total=None)
 
-            def advance(done: int, total: int) -> None:
-                if done == 1 or done % 50 == 0 or done == total:
-                    progress.update(task, description=f"importing {file.name}", completed=done, total=total)
+    def run(session: Session, progress: Progress, task: TaskID) -> imports.ImportReport:
+        def advance(done: int, total: int) -> None:
+            if done == 1 or done % 50 == 0 or done == total:
+                progress.update(task, description=f"importing {file.name}", completed=done, total=total)
 
-            try:
-                report = imports.import_assets(
-                    session,
-                    content,
-                    file.name,
-                    actor=cli_actor("import-assets"),
-                    mode=mode,
-                    dry_run=dry_run,
-                    progress=advance,
-                    max_bytes=None,
-                )
-            except imports.ImportFailed as failure:
-                progress.stop()
-                _print_import_report(failure.report)
-                err_console.print(f"[red]error:[/red] {failure.message}")
-                raise typer.Exit(1) from failure  # rolls the transaction back: nothing is written
-        _print_import_report(report)
+        return imports.import_assets(
+            session,
+            content,
+            file.name,
+            actor=cli_actor("import-assets"),
+            mode=mode,
+            dry_run=dry_run,
+            progress=advance,
+            max_bytes=None,
+        )
+
+    report = _run_import(
+        "import-assets",
+        (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()),
+        f"checking {file.name}",
+        run,
+        imports.ImportFailed,
+        lambda failure: failure.report,
+        _print_import_report,
+    )
     if dry_run and report.errors:
         raise typer.Exit(1)
 
@@ -362,7 +368,7 @@ def import_readings(
     Readings already stored are counted as duplicates. One bad row stops the whole import unless
     --valid-only is given. Exit code 1 when nothing was written because of errors (and for a dry
     run that found errors)."""
-    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from maintenance.monitoring import imports
     from maintenance.monitoring.ingest import IngestMode
@@ -370,41 +376,66 @@ def import_readings(
     if not file.is_file():
         raise_cli_error(f"no such file: {file}")
     mode = IngestMode.VALID_ONLY if valid_only else IngestMode.ALL_OR_NOTHING
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
-    with command_transaction("import-readings") as session, file.open("rb") as handle:
-        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
-            task = progress.add_task(f"importing {file.name} (rows read)", total=None)
 
-            def advance(done: int) -> None:
-                progress.update(task, completed=done)
+    def run(session: Session, progress: Progress, task: TaskID) -> imports.ReadingImportReport:
+        def advance(done: int) -> None:
+            progress.update(task, completed=done)
 
-            try:
-                report = imports.import_readings(
-                    session,
-                    handle,
-                    file.name,
-                    actor=cli_actor("import-readings"),
-                    mode=mode,
-                    dry_run=dry_run,
-                    progress=advance,
-                    max_bytes=None,
-                )
-            except imports.ReadingImportFailed as failure:
-                progress.stop()
-                _print_reading_import_report(failure.report)
-                err_console.print(f"[red]error:[/red] {failure.message}")
-                raise typer.Exit(1) from failure  # rolls the transaction back: nothing is written
-        _print_reading_import_report(report)
+        with file.open("rb") as handle:
+            return imports.import_readings(
+                session,
+                handle,
+                file.name,
+                actor=cli_actor("import-readings"),
+                mode=mode,
+                dry_run=dry_run,
+                progress=advance,
+                max_bytes=None,
+            )
+
+    report = _run_import(
+        "import-readings",
+        (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn()),
+        f"importing {file.name} (rows read)",
+        run,
+        imports.ReadingImportFailed,
+        lambda failure: failure.report,
+        _print_reading_import_report,
+    )
     if dry_run and report.rejected:
         raise typer.Exit(1)
 
 
-def _print_reading_import_report(report: object, shown_errors: int = 200) -> None:
-    from rich.table import Table
+def _run_import(
+    name: str,
+    columns: tuple[ProgressColumn, ...],
+    description: str,
+    run: Callable[[Session, Progress, TaskID], T],
+    failed: type[F],
+    report_of: Callable[[F], T],
+    print_report: Callable[[T], None],
+) -> T:
+    """Runs an import in the command's transaction behind a progress display and prints its
+    report. When it fails (``failed``), prints the failure's report and exits 1: the transaction
+    rolls back and nothing is written."""
+    from rich.progress import Progress
 
-    from maintenance.monitoring.imports import ReadingImportReport
+    with command_transaction(name) as session:
+        with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
+            task = progress.add_task(description, total=None)
+            try:
+                report = run(session, progress, task)
+            except failed as failure:
+                progress.stop()
+                print_report(report_of(failure))
+                err_console.print(f"[red]error:[/red] {failure.message}")
+                raise typer.Exit(1) from failure
+        print_report(report)
+    return report
 
-    assert isinstance(report, ReadingImportReport)
+
+def _print_import_source(report: ImportReport | ReadingImportReport) -> None:
+    """The file line of an import report: format, encoding, sheet and header row."""
     source = [report.file_format or "?"]
     if report.encoding:
         source.append(f"encoding {report.encoding}")
@@ -413,6 +444,23 @@ def _print_reading_import_report(report: object, shown_errors: int = 200) -> Non
     if report.header_row:
         source.append(f"header on row {report.header_row}")
     console.print(f"{report.filename}: {', '.join(source)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_row_errors(errors: list[FieldError], shown: int | None = None) -> None:
+    for error in errors[:shown]:
+        row = f"row {error.row}, " if error.row is not None else ""
+        err_console.print(f"  {row}{error.field}: {error.message}", markup=False, highlight=False, soft_wrap=True)
+    if shown is not None and len(errors) > shown:
+        err_console.print(f"  … and {len(errors) - shown:,} more problems", highlight=False)
+
+
+def _print_reading_import_report(report: object, shown_errors: int = 200) -> None:
+    from rich.table import Table
+
+    from maintenance.monitoring.imports import ReadingImportReport
+
+    assert isinstance(report, ReadingImportReport)
+    _print_import_source(report)
     outcome = "written" if report.written else "dry run: nothing written" if report.dry_run else "nothing written"
     table = Table(title=f"readings import ({outcome})", title_justify="left")
     table.add_column("rows read", justify="right")
@@ -430,26 +478,14 @@ def _print_reading_import_report(report: object, shown_errors: int = 200) -> Non
     console.print(table)
     if report.alerts_opened and not report.dry_run:
         console.print("orders: " + ", ".join(report.alerts_opened), highlight=False, soft_wrap=True)
-    errors = report.errors
-    for error in errors[:shown_errors]:
-        row = f"row {error.row}, " if error.row is not None else ""
-        err_console.print(f"  {row}{error.field}: {error.message}", markup=False, highlight=False, soft_wrap=True)
-    if len(errors) > shown_errors:
-        err_console.print(f"  … and {len(errors) - shown_errors:,} more problems", highlight=False)
+    _print_row_errors(report.errors, shown_errors)
 
 
 def _print_import_report(report: object) -> None:
     from maintenance.assets.imports import ImportReport
 
     assert isinstance(report, ImportReport)
-    source = [report.file_format or "?"]
-    if report.encoding:
-        source.append(f"encoding {report.encoding}")
-    if report.sheet:
-        source.append(f"sheet {report.sheet}")
-    if report.header_row:
-        source.append(f"header on row {report.header_row}")
-    console.print(f"{report.filename}: {', '.join(source)}", markup=False, highlight=False, soft_wrap=True)
+    _print_import_source(report)
     skipped = []
     if report.skipped_blank:
         skipped.append(f"{report.skipped_blank} blank rows")
@@ -469,9 +505,7 @@ def _print_import_report(report: object) -> None:
         console.print("dry run: nothing written", highlight=False)
     else:
         console.print("nothing written", highlight=False)
-    for error in report.errors:
-        row = f"row {error.row}, " if error.row is not None else ""
-        err_console.print(f"  {row}{error.field}: {error.message}", markup=False, highlight=False, soft_wrap=True)
+    _print_row_errors(report.errors)
 
 
 # --- scheduler ----------------------------------------------------------------------------

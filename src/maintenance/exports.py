@@ -34,6 +34,8 @@ import xlsxwriter
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from maintenance.choices import Choice
+from maintenance.db import plant_timezone
 from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 
@@ -48,6 +50,21 @@ BATCH_SIZE = 1000
 
 CellKind = Literal["text", "date", "datetime", "money", "int", "number", "rate"]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plant_local(moment: datetime | None) -> datetime | None:
+    """Plant wall-clock time without a zone (what a spreadsheet can hold), to the second."""
+    if moment is None:
+        return None
+    return moment.astimezone(plant_timezone()).replace(tzinfo=None, microsecond=0)
+
+
+def choice_labels(choices: dict[str, type[Choice]], *, zh: bool) -> dict[str, dict[str, str]]:
+    """For each column name, its choice's stored codes → labels (zh or en): rows are labelled
+    through a dict, not an enum per cell."""
+    return {
+        name: {member.value: member.zh if zh else member.en for member in choice} for name, choice in choices.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ knows no domain.
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -37,6 +39,55 @@ class CellError(ValueError):
 
 def extension_of(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def check_upload(
+    filename: str,
+    size: int,
+    *,
+    extensions: Iterable[str],
+    max_bytes: int | None,
+    wrong_type: Callable[[str], str],
+) -> str:
+    """The file's extension when it is one of ``extensions`` and not too large; ImportFileError
+    otherwise. ``wrong_type`` words the refusal of another type (it is given ".ext" or "(no extension)")."""
+    extension = extension_of(filename)
+    if extension not in extensions:
+        raise ImportFileError(wrong_type(f".{extension}" if extension else _("(no extension)")))
+    if max_bytes is not None and size > max_bytes:
+        raise ImportFileError(
+            _("The file is larger than %(limit)s MB. Split it into smaller files.", limit=max_bytes // 2**20)
+        )
+    if size == 0:
+        raise ImportFileError(_("The file is empty."))
+    return extension
+
+
+def csv_delimiter(lines: Iterable[str]) -> str:
+    """The delimiter of a CSV file from its first lines: Excel writes commas; its "Unicode text"
+    export uses tabs, some locales semicolons."""
+    sample = list(lines)
+    return max(",\t;", key=lambda d: sum(line.count(d) for line in sample))
+
+
+def not_csv_error() -> ImportFileError:
+    return ImportFileError(_("The file is not a text CSV file. Save it from Excel as CSV (UTF-8) or as .xlsx."))
+
+
+def csv_error(error: csv.Error) -> ImportFileError:
+    return ImportFileError(_("The CSV file could not be read: %(reason)s", reason=str(error)))
+
+
+def check_excel_signature(head: bytes, extension: str) -> None:
+    """ImportFileError unless ``head`` (the file's first bytes) starts as the workbook the
+    extension promises (.xls may also be a renamed .xlsx)."""
+    is_zip, is_ole = head.startswith(b"PK\x03\x04"), head.startswith(b"\xd0\xcf\x11\xe0")
+    if (extension == "xlsx" and not is_zip) or (extension == "xls" and not (is_ole or is_zip)):
+        raise ImportFileError(_("The file is not an Excel workbook although its name ends in .%(ext)s.", ext=extension))
+
+
+def workbook_error(error: Exception) -> ImportFileError:
+    return ImportFileError(_("The workbook could not be read: %(reason)s", reason=str(error)[:200]))
 
 
 def _not_text_error() -> ImportFileError:

@@ -151,7 +151,7 @@ def test_title_rows_extra_columns_and_blank_rows_are_passed_over(session: Sessio
 def test_a_file_without_the_three_columns_is_refused_with_what_it_needs(session: Session) -> None:
     with pytest.raises(ReadingImportFailed) as failure:
         run_import(session, csv_bytes([["测点编号", "数值"], ["K-201", "1.5"]]))
-    assert "No header row found" in failure.value.message
+    assert "没有找到表头行" in failure.value.message  # No header row found
     assert "时间 / Taken at" in failure.value.message
 
 
@@ -273,10 +273,10 @@ def test_all_or_nothing_reports_every_bad_row_by_row_and_column_and_writes_nothi
     assert where == [(3, "测点编号"), (4, "时间"), (5, "数值"), (6, "数值"), (7, "测点编号")]
     reasons = {error.row: error.message for error in report.errors}
     assert "K-999" in reasons[3]
-    assert "ambiguous" in reasons[4]
+    assert "有歧义" in reasons[4]  # ambiguous
     assert "abc" in reasons[5]
     assert "250" in reasons[6]
-    assert "5 of 7 rows have errors" in failure.value.message
+    assert "7 行中有 5 行存在错误" in failure.value.message  # 5 of 7 rows have errors
     assert stored(session, point) == []
 
 
@@ -359,7 +359,7 @@ def test_an_engineer_cannot_import_readings_of_another_workshops_points(
     [error] = failure.value.report.errors
     assert (error.row, error.field) == (3, "测点编号")
     assert "储运车间" in error.message
-    assert "your own workshops" in error.message
+    assert "您只能导入本人所属车间的读数" in error.message  # only your own workshops
 
     report = run_import(session, content, actor=engineer, mode=IngestMode.VALID_ONLY)
     assert (report.inserted, report.rejected) == (1, 1)
@@ -560,7 +560,7 @@ def test_cli_all_or_nothing_exits_1_and_writes_nothing(
     result = cli_in_test_session.invoke(cli.app, ["import", "readings", str(path)])
     assert result.exit_code == 1
     assert "row 4, 时间:" in result.output
-    assert "No readings were imported" in result.output
+    assert "未导入任何读数" in result.output  # No readings were imported
     assert stored(session, point) == []
 
     dry = cli_in_test_session.invoke(cli.app, ["import", "readings", str(path), "--dry-run"])

@@ -293,7 +293,7 @@ def test_point_page_shows_the_forecast_of_a_rising_trend(
     page = client.get(f"/monitoring/points/{point.id}").text
 
     forecast = page[page.index('data-testid="forecast"') :].split("</p>")[0]
-    assert "predicted alarm in 4 days" in forecast
+    assert "预计 4 天后报警" in forecast
     assert chart_option(page)["series"][1]["data"][1][1] == 10  # the trend line drawn up to the limit
 
 
@@ -387,7 +387,7 @@ def test_resubmitted_form_does_not_duplicate_the_reading(
     again = client.post(f"/monitoring/points/{point.id}/readings", data=data)
 
     assert again.status_code == 200
-    assert "recorded already" in again.text
+    assert "已录入，未重复添加" in again.text
     count = session.scalar(select(func.count()).select_from(Reading).where(col(Reading.point_id) == point.id))
     assert count == 1
     assert session.scalar(select(func.count()).select_from(ConditionAlert)) == 1
@@ -616,7 +616,7 @@ def test_alarm_board_groups_by_workshop_and_flags_alarms_without_an_order(
     assert flagged == ["A-NONE"]
     assert 'data-testid="unattended"' in page
     rise_row = page[page.index('data-point="W-RISE"') :].split("</tr>")[0]
-    assert "predicted alarm in 1 day" in rise_row  # 8 → 10 at 1/day, the last reading 12 h ago: 1.5 days
+    assert "预计 1 天后报警" in rise_row  # 8 → 10 at 1/day, the last reading 12 h ago: 1.5 days
     assert 'hx-trigger="every 60s"' in page
 
 

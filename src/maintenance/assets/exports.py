@@ -207,10 +207,7 @@ class AssetExport:
         value_date = self.book_value_date
         workshop_names = {key: workshop.name for key, workshop in self.workshops.items()}
         unit_names = {key: unit.name for key, unit in self.units.items()}
-        labels = {
-            name: {member.value: member.zh if self.zh else member.en for member in choice}
-            for name, choice in _CHOICES.items()
-        }
+        labels = core.choice_labels(_CHOICES, zh=self.zh)
         class_label, criticality_label = labels["asset_class"], labels["criticality"]
         status_label, special_label = labels["status"], labels["special_category"]
         stmt = export_select(self.filters).execution_options(yield_per=batch_size or BATCH_SIZE)

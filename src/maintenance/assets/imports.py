@@ -33,6 +33,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from maintenance import spreadsheets
 from maintenance.assets import service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.models import Asset, AssetCreate, AssetFields, AssetUpdate
@@ -43,7 +44,7 @@ from maintenance.exceptions import FieldError, MaintenanceError, ValidationFaile
 from maintenance.i18n import current_locale
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, Workshop
-from maintenance.spreadsheets import EXCEL_EPOCH, CellError, ImportFileError, cell_text, decode_text, extension_of
+from maintenance.spreadsheets import EXCEL_EPOCH, CellError, ImportFileError, cell_text, decode_text
 from maintenance.spreadsheets import NOTHING as _NOTHING
 from maintenance.spreadsheets import squash as _squash
 
@@ -266,21 +267,15 @@ class Workbook:
 
 def check_upload(filename: str, size: int, *, max_bytes: int | None = MAX_UPLOAD_BYTES) -> str:
     """The file's extension when it is one we read and not too large; ImportFileError otherwise."""
-    extension = extension_of(filename)
-    if extension not in EXTENSIONS:
-        raise ImportFileError(
-            _(
-                "Files of type %(type)s cannot be imported. Upload an Excel workbook (.xlsx) or a CSV file.",
-                type=f".{extension}" if extension else _("(no extension)"),
-            )
-        )
-    if max_bytes is not None and size > max_bytes:
-        raise ImportFileError(
-            _("The file is larger than %(limit)s MB. Split it into smaller files.", limit=max_bytes // 2**20)
-        )
-    if size == 0:
-        raise ImportFileError(_("The file is empty."))
-    return extension
+    return spreadsheets.check_upload(
+        filename,
+        size,
+        extensions=EXTENSIONS,
+        max_bytes=max_bytes,
+        wrong_type=lambda kind: _(
+            "Files of type %(type)s cannot be imported. Upload an Excel workbook (.xlsx) or a CSV file.", type=kind
+        ),
+    )
 
 
 def read_workbook(content: bytes, filename: str, *, max_bytes: int | None = MAX_UPLOAD_BYTES) -> Workbook:
@@ -293,16 +288,13 @@ def read_workbook(content: bytes, filename: str, *, max_bytes: int | None = MAX_
 def _read_excel(content: bytes, extension: str) -> Workbook:
     import pandas as pd  # heavy: loaded when a workbook is actually read
 
-    is_zip = content.startswith(b"PK\x03\x04")
-    is_ole = content.startswith(b"\xd0\xcf\x11\xe0")
-    if (extension == "xlsx" and not is_zip) or (extension == "xls" and not (is_ole or is_zip)):
-        raise ImportFileError(_("The file is not an Excel workbook although its name ends in .%(ext)s.", ext=extension))
+    spreadsheets.check_excel_signature(content[:8], extension)
     try:
         frames = pd.read_excel(
             io.BytesIO(content), sheet_name=None, header=None, dtype=object, na_filter=False, engine="calamine"
         )
     except Exception as error:  # calamine and zipfile raise their own kinds
-        raise ImportFileError(_("The workbook could not be read: %(reason)s", reason=str(error)[:200])) from error
+        raise spreadsheets.workbook_error(error) from error
     sheets = [
         Sheet(rows=[list(row) for row in frame.itertuples(index=False, name=None)], name=str(name))
         for name, frame in frames.items()
@@ -313,14 +305,12 @@ def _read_excel(content: bytes, extension: str) -> Workbook:
 def _read_csv(content: bytes) -> Workbook:
     text, encoding = decode_text(content)
     if "\x00" in text:
-        raise ImportFileError(_("The file is not a text CSV file. Save it from Excel as CSV (UTF-8) or as .xlsx."))
-    head = text[:20000].splitlines()[:30]
-    # Excel writes commas; its "Unicode text" export uses tabs, some locales semicolons.
-    delimiter = max(",\t;", key=lambda d: sum(line.count(d) for line in head))
+        raise spreadsheets.not_csv_error()
+    delimiter = spreadsheets.csv_delimiter(text[:20000].splitlines()[:30])
     try:
         rows = [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as error:
-        raise ImportFileError(_("The CSV file could not be read: %(reason)s", reason=str(error))) from error
+        raise spreadsheets.csv_error(error) from error
     return Workbook(file_format="CSV", sheets=[Sheet(rows=rows)], encoding=encoding)
 
 

@@ -102,12 +102,6 @@ def export_select(filters: PointFilters) -> Select[Any]:
     )
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(plant_timezone()).replace(tzinfo=None, microsecond=0)
-
-
 @dataclass
 class PointExport:
     session: Session
@@ -137,10 +131,7 @@ class PointExport:
         return f"{'测点' if self.zh else 'points'}_{day}.{fmt}", f"points_{day}.{fmt}"
 
     def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
-        labels = {
-            name: {member.value: member.zh if self.zh else member.en for member in choice}
-            for name, choice in _CHOICES.items()
-        }
+        labels = core.choice_labels(_CHOICES, zh=self.zh)
         zones = {preset.value: zone for preset, zone in ISO_10816_3.items()}
         vibration = Quantity.VIBRATION.value
         yes, no = ("是", "否") if self.zh else ("yes", "no")
@@ -163,9 +154,9 @@ class PointExport:
                 unit or QUANTITIES[Quantity(quantity)].unit,
                 value,
                 zone.zone(value) if zone is not None and value is not None else "",
-                _local(taken_at),
+                core.plant_local(taken_at),
                 labels["state"].get(state, state) if state else "",
-                _local(since),
+                core.plant_local(since),
                 warning_high,
                 alarm_high,
                 warning_low,
@@ -199,7 +190,7 @@ class PointExport:
                 [
                     ("筛选条件" if zh else "Filter", self.filter_text()),
                     ("导出人" if zh else "Exported by", f"{self.user.display_name} ({self.user.username})"),
-                    ("导出时间" if zh else "Exported at", _local(self.exported_at)),
+                    ("导出时间" if zh else "Exported at", core.plant_local(self.exported_at)),
                     ("时区" if zh else "Time zone", str(plant_timezone())),
                     ("行数" if zh else "Rows", self.row_count),
                 ],

@@ -37,6 +37,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from maintenance import spreadsheets
 from maintenance.assets.access import writable_workshop_ids
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
@@ -55,7 +56,6 @@ from maintenance.spreadsheets import (
     ImportFileError,
     cell_text,
     detect_encoding,
-    extension_of,
     normalise_text,
     squash,
 )
@@ -311,21 +311,15 @@ class _Table:
 
 
 def check_upload(filename: str, size: int, *, max_bytes: int | None = MAX_UPLOAD_BYTES) -> str:
-    extension = extension_of(filename)
-    if extension not in EXTENSIONS:
-        raise ImportFileError(
-            _(
-                "Files of type %(type)s cannot be imported. Upload a CSV file or an Excel workbook (.xlsx).",
-                type=f".{extension}" if extension else _("(no extension)"),
-            )
-        )
-    if max_bytes is not None and size > max_bytes:
-        raise ImportFileError(
-            _("The file is larger than %(limit)s MB. Split it into smaller files.", limit=max_bytes // 2**20)
-        )
-    if size == 0:
-        raise ImportFileError(_("The file is empty."))
-    return extension
+    return spreadsheets.check_upload(
+        filename,
+        size,
+        extensions=EXTENSIONS,
+        max_bytes=max_bytes,
+        wrong_type=lambda kind: _(
+            "Files of type %(type)s cannot be imported. Upload a CSV file or an Excel workbook (.xlsx).", type=kind
+        ),
+    )
 
 
 def _csv_tables(file: IO[bytes]) -> Iterator[_Table]:
@@ -333,10 +327,8 @@ def _csv_tables(file: IO[bytes]) -> Iterator[_Table]:
     file.seek(0)
     codec, encoding = detect_encoding(head)
     if b"\x00" in head and codec != "utf-16":
-        raise ImportFileError(_("The file is not a text CSV file. Save it from Excel as CSV (UTF-8) or as .xlsx."))
-    sample = head.decode(codec, errors="ignore").splitlines()[:HEADER_SCAN_ROWS]
-    # Excel writes commas; its "Unicode text" export uses tabs, some locales semicolons.
-    delimiter = max(",\t;", key=lambda d: sum(line.count(d) for line in sample))
+        raise spreadsheets.not_csv_error()
+    delimiter = spreadsheets.csv_delimiter(head.decode(codec, errors="ignore").splitlines()[:HEADER_SCAN_ROWS])
     text = io.TextIOWrapper(file, encoding=codec, newline="")
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
@@ -351,7 +343,7 @@ def _csv_tables(file: IO[bytes]) -> Iterator[_Table]:
                 )
             ) from error
         except csv.Error as error:
-            raise ImportFileError(_("The CSV file could not be read: %(reason)s", reason=str(error))) from error
+            raise spreadsheets.csv_error(error) from error
         finally:
             if not file.closed:
                 text.detach()  # the caller closes the file, not the wrapper
@@ -364,19 +356,17 @@ def _excel_tables(file: IO[bytes], extension: str) -> Iterator[_Table]:
 
     head = file.read(8)
     file.seek(0)
-    is_zip, is_ole = head.startswith(b"PK\x03\x04"), head.startswith(b"\xd0\xcf\x11\xe0")
-    if (extension == "xlsx" and not is_zip) or (extension == "xls" and not (is_ole or is_zip)):
-        raise ImportFileError(_("The file is not an Excel workbook although its name ends in .%(ext)s.", ext=extension))
+    spreadsheets.check_excel_signature(head, extension)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(file)
     except Exception as error:  # calamine and zipfile raise their own kinds
-        raise ImportFileError(_("The workbook could not be read: %(reason)s", reason=str(error)[:200])) from error
+        raise spreadsheets.workbook_error(error) from error
     file_format = "XLSX" if extension == "xlsx" else "XLS"
     for index, name in enumerate(workbook.sheet_names):
         try:
             sheet = workbook.get_sheet_by_index(index)
         except Exception as error:
-            raise ImportFileError(_("The workbook could not be read: %(reason)s", reason=str(error)[:200])) from error
+            raise spreadsheets.workbook_error(error) from error
         first_row = sheet.start[0] if sheet.start else 0
         yield _Table(enumerate(sheet.iter_rows(), start=first_row + 1), file_format, sheet=str(name))
 

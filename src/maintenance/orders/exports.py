@@ -124,13 +124,6 @@ def export_select(filters: OrderFilters, user: User) -> Select[Any]:
     )
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    """Plant wall-clock time without a zone (what a spreadsheet can hold), to the second."""
-    if moment is None:
-        return None
-    return moment.astimezone(plant_timezone()).replace(tzinfo=None, microsecond=0)
-
-
 @dataclass
 class OrderExport:
     """One export: its filter, who asked, and the lookups its rows need (loaded once)."""
@@ -179,10 +172,7 @@ class OrderExport:
         """Typed values in :data:`COLUMNS` order, fetched in batches (a server-side cursor on
         PostgreSQL)."""
         workshop_names = {key: workshop.name for key, workshop in self.workshops.items()}
-        labels = {
-            name: {member.value: member.zh if self.zh else member.en for member in choice}
-            for name, choice in _CHOICES.items()
-        }
+        labels = core.choice_labels(_CHOICES, zh=self.zh)
         type_label, state_label, priority_label = labels["order_type"], labels["state"], labels["priority"]
         provider_label, mode_label = labels["provider"], labels["failure_mode"]
         yes, no = ("是", "否") if self.zh else ("yes", "no")
@@ -208,12 +198,12 @@ class OrderExport:
                 workshop_names.get(workshop_id, ""),
                 state_label.get(state, state),
                 priority_label.get(priority, priority),
-                _local(requested_at),
+                core.plant_local(requested_at),
                 planned_start,
                 planned_finish,
                 due_date,
-                _local(actual_start),
-                _local(actual_finish),
+                core.plant_local(actual_start),
+                core.plant_local(actual_finish),
                 provider_label.get(provider, provider),
                 assignee,
                 labour_hours,
@@ -284,7 +274,7 @@ class OrderExport:
                 entries.append(("大修" if zh else "Turnaround", f"{self.turnaround.code} {self.turnaround.name}"))
             entries += [
                 ("导出人" if zh else "Exported by", self.exported_by),
-                ("导出时间" if zh else "Exported at", _local(self.exported_at)),
+                ("导出时间" if zh else "Exported at", core.plant_local(self.exported_at)),
                 ("时区" if zh else "Time zone", str(plant_timezone())),
                 ("行数" if zh else "Rows", self.row_count),
                 ("数据工作表" if zh else "Data sheet", data_name),
