@@ -181,7 +181,7 @@ def test_unknown_points_impossible_values_and_future_times_are_refused_with_thei
     assert "NO-SUCH-POINT" in messages[3]
     assert "250" in messages[4]
     assert "100" in messages[4]
-    assert "5 of 6" in refused.value.message
+    assert "6 行中有 5 行被拒绝" in refused.value.message  # 5 of 6 rows refused
 
 
 def test_all_or_nothing_stores_nothing_when_one_row_is_refused(

@@ -3,7 +3,8 @@
 :func:`ingest_readings` consumes its rows lazily, ``chunk_size`` at a time, so a generator of a
 million rows is never held in memory. Per chunk it
 
-1. resolves the chunk's distinct point codes in one query, and closes the alerts of those points
+1. resolves the chunk's distinct point codes in one query (plain rows of the columns ingest
+   needs, not ORM objects), and closes the alerts of those points
    whose CBM order has meanwhile been completed, closed or cancelled (one query);
 2. checks and evaluates every row in Python: unknown or inactive point, a value outside the
    quantity's physically possible range (:func:`rules.out_of_range`), a time in the future
@@ -15,7 +16,11 @@ million rows is never held in memory. Per chunk it
 4. per point (not per reading) moves ``latest_*``, ``state_since`` and the warning streak when the
    chunk holds a newer reading than the stored latest one — late or out-of-order readings are
    stored but do not move "latest" — and runs the alert logic (:mod:`alerts`) over the new
-   readings in time order; runtime-hours points move the asset's runtime PM plan meters.
+   readings in time order; runtime-hours points move the asset's runtime PM plan meters. Only
+   points with an active alert or a warning/alarm reading are loaded as ORM objects (one query)
+   for the alert logic; the moved points are stored with one executemany UPDATE of their
+   ``latest_*``, ``state_since`` and ``consecutive_warnings`` (``version`` and ``updated_at``
+   stay: readings are not an edit of the point).
 
 Readings are measurements: append-only and idempotent. They are not written to the change log one
 by one (a million rows would be a million log entries); the change log records what they cause —
@@ -41,8 +46,9 @@ from functools import cache
 from itertools import islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
@@ -165,15 +171,43 @@ def ingest_readings(
     return report
 
 
-def _points_by_code(session: Session, codes: set[str]) -> dict[str, MeasurementPoint]:
+# What ingest needs of a point, read as plain rows: building 1,000 ORM objects per chunk (and
+# flushing them one UPDATE each) was most of the cost of a batch.
+_POINT = MeasurementPoint.__table__  # type: ignore[attr-defined]
+_POINT_COLUMNS = (
+    _POINT.c.id,
+    _POINT.c.code,
+    _POINT.c.is_active,
+    _POINT.c.quantity,
+    _POINT.c.asset_id,
+    _POINT.c.warning_high,
+    _POINT.c.alarm_high,
+    _POINT.c.warning_low,
+    _POINT.c.alarm_low,
+    _POINT.c.latest_value,
+    _POINT.c.latest_taken_at,
+    _POINT.c.latest_state,
+    _POINT.c.state_since,
+)
+# The columns ingest moves: one executemany per chunk. ``version`` and ``updated_at`` are not
+# touched — new readings are not an edit of the point (nobody's open edit form goes stale).
+_LATEST_COLUMNS = ("latest_value", "latest_taken_at", "latest_state", "state_since", "consecutive_warnings")
+_UPDATE_LATEST = (
+    update(_POINT)
+    .where(_POINT.c.id == bindparam("point_id"))
+    .values({name: bindparam(f"new_{name}") for name in _LATEST_COLUMNS})
+)
+
+
+def _points_by_code(session: Session, codes: set[str]) -> dict[str, Row[Any]]:
     if not codes:
         return {}
-    found = session.scalars(select(MeasurementPoint).where(col(MeasurementPoint.code).in_(codes))).all()
+    found = session.execute(select(*_POINT_COLUMNS).where(_POINT.c.code.in_(codes))).all()
     return {point.code: point for point in found}
 
 
 def _check(
-    chunk: list[ReadingIn], points: dict[str, MeasurementPoint], report: IngestReport, plant_tz: Any
+    chunk: list[ReadingIn], points: dict[str, Row[Any]], report: IngestReport, plant_tz: Any
 ) -> dict[int, _Readings]:
     """The chunk's valid rows with their state, by point id; the others go to ``report``."""
     latest_allowed = utcnow() + FUTURE_TOLERANCE
@@ -232,7 +266,7 @@ def _check(
     return {point_id: readings for point_id, readings in by_point.items() if readings}
 
 
-def _range_message(point: MeasurementPoint, value: float, minimum: float, maximum: float) -> str:
+def _range_message(point: Row[Any], value: float, minimum: float, maximum: float) -> str:
     if not math.isfinite(value):
         return _("Enter a finite number.")
     return _(
@@ -397,32 +431,133 @@ def _existing_times(session: Session, by_point: dict[int, _Readings]) -> dict[in
 
 def _apply(
     session: Session,
-    points: dict[str, MeasurementPoint],
+    points: dict[str, Row[Any]],
     by_point: dict[int, _Readings],
     active_alerts: dict[int, Any],
     actor: Actor,
     report: IngestReport,
 ) -> None:
-    """Per point: move latest, run the alert logic, move runtime meters."""
+    """Per point: move latest, run the alert logic, move runtime meters; then store the moved
+    ``latest_*`` of all points with one executemany UPDATE.
+
+    A point without an active alert whose new readings are all normal — nearly every point of
+    nearly every chunk — cannot raise anything: its new latest values are computed here from the
+    plain row, as :func:`alerts.apply_readings` computes them. Only a point with an active alert
+    or a warning/alarm reading is loaded as an ORM object and walked by the alert logic."""
     point_by_id = {point.id: point for point in points.values()}
+    normal = ConditionState.NORMAL
+    moving: list[tuple[int, Row[Any], _Readings, Any]] = []
+    walked: list[int] = []  # the points the alert logic walks, as ORM objects
     for point_id, readings in by_point.items():
         if not readings:
             continue
         point = point_by_id[point_id]
-        moved_from = point.latest_taken_at
-        outcome = alerts.apply_readings(session, point, readings, active_alerts.get(point_id))
-        report.alerts_opened.extend(outcome.opened_orders)
-        if (
-            point.quantity == Quantity.RUNTIME_HOURS
-            and point.latest_taken_at is not None
-            and point.latest_taken_at != moved_from
-            and point.latest_value is not None
-        ):
+        latest_at = point.latest_taken_at
+        if latest_at is not None and readings[0][0] <= latest_at:
+            # Late or back-filled readings are stored but do not move "latest".
+            readings = [reading for reading in readings if reading[0] > latest_at]
+            if not readings:
+                continue
+        alert = active_alerts.get(point_id)
+        moving.append((point_id, point, readings, alert))
+        if alert is not None or not all(reading[2] is normal for reading in readings):
+            walked.append(point_id)
+    orm_points: dict[int | None, MeasurementPoint] = {}
+    if walked:  # one query (points the session holds already are taken as they are)
+        found = session.scalars(select(MeasurementPoint).where(col(MeasurementPoint.id).in_(walked)))
+        orm_points = {orm_point.id: orm_point for orm_point in found}
+    moved: list[dict[str, Any]] = []
+    for point_id, point, readings, alert in moving:
+        orm_point = orm_points.get(point_id)
+        if orm_point is None:
+            last_at, last_value = readings[-1][0], readings[-1][1]
+            new: dict[str, Any] = {
+                "point_id": point_id,
+                "new_latest_value": last_value,
+                "new_latest_taken_at": last_at,
+                "new_latest_state": normal,
+                "new_state_since": point.state_since if point.latest_state == normal else readings[0][0],
+                "new_consecutive_warnings": 0,
+            }
+        else:
+            outcome = alerts.apply_readings(session, orm_point, readings, alert)
+            report.alerts_opened.extend(outcome.opened_orders)
+            new = {"point_id": point_id}
+            for name in _LATEST_COLUMNS:
+                value = getattr(orm_point, name)
+                new[f"new_{name}"] = value
+                # Stored by the UPDATE below, not by a flush of this object.
+                set_committed_value(orm_point, name, value)
+            last_at, last_value = new["new_latest_taken_at"], new["new_latest_value"]
+        moved.append(new)
+        if point.quantity == Quantity.RUNTIME_HOURS and last_value is not None:
             scheduler.record_runtime(
-                session,
-                point.asset_id,
-                Decimal(repr(point.latest_value)),
-                point.latest_taken_at.astimezone(UTC),
-                actor=actor,
+                session, point.asset_id, Decimal(repr(last_value)), last_at.astimezone(UTC), actor=actor
             )
+    if moved:
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(_sqlite_update_sql(), _sqlite_update_params(moved))
+        else:
+            connection.execute(_UPDATE_LATEST, moved)
+        _sync_loaded_points(session, moved)
     session.flush()
+
+
+@cache
+def _sqlite_update_sql() -> str:
+    """``UPDATE measurement_point SET latest_value=?, … WHERE id = ?``, compiled once, its
+    parameters in the order of :func:`_sqlite_update_params`."""
+    compiled = _UPDATE_LATEST.compile(dialect=sqlite.dialect())
+    order = [f"new_{name}" for name in _LATEST_COLUMNS] + ["point_id"]
+    if list(compiled.positiontup or ()) != order:  # pragma: no cover - a SQLAlchemy change
+        raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
+    return str(compiled)
+
+
+def _sqlite_update_params(
+    moved: list[dict[str, Any]],
+) -> list[tuple[float | None, str | None, str | None, str | None, int, int]]:
+    """The moved points as the driver takes them (as :func:`_sqlite_params` does for readings):
+    SQLAlchemy's per-row parameter processing would cost more than the UPDATE itself. Times as
+    the UTC text :class:`db.UTCDateTime` stores, each instant formatted once (points read at
+    the same instants share them)."""
+    texts: dict[datetime | None, str | None] = {None: None}
+
+    def text(moment: datetime | None) -> str | None:
+        found = texts.get(moment, _MISSING)
+        if found is _MISSING:
+            found = texts[moment] = moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # type: ignore[union-attr]
+        return found  # type: ignore[no-any-return]
+
+    codes: dict[Any, str | None] = {None: None}
+    for state in ConditionState:
+        codes[state] = codes[state.value] = state.value
+    return [
+        (
+            new["new_latest_value"],
+            text(new["new_latest_taken_at"]),
+            codes[new["new_latest_state"]],
+            text(new["new_state_since"]),
+            new["new_consecutive_warnings"],
+            new["point_id"],
+        )
+        for new in moved
+    ]
+
+
+def _sync_loaded_points(session: Session, moved: list[dict[str, Any]]) -> None:
+    """Give the points this session has loaded as objects (a page, a test, an earlier chunk's
+    alert) the values the UPDATE stored, as if loaded from the database."""
+    loaded = {
+        state.identity[0]: state.obj()
+        for state in session.identity_map.all_states()
+        if state.class_ is MeasurementPoint and state.identity is not None
+    }
+    if not loaded:
+        return
+    for new in moved:
+        point = loaded.get(new["point_id"])
+        if point is not None:
+            for name in _LATEST_COLUMNS:
+                set_committed_value(point, name, new[f"new_{name}"])
