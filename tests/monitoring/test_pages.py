@@ -334,7 +334,7 @@ def test_wall_thickness_point_page_loads_the_thickness_fragment(
     login(client, engineer)
 
     assert f'hx-get="/monitoring/points/{pipe.id}/thickness"' in client.get(f"/monitoring/points/{pipe.id}").text
-    assert "/thickness" not in client.get(f"/monitoring/points/{vibration.id}").text
+    assert f"/monitoring/points/{vibration.id}/thickness" not in client.get(f"/monitoring/points/{vibration.id}").text
 
 
 def test_unknown_point_is_404(client: TestClient, engineer: User) -> None:
@@ -694,3 +694,29 @@ def test_cancelled_order_no_longer_counts_as_open(
     page = client.get("/monitoring/alarms").text
 
     assert re.findall(r'data-needs-order="true"', page) == ['data-needs-order="true"']
+
+
+# --- Navigation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "current"),
+    [
+        ("/monitoring/alarms", "/monitoring/alarms"),
+        ("/monitoring/thickness", "/monitoring/thickness"),
+        ("/monitoring/points/{id}", "/monitoring"),  # a point's page belongs to the points list
+    ],
+)
+def test_monitoring_menu_links_every_page_and_marks_the_current_one(
+    client: TestClient, engineer: User, make_point: MakePoint, address: str, current: str
+) -> None:
+    point = make_point()
+    login(client, engineer)
+
+    page = client.get(address.format(id=point.id)).text
+
+    menu = re.search(r'id="nav-monitoring".*?</ul>', page, re.S)
+    assert menu
+    links = re.findall(r'href="([^"]+)"', menu.group(0))
+    assert links == ["/monitoring", "/monitoring", "/monitoring/alarms", "/monitoring/thickness", "/monitoring/import"]
+    assert re.findall(r'class="dropdown-item active" aria-current="page" href="([^"]+)"', menu.group(0)) == [current]

@@ -399,7 +399,7 @@ def _field_labels() -> dict[str, str]:
         "code": _("Point code"),
         "asset_id": _("Asset"),
         "name": _("Name"),
-        "quantity": _("Quantity"),
+        "quantity": _("Measured quantity"),
         "unit": _("Unit"),
         "preset": _("Limit preset"),
         "warning_high": _("Warning high"),
