@@ -76,6 +76,22 @@ def test_readings_are_stored_with_their_state_and_source(
     assert {r.source for r in session.scalars(select(Reading))} == {ReadingSource.IMPORT}
 
 
+def test_readings_move_the_latest_value_but_leave_the_points_version_alone(
+    session: Session, make_point: MakePoint, ingest: Ingest
+) -> None:
+    # An engineer editing the point's limits while readings stream in must not get a 409.
+    point = make_point(warning_high=4.5, alarm_high=7.1)
+    version, updated_at = point.version, point.updated_at
+
+    ingest(series(point.code, [2.0, 3.0]))
+    session.expire_all()
+    stored = session.get(MeasurementPoint, point.id)
+
+    assert stored is not None
+    assert (stored.latest_value, stored.latest_taken_at) == (3.0, T0 + HOUR)
+    assert (stored.version, stored.updated_at) == (version, updated_at)
+
+
 def test_re_sent_readings_are_counted_as_duplicates_and_never_stored_twice(
     session: Session, make_point: MakePoint, ingest: Ingest
 ) -> None:
