@@ -53,6 +53,16 @@ def plant_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=plant_timezone()).astimezone(UTC)
 
 
+def parse_plant_datetime(text: str) -> datetime:
+    """An ISO date-time as typed in a form (``datetime-local``) or sent without an offset, read on
+    the plant's wall clock; with an offset it is taken as given. Returned in UTC; ValueError if
+    it is not a date-time."""
+    parsed = datetime.fromisoformat(text.strip())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=plant_timezone())
+    return parsed.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every engine.
 

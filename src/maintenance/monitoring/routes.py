@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in, require_write_in
 from maintenance.assets.models import Asset
-from maintenance.db import SessionDep, plant_timezone, utcnow
+from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone, utcnow
 from maintenance.exceptions import Conflict, FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
@@ -317,12 +317,9 @@ def parse_reading_form(form: FormDep) -> tuple[float | None, datetime | None, di
         taken_at = now.replace(second=0, microsecond=0).astimezone(UTC)
     else:
         try:
-            parsed = datetime.fromisoformat(raw_at)
+            taken_at = parse_plant_datetime(raw_at)
         except ValueError:
             errors["taken_at"] = _("Enter a date and time.")
-        else:
-            local = parsed if parsed.tzinfo else parsed.replace(tzinfo=plant_timezone())
-            taken_at = local.astimezone(UTC)
     return value, taken_at, errors
 
 

@@ -7,7 +7,6 @@ a :class:`SystemActor` (the demo loader), which may do anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +21,8 @@ from maintenance.db import utcnow
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import rules
-from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity
-from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, PointCreate, PointFields, PointUpdate
+from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity
+from maintenance.monitoring.models import MeasurementPoint, PointCreate, PointFields, PointUpdate
 from maintenance.org.models import User, Workshop
 
 
@@ -47,10 +46,6 @@ def zone_of(point: MeasurementPoint, value: float | None) -> str | None:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def get_point(session: Session, point_id: int) -> MeasurementPoint | None:
-    return session.get(MeasurementPoint, point_id)
-
-
 def get_point_or_raise(session: Session, point_id: int) -> MeasurementPoint:
     point = session.get(MeasurementPoint, point_id)
     if point is None:
@@ -67,12 +62,6 @@ def get_point_by_code_or_raise(session: Session, code: str) -> MeasurementPoint:
     if point is None:
         raise NotFound(_("Measurement point %(code)s does not exist.", code=code))
     return point
-
-
-def points_of_asset(session: Session, asset_id: int) -> Sequence[MeasurementPoint]:
-    return session.scalars(
-        select(MeasurementPoint).where(col(MeasurementPoint.asset_id) == asset_id).order_by(col(MeasurementPoint.code))
-    ).all()
 
 
 @dataclass
@@ -116,19 +105,6 @@ def list_points(filters: PointFilters) -> Select[MeasurementPoint, str, str, str
     if filters.active_only:
         stmt = stmt.where(col(MeasurementPoint.is_active).is_(True))
     return stmt.order_by(col(MeasurementPoint.code))
-
-
-def active_alerts_by_point(session: Session, point_ids: Sequence[int]) -> dict[int, ConditionAlert]:
-    """The open or back-to-normal alert of each of ``point_ids`` that has one (one query)."""
-    if not point_ids:
-        return {}
-    rows = session.scalars(
-        select(ConditionAlert).where(
-            col(ConditionAlert.point_id).in_(list(point_ids)),
-            col(ConditionAlert.state).in_((AlertState.OPEN, AlertState.BACK_TO_NORMAL)),
-        )
-    ).all()
-    return {alert.point_id: alert for alert in rows}
 
 
 def count_points(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:

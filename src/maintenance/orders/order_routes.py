@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -29,7 +29,7 @@ from maintenance.assets.documents import ACCEPT_ATTRIBUTE, ALLOWED, MAX_BYTES
 from maintenance.assets.models import Asset
 from maintenance.choices import Choice
 from maintenance.config import get_settings
-from maintenance.db import SessionDep, plant_timezone
+from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders import attachments, rules, service
@@ -177,13 +177,7 @@ def local_input(value: datetime | None) -> str:
 
 def parse_local(text: str) -> datetime | None:
     """A datetime-local value typed on the plant's wall clock, as an aware UTC datetime."""
-    text = text.strip()
-    if not text:
-        return None
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=plant_timezone())
-    return parsed.astimezone(UTC)
+    return parse_plant_datetime(text) if text.strip() else None
 
 
 # --- Raising and editing ------------------------------------------------------------------

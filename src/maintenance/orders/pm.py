@@ -213,9 +213,3 @@ def orders_of_plan(session: Session, plan: PmPlan, limit: int = 20) -> Sequence[
         .order_by(col(WorkOrder.plan_due_date).desc(), col(WorkOrder.id).desc())
         .limit(limit)
     ).all()
-
-
-def plans_of_asset(session: Session, asset_id: int) -> Sequence[PmPlan]:
-    return session.scalars(
-        select(PmPlan).where(col(PmPlan.asset_id) == asset_id).order_by(col(PmPlan.title), col(PmPlan.id))
-    ).all()

@@ -21,7 +21,7 @@ from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in, is_manager
 from maintenance.assets.models import Asset
 from maintenance.config import get_settings
-from maintenance.db import SessionDep, plant_timezone, plant_today
+from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone, plant_today
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders import pm, scheduler
@@ -358,12 +358,11 @@ def _meter_input(form: FormDep) -> tuple[Decimal, datetime]:
     if not raw_at:
         return hours, datetime.now(UTC)
     try:
-        parsed = datetime.fromisoformat(raw_at)
+        at = parse_plant_datetime(raw_at)
     except ValueError:
         raise ValidationFailed(
             _("The meter reading was not saved."), [FieldError("read_at", _("Enter a date and time."))]
         ) from None
-    at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=plant_timezone())).astimezone(UTC)
     if at > datetime.now(UTC):
         raise ValidationFailed(
             _("The meter reading was not saved."), [FieldError("read_at", _("The time cannot be in the future."))]
