@@ -86,6 +86,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def strip_text(value: object) -> object:
+    """A ``mode="before"`` field validator: surrounding whitespace is never part of a name or code."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def fk_column(target: str, *, nullable: bool, ondelete: str = "RESTRICT", index: bool = True) -> Column[int]:
     """An integer foreign-key column (``sa_column=``); RESTRICT by default: records are not
     deleted from under the rows that refer to them."""

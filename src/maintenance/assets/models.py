@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, fk_column, utcnow
+from maintenance.db import UTCDateTime, fk_column, strip_text, utcnow
 
 MONEY = Numeric(16, 2)
 RATE = Numeric(6, 4)
@@ -49,12 +49,9 @@ class AssetFields(SQLModel):
     retired_date: date | None = None
     retire_reason: str = Field(default="", max_length=500)
 
-    @field_validator(
+    _strip_text = field_validator(
         "tag", "name", "manufacturer", "spec", "serial_number", "fixed_asset_number", "custodian", mode="before"
-    )
-    @classmethod
-    def _strip(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
+    )(strip_text)
 
 
 class Asset(AssetFields, table=True):

@@ -15,7 +15,7 @@ from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, fk_column, utcnow
+from maintenance.db import UTCDateTime, fk_column, strip_text, utcnow
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -39,10 +39,6 @@ def _money(*, ge: float | None = None) -> Decimal:
     return Field(default=Decimal("0.00"), ge=ge, max_digits=16, decimal_places=2, sa_type=MONEY)  # type: ignore[no-any-return]
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 # --- Work orders --------------------------------------------------------------------------
 
 
@@ -63,7 +59,7 @@ class WorkOrderFields(SQLModel):
     turnaround_id: int | None = None
     is_revamp_tie_in: bool = Field(default=False, description="Phase-II revamp tie-in item (技改碰头)")
 
-    _strip_text = field_validator("title", "description", "assignee_name", mode="before")(_strip)
+    _strip_text = field_validator("title", "description", "assignee_name", mode="before")(strip_text)
 
 
 class FailureReport(SQLModel):
@@ -198,7 +194,7 @@ class CostLineFields(SQLModel):
     returned_quantity: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=3, sa_type=QUANTITY)
     reference_price_cny: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2, sa_type=MONEY)
 
-    _strip_text = field_validator("description", "item_code", "uom", mode="before")(_strip)
+    _strip_text = field_validator("description", "item_code", "uom", mode="before")(strip_text)
 
 
 class CostLine(CostLineFields, table=True):
@@ -281,7 +277,7 @@ class PmPlanFields(SQLModel):
     )
     is_active: bool = True
 
-    _strip_text = field_validator("title", "assignee_name", "checklist_template", mode="before")(_strip)
+    _strip_text = field_validator("title", "assignee_name", "checklist_template", mode="before")(strip_text)
 
 
 class PmPlan(PmPlanFields, table=True):
@@ -344,7 +340,7 @@ class TurnaroundFields(SQLModel):
     budget_cny: Decimal = _money(ge=0)
     notes: str = Field(default="", max_length=2000)
 
-    _strip_text = field_validator("code", "name", "notes", mode="before")(_strip)
+    _strip_text = field_validator("code", "name", "notes", mode="before")(strip_text)
 
 
 class Turnaround(TurnaroundFields, table=True):

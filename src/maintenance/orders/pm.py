@@ -15,7 +15,7 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.db import utcnow
+from maintenance.db import strip_text, utcnow
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostKind, PlanBasis, Provider
@@ -102,10 +102,7 @@ class EstimatedLineCreate(SQLModel):
     quantity: Decimal = Field(default=Decimal("1"), gt=0, max_digits=14, decimal_places=3)
     unit_price_cny: Decimal = Field(default=Decimal("0"), ge=0, max_digits=16, decimal_places=2)
 
-    @field_validator("description", "item_code", "uom", mode="before")
-    @classmethod
-    def _strip(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
+    _strip_text = field_validator("description", "item_code", "uom", mode="before")(strip_text)
 
 
 def add_estimated_line_from(
