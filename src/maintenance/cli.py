@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from maintenance.assets.imports import ImportReport
     from maintenance.exceptions import FieldError, ValidationFailed
     from maintenance.monitoring.imports import ReadingImportReport
+    from maintenance.monitoring.rounds import RoundsReport
     from maintenance.orders.scheduler import SchedulerReport
 
 app = typer.Typer(help="Equipment maintenance management: operator commands.", no_args_is_help=True)
@@ -524,7 +525,8 @@ def scheduler_command(
         str | None, typer.Option("--today", help="YYYY-MM-DD: run as if it were this plant date (tests, backfills)")
     ] = None,
 ) -> None:
-    """Raise the PM orders falling due (idempotent: safe from cron and on several machines at once).
+    """Raise the PM orders falling due and make the rounds of the current shift, day and week
+    (idempotent: safe from cron and on several machines at once).
 
     With --once: one pass, a summary, exit 0. Without: a pass every MAINTENANCE_SCHEDULER_INTERVAL_MINUTES
     until Ctrl-C or SIGTERM; each pass is its own transaction, and a failed pass is logged and retried
@@ -545,18 +547,23 @@ def scheduler_command(
     _scheduler_loop(day, horizon, settings.scheduler_interval_minutes)
 
 
-def _scheduler_pass(day: date | None, horizon: int) -> SchedulerReport:
-    """One pass in its own transaction (committed when it succeeds)."""
+def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, RoundsReport]:
+    """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
+    then the rounds of the periods running now."""
     from maintenance.db import plant_today
+    from maintenance.monitoring import rounds
     from maintenance.orders import scheduler
 
+    actor = cli_actor("scheduler")
     with command_transaction("scheduler") as session:
-        return scheduler.generate_orders(session, day or plant_today(), horizon, cli_actor("scheduler"))
+        orders = scheduler.generate_orders(session, day or plant_today(), horizon, actor)
+        return orders, rounds.generate_rounds(session, actor=actor)
 
 
-def _print_scheduler_report(report: SchedulerReport) -> None:
+def _print_scheduler_report(reports: tuple[SchedulerReport, RoundsReport]) -> None:
     from rich.table import Table
 
+    report, rounds = reports
     table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -565,6 +572,8 @@ def _print_scheduler_report(report: SchedulerReport) -> None:
     table.add_row("  of which awaiting approval", str(report.awaiting_approval))
     table.add_row("skipped as existing", str(report.skipped_existing))
     table.add_row("waiting for an open order", str(report.skipped_open))
+    table.add_row("inspection routes checked", str(rounds.routes_checked))
+    table.add_row("rounds created", str(rounds.rounds_created))
     console.print(table)
     for order in report.created:
         console.print(
@@ -602,15 +611,18 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
             except Exception:
                 logger.exception("pass failed; retrying in %s minutes", interval_minutes)
             else:
+                orders, rounds = report
                 logger.info(
                     "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
-                    "%s skipped as existing, %s waiting for an open order",
-                    report.today.isoformat(),
-                    report.plans_checked,
-                    report.orders_created,
-                    report.awaiting_approval,
-                    report.skipped_existing,
-                    report.skipped_open,
+                    "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes",
+                    orders.today.isoformat(),
+                    orders.plans_checked,
+                    orders.orders_created,
+                    orders.awaiting_approval,
+                    orders.skipped_existing,
+                    orders.skipped_open,
+                    rounds.rounds_created,
+                    rounds.routes_checked,
                 )
             stop.wait(interval_minutes * 60)
     except KeyboardInterrupt:

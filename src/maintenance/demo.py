@@ -12,6 +12,7 @@ from maintenance.assets import demo as assets_demo
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
 from maintenance.monitoring import demo as monitoring_demo
+from maintenance.monitoring import round_demo
 from maintenance.orders import demo as orders_demo
 from maintenance.org import demo as org_demo
 
@@ -23,6 +24,7 @@ PARTS = (
     ("assets", assets_demo),
     ("orders", orders_demo),
     ("monitoring", monitoring_demo),
+    ("rounds", round_demo),
 )
 
 

@@ -149,7 +149,7 @@ class Page:
 
 
 def paginate(
-    session: Session, stmt: Select[Any], number: int, size: int | None = None, *, scalars: bool = True
+    session: Session, stmt: Select[*tuple[Any, ...]], number: int, size: int | None = None, *, scalars: bool = True
 ) -> Page:
     """Two queries whatever the page: the count and the rows of this page."""
     size = size or get_settings().page_size

@@ -168,14 +168,14 @@ def _validate(session: Session, data: PointFields, point: MeasurementPoint | Non
     return asset, derived
 
 
-def _check_may_write(session: Session, actor: Actor, workshop_id: int) -> None:
+def check_may_write(session: Session, actor: Actor, workshop_id: int) -> None:
     if isinstance(actor, User):
         require_write_in(session, actor, workshop_id)
 
 
 def create_point(session: Session, data: PointCreate, *, actor: Actor) -> MeasurementPoint:
     asset, derived = _validate(session, data, None)
-    _check_may_write(session, actor, asset.workshop_id)
+    check_may_write(session, actor, asset.workshop_id)
     point = MeasurementPoint.model_validate(data, update=derived)
     point.created_at = point.updated_at = utcnow()
     session.add(point)
@@ -195,9 +195,9 @@ def update_point(session: Session, point: MeasurementPoint, data: PointUpdate, *
             ),
             [FieldError("version", _("stale"))],
         )
-    _check_may_write(session, actor, point.workshop_id)
+    check_may_write(session, actor, point.workshop_id)
     asset, derived = _validate(session, data, point)
-    _check_may_write(session, actor, asset.workshop_id)
+    check_may_write(session, actor, asset.workshop_id)
     changes = data.model_dump(exclude={"version"}) | derived
     before = audit.snapshot(point)
     point.sqlmodel_update(changes)
