@@ -1,0 +1,322 @@
+"""The rounds pages: the board (now and history), starting a round, walking it stop by stop with
+htmx (the card comes back with the progress out of band; a retry is a no-op; bad input is a 422
+card naming the field), the plain-form fallback, finishing, photos, and the routes pages (list
+with completion, create, 409 on a stale edit, stops added, moved and removed). Every page runs a
+fixed number of queries whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from maintenance.assets.models import Asset
+from maintenance.db import utcnow
+from maintenance.monitoring import rounds
+from maintenance.monitoring.choices import RoundState, RouteFrequency
+from maintenance.monitoring.models import (
+    InspectionRound,
+    InspectionRoute,
+    MeasurementPoint,
+    Reading,
+    RouteCreate,
+    RouteStop,
+    StopFields,
+)
+from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from tests import factories
+from tests.conftest import login
+from tests.monitoring.conftest import SYSTEM, MakePoint
+
+HTMX = {"HX-Request": "true"}
+# The smallest valid PNG: what a phone camera sends, as far as the file checks go.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001"
+    "0d0a2db40000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def engineer_of(session: Session, workshop: Workshop) -> User:
+    user = factories.UserFactory(role=Role.ENGINEER)
+    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
+    session.flush()
+    return user
+
+
+@pytest.fixture
+def route(session: Session, workshop: Workshop) -> InspectionRoute:
+    return rounds.create_route(
+        session,
+        RouteCreate(code="RT-A", name="机泵日常点检", workshop_id=workshop.id, frequency=RouteFrequency.DAY),  # type: ignore[arg-type]
+        actor=SYSTEM,
+    )
+
+
+@pytest.fixture
+def point(make_point: MakePoint) -> MeasurementPoint:
+    return make_point(code="P-9-DE-V")
+
+
+@pytest.fixture
+def stops(session: Session, route: InspectionRoute, point: MeasurementPoint, asset: Asset) -> list[RouteStop]:
+    return [
+        rounds.add_stop(session, route, StopFields(point_id=point.id), actor=SYSTEM),
+        rounds.add_stop(session, route, StopFields(asset_id=asset.id, check_text="机封无泄漏"), actor=SYSTEM),
+    ]
+
+
+@pytest.fixture
+def current(session: Session, route: InspectionRoute, stops: list[RouteStop]) -> InspectionRound:
+    return rounds.ensure_round(session, route, actor=SYSTEM)
+
+
+_route_numbers = itertools.count(1)
+
+
+def add_routes(session: Session, workshop: Workshop, asset: Asset, count: int) -> None:
+    """``count`` routes, each with a check and a round finished two days ago."""
+    for n in (next(_route_numbers) for _ in range(count)):
+        extra = rounds.create_route(
+            session,
+            RouteCreate(code=f"RT-X{n}", name=f"路线{n}", workshop_id=workshop.id),  # type: ignore[arg-type]
+            actor=SYSTEM,
+        )
+        rounds.add_stop(session, extra, StopFields(asset_id=asset.id, check_text="油位正常"), actor=SYSTEM)
+        found = rounds.ensure_round(session, extra, actor=SYSTEM, now=utcnow() - timedelta(days=2))
+        found.state = RoundState.COMPLETED
+    session.flush()
+
+
+class TestBoard:
+    def test_the_board_offers_to_start_todays_round_and_lists_the_history(
+        self, client: TestClient, session: Session, route: InspectionRoute, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        login(client, engineer_of)
+        page = client.get("/rounds")
+        assert page.status_code == 200
+        assert 'data-route="RT-A"' in page.text
+        assert 'action="/rounds/start"' in page.text
+
+    def test_the_board_runs_a_fixed_number_of_queries(
+        self,
+        client: TestClient,
+        session: Session,
+        workshop: Workshop,
+        asset: Asset,
+        engineer_of: User,
+        count_queries: list[str],
+    ) -> None:
+        login(client, engineer_of)
+        add_routes(session, workshop, asset, 2)
+        count_queries.clear()
+        client.get("/rounds")
+        few = len(count_queries)
+        add_routes(session, workshop, asset, 8)
+        count_queries.clear()
+        client.get("/rounds")
+        assert len(count_queries) == few
+
+    def test_starting_twice_opens_the_same_round(
+        self, client: TestClient, session: Session, route: InspectionRoute, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        first = client.post("/rounds/start", data={"route_id": route.id, "csrf_token": token})
+        again = client.post("/rounds/start", data={"route_id": route.id, "csrf_token": token})
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        assert session.scalar(select(func.count()).select_from(InspectionRound)) == 1
+
+
+class TestWalking:
+    def test_a_value_posted_by_htmx_comes_back_as_its_card_with_the_progress(
+        self, client: TestClient, session: Session, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        response = client.post(
+            f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "9.2", "csrf_token": token}, headers=HTMX
+        )
+        assert response.status_code == 200
+        assert f'id="stop-{stops[0].id}"' in response.text
+        assert 'data-state="alarm"' in response.text
+        assert re.search(r"WO-\d{4}-\d{6}", response.text)  # the CBM order it raised
+        assert 'id="round-progress"' in response.text
+        assert 'hx-swap-oob="true"' in response.text
+
+    def test_a_retried_post_changes_nothing(
+        self,
+        client: TestClient,
+        session: Session,
+        current: InspectionRound,
+        stops: list[RouteStop],
+        point: MeasurementPoint,
+        engineer_of: User,
+    ) -> None:
+        token = login(client, engineer_of)
+        for _attempt in range(2):
+            response = client.post(
+                f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "2.1", "csrf_token": token}, headers=HTMX
+            )
+            assert response.status_code == 200
+        assert session.scalar(select(func.count()).where(col(Reading.point_id) == point.id)) == 1
+        session.refresh(current)
+        assert current.stops_done == 1
+
+    def test_bad_input_is_a_422_card_that_names_the_field(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        not_a_number = client.post(
+            f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "abc", "csrf_token": token}, headers=HTMX
+        )
+        assert not_a_number.status_code == 422
+        assert "is-invalid" in not_a_number.text
+        assert 'value="abc"' in not_a_number.text  # what was typed is kept
+        no_note = client.post(
+            f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "not_ok", "csrf_token": token}, headers=HTMX
+        )
+        assert no_note.status_code == 422
+        assert "invalid-feedback" in no_note.text
+
+    def test_without_htmx_the_form_posts_and_returns_to_the_stop(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        response = client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/rounds/{current.id}#stop-{stops[1].id}"
+        refused = client.post(f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "", "csrf_token": token})
+        assert refused.status_code == 422
+        assert "<html" in refused.text
+
+    def test_a_photo_is_stored_and_shown(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        response = client.post(
+            f"/rounds/{current.id}/stops/{stops[1].id}",
+            data={"result": "not_ok", "note": "机封渗漏", "csrf_token": token},
+            files={"photo": ("seal.png", io.BytesIO(PNG), "image/png")},
+            headers=HTMX,
+        )
+        assert response.status_code == 200, response.text
+        link = re.search(r'href="(/rounds/\d+/entries/\d+/photo)"', response.text)
+        assert link
+        photo = client.get(link.group(1))
+        assert photo.status_code == 200
+        assert photo.headers["content-type"] == "image/png"
+
+    def test_finishing_lists_what_was_missed(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
+        finished = client.post(f"/rounds/{current.id}/finish", data={"csrf_token": token})
+        assert finished.status_code == 303
+        page = client.get(f"/rounds/{current.id}")
+        assert 'data-testid="missed-stops"' in page.text
+        assert 'data-round-state="completed"' in page.text
+
+    def test_auditors_read_rounds_but_cannot_enter(
+        self, client: TestClient, session: Session, current: InspectionRound, stops: list[RouteStop]
+    ) -> None:
+        token = login(client, factories.UserFactory(role=Role.AUDITOR))
+        assert client.get(f"/rounds/{current.id}").status_code == 200
+        refused = client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
+        assert refused.status_code == 403
+
+    def test_the_round_page_runs_a_fixed_number_of_queries(
+        self,
+        client: TestClient,
+        session: Session,
+        route: InspectionRoute,
+        current: InspectionRound,
+        make_point: MakePoint,
+        engineer_of: User,
+        count_queries: list[str],
+    ) -> None:
+        login(client, engineer_of)
+        count_queries.clear()
+        client.get(f"/rounds/{current.id}")
+        few = len(count_queries)
+        for n in range(6):
+            rounds.add_stop(session, route, StopFields(point_id=make_point(code=f"P-Q{n}").id), actor=SYSTEM)
+        count_queries.clear()
+        client.get(f"/rounds/{current.id}")
+        assert len(count_queries) == few
+
+
+class TestRoutePages:
+    def test_the_route_list_shows_completion_in_a_fixed_number_of_queries(
+        self,
+        client: TestClient,
+        session: Session,
+        workshop: Workshop,
+        asset: Asset,
+        engineer_of: User,
+        count_queries: list[str],
+    ) -> None:
+        login(client, engineer_of)
+        add_routes(session, workshop, asset, 2)
+        count_queries.clear()
+        page = client.get("/rounds/routes")
+        few = len(count_queries)
+        assert page.text.count('data-testid="route-row"') == 2
+        add_routes(session, workshop, asset, 8)
+        count_queries.clear()
+        client.get("/rounds/routes")
+        assert len(count_queries) == few
+
+    def test_a_route_is_created_and_a_duplicate_code_named(
+        self, client: TestClient, session: Session, workshop: Workshop, engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        form = {"code": "RT-NEW", "name": "新路线", "workshop_id": workshop.id, "frequency": "shift", "is_active": "on"}
+        created = client.post("/rounds/routes/new", data={**form, "csrf_token": token})
+        assert created.status_code == 303
+        again = client.post("/rounds/routes/new", data={**form, "csrf_token": token})
+        assert again.status_code == 422
+        assert "RT-NEW" in again.text
+        assert "is-invalid" in again.text
+
+    def test_a_stale_edit_is_a_409_with_both_versions(
+        self, client: TestClient, session: Session, route: InspectionRoute, workshop: Workshop, engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        form = {"code": "RT-A", "name": "改名", "workshop_id": workshop.id, "frequency": "day", "is_active": "on"}
+        response = client.post(
+            f"/rounds/routes/{route.id}/edit", data={**form, "version": route.version - 1, "csrf_token": token}
+        )
+        assert response.status_code == 409
+        assert 'data-testid="conflict"' in response.text
+
+    def test_stops_are_added_moved_and_removed(
+        self,
+        client: TestClient,
+        session: Session,
+        route: InspectionRoute,
+        point: MeasurementPoint,
+        asset: Asset,
+        engineer_of: User,
+    ) -> None:
+        token = login(client, engineer_of)
+        base = f"/rounds/routes/{route.id}/stops"
+        assert client.post(base, data={"kind": "point", "point_id": point.id, "csrf_token": token}).status_code == 303
+        check = {"kind": "check", "asset_tag": asset.tag, "check_text": "地脚螺栓无松动", "csrf_token": token}
+        assert client.post(base, data=check).status_code == 303
+        unknown = client.post(base, data={**check, "asset_tag": "NO-SUCH-TAG"})
+        assert unknown.status_code == 422
+        assert "NO-SUCH-TAG" in unknown.text
+        first, second = rounds.stops_of(session, route)
+        client.post(f"{base}/{second.id}/move", data={"direction": "up", "csrf_token": token})
+        assert [stop.id for stop in rounds.stops_of(session, route)] == [second.id, first.id]
+        client.post(f"{base}/{first.id}/delete", data={"csrf_token": token})
+        assert [stop.id for stop in rounds.stops_of(session, route)] == [second.id]
