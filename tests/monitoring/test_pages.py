@@ -705,6 +705,7 @@ def test_cancelled_order_no_longer_counts_as_open(
         ("/monitoring/alarms", "/monitoring/alarms"),
         ("/monitoring/thickness", "/monitoring/thickness"),
         ("/monitoring/points/{id}", "/monitoring"),  # a point's page belongs to the points list
+        ("/rounds/routes", "/rounds/routes"),  # not also "Rounds"
     ],
 )
 def test_monitoring_menu_links_every_page_and_marks_the_current_one(
@@ -718,5 +719,14 @@ def test_monitoring_menu_links_every_page_and_marks_the_current_one(
     menu = re.search(r'id="nav-monitoring".*?</ul>', page, re.S)
     assert menu
     links = re.findall(r'href="([^"]+)"', menu.group(0))
-    assert links == ["/monitoring", "/monitoring", "/monitoring/alarms", "/monitoring/thickness", "/monitoring/import"]
+    assert links == [
+        "/monitoring",
+        "/monitoring",
+        "/monitoring/alarms",
+        "/monitoring/thickness",
+        "/monitoring/import",
+        "/rounds",
+        "/rounds/routes",
+        "/campaigns",
+    ]
     assert re.findall(r'class="dropdown-item active" aria-current="page" href="([^"]+)"', menu.group(0)) == [current]
