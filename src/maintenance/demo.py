@@ -11,8 +11,8 @@ from sqlmodel import Session
 from maintenance.assets import demo as assets_demo
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
+from maintenance.monitoring import campaign_demo, round_demo
 from maintenance.monitoring import demo as monitoring_demo
-from maintenance.monitoring import round_demo
 from maintenance.orders import demo as orders_demo
 from maintenance.org import demo as org_demo
 
@@ -25,6 +25,7 @@ PARTS = (
     ("orders", orders_demo),
     ("monitoring", monitoring_demo),
     ("rounds", round_demo),
+    ("seasonal inspections", campaign_demo),
 )
 
 

@@ -21,8 +21,8 @@ from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exceptions import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
 from maintenance.monitoring import api as monitoring_api
+from maintenance.monitoring import campaign_routes, round_routes, thickness_routes
 from maintenance.monitoring import import_routes as reading_import_routes
-from maintenance.monitoring import round_routes, thickness_routes
 from maintenance.monitoring import routes as monitoring_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import kpi_routes, order_routes, pm_routes, turnaround_routes
@@ -80,6 +80,7 @@ def create_app() -> FastAPI:
     app.include_router(turnaround_routes.router)
     app.include_router(reading_import_routes.router)  # before /monitoring/points/{...}
     app.include_router(thickness_routes.router)
+    app.include_router(campaign_routes.router)
     app.include_router(monitoring_routes.router)
     app.include_router(round_routes.router)
 

@@ -593,14 +593,13 @@ def completion_by_route(
         )
         .group_by(col(InspectionRound.route_id))
     ).all()
-    stop_counts = {
-        route_id: count
-        for route_id, count in session.execute(
+    stop_counts = dict(
+        session.execute(
             select(col(RouteStop.route_id), func.count())
             .where(col(RouteStop.route_id).in_(ids), col(RouteStop.is_active))
             .group_by(col(RouteStop.route_id))
-        )
-    }
+        ).all()
+    )
     by_route = {row[0]: row for row in made}
     for route in routes:
         completion = result[route.id]  # type: ignore[index]
