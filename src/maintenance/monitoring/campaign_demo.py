@@ -29,7 +29,7 @@ from maintenance.monitoring import campaigns
 from maintenance.monitoring.choices import CampaignKind
 from maintenance.monitoring.models import CampaignCreate, CampaignItem, CampaignResult, InspectionCampaign
 from maintenance.orders import service as order_service
-from maintenance.orders.choices import ChecklistResult, FailureMode
+from maintenance.orders.choices import ChecklistResult, DetectionMethod, FailureCause, FailureMechanism, FailureMode
 from maintenance.orders.models import FailureReportUpdate
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
@@ -320,7 +320,13 @@ def _raise(
     order_service.record_failure(
         session,
         order,
-        FailureReportUpdate(failure_mode=finding.failure_mode, version=order.version),
+        FailureReportUpdate(
+            failure_mode=finding.failure_mode,
+            failure_mechanism=FailureMechanism.UNKNOWN,
+            failure_cause=FailureCause.EXPECTED_WEAR,
+            detection_method=DetectionMethod.INSPECTION,
+            version=order.version,
+        ),
         actor=engineer,
     )
     finished = min(started + timedelta(days=2), _at(today - timedelta(days=1), 16))
