@@ -186,6 +186,19 @@ class TestWalking:
         assert no_note.status_code == 422
         assert "invalid-feedback" in no_note.text
 
+    def test_an_entry_on_a_round_finished_meanwhile_says_why_it_was_not_saved(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+    ) -> None:
+        token = login(client, engineer_of)
+        client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
+        client.post(f"/rounds/{current.id}/finish", data={"csrf_token": token})
+        late = client.post(
+            f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "2.0", "csrf_token": token}, headers=HTMX
+        )
+        assert late.status_code == 422
+        assert 'role="alert"' in late.text
+        assert "stop-form" not in late.text
+
     def test_without_htmx_the_form_posts_and_returns_to_the_stop(
         self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
     ) -> None:

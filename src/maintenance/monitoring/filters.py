@@ -2,12 +2,15 @@
 its htmx fragment and the CSV/XLSX exports (one filtered query feeds all three).
 
 ``q`` finds a point by its code or name or by its asset's tag; ``state`` is the state of the
-latest reading (points never read have none); ``active`` defaults to active points."""
+latest reading (points never read have none); ``active`` defaults to active points.
+:func:`workshop_filter` reads the workshop choice the other monitoring pages share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select, case
 from sqlmodel import col
@@ -16,6 +19,7 @@ from maintenance.assets.models import Asset
 from maintenance.monitoring import service
 from maintenance.monitoring.choices import ConditionState, Quantity
 from maintenance.monitoring.models import MeasurementPoint
+from maintenance.org.models import Workshop
 
 DEFAULT_SORT = "code"
 
@@ -95,3 +99,9 @@ def list_points(filters: PointFilters) -> Select[Any]:
         )
     )
     return filters.apply(stmt.order_by(None))
+
+
+def workshop_filter(request: Request, workshops: Sequence[Workshop]) -> int | None:
+    """The ``workshop_id`` query parameter when it names one of ``workshops`` (anything else: all)."""
+    raw = request.query_params.get("workshop_id", "")
+    return int(raw) if raw.isdigit() and int(raw) in {w.id for w in workshops} else None

@@ -30,6 +30,7 @@ from maintenance.exceptions import Conflict, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import rounds, service
 from maintenance.monitoring.choices import RoundState, RouteFrequency
+from maintenance.monitoring.filters import workshop_filter
 from maintenance.monitoring.models import (
     InspectionRound,
     InspectionRoute,
@@ -64,11 +65,6 @@ router = APIRouter(include_in_schema=False)
 
 HISTORY_DAYS = 30
 COMPLETION_DAYS = 30
-
-
-def _workshop_filter(request: Request, workshops: list[Workshop]) -> int | None:
-    raw = request.query_params.get("workshop_id", "")
-    return int(raw) if raw.isdigit() and int(raw) in {w.id for w in workshops} else None
 
 
 def _helpers() -> dict[str, Any]:
@@ -119,7 +115,7 @@ def _current_rounds(session: Session, user: User, workshop_id: int | None, now: 
 @router.get("/rounds")
 def rounds_board(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
     workshops = list(org_service.list_workshops(session))
-    workshop_id = _workshop_filter(request, workshops)
+    workshop_id = workshop_filter(request, workshops)
     now = utcnow()
     state = request.query_params.get("state", "")
     history = (
@@ -333,7 +329,7 @@ def entry_photo(request: Request, session: SessionDep, user: CurrentUser, round_
 @router.get("/rounds/routes")
 def route_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
     workshops = list(org_service.list_workshops(session))
-    workshop_id = _workshop_filter(request, workshops)
+    workshop_id = workshop_filter(request, workshops)
     query = request.query_params.get("q", "").strip()
     stmt = (
         select(InspectionRoute, Workshop)

@@ -23,6 +23,7 @@ from maintenance.db import SessionDep, plant_timezone, plant_today
 from maintenance.exceptions import NotFound
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.choices import Quantity
+from maintenance.monitoring.filters import workshop_filter
 from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.monitoring.thickness import ThicknessAssessment, ThicknessReading, add_years, assess
 from maintenance.org import service as org_service
@@ -118,8 +119,7 @@ def summarise(locations: list[ThicknessLocation], today: date) -> RegisterSummar
 @router.get("/monitoring/thickness")
 def thickness_register(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     workshops = org_service.list_workshops(session)
-    raw = request.query_params.get("workshop_id", "")
-    workshop_id = int(raw) if raw.isdigit() and int(raw) in {w.id for w in workshops} else None
+    workshop_id = workshop_filter(request, workshops)
     locations = thickness_locations(session, workshop_id)
     today = plant_today()
     return render(
