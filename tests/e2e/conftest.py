@@ -277,3 +277,17 @@ def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWO
 def choose_language(page: Page, base_url: str, locale: str) -> None:
     """Set the ``lang`` cookie as the navbar's language form would, before the first visit."""
     page.context.add_cookies([{"name": "lang", "value": locale, "url": base_url}])
+
+
+def limit_lines(option: dict[str, object]) -> set[float]:
+    """The y values of every markLine in the chart option."""
+    values: set[float] = set()
+    for series in option.get("series", []):  # type: ignore[attr-defined]
+        for line in (series.get("markLine") or {}).get("data", []):
+            if isinstance(line, dict) and "yAxis" in line:
+                values.add(float(line["yAxis"]))
+    return values
+
+
+# A phone held upright (iPhone 12–15 CSS pixels): rounds and work at the equipment are done on one.
+PHONE = {"width": 390, "height": 844}

@@ -13,10 +13,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import PHONE, limit_lines, log_in
 
 POINT = "P-1102A-DE-V"
-PHONE = {"width": 390, "height": 844}
 
 
 def test_an_alarm_value_entered_on_a_phone_raises_a_cbm_order_linked_to_the_point(page: Page, base_url: str) -> None:
@@ -29,7 +28,7 @@ def test_an_alarm_value_entered_on_a_phone_raises_a_cbm_order_linked_to_the_poin
     # The trend chart is drawn, and its option carries the warning and alarm lines of the preset.
     expect(page.locator("[data-chart='trend-chart'] canvas").first).to_be_attached()
     option = json.loads(page.locator("template#trend-chart").inner_html().replace("&#34;", '"'))
-    assert {2.8, 4.5} <= _limit_lines(option)
+    assert {2.8, 4.5} <= limit_lines(option)
 
     page.get_by_label(re.compile("数值|Value")).fill("9.1")
     page.get_by_role("button", name=re.compile("保存读数|Save reading")).click()
@@ -45,13 +44,3 @@ def test_an_alarm_value_entered_on_a_phone_raises_a_cbm_order_linked_to_the_poin
     expect(page.get_by_role("heading", level=1)).to_contain_text(number)
     expect(page.locator("main")).to_contain_text(re.compile("状态维修|Condition-based"))
     expect(page.locator("main")).to_contain_text(POINT)  # the order names the point and its trend
-
-
-def _limit_lines(option: dict[str, object]) -> set[float]:
-    """The y values of every markLine in the chart option."""
-    values: set[float] = set()
-    for series in option.get("series", []):  # type: ignore[attr-defined]
-        for line in (series.get("markLine") or {}).get("data", []):
-            if isinstance(line, dict) and "yAxis" in line:
-                values.add(float(line["yAxis"]))
-    return values

@@ -15,8 +15,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import log_in
-from tests.e2e.test_condition_monitoring import PHONE, _limit_lines
+from tests.e2e.conftest import PHONE, limit_lines, log_in
 
 ROUTE = "RT-SYN-D"
 NORMAL_POINT = "P-1103A-DE-T"
@@ -65,4 +64,4 @@ def test_an_engineer_walks_a_round_on_a_phone_and_an_alarm_raises_a_linked_cbm_o
     page.locator(f"[data-testid='stop'][data-stop='{ALARM_POINT}']").get_by_role("link", name=ALARM_POINT).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(ALARM_POINT)
     option = json.loads(page.locator("template#trend-chart").inner_html().replace("&#34;", '"'))
-    assert {2.8, 4.5} <= _limit_lines(option)
+    assert {2.8, 4.5} <= limit_lines(option)

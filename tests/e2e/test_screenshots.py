@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import INSTALL_HINT, choose_language, log_in
+from tests.e2e.conftest import INSTALL_HINT, PHONE, choose_language, log_in
 
 SHOTS_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "e2e-shots")
 DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module", autouse=True)

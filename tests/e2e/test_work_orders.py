@@ -27,12 +27,11 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, log_in
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, PHONE, log_in
 
 SHOTS_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "e2e_shots")
 PLANT_TZ = ZoneInfo("Asia/Shanghai")
 DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 ASSET_TAG, ASSET_NAME = "P-1101A", "合成液泵A"  # SYN, in service (seed/assets/assets.csv)
 ENGINEER, MANAGER = "zhanggong", "wangzr"

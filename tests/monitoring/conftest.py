@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
-from maintenance.monitoring import service
+from maintenance.monitoring import rounds, service
 from maintenance.monitoring.choices import Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
-from maintenance.monitoring.models import MeasurementPoint, PointCreate
-from maintenance.org.models import Workshop
+from maintenance.monitoring.models import InspectionRoute, MeasurementPoint, PointCreate, RouteStop, StopFields
+from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from tests import factories
 
 SYSTEM = SystemActor(username="test")
@@ -36,6 +36,29 @@ def workshop(session: Session) -> Workshop:
 @pytest.fixture
 def asset(session: Session, workshop: Workshop) -> Asset:
     return factories.AssetFactory(workshop_id=workshop.id)
+
+
+def engineer_of(session: Session, workshop: Workshop) -> User:
+    """A new engineer who works in ``workshop``."""
+    user = factories.UserFactory(role=Role.ENGINEER)
+    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
+    session.flush()
+    return user
+
+
+@pytest.fixture
+def workshop_engineer(session: Session, workshop: Workshop) -> User:
+    return engineer_of(session, workshop)
+
+
+@pytest.fixture
+def manager(session: Session) -> User:
+    return factories.UserFactory(role=Role.MANAGER)
+
+
+@pytest.fixture
+def auditor(session: Session) -> User:
+    return factories.UserFactory(role=Role.AUDITOR)
 
 
 @pytest.fixture
@@ -78,3 +101,21 @@ def ingest(session: Session) -> Ingest:
         return ingest_readings(session, rows, **options)
 
     return run
+
+
+# --- Rounds: each test module defines its own ``route`` (daily or per shift) ---------------
+
+
+@pytest.fixture
+def point(make_point: MakePoint) -> MeasurementPoint:
+    """A vibration point on ``asset``: warning 4.5, alarm 7.1 mm/s."""
+    return make_point(code="P-1-DE-V")
+
+
+@pytest.fixture
+def stops(session: Session, route: InspectionRoute, point: MeasurementPoint, asset: Asset) -> list[RouteStop]:
+    """The module's ``route``: a reading of ``point``, then a seal check on the same pump."""
+    return [
+        rounds.add_stop(session, route, StopFields(point_id=point.id), actor=SYSTEM),
+        rounds.add_stop(session, route, StopFields(asset_id=asset.id, check_text="机封无泄漏"), actor=SYSTEM),
+    ]

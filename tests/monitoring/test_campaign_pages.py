@@ -40,16 +40,6 @@ ITEMS = ["伴热线投用、疏水器畅通", "保温完好、无破损进水", 
 
 
 @pytest.fixture
-def manager(session: Session) -> User:
-    return factories.UserFactory(role=Role.MANAGER)
-
-
-@pytest.fixture
-def auditor(session: Session) -> User:
-    return factories.UserFactory(role=Role.AUDITOR)
-
-
-@pytest.fixture
 def engineer(session: Session, workshop: Workshop) -> User:
     """An engineer of ``workshop``."""
     user = factories.UserFactory(role=Role.ENGINEER)

@@ -34,8 +34,9 @@ from maintenance.monitoring.models import (
 )
 from maintenance.orders.choices import ChecklistResult, OrderState, OrderType
 from maintenance.orders.models import WorkOrder
-from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.models import Role, User, Workshop
 from tests import factories
+from tests.monitoring.conftest import engineer_of
 
 OK = ChecklistResult.OK
 NOT_OK = ChecklistResult.NOT_OK
@@ -70,25 +71,8 @@ def at_plant(day: date, hour: int = 12) -> datetime:
 
 
 @pytest.fixture
-def manager(session: Session) -> User:
-    return factories.UserFactory(role=Role.MANAGER)
-
-
-@pytest.fixture
-def auditor(session: Session) -> User:
-    return factories.UserFactory(role=Role.AUDITOR)
-
-
-@pytest.fixture
 def other_workshop(session: Session) -> Workshop:
     return factories.WorkshopFactory()
-
-
-def engineer_of(session: Session, workshop: Workshop) -> User:
-    user = factories.UserFactory(role=Role.ENGINEER)
-    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
-    session.flush()
-    return user
 
 
 @pytest.fixture

@@ -25,30 +25,12 @@ from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Read
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import WorkOrder
-from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.models import User, Workshop
 from tests import factories
 from tests.conftest import login
 from tests.monitoring.conftest import Ingest, MakePoint, series
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def workshop_engineer(session: Session, workshop: Workshop) -> User:
-    user = factories.UserFactory(role=Role.ENGINEER)
-    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
-    session.flush()
-    return user
-
-
-@pytest.fixture
-def manager(session: Session) -> User:
-    return factories.UserFactory(role=Role.MANAGER)
-
-
-@pytest.fixture
-def auditor(session: Session) -> User:
-    return factories.UserFactory(role=Role.AUDITOR)
 
 
 def recent(days_ago: float, values: list[float]) -> datetime:

@@ -30,7 +30,7 @@ from maintenance.monitoring.models import (
     RouteStop,
     StopFields,
 )
-from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.models import Role, User, Workshop
 from tests import factories
 from tests.conftest import login
 from tests.monitoring.conftest import SYSTEM, MakePoint
@@ -45,33 +45,12 @@ PNG = bytes.fromhex(
 
 
 @pytest.fixture
-def engineer_of(session: Session, workshop: Workshop) -> User:
-    user = factories.UserFactory(role=Role.ENGINEER)
-    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
-    session.flush()
-    return user
-
-
-@pytest.fixture
 def route(session: Session, workshop: Workshop) -> InspectionRoute:
     return rounds.create_route(
         session,
         RouteCreate(code="RT-A", name="机泵日常点检", workshop_id=workshop.id, frequency=RouteFrequency.DAY),  # type: ignore[arg-type]
         actor=SYSTEM,
     )
-
-
-@pytest.fixture
-def point(make_point: MakePoint) -> MeasurementPoint:
-    return make_point(code="P-9-DE-V")
-
-
-@pytest.fixture
-def stops(session: Session, route: InspectionRoute, point: MeasurementPoint, asset: Asset) -> list[RouteStop]:
-    return [
-        rounds.add_stop(session, route, StopFields(point_id=point.id), actor=SYSTEM),
-        rounds.add_stop(session, route, StopFields(asset_id=asset.id, check_text="机封无泄漏"), actor=SYSTEM),
-    ]
 
 
 @pytest.fixture
@@ -98,9 +77,14 @@ def add_routes(session: Session, workshop: Workshop, asset: Asset, count: int) -
 
 class TestBoard:
     def test_the_board_offers_to_start_todays_round_and_lists_the_history(
-        self, client: TestClient, session: Session, route: InspectionRoute, stops: list[RouteStop], engineer_of: User
+        self,
+        client: TestClient,
+        session: Session,
+        route: InspectionRoute,
+        stops: list[RouteStop],
+        workshop_engineer: User,
     ) -> None:
-        login(client, engineer_of)
+        login(client, workshop_engineer)
         page = client.get("/rounds")
         assert page.status_code == 200
         assert 'data-route="RT-A"' in page.text
@@ -112,10 +96,10 @@ class TestBoard:
         session: Session,
         workshop: Workshop,
         asset: Asset,
-        engineer_of: User,
+        workshop_engineer: User,
         count_queries: list[str],
     ) -> None:
-        login(client, engineer_of)
+        login(client, workshop_engineer)
         add_routes(session, workshop, asset, 2)
         count_queries.clear()
         client.get("/rounds")
@@ -126,9 +110,14 @@ class TestBoard:
         assert len(count_queries) == few
 
     def test_starting_twice_opens_the_same_round(
-        self, client: TestClient, session: Session, route: InspectionRoute, stops: list[RouteStop], engineer_of: User
+        self,
+        client: TestClient,
+        session: Session,
+        route: InspectionRoute,
+        stops: list[RouteStop],
+        workshop_engineer: User,
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         first = client.post("/rounds/start", data={"route_id": route.id, "csrf_token": token})
         again = client.post("/rounds/start", data={"route_id": route.id, "csrf_token": token})
         assert first.status_code == again.status_code == 303
@@ -138,9 +127,14 @@ class TestBoard:
 
 class TestWalking:
     def test_a_value_posted_by_htmx_comes_back_as_its_card_with_the_progress(
-        self, client: TestClient, session: Session, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self,
+        client: TestClient,
+        session: Session,
+        current: InspectionRound,
+        stops: list[RouteStop],
+        workshop_engineer: User,
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         response = client.post(
             f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "9.2", "csrf_token": token}, headers=HTMX
         )
@@ -158,9 +152,9 @@ class TestWalking:
         current: InspectionRound,
         stops: list[RouteStop],
         point: MeasurementPoint,
-        engineer_of: User,
+        workshop_engineer: User,
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         for _attempt in range(2):
             response = client.post(
                 f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "2.1", "csrf_token": token}, headers=HTMX
@@ -171,9 +165,9 @@ class TestWalking:
         assert current.stops_done == 1
 
     def test_bad_input_is_a_422_card_that_names_the_field(
-        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         not_a_number = client.post(
             f"/rounds/{current.id}/stops/{stops[0].id}", data={"value": "abc", "csrf_token": token}, headers=HTMX
         )
@@ -187,9 +181,9 @@ class TestWalking:
         assert "invalid-feedback" in no_note.text
 
     def test_an_entry_on_a_round_finished_meanwhile_says_why_it_was_not_saved(
-        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
         client.post(f"/rounds/{current.id}/finish", data={"csrf_token": token})
         late = client.post(
@@ -200,9 +194,9 @@ class TestWalking:
         assert "stop-form" not in late.text
 
     def test_without_htmx_the_form_posts_and_returns_to_the_stop(
-        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         response = client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
         assert response.status_code == 303
         assert response.headers["location"] == f"/rounds/{current.id}#stop-{stops[1].id}"
@@ -211,9 +205,9 @@ class TestWalking:
         assert "<html" in refused.text
 
     def test_a_photo_is_stored_and_shown(
-        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         response = client.post(
             f"/rounds/{current.id}/stops/{stops[1].id}",
             data={"result": "not_ok", "note": "机封渗漏", "csrf_token": token},
@@ -228,9 +222,9 @@ class TestWalking:
         assert photo.headers["content-type"] == "image/png"
 
     def test_finishing_lists_what_was_missed(
-        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         client.post(f"/rounds/{current.id}/stops/{stops[1].id}", data={"result": "ok", "csrf_token": token})
         finished = client.post(f"/rounds/{current.id}/finish", data={"csrf_token": token})
         assert finished.status_code == 303
@@ -253,10 +247,10 @@ class TestWalking:
         route: InspectionRoute,
         current: InspectionRound,
         make_point: MakePoint,
-        engineer_of: User,
+        workshop_engineer: User,
         count_queries: list[str],
     ) -> None:
-        login(client, engineer_of)
+        login(client, workshop_engineer)
         count_queries.clear()
         client.get(f"/rounds/{current.id}")
         few = len(count_queries)
@@ -274,10 +268,10 @@ class TestRoutePages:
         session: Session,
         workshop: Workshop,
         asset: Asset,
-        engineer_of: User,
+        workshop_engineer: User,
         count_queries: list[str],
     ) -> None:
-        login(client, engineer_of)
+        login(client, workshop_engineer)
         add_routes(session, workshop, asset, 2)
         count_queries.clear()
         page = client.get("/rounds/routes")
@@ -289,9 +283,9 @@ class TestRoutePages:
         assert len(count_queries) == few
 
     def test_a_route_is_created_and_a_duplicate_code_named(
-        self, client: TestClient, session: Session, workshop: Workshop, engineer_of: User
+        self, client: TestClient, session: Session, workshop: Workshop, workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         form = {"code": "RT-NEW", "name": "新路线", "workshop_id": workshop.id, "frequency": "shift", "is_active": "on"}
         created = client.post("/rounds/routes/new", data={**form, "csrf_token": token})
         assert created.status_code == 303
@@ -301,9 +295,9 @@ class TestRoutePages:
         assert "is-invalid" in again.text
 
     def test_a_stale_edit_is_a_409_with_both_versions(
-        self, client: TestClient, session: Session, route: InspectionRoute, workshop: Workshop, engineer_of: User
+        self, client: TestClient, session: Session, route: InspectionRoute, workshop: Workshop, workshop_engineer: User
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         form = {"code": "RT-A", "name": "改名", "workshop_id": workshop.id, "frequency": "day", "is_active": "on"}
         response = client.post(
             f"/rounds/routes/{route.id}/edit", data={**form, "version": route.version - 1, "csrf_token": token}
@@ -318,9 +312,9 @@ class TestRoutePages:
         route: InspectionRoute,
         point: MeasurementPoint,
         asset: Asset,
-        engineer_of: User,
+        workshop_engineer: User,
     ) -> None:
-        token = login(client, engineer_of)
+        token = login(client, workshop_engineer)
         base = f"/rounds/routes/{route.id}/stops"
         assert client.post(base, data={"kind": "point", "point_id": point.id, "csrf_token": token}).status_code == 303
         check = {"kind": "check", "asset_tag": asset.tag, "check_text": "地脚螺栓无松动", "csrf_token": token}

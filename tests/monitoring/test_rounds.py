@@ -33,9 +33,9 @@ from maintenance.monitoring.models import (
 from maintenance.monitoring.round_periods import GRACE, period_of, periods_between
 from maintenance.orders.choices import ChecklistResult, OrderType
 from maintenance.orders.models import WorkOrder
-from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.models import Role, User, Workshop
 from tests import factories
-from tests.monitoring.conftest import SYSTEM, MakePoint
+from tests.monitoring.conftest import SYSTEM
 
 SHANGHAI = timedelta(hours=8)
 
@@ -46,34 +46,12 @@ def plant(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 
 @pytest.fixture
-def engineer_of(session: Session, workshop: Workshop) -> User:
-    user = factories.UserFactory(role=Role.ENGINEER)
-    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
-    session.flush()
-    return user
-
-
-@pytest.fixture
 def route(session: Session, workshop: Workshop) -> InspectionRoute:
     return rounds.create_route(
         session,
         RouteCreate(code="RT-P1", name="机泵日常点检", workshop_id=workshop.id, frequency=RouteFrequency.SHIFT),  # type: ignore[arg-type]
         actor=SYSTEM,
     )
-
-
-@pytest.fixture
-def point(make_point: MakePoint) -> MeasurementPoint:
-    return make_point(code="P-1-DE-V")
-
-
-@pytest.fixture
-def stops(session: Session, route: InspectionRoute, point: MeasurementPoint, asset: Asset) -> list[RouteStop]:
-    """A vibration reading (warning 4.5, alarm 7.1 mm/s) and a seal check on the same pump."""
-    return [
-        rounds.add_stop(session, route, StopFields(point_id=point.id), actor=SYSTEM),
-        rounds.add_stop(session, route, StopFields(asset_id=asset.id, check_text="机封无泄漏"), actor=SYSTEM),
-    ]
 
 
 NOW = plant(2026, 3, 10, 9, 30)
@@ -152,9 +130,9 @@ class TestRoutesAndStops:
         route: InspectionRoute,
         stops: list[RouteStop],
         current: InspectionRound,
-        engineer_of: User,
+        workshop_engineer: User,
     ) -> None:
-        rounds.record_entry(session, current, stops[1], result=ChecklistResult.OK, actor=engineer_of, now=NOW)
+        rounds.record_entry(session, current, stops[1], result=ChecklistResult.OK, actor=workshop_engineer, now=NOW)
         rounds.remove_stop(session, route, stops[1], actor=SYSTEM)
         rounds.remove_stop(session, route, stops[0], actor=SYSTEM)
         assert session.get(RouteStop, stops[0].id) is None
@@ -182,10 +160,10 @@ class TestRoundGeneration:
         assert made[0].stops_due == 2
 
     def test_starting_on_a_phone_opens_the_round_the_scheduler_made(
-        self, session: Session, route: InspectionRoute, stops: list[RouteStop], engineer_of: User
+        self, session: Session, route: InspectionRoute, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
         rounds.generate_rounds(session, NOW)
-        started = rounds.ensure_round(session, route, actor=engineer_of, now=NOW + timedelta(minutes=5))
+        started = rounds.ensure_round(session, route, actor=workshop_engineer, now=NOW + timedelta(minutes=5))
         assert session.scalar(select(func.count()).select_from(InspectionRound)) == 1
         assert started.period_start == plant(2026, 3, 10, 8)
 
@@ -202,9 +180,9 @@ class TestEntries:
         current: InspectionRound,
         stops: list[RouteStop],
         point: MeasurementPoint,
-        engineer_of: User,
+        workshop_engineer: User,
     ) -> None:
-        entry, created = rounds.record_entry(session, current, stops[0], value=5.0, actor=engineer_of, now=NOW)
+        entry, created = rounds.record_entry(session, current, stops[0], value=5.0, actor=workshop_engineer, now=NOW)
         assert created
         reading = session.get(Reading, (point.id, entry.taken_at))
         assert reading is not None
@@ -214,7 +192,7 @@ class TestEntries:
         assert (current.state, current.stops_done, current.started_by_id) == (
             RoundState.IN_PROGRESS,
             1,
-            engineer_of.id,
+            workshop_engineer.id,
         )
 
     def test_a_retried_submit_is_neither_lost_nor_doubled(
@@ -223,11 +201,11 @@ class TestEntries:
         current: InspectionRound,
         stops: list[RouteStop],
         point: MeasurementPoint,
-        engineer_of: User,
+        workshop_engineer: User,
     ) -> None:
-        first, _ = rounds.record_entry(session, current, stops[0], value=3.1, actor=engineer_of, now=NOW)
+        first, _ = rounds.record_entry(session, current, stops[0], value=3.1, actor=workshop_engineer, now=NOW)
         retry, created = rounds.record_entry(
-            session, current, stops[0], value=3.1, actor=engineer_of, now=NOW + timedelta(seconds=40)
+            session, current, stops[0], value=3.1, actor=workshop_engineer, now=NOW + timedelta(seconds=40)
         )
         assert not created
         assert retry.id == first.id
@@ -241,9 +219,9 @@ class TestEntries:
         current: InspectionRound,
         stops: list[RouteStop],
         point: MeasurementPoint,
-        engineer_of: User,
+        workshop_engineer: User,
     ) -> None:
-        entry, _ = rounds.record_entry(session, current, stops[0], value=9.3, actor=engineer_of, now=NOW)
+        entry, _ = rounds.record_entry(session, current, stops[0], value=9.3, actor=workshop_engineer, now=NOW)
         assert entry.state == ConditionState.ALARM
         alert = session.scalar(select(ConditionAlert).where(col(ConditionAlert.point_id) == point.id))
         assert alert is not None
@@ -254,20 +232,22 @@ class TestEntries:
         assert alert.trigger_taken_at == entry.taken_at
 
     def test_a_value_outside_the_physical_range_is_refused_and_nothing_is_written(
-        self, session: Session, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, session: Session, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
         with pytest.raises(ValidationFailed) as error:
-            rounds.record_entry(session, current, stops[0], value=-3.0, actor=engineer_of, now=NOW)
+            rounds.record_entry(session, current, stops[0], value=-3.0, actor=workshop_engineer, now=NOW)
         assert error.value.errors[0].field == "value"
         assert session.scalar(select(func.count()).select_from(RoundEntry)) == 0
         session.refresh(current)
         assert current.stops_done == 0
 
     def test_a_failed_check_needs_a_note_and_raises_a_corrective_order(
-        self, session: Session, current: InspectionRound, stops: list[RouteStop], asset: Asset, engineer_of: User
+        self, session: Session, current: InspectionRound, stops: list[RouteStop], asset: Asset, workshop_engineer: User
     ) -> None:
         with pytest.raises(ValidationFailed) as error:
-            rounds.record_entry(session, current, stops[1], result=ChecklistResult.NOT_OK, actor=engineer_of, now=NOW)
+            rounds.record_entry(
+                session, current, stops[1], result=ChecklistResult.NOT_OK, actor=workshop_engineer, now=NOW
+            )
         assert error.value.errors[0].field == "note"
         entry, _ = rounds.record_entry(
             session,
@@ -275,7 +255,7 @@ class TestEntries:
             stops[1],
             result=ChecklistResult.NOT_OK,
             note="机封滴漏 5 滴/分",
-            actor=engineer_of,
+            actor=workshop_engineer,
             now=NOW,
         )
         order = session.get(WorkOrder, entry.order_id)
@@ -284,11 +264,13 @@ class TestEntries:
         assert "机封无泄漏" in order.title
 
     def test_no_entries_after_the_period_and_its_grace(
-        self, session: Session, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, session: Session, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
         late = current.period_end + GRACE
         with pytest.raises(Conflict, match=r"missed|漏检"):
-            rounds.record_entry(session, current, stops[1], result=ChecklistResult.OK, actor=engineer_of, now=late)
+            rounds.record_entry(
+                session, current, stops[1], result=ChecklistResult.OK, actor=workshop_engineer, now=late
+            )
         assert rounds.is_missed(current, late)
         assert not rounds.is_missed(current, late - timedelta(minutes=1))
 
@@ -300,10 +282,10 @@ class TestEntries:
                 rounds.record_entry(session, current, stops[1], result=ChecklistResult.OK, actor=user, now=NOW)
 
     def test_every_entry_is_in_the_change_log(
-        self, session: Session, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, session: Session, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
         entry, _ = rounds.record_entry(
-            session, current, stops[1], result=ChecklistResult.OK, actor=engineer_of, now=NOW
+            session, current, stops[1], result=ChecklistResult.OK, actor=workshop_engineer, now=NOW
         )
         logged = session.scalars(
             select(ObjectChange).where(
@@ -315,28 +297,28 @@ class TestEntries:
 
 class TestFinishing:
     def test_finishing_lists_the_stops_not_walked(
-        self, session: Session, current: InspectionRound, stops: list[RouteStop], engineer_of: User
+        self, session: Session, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
-        rounds.record_entry(session, current, stops[0], value=2.0, actor=engineer_of, now=NOW)
-        missed = rounds.finish_round(session, current, actor=engineer_of, now=NOW)
+        rounds.record_entry(session, current, stops[0], value=2.0, actor=workshop_engineer, now=NOW)
+        missed = rounds.finish_round(session, current, actor=workshop_engineer, now=NOW)
         assert [stop.id for stop in missed] == [stops[1].id]
         assert current.state == RoundState.COMPLETED
-        assert current.finished_by_id == engineer_of.id
+        assert current.finished_by_id == workshop_engineer.id
         # A second tap changes nothing; nothing more can be entered.
-        assert rounds.finish_round(session, current, actor=engineer_of, now=NOW) == missed
+        assert rounds.finish_round(session, current, actor=workshop_engineer, now=NOW) == missed
         with pytest.raises(Conflict):
-            rounds.record_entry(session, current, stops[1], result=ChecklistResult.OK, actor=engineer_of, now=NOW)
+            rounds.record_entry(session, current, stops[1], result=ChecklistResult.OK, actor=workshop_engineer, now=NOW)
 
     def test_an_empty_round_cannot_be_finished(
-        self, session: Session, current: InspectionRound, engineer_of: User
+        self, session: Session, current: InspectionRound, workshop_engineer: User
     ) -> None:
         with pytest.raises(ValidationFailed):
-            rounds.finish_round(session, current, actor=engineer_of, now=NOW)
+            rounds.finish_round(session, current, actor=workshop_engineer, now=NOW)
 
 
 class TestCompletion:
     def test_periods_nobody_started_count_as_due(
-        self, session: Session, route: InspectionRoute, stops: list[RouteStop], engineer_of: User
+        self, session: Session, route: InspectionRoute, stops: list[RouteStop], workshop_engineer: User
     ) -> None:
         """A daily route over three ended days: day 1 finished with both stops, day 2 finished
         with one, day 3 never started. Rounds 2/3; stops (2 + 1 + 0) / (2 + 2 + 2) = 1/2."""
@@ -348,8 +330,8 @@ class TestCompletion:
             found = rounds.ensure_round(session, route, actor=SYSTEM, now=plant(2026, 3, day, 9))
             for stop in walked:
                 value = {"value": 2.0} if stop.point_id else {"result": ChecklistResult.OK}
-                rounds.record_entry(session, found, stop, actor=engineer_of, now=plant(2026, 3, day, 9), **value)  # type: ignore[arg-type]
-            rounds.finish_round(session, found, actor=engineer_of, now=plant(2026, 3, day, 10))
+                rounds.record_entry(session, found, stop, actor=workshop_engineer, now=plant(2026, 3, day, 9), **value)  # type: ignore[arg-type]
+            rounds.finish_round(session, found, actor=workshop_engineer, now=plant(2026, 3, day, 10))
         completion = rounds.completion_by_route(session, [route], days=3, now=now)[route.id]  # type: ignore[index]
         assert (completion.rounds_due, completion.rounds_completed) == (3, 2)
         assert (completion.stops_due, completion.stops_done) == (6, 3)
