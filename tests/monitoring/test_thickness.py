@@ -80,6 +80,39 @@ def test_below_required_thickness_is_flagged_and_due_now() -> None:
     assert result.short_term_rate == pytest.approx(0.2, abs=1e-3)
 
 
+@pytest.mark.parametrize(
+    ("readings", "initial_mm"),
+    [
+        ([reading("2022-05-01", 8.6), reading("2026-05-01", 8.0)], 12.0),  # corroding down to the minimum
+        ([reading("2022-05-01", 8.0), reading("2026-05-01", 8.0)], None),  # no measurable corrosion, at the minimum
+    ],
+    ids=["corroding", "not corroding"],
+)
+def test_at_the_required_thickness_there_is_no_remaining_life(
+    readings: list[ThicknessReading], initial_mm: float | None
+) -> None:
+    result = assess(
+        initial_mm=initial_mm,
+        initial_date=date(2016, 5, 1) if initial_mm else None,
+        required_mm=Decimal("8.00"),
+        readings=readings,
+    )
+    assert result.at_required
+    assert not result.below_required
+    assert result.remaining_life_years == 0
+    assert not result.remaining_life_unlimited
+    assert result.next_inspection_date == date(2026, 5, 1)
+    assert result.is_overdue(date(2026, 5, 2))
+
+
+def test_above_or_below_the_required_thickness_is_not_at_it() -> None:
+    base = {"initial_mm": 12.0, "initial_date": date(2016, 5, 1), "required_mm": Decimal("8.00")}
+    assert not assess(**base, readings=[reading("2026-05-01", 8.01)]).at_required  # type: ignore[arg-type]
+    below = assess(**base, readings=[reading("2026-05-01", 7.99)])  # type: ignore[arg-type]
+    assert below.below_required
+    assert not below.at_required
+
+
 def test_no_corrosion_means_unlimited_life_and_the_ten_year_interval() -> None:
     result = assess(
         initial_mm=12.0,

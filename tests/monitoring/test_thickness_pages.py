@@ -113,6 +113,20 @@ def test_the_fragment_flags_a_location_below_required_thickness(
     assert cell(html, "remaining-life").startswith("0.0")
 
 
+def test_the_fragment_flags_a_location_at_the_required_thickness(
+    client: TestClient, engineer: User, session: Session, pipe: Asset
+) -> None:
+    point = make_location(session, pipe, "1101-PL-009-CML03", [(date(2022, 5, 1), 8.6), (date(2026, 5, 1), 8.0)])
+    login(client, engineer)
+
+    html = client.get(f"/monitoring/points/{point.id}/thickness").text
+
+    assert 'data-testid="at-required"' in html
+    assert 'data-testid="below-required"' not in html
+    assert cell(html, "remaining-life").startswith("0.0")
+    assert re.search(r'<tr class="table-danger"><th scope="row">[^<]*</th><td[^>]*data-testid="actual-thickness"', html)
+
+
 def test_the_fragment_is_only_for_wall_thickness_points(
     client: TestClient, engineer: User, session: Session, pipe: Asset
 ) -> None:
@@ -130,6 +144,7 @@ def test_the_register_lists_shortest_remaining_life_first_and_flags_what_needs_a
     make_location(session, pipe, "CML-SLOW", [(TODAY - timedelta(days=30), 11.5)], initial_date=long_ago)
     make_location(session, pipe, "CML-FAST", [(TODAY - timedelta(days=400), 9.6), (TODAY - timedelta(days=30), 9.0)])
     make_location(session, pipe, "CML-THIN", [(TODAY - timedelta(days=30), 7.9)])
+    make_location(session, pipe, "CML-MIN", [(TODAY - timedelta(days=30), 8.0)])
     # 0.5 mm/y with 2.5 mm to spare five years ago: half the life (2.5 y) has passed → overdue.
     make_location(
         session,
@@ -146,9 +161,13 @@ def test_the_register_lists_shortest_remaining_life_first_and_flags_what_needs_a
 
     assert response.status_code == 200
     order = re.findall(r'data-testid="thickness-row" data-point="([^"]+)"', response.text)
-    assert order == ["CML-THIN", "CML-FAST", "CML-LATE", "CML-SLOW", "CML-NONE"]
+    assert order == ["CML-THIN", "CML-MIN", "CML-FAST", "CML-LATE", "CML-SLOW", "CML-NONE"]
     rows = dict(zip(order, response.text.split('data-testid="thickness-row"')[1:], strict=True))
     assert "table-danger" in rows["CML-THIN"]
+    assert "table-danger" in rows["CML-MIN"]
+    assert 'data-testid="at-required-badge"' in rows["CML-MIN"]
+    assert 'data-testid="at-required-badge"' not in rows["CML-THIN"]
+    assert 'data-testid="at-required-count"' in response.text
     assert "table-warning" in rows["CML-LATE"]
     assert 'data-testid="below-required-count"' in response.text
     assert 'data-testid="overdue-count"' in response.text

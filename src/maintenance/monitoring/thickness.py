@@ -5,7 +5,9 @@
 - governing rate = the larger of the two;
 - remaining life = (t_actual − t_required) / governing rate (None — unlimited — when the rate ≤ 0);
 - next thickness inspection = latest reading date + min(½ remaining life, 10 years);
-- below the required thickness: remaining life 0 and the next inspection is due now (inspect or repair).
+- below the required thickness: remaining life 0 and the next inspection is due now (inspect or repair);
+- at the required thickness (equal to it, to within float noise): no margin left, so remaining life 0
+  and due now as well, whatever the rate — a status of its own ("at minimum"), flagged like below.
 
 Pure functions, no database. Numbers are floats throughout: readings are stored as floats and a
 point's initial and required thickness (``Numeric(8, 2)``, Decimal) are converted with ``float()``.
@@ -25,6 +27,8 @@ from decimal import Decimal
 
 DAYS_PER_YEAR = 365.25
 MAX_INTERVAL_YEARS = 10  # API 570: never longer than 10 years between thickness inspections
+# Thicknesses closer than this (mm) are equal: readings are floats, the required thickness Numeric(8, 2).
+SAME_THICKNESS_MM = 1e-6
 
 Thickness = float | Decimal
 
@@ -48,6 +52,12 @@ class ThicknessAssessment:
     remaining_life_years: float | None  # None: unlimited (rate ≤ 0) or unknown (no required thickness / rate)
     next_inspection_date: date | None
     below_required: bool
+    at_required: bool = False  # the latest thickness is the required one: no remaining life
+
+    @property
+    def at_or_below_required(self) -> bool:
+        """No margin left: inspect or repair now."""
+        return self.below_required or self.at_required
 
     @property
     def has_readings(self) -> bool:
@@ -59,7 +69,7 @@ class ThicknessAssessment:
         return (
             self.actual is not None
             and self.required_mm is not None
-            and not self.below_required
+            and not self.at_or_below_required
             and self.governing_rate is not None
             and self.governing_rate <= 0
         )
@@ -79,13 +89,14 @@ class ThicknessAssessment:
         """The next inspection date has passed (a location below required thickness is due at once)."""
         return self.next_inspection_date is not None and self.next_inspection_date < today
 
-    def sort_key(self) -> tuple[int, float, str]:
-        """Shortest remaining life first; unknown after the known ones, unlimited last."""
+    def sort_key(self) -> tuple[int, float, int]:
+        """Shortest remaining life first (below the required thickness before at it); unknown after
+        the known ones, unlimited last."""
         if self.remaining_life_years is not None:
-            return (0, self.remaining_life_years, "")
+            return (0, self.remaining_life_years, 0 if self.below_required else 1)
         if self.remaining_life_unlimited:
-            return (2, math.inf, "")
-        return (1, math.inf, "")
+            return (2, math.inf, 1)
+        return (1, math.inf, 1)
 
 
 def _years(start: date, end: date) -> float:
@@ -138,12 +149,13 @@ def assess(
     )
     rates = [rate for rate in (long_term, short_term) if rate is not None]
     governing = max(rates) if rates else None
-    below = required is not None and actual.thickness_mm < required
+    below = required is not None and actual.thickness_mm < required - SAME_THICKNESS_MM
+    at_required = required is not None and not below and actual.thickness_mm <= required + SAME_THICKNESS_MM
 
     remaining: float | None = None
     next_date: date | None = None
     cap = add_years(actual.taken_on, MAX_INTERVAL_YEARS)
-    if below:
+    if below or at_required:
         remaining, next_date = 0.0, actual.taken_on
     elif required is not None and governing is not None:
         margin = actual.thickness_mm - required
@@ -165,4 +177,5 @@ def assess(
         remaining_life_years=remaining,
         next_inspection_date=next_date,
         below_required=below,
+        at_required=at_required,
     )

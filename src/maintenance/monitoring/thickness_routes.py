@@ -76,7 +76,7 @@ def assess_point(point: MeasurementPoint, readings: list[ThicknessReading]) -> T
 
 def thickness_locations(session: Session, workshop_id: int | None = None) -> list[ThicknessLocation]:
     """Every active wall-thickness location with its assessment, shortest remaining life first
-    (below required first of all, unlimited life last); two queries."""
+    (below required first of all, then at it; unlimited life last); two queries."""
     stmt = (
         select(MeasurementPoint, Asset, Workshop)
         .join(Asset, col(Asset.id) == col(MeasurementPoint.asset_id))
@@ -99,6 +99,7 @@ def thickness_locations(session: Session, workshop_id: int | None = None) -> lis
 class RegisterSummary:
     locations: int
     below_required: int
+    at_required: int
     overdue: int
     due_within_a_year: int
 
@@ -111,6 +112,7 @@ def summarise(locations: list[ThicknessLocation], today: date) -> RegisterSummar
     return RegisterSummary(
         locations=len(locations),
         below_required=sum(1 for location in locations if location.assessment.below_required),
+        at_required=sum(1 for location in locations if location.assessment.at_required),
         overdue=sum(1 for location in locations if location.assessment.is_overdue(today)),
         due_within_a_year=sum(1 for location in locations if due_soon(location.assessment)),
     )
