@@ -327,3 +327,27 @@ class TestRoutePages:
         assert [stop.id for stop in rounds.stops_of(session, route)] == [second.id, first.id]
         client.post(f"{base}/{first.id}/delete", data={"csrf_token": token})
         assert [stop.id for stop in rounds.stops_of(session, route)] == [second.id]
+
+
+class TestFragments:
+    """An htmx request for a round or a route page (a link htmx follows without boosting) gets
+    the page's content block; its macros were imported outside the block, so it was a 500."""
+
+    @pytest.mark.parametrize("page", ["round", "route"])
+    def test_htmx_gets_the_content_of_a_round_and_of_a_route(
+        self,
+        client: TestClient,
+        route: InspectionRoute,
+        current: InspectionRound,
+        workshop_engineer: User,
+        page: str,
+    ) -> None:
+        login(client, workshop_engineer)
+        url = f"/rounds/{current.id}" if page == "round" else f"/rounds/routes/{route.id}"
+
+        response = client.get(url, headers={"HX-Request": "true"})
+
+        assert response.status_code == 200, response.text
+        assert "<html" not in response.text
+        assert route.name in response.text
+        assert f'href="/rounds/{current.id}"' in response.text or 'data-testid="round-state"' in response.text
