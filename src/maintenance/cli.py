@@ -17,7 +17,7 @@ from sqlmodel import Session
 from maintenance.audit import service as audit_service
 from maintenance.audit.service import SystemActor
 from maintenance.config import PROJECT_ROOT, get_settings
-from maintenance.db import session_scope
+from maintenance.db import session_scope, utcnow
 from maintenance.exceptions import MaintenanceError
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, UserCreate
@@ -106,7 +106,7 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="Load the demo plant"
         err_console.print("nothing to do: pass --demo to load the demo plant")
         raise typer.Exit(2)
     with command_transaction("seed") as session:
-        loaded = demo_loader.load_demo_plant(session, get_settings().seed_dir, console=console)
+        loaded = demo_loader.load_demo_plant(session, get_settings().seed_dir, now=utcnow(), console=console)
     if not loaded:
         console.print("demo plant already loaded; nothing changed")
     demo_loader.print_logins(console)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     language: Literal["zh_CN", "en"] = "zh_CN"
     # The plant's wall clock: dates typed by users and "end of day" for as-of exports.
     timezone: str = "Asia/Shanghai"
+    # Start the wall clock at this instant (ISO 8601 with an offset) instead of the real time; it
+    # then runs on from there. For demos and for running the suite on a chosen day (a year end, a
+    # leap day): every date and time the product uses comes from this one clock (db.utcnow).
+    clock_start: datetime | None = None
     templates_dir: Path = PROJECT_ROOT / "templates"
     seed_dir: Path = PROJECT_ROOT / "seed"
     # Failed logins allowed per username within the window before it is locked.
@@ -47,6 +52,11 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'maintenance.db'}"
         if not self.secret_key:
             self.secret_key = _secret_from_var(self.var_dir)
+        if self.clock_start is not None:
+            if self.environment == "prod":
+                raise ValueError("MAINTENANCE_CLOCK_START is for demos and tests; it is refused in prod")
+            if self.clock_start.tzinfo is None:
+                raise ValueError("MAINTENANCE_CLOCK_START needs an offset, e.g. 2026-12-31T23:30:00+08:00")
         if self.environment != "dev" and self.secret_key.lower() in KNOWN_PLACEHOLDER_SECRETS:
             raise ValueError(
                 "MAINTENANCE_SECRET_KEY is a known placeholder; set a random value "

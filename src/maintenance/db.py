@@ -6,9 +6,10 @@ the request (or CLI command) commits once on success and rolls back on error.
 
 from __future__ import annotations
 
+import time as time_module
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,17 +36,31 @@ READ_ONLY = "maintenance_read_only"
 metadata = SQLModel.metadata
 
 
+# The one clock. Everything that needs "now" or "today" asks it (services take the value as an
+# argument), so the demo, the scheduler and the tests give the same answer on any calendar day.
+_PROCESS_STARTED = time_module.monotonic()
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: the real time, or ``MAINTENANCE_CLOCK_START`` plus the time this process has run."""
+    start = get_settings().clock_start
+    if start is None:
+        return datetime.now(UTC)
+    return start.astimezone(UTC) + timedelta(seconds=time_module.monotonic() - _PROCESS_STARTED)
 
 
 def plant_timezone() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
+def plant_now() -> datetime:
+    """Now on the plant's wall clock."""
+    return utcnow().astimezone(plant_timezone())
+
+
 def plant_today() -> date:
     """Today on the plant's wall clock (what users mean by a date)."""
-    return datetime.now(plant_timezone()).date()
+    return plant_now().date()
 
 
 def plant_day_start(day: date) -> datetime:

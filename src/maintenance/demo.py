@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -18,7 +19,9 @@ from maintenance.org import demo as org_demo
 
 SEED_ACTOR = SystemActor(username="cli:seed")
 
-# Each domain's part, in dependency order: (name, module with is_loaded() and load()).
+# Each domain's part, in dependency order: (name, module with is_loaded(session, seed_dir) and
+# load(session, seed_dir, actor, now)). Every part takes the same clock reading, so the whole plant
+# is built as of one instant (the asset registry's dated history ignores it: it is the past).
 PARTS = (
     ("org", org_demo),
     ("assets", assets_demo),
@@ -29,14 +32,15 @@ PARTS = (
 )
 
 
-def load_demo_plant(session: Session, seed_dir: Path, *, console: Console) -> bool:
-    """Load every part that is not there yet; True when anything was loaded now."""
+def load_demo_plant(session: Session, seed_dir: Path, *, now: datetime, console: Console) -> bool:
+    """Load every part that is not there yet, as the plant stands at ``now``; True when anything
+    was loaded."""
     loaded = False
     for name, part in PARTS:
         if part.is_loaded(session, seed_dir):
             continue
         with console.status(f"loading demo plant: {name}"):
-            part.load(session, seed_dir, SEED_ACTOR)
+            part.load(session, seed_dir, SEED_ACTOR, now)
         loaded = True
     if loaded:
         console.print("demo plant loaded")

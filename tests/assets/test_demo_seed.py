@@ -19,6 +19,7 @@ from maintenance.assets.filters import AssetFilters
 from maintenance.assets.models import Asset, AssetVersion
 from maintenance.audit.service import verify_chain
 from maintenance.config import get_settings
+from maintenance.db import utcnow
 from maintenance.demo import PARTS, SEED_ACTOR
 from maintenance.org.models import Unit, Workshop
 
@@ -36,7 +37,7 @@ def demo_plant(engine: Engine) -> Iterator[Session]:
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     for name, part in PARTS:
         if name in ("org", "assets"):
-            part.load(session, SEED_DIR, SEED_ACTOR)
+            part.load(session, SEED_DIR, SEED_ACTOR, utcnow())
     yield session
     session.close()
     outer.rollback()

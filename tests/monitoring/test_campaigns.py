@@ -18,7 +18,7 @@ from maintenance.assets.models import Asset
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
-from maintenance.db import plant_timezone, plant_today
+from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.demo import PARTS, SEED_ACTOR
 from maintenance.exceptions import Conflict, PermissionDenied, ValidationFailed
 from maintenance.monitoring import campaign_demo, campaigns
@@ -551,7 +551,7 @@ def demo_session(session: Session) -> Session:
     """The demo plant's org and registry (the campaigns need its workshops, engineers and assets)."""
     for name, part in PARTS:
         if name in ("org", "assets"):
-            part.load(session, get_settings().seed_dir, SEED_ACTOR)
+            part.load(session, get_settings().seed_dir, SEED_ACTOR, utcnow())
     return session
 
 

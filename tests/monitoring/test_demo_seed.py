@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from maintenance.config import get_settings
-from maintenance.db import plant_timezone, plant_today
+from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.demo import PARTS, SEED_ACTOR
 from maintenance.monitoring import demo as monitoring_demo
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
@@ -50,9 +50,9 @@ def demo(engine: Engine) -> Iterator[Loaded]:
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     for name, part in PARTS:
         if name in ("org", "assets"):
-            part.load(session, SEED_DIR, SEED_ACTOR)
+            part.load(session, SEED_DIR, SEED_ACTOR, utcnow())
     assert not monitoring_demo.is_loaded(session, SEED_DIR)
-    report = monitoring_demo.load(session, SEED_DIR, SEED_ACTOR)
+    report = monitoring_demo.load(session, SEED_DIR, SEED_ACTOR, utcnow())
     yield Loaded(session, report)
     session.close()
     outer.rollback()

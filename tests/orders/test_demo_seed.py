@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from maintenance.assets.service import get_asset_by_tag
 from maintenance.audit.service import verify_chain
 from maintenance.config import get_settings
-from maintenance.db import plant_timezone, plant_today
+from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.demo import PARTS, SEED_ACTOR, load_demo_plant
 from maintenance.monitoring.models import ConditionAlert
 from maintenance.orders import demo as orders_demo
@@ -68,13 +68,13 @@ def demo(engine: Engine) -> Iterator[Demo]:
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     for name, part in PARTS:
         if name in ("org", "assets"):
-            part.load(session, SEED_DIR, SEED_ACTOR)
+            part.load(session, SEED_DIR, SEED_ACTOR, utcnow())
     plans = []
     for _run in range(2):
         savepoint = session.begin_nested()
         plans.append(_fingerprint(orders_demo.History(session, SEED_DIR, SEED_ACTOR, plant_today()).plan()))
         savepoint.rollback()
-    assert load_demo_plant(session, SEED_DIR, console=Console(quiet=True)) is True
+    assert load_demo_plant(session, SEED_DIR, now=utcnow(), console=Console(quiet=True)) is True
     yield Demo(session, plans)
     session.close()
     outer.rollback()
@@ -105,7 +105,7 @@ def test_the_history_is_planned_the_same_way_every_time(demo: Demo) -> None:
 def test_the_orders_load_once(demo: Demo) -> None:
     assert orders_demo.is_loaded(demo.session, SEED_DIR)
     count = demo.session.scalar(select(func.count()).select_from(WorkOrder))
-    assert load_demo_plant(demo.session, SEED_DIR, console=Console(quiet=True)) is False
+    assert load_demo_plant(demo.session, SEED_DIR, now=utcnow(), console=Console(quiet=True)) is False
     assert demo.session.scalar(select(func.count()).select_from(WorkOrder)) == count
 
 
@@ -118,9 +118,10 @@ def test_about_2000_orders_of_every_type_over_the_past_year(demo: Demo) -> None:
     last = max(order.requested_at for order in orders).astimezone(plant_timezone()).date()
     assert (today - first).days <= 366
     assert last < today
-    numbers = [order.number for order in sorted(orders, key=lambda order: order.requested_at)]
+    numbers = [order.number for order in orders]
     assert len(set(numbers)) == len(numbers)
-    assert all(number.startswith(("WO-2025-", "WO-2026-", f"WO-{today.year}-")) for number in numbers)
+    for order in orders:  # numbered in the plant year the order was raised
+        assert order.number.startswith(f"WO-{order.requested_at.astimezone(plant_timezone()).year}-"), order.number
 
 
 def test_the_mix_drifts_from_planned_toward_condition_based_work(demo: Demo) -> None:
@@ -217,8 +218,11 @@ def test_every_order_moved_only_along_the_state_machine(demo: Demo) -> None:
 
 
 def test_the_overhaul_has_its_scope_tie_ins_and_ends_under_budget(demo: Demo) -> None:
-    turnaround = demo.session.scalar(select(Turnaround).where(col(Turnaround.code) == "TA-2026"))
+    turnaround = demo.session.scalar(select(Turnaround))  # the demo's one overhaul, within the past year
     assert turnaround is not None
+    assert turnaround.code == f"TA-{turnaround.start_date.year}"
+    assert turnaround.name == f"{turnaround.start_date.year}年度大修"
+    assert plant_today() - timedelta(days=365) < turnaround.start_date < turnaround.end_date < plant_today()
     assert turnaround.budget_cny == Decimal("4800000.00")
     scope = [o for o in _orders(demo.session) if o.turnaround_id == turnaround.id]
     ta = [o for o in scope if o.order_type == OrderType.TA]

@@ -123,7 +123,7 @@ def _with_retirements(rows: Iterable[dict[str, str]], history: list[Change]) -> 
     return sorted([*history, *implicit], key=lambda change: change.on)
 
 
-def load(session: Session, seed_dir: Path, actor: Actor) -> None:
+def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
     rows = list(read_csv(seed_dir / "assets" / "assets.csv"))
     history = _with_retirements(rows, read_history(seed_dir))
     workshops: dict[str, Workshop] = {workshop.code: workshop for workshop in org_service.list_workshops(session)}

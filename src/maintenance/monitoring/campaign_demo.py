@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
-from maintenance.db import plant_timezone, plant_today
+from maintenance.db import plant_timezone
 from maintenance.monitoring import campaigns
 from maintenance.monitoring.choices import CampaignKind
 from maintenance.monitoring.models import CampaignCreate, CampaignItem, CampaignResult, InspectionCampaign
@@ -189,8 +189,8 @@ def is_loaded(session: Session, seed_dir: Path) -> bool:
     return session.scalar(select(col(InspectionCampaign.id)).limit(1)) is not None
 
 
-def load(session: Session, seed_dir: Path, actor: Actor) -> None:
-    seed_campaigns(session, actor, plant_today())
+def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
+    seed_campaigns(session, actor, now.astimezone(plant_timezone()).date())
 
 
 def seed_campaigns(session: Session, actor: Actor, today: date) -> list[InspectionCampaign]:

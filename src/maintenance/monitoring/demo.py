@@ -46,7 +46,7 @@ from sqlmodel import Session, col
 
 from maintenance.assets import service as asset_service
 from maintenance.audit.service import Actor
-from maintenance.db import plant_timezone, plant_today, utcnow
+from maintenance.db import plant_timezone
 from maintenance.monitoring import service
 from maintenance.monitoring.choices import LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
@@ -141,9 +141,9 @@ def is_loaded(session: Session, seed_dir: Path) -> bool:
     )
 
 
-def load(session: Session, seed_dir: Path, actor: Actor) -> IngestReport:
+def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> IngestReport:
     create_points(session, seed_dir, actor)
-    rows = demo_readings(seed_dir, plant_today(), utcnow())
+    rows = demo_readings(seed_dir, now.astimezone(plant_timezone()).date(), now)
     return ingest_readings(session, rows, source=ReadingSource.IMPORT, actor=actor, mode=IngestMode.ALL_OR_NOTHING)
 
 

@@ -23,7 +23,6 @@ from sqlalchemy import select, tuple_, update
 from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
-from maintenance.db import utcnow
 from maintenance.monitoring import rounds
 from maintenance.monitoring.choices import ConditionState, ReadingSource, RoundState, RouteFrequency
 from maintenance.monitoring.models import (
@@ -100,8 +99,7 @@ def plans(session: Session, seed_dir: Path) -> list[RoutePlan]:
     return result
 
 
-def load(session: Session, seed_dir: Path, actor: Actor) -> None:
-    now = utcnow()
+def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
     for plan in plans(session, seed_dir):
         route = _create_route(session, plan, actor, now)
         _walk_history(session, route, actor, now)

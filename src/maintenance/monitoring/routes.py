@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in, require_write_in
 from maintenance.assets.models import Asset
-from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone, utcnow
+from maintenance.db import SessionDep, parse_plant_datetime, plant_now, utcnow
 from maintenance.exceptions import Conflict, FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
@@ -196,7 +196,7 @@ def point_list(request: Request, session: SessionDep, user: CurrentUser, page: i
 
 def _now_local_minute() -> str:
     """The datetime-local value of now at the plant, to the minute (the form's default)."""
-    now = datetime.now(plant_timezone())
+    now = plant_now()
     return datetime.combine(now.date(), time(now.hour, now.minute)).isoformat(timespec="minutes")
 
 
@@ -313,7 +313,7 @@ def parse_reading_form(form: FormDep) -> tuple[float | None, datetime | None, di
     raw_at = str(form.get("taken_at", "")).strip()
     taken_at: datetime | None = None
     if not raw_at:
-        now = datetime.now(plant_timezone())
+        now = plant_now()
         taken_at = now.replace(second=0, microsecond=0).astimezone(UTC)
     else:
         try:

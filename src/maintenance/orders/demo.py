@@ -11,16 +11,19 @@ What ``seed/orders/`` holds (CSV, UTF-8, edited by hand):
   of refurbishable parts) and ``services.csv`` (outsourced services).
 - ``failures.csv``: typical faults per asset class with their ISO 14224 mode, mechanism, cause and
   detection method, downtime and labour ranges, parts and services.
-- ``turnarounds.csv`` and ``turnaround_tasks.csv``: the 2026 overhaul (大修) and the work it
-  does per asset class.
+- ``turnarounds.csv`` and ``turnaround_tasks.csv``: the year's overhaul (大修) and the work it
+  does per asset class (``{year}`` in its code and name is the year it starts).
 - ``fixed_orders.csv``: orders told one by one: the phase-II revamp tie-ins, the year's projects
   (waste-heat power grid connection, main transformer expansion, leak-free plant) and the repairs
   under way today (the assets the registry shows under repair).
 
-The rest is generated with ``random.Random(SEED)`` relative to :func:`plant_today`, so it always
-covers the twelve months before today: PM orders from the plans (most done on time), CBM and CM
-orders drawn from ``failures.csv`` in a monthly mix that drifts from mostly planned toward
-condition-based work, and the overhaul's scope.
+The dates in these files tell the story as seen on :data:`STORY_DATE`. A demo built on another day
+moves every one of them by the whole weeks between that day and the story's (weekdays stay
+weekdays), so the overhaul, the projects and the repairs under way keep their place in the year
+whatever the calendar says. The rest is generated with ``random.Random(SEED)`` relative to the
+``today`` passed in, so it always covers the twelve months before today: PM orders from the plans
+(most done on time), CBM and CM orders drawn from ``failures.csv`` in a monthly mix that drifts
+from mostly planned toward condition-based work, and the overhaul's scope.
 
 Every order goes through the services, as users would have raised and worked it: each order's
 whole life is planned first (a :class:`Job` of timed :class:`Step` s), then the steps of all
@@ -48,7 +51,7 @@ from sqlmodel import Session, col
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor, SystemActor
-from maintenance.db import plant_timezone, plant_today
+from maintenance.db import plant_timezone
 from maintenance.orders import pm, service, turnarounds
 from maintenance.orders.choices import (
     ChecklistResult,
@@ -81,6 +84,8 @@ from maintenance.org.demo import read_csv
 from maintenance.org.models import Role, User
 
 SEED = 20261123
+# The plant date on which the dated story in seed/orders is told (see the module docstring).
+STORY_DATE = date(2026, 11, 23)
 SCHEDULER = SystemActor(username="scheduler")  # raises the PM orders, as the PM scheduler does
 LABOUR_RATE = {Provider.IN_HOUSE: Decimal("85.00"), Provider.CONTRACTOR: Decimal("145.00")}  # 元/h
 PRODUCT_MARGIN_CNY = Decimal("4200.00")  # 元 per tonne of lost production
@@ -92,6 +97,7 @@ ON_TIME = (0.84, 0.93)  # PM orders finished by their due date
 LOCALISED = (0.15, 0.70)  # localisable spares bought domestic instead of imported
 REFURBISHED = 0.45  # refurbishable parts repaired instead of bought new
 TA_COST_SHARE = Decimal("0.94")  # the overhaul ends a little under budget
+REFURBISHED_TARGET_CNY = Decimal("1200000")  # the year's 修旧利废 savings beat the plan's 100万
 # How likely an asset class is to need corrective or condition-based work.
 CLASS_WEIGHT = {
     "PU": 3.0, "CO": 5.0, "BL": 3.0, "EM": 1.2, "HE": 1.2, "VE": 0.5, "VA": 0.5, "PI": 0.8, "MI": 2.0,
@@ -323,17 +329,25 @@ def _month_starts(first: date, today: date) -> list[date]:
 # --- Loading ------------------------------------------------------------------------------
 
 
+def story_shift(today: date) -> timedelta:
+    """How far the seed's dated story moves for a demo built on ``today``: whole weeks."""
+    return timedelta(weeks=(today - STORY_DATE).days // 7)
+
+
 def _turnaround_rows(seed_dir: Path) -> list[dict[str, str]]:
     return list(read_csv(seed_dir / "orders" / "turnarounds.csv"))
 
 
 def is_loaded(session: Session, seed_dir: Path) -> bool:
-    code = _turnaround_rows(seed_dir)[0]["code"]
-    return session.scalar(select(col(Turnaround.id)).where(col(Turnaround.code) == code)) is not None
+    """By the first order told one by one (the turnaround's code moves with the year, PM plans
+    change their titles; this order's title does neither)."""
+    first = next(iter(read_csv(seed_dir / "orders" / "fixed_orders.csv")))
+    title = f"{first['tag']} {first['title']}"
+    return session.scalar(select(col(WorkOrder.id)).where(col(WorkOrder.title) == title).limit(1)) is not None
 
 
-def load(session: Session, seed_dir: Path, actor: Actor) -> None:
-    History(session, seed_dir, actor, plant_today()).load()
+def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
+    History(session, seed_dir, actor, plant_date(now)).load()
 
 
 class History:
@@ -344,8 +358,11 @@ class History:
         self.folder = seed_dir / "orders"
         self.actor = actor
         self.today = today
+        self.shift = story_shift(today)
         self.cutoff = plant_instant(today)  # what happens from today on has not happened yet
-        self.months = _month_starts(add_months(today.replace(day=1), -11), today)
+        # The twelve months up to yesterday (on the 1st, this month has no history yet).
+        yesterday = today - timedelta(days=1)
+        self.months = _month_starts(add_months(yesterday.replace(day=1), -11), yesterday)
         self.start = self.months[0]
         # Checklists went electronic (点检表上线) four months ago; older PM orders were checked on paper.
         self.checklists_from = self.months[-4]
@@ -396,6 +413,16 @@ class History:
         if tag not in self.assets:
             raise ValueError(f"seed/orders: asset {tag} is not in the registry")
         return self.assets[tag]
+
+    def story_date(self, text: str) -> date:
+        """A date of the seed's story, moved to the demo's year."""
+        return date.fromisoformat(text) + self.shift
+
+    def story_instant(self, text: str) -> datetime | None:
+        """A plant-local time of the seed's story (blank: none), moved to the demo's year, in UTC."""
+        if not text.strip():
+            return None
+        return (datetime.fromisoformat(text).replace(tzinfo=plant_timezone()) + self.shift).astimezone(UTC)
 
     def working_time(self, day: date, earliest: int = 8, latest: int = 16) -> datetime:
         return plant_instant(day, self.rng.randint(earliest, latest), self.rng.choice((0, 10, 20, 30, 40, 50)))
@@ -571,6 +598,7 @@ class History:
         self.plan_turnaround_orders()
         self.fit_turnaround_cost()
         self.plan_condition_and_corrective_orders()
+        self.fit_refurbished_savings()
         return self.jobs
 
     def create_turnaround(self) -> None:
@@ -578,13 +606,14 @@ class History:
         site = next(iter(org_service.list_sites(self.session)))
         assert site.id is not None
         self.ta_row = row
+        start = self.story_date(row["start_date"])
         self.turnaround = turnarounds.create_turnaround(
             self.session,
             TurnaroundCreate(
-                code=row["code"],
-                name=row["name"],
-                start_date=date.fromisoformat(row["start_date"]),
-                end_date=date.fromisoformat(row["end_date"]),
+                code=row["code"].format(year=start.year),
+                name=row["name"].format(year=start.year),
+                start_date=start,
+                end_date=self.story_date(row["end_date"]),
                 budget_cny=Decimal(row["budget_cny"]),
                 notes=row["notes"],
                 site_id=site.id,
@@ -622,7 +651,7 @@ class History:
                     interval=int(row["interval"]),
                     interval_unit=IntervalUnit(row["unit"]),
                     interval_hours=int(row["interval_hours"]) if row["interval_hours"] else None,
-                    start_date=date.fromisoformat(row["start_date"]),
+                    start_date=self.story_date(row["start_date"]),
                     lead_days=int(row["lead_days"]),
                     priority=Priority(row["priority"]),
                     provider=Provider(row["provider"]),
@@ -665,7 +694,7 @@ class History:
     def due_dates(self, plan: PmPlan, row: dict[str, str], asset: Asset) -> Iterator[tuple[date, bool]]:
         """(due date, after the switch to condition monitoring) of the plan's orders raised in the year."""
         horizon = self.today + timedelta(days=plan.lead_days)
-        switched = date.fromisoformat(row["cbm_from"]) if row["cbm_from"] else None
+        switched = self.story_date(row["cbm_from"]) if row["cbm_from"] else None
         if plan.basis == PlanBasis.RUNTIME:
             hours_a_day = 22 if asset.status == AssetStatus.IN_SERVICE else 8
             step_days = max(int((plan.interval_hours or 4000) / hours_a_day), 7)
@@ -726,6 +755,8 @@ class History:
         if on_time:
             early = duration.days + rng.choice((0, 0, 0, 1, 1, 2, 3))
             start_day = max(due - timedelta(days=early), plant_date(requested) + timedelta(days=1))
+            if in_ta:  # the plant is running until the shutdown: the work waits for it
+                start_day = max(start_day, self.ta_start)
         else:
             start_day = due + timedelta(days=rng.randint(2, 18))
         planned_start = min(start_day, due)
@@ -1055,11 +1086,7 @@ class History:
     def fixed_job(self, row: dict[str, str]) -> Job:
         asset = self.asset(row["tag"])
         engineer = self.engineer(asset)
-        zone = plant_timezone()
-
-        def instant(text: str) -> datetime | None:
-            return datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(UTC) if text.strip() else None
-
+        instant = self.story_instant
         requested, start, finish, closed = (instant(row[name]) for name in ("requested", "start", "finish", "closed"))
         assert requested is not None
         assert start is not None
@@ -1067,7 +1094,7 @@ class History:
         turnaround_id = None
         if row["turnaround"]:
             assert self.turnaround is not None
-            assert row["turnaround"] == self.turnaround.code
+            assert row["turnaround"] == self.ta_row["code"]
             turnaround_id = self.turnaround.id
         job = Job(
             WorkOrderCreate(
@@ -1157,6 +1184,41 @@ class History:
             line.planned_price = (line.planned_price * factor).quantize(Decimal("0.01"))
         self.service_factor = factor
 
+    def fit_refurbished_savings(self) -> None:
+        """Repair instead of buy, oldest orders first, until the year's 修旧利废 savings reach
+        REFURBISHED_TARGET_CNY: the random draw alone lands either side of the plan's target
+        depending on the day the demo is built. The overhaul's orders keep their parts (its cost
+        is fitted to its budget)."""
+
+        def saving(line: Line) -> Decimal:
+            return (line.reference - line.price) * line.quantity if line.reference is not None else ZERO
+
+        done = sorted((job for job in self.jobs if job.requested_at < self.cutoff), key=lambda job: job.requested_at)
+        total = sum((saving(line) for job in done for line in job.lines if line.kind == CostKind.REFURBISHED), ZERO)
+        for job in done:
+            if total >= REFURBISHED_TARGET_CNY:
+                return
+            if job.data.turnaround_id is not None:
+                continue
+            for index, line in enumerate(job.lines):
+                item = self.items.get(line.item_code)
+                if line.kind != CostKind.MATERIAL or item is None or item.refurbish_price is None or not line.quantity:
+                    continue
+                repaired = Line(
+                    CostKind.REFURBISHED,
+                    f"{item.name}（修复旧件）",
+                    item.code,
+                    item.uom,
+                    Provider.IN_HOUSE,
+                    line.planned_quantity,
+                    item.refurbish_price,
+                    line.quantity,
+                    item.refurbish_price,
+                    reference=item.price,
+                )
+                job.lines[index] = repaired
+                total += saving(repaired)
+
     # --- replay ----------------------------------------------------------------------------
 
     def replay(self) -> None:
@@ -1233,7 +1295,7 @@ class History:
 
     def switch_plans_to_condition_monitoring(self) -> None:
         for plan, row in self.plans:
-            if row["cbm_from"] and date.fromisoformat(row["cbm_from"]) <= self.today:
+            if row["cbm_from"] and self.story_date(row["cbm_from"]) <= self.today:
                 data = PmPlanUpdate.model_validate(
                     plan.model_dump() | {"title": row["cbm_title"], "interval": int(row["cbm_interval"])}
                 )

@@ -8,7 +8,7 @@ Routes are thin: writes go through :mod:`maintenance.orders.pm` and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,7 +21,7 @@ from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in, is_manager
 from maintenance.assets.models import Asset
 from maintenance.config import get_settings
-from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone, plant_today
+from maintenance.db import SessionDep, parse_plant_datetime, plant_now, plant_today, utcnow
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders import pm, scheduler
@@ -356,14 +356,14 @@ def _meter_input(form: FormDep) -> tuple[Decimal, datetime]:
         )
     raw_at = str(form.get("read_at", "")).strip()
     if not raw_at:
-        return hours, datetime.now(UTC)
+        return hours, utcnow()
     try:
         at = parse_plant_datetime(raw_at)
     except ValueError:
         raise ValidationFailed(
             _("The meter reading was not saved."), [FieldError("read_at", _("Enter a date and time."))]
         ) from None
-    if at > datetime.now(UTC):
+    if at > utcnow():
         raise ValidationFailed(
             _("The meter reading was not saved."), [FieldError("read_at", _("The time cannot be in the future."))]
         )
@@ -389,5 +389,5 @@ def generate_for_plan(request: Request, session: SessionDep, user: ManagerUser, 
 
 def meter_now_value() -> str:
     """The datetime-local value of now at the plant (the meter form's default)."""
-    now = datetime.now(plant_timezone())
+    now = plant_now()
     return datetime.combine(now.date(), time(now.hour, now.minute)).isoformat(timespec="minutes")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
@@ -26,7 +27,7 @@ def is_loaded(session: Session, seed_dir: Path) -> bool:
     return service.get_site_by_code(session, site["code"]) is not None
 
 
-def load(session: Session, seed_dir: Path, actor: Actor) -> None:
+def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
     folder = seed_dir / "org"
     site_row = next(read_csv(folder / "site.csv"))
     site = service.create_site(session, SiteCreate(code=site_row["code"], name=site_row["name"]), actor=actor)
