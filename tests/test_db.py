@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from maintenance.db import READ_ONLY, build_engine
+from maintenance.db import READ_ONLY, build_engine, parse_plant_datetime
 
 
 def _fail_fast(connection: Connection) -> None:
@@ -51,3 +51,11 @@ def test_writers_take_the_write_lock_when_they_begin(tmp_path: Path) -> None:
         first.close()
         second.close()
         engine.dispose()
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_with_no_utc_equivalent_is_not_a_date_time(typed: str) -> None:
+    """Valid as typed, but outside the calendar in UTC: refused as any bad input is (it was an
+    OverflowError, a 500 on the reading, order and meter forms)."""
+    with pytest.raises(ValueError, match="date-time"):
+        parse_plant_datetime(typed)

@@ -75,7 +75,10 @@ def parse_plant_datetime(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=plant_timezone())
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 1 January of year 1 east of Greenwich, 31 December 9999 west of it
+        raise ValueError(f"{text!r} is not a date-time in UTC's calendar") from None
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -224,3 +224,57 @@ def test_lists_run_a_fixed_number_of_queries(
         return len(count_queries)
 
     assert queries_for(2) == queries_for(20)
+
+
+# --- Malformed input is a 422 problem, never a 500 ----------------------------------------
+
+
+def test_deeply_nested_json_is_refused_as_a_problem(
+    client: TestClient, session: Session, collector: dict[str, str]
+) -> None:
+    """Nesting deeper than Python's recursion limit is not a batch of readings (it was a 500)."""
+    depth = 100_000
+    body = "[" * depth + "]" * depth
+
+    response = client.post("/api/v1/readings", content=body, headers={**collector, "Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "body"
+    assert stored(session) == 0
+
+
+@pytest.mark.parametrize(
+    "taken_at",
+    ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59-14:00"],
+    ids=["before year 1 in UTC", "before year 1 in plant time", "after year 9999 in UTC"],
+)
+def test_a_time_outside_the_calendar_in_utc_is_refused_as_a_problem(
+    client: TestClient, session: Session, collector: dict[str, str], make_point: MakePoint, taken_at: str
+) -> None:
+    """The time is valid as written but not in UTC (or in plant time without an offset): it was a 500."""
+    point = make_point()
+
+    response = client.post(
+        "/api/v1/readings", json=[{"point": point.code, "taken_at": taken_at, "value": 1.0}], headers=collector
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [(error["row"], error["field"]) for error in response.json()["errors"]] == [(1, "taken_at")]
+    assert stored(session) == 0
+
+
+@pytest.mark.parametrize("bound", ["from", "to", "after"])
+def test_a_range_bound_outside_the_calendar_in_utc_is_refused_as_a_problem(
+    client: TestClient, reader: dict[str, str], make_point: MakePoint, bound: str
+) -> None:
+    point = make_point()
+
+    response = client.get(
+        f"/api/v1/points/{point.code}/readings", params={bound: "0001-01-01T00:00:00+14:00"}, headers=reader
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == [bound]

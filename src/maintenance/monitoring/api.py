@@ -14,7 +14,7 @@ Times are ISO 8601; a time without an offset is plant time. Values are in the po
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -134,6 +134,10 @@ def _parse_batch(body: bytes) -> tuple[list[ReadingIn], list[FieldError]]:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ValidationFailed(_("Some input is not valid."), [FieldError("body", str(error))]) from None
+    except RecursionError:  # nested deeper than Python parses: no list of readings is like that
+        raise ValidationFailed(
+            _("Some input is not valid."), [FieldError("body", _("Send a JSON list of readings."))]
+        ) from None
     if not isinstance(raw, list):
         raise ValidationFailed(
             _("Some input is not valid."), [FieldError("body", _("Send a JSON list of readings."))]
@@ -314,9 +318,17 @@ class ReadingApiPage(BaseModel):
     next_after: datetime | None = Field(description="Pass as `after` for the next page; null on the last page")
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """A time without an offset is plant time."""
-    return value.replace(tzinfo=plant_timezone()) if value is not None and value.tzinfo is None else value
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    """The query parameter ``name`` in UTC (a time without an offset is plant time); refused when
+    it has no UTC equivalent (1 January of year 1 east of Greenwich)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=plant_timezone())
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(_("Some input is not valid."), [FieldError(name, _("Enter a date and time."))]) from None
 
 
 @router.get(
@@ -339,7 +351,7 @@ def list_readings(
     size: Annotated[int, Query(ge=1, le=MAX_READINGS_PAGE)] = 1000,
 ) -> ReadingApiPage:
     point = service.get_point_by_code_or_raise(session, code)
-    time_from, time_to, after = _aware(time_from), _aware(time_to), _aware(after)
+    time_from, time_to, after = _aware(time_from, "from"), _aware(time_to, "to"), _aware(after, "after")
     if time_from is not None and time_to is not None and time_to <= time_from:
         raise ValidationFailed(
             _("Some input is not valid."), [FieldError("to", _("The end of the range must come after its start."))]

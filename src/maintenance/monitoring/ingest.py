@@ -61,6 +61,9 @@ from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.orders import scheduler
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# A reading before this is a typing error (no plant kept records then); the bound also keeps
+# every time convertible to UTC (1 January of year 1 east of Greenwich is not).
+EARLIEST_TAKEN_AT = datetime(1900, 1, 1, tzinfo=UTC)
 # At most this many refused rows are listed in a report (all are counted): a file of a million
 # bad rows must not build a million messages.
 MAX_REPORTED_ERRORS = 10_000
@@ -256,6 +259,10 @@ def _check(
             taken_at = taken_at.replace(tzinfo=plant_tz)
         if taken_at > latest_allowed:
             report.reject(FieldError("taken_at", _("The time cannot be in the future."), row_number))
+            continue
+        if taken_at < EARLIEST_TAKEN_AT:
+            message = _("The time cannot be before %(year)s.", year=EARLIEST_TAKEN_AT.year)
+            report.reject(FieldError("taken_at", message, row_number))
             continue
         if value >= alarm_high or value <= alarm_low:
             readings.append((taken_at, value, alarm))
