@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -393,3 +394,57 @@ def test_every_choice_has_zh_and_en_labels(choice: type[Choice]) -> None:
         assert not _CJK.search(member.en), f"{choice.__name__}.{member.name}: en label {member.en!r} is not English"
     assert len({member.zh for member in choice}) == len(choice), f"{choice.__name__}: two members share a zh label"
     assert len({member.en for member in choice}) == len(choice), f"{choice.__name__}: two members share an en label"
+
+
+# --- (f) Dates and times are read on the plant's wall clock ---------------------------------
+
+# Stored instants are UTC; the plant (Asia/Shanghai) is 8 hours ahead, so near its midnight the
+# UTC date is the day before. Expected texts are written out as a user reads them (CLDR puts a
+# narrow no-break space before AM/PM).
+AFTER_PLANT_MIDNIGHT = datetime(2026, 12, 3, 16, 37, tzinfo=UTC)  # 2026-12-04 00:37 at the plant
+PLANT_SMALL_HOURS = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # 2026-12-03 01:00 at the plant
+PLANT_AFTERNOON = datetime(2026, 12, 3, 8, 37, tzinfo=UTC)  # 2026-12-03 16:37 at the plant
+
+
+def _render(locale: str, source: str, **values: object) -> str:
+    from maintenance.web import templates
+
+    return _in_locale(locale, lambda: templates.env.from_string(source).render(**values))
+
+
+@pytest.mark.parametrize(
+    ("moment", "zh", "en"),
+    [
+        (AFTER_PLANT_MIDNIGHT, "2026年12月4日", "Dec 4, 2026"),
+        (PLANT_SMALL_HOURS, "2026年12月3日", "Dec 3, 2026"),
+        (PLANT_AFTERNOON, "2026年12月3日", "Dec 3, 2026"),
+    ],
+    ids=["00:37", "01:00", "16:37"],
+)
+def test_the_date_filter_shows_an_instants_plant_date(moment: datetime, zh: str, en: str) -> None:
+    assert _render("zh_CN", "{{ moment|date }}", moment=moment) == zh
+    assert _render("en", "{{ moment|date }}", moment=moment) == en
+
+
+def test_the_date_filter_leaves_a_calendar_date_alone() -> None:
+    assert _render("zh_CN", "{{ day|date }}", day=date(2026, 12, 3)) == "2026年12月3日"
+
+
+@pytest.mark.parametrize(
+    ("moment", "zh", "en"),
+    [
+        (AFTER_PLANT_MIDNIGHT, "2026/12/4 00:37", "12/4/26, 12:37\u202fAM"),
+        (PLANT_SMALL_HOURS, "2026/12/3 01:00", "12/3/26, 1:00\u202fAM"),
+    ],
+    ids=["00:37", "01:00"],
+)
+def test_the_datetime_filter_shows_plant_time(moment: datetime, zh: str, en: str) -> None:
+    assert _render("zh_CN", '{{ moment|datetime("short") }}', moment=moment) == zh
+    assert _render("en", '{{ moment|datetime("short") }}', moment=moment) == en
+
+
+def test_a_naive_stored_time_is_read_as_utc() -> None:
+    """SQLite hands back naive values when a column is read without UTCDateTime (e.g. raw SQL)."""
+    naive = AFTER_PLANT_MIDNIGHT.replace(tzinfo=None)
+    assert _render("zh_CN", "{{ moment|date }}", moment=naive) == "2026年12月4日"
+    assert _render("zh_CN", '{{ moment|datetime("short") }}', moment=naive) == "2026/12/4 00:37"

@@ -6,12 +6,17 @@ RT-SYN-D is the demo's daily round of the synthesis workshop (zhanggong's). Its 
 P-1103A-NDE-V, the non-drive-end vibration of a pump with the ISO 10816-3 group 2 / rigid preset
 (warning 2.8, alarm 4.5 mm/s), healthy in the demo, so the alarm value raises a new CBM order.
 The demo leaves today's rounds unstarted.
+
+A round is headed with its period in plant time: a daily round with the plant's calendar day,
+which is not the UTC date of its start (the plant's midnight is 16:00 UTC the day before).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
@@ -65,3 +70,24 @@ def test_an_engineer_walks_a_round_on_a_phone_and_an_alarm_raises_a_linked_cbm_o
     expect(page.get_by_role("heading", level=1)).to_contain_text(ALARM_POINT)
     option = json.loads(page.locator("template#trend-chart").inner_html().replace("&#34;", '"'))
     assert {2.8, 4.5} <= limit_lines(option)
+
+
+def _plant_day_in_chinese() -> str:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return f"{today.year}年{today.month}月{today.day}日"
+
+
+def test_a_daily_round_is_headed_with_todays_plant_date(page: Page, base_url: str) -> None:
+    """zhaogong's tank-farm round (RT-TNK-D), used by no other test."""
+    log_in(page, base_url, "zhaogong")
+    page.goto(f"{base_url}/rounds")
+    card = page.locator("[data-testid='current-round'][data-route='RT-TNK-D']")
+    before = _plant_day_in_chinese()
+    card.get_by_role("button", name=re.compile("开始点检|Start round")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("罐区机泵日常点检")
+    shown = page.get_by_test_id("round-period").inner_text().strip()
+    assert shown in {before, _plant_day_in_chinese()}  # the same, unless the plant's midnight passed meanwhile
+
+    page.goto(f"{base_url}/rounds")
+    history = page.locator("#round-history [data-testid='round-row']", has_text="罐区机泵日常点检").first
+    expect(history.get_by_test_id("round-period")).to_have_text(shown)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +19,8 @@ from sqlmodel import Session, col
 
 from maintenance.assets.models import Asset
 from maintenance.db import utcnow
-from maintenance.monitoring import rounds
+from maintenance.i18n import LOCALE_COOKIE
+from maintenance.monitoring import round_routes, rounds
 from maintenance.monitoring.choices import RoundState, RouteFrequency
 from maintenance.monitoring.models import (
     InspectionRound,
@@ -123,6 +124,79 @@ class TestBoard:
         assert first.status_code == again.status_code == 303
         assert first.headers["location"] == again.headers["location"]
         assert session.scalar(select(func.count()).select_from(InspectionRound)) == 1
+
+
+# A daily round's period starts at the plant's midnight, which is 16:00 UTC the day before: shown
+# as a UTC date it would head every round with yesterday. Instants and the texts users read:
+PLANT_AFTERNOON = datetime(2026, 12, 3, 8, 37, tzinfo=UTC)  # 3 Dec 16:37 at the plant
+AFTER_PLANT_MIDNIGHT = datetime(2026, 12, 3, 16, 37, tzinfo=UTC)  # 4 Dec 00:37 at the plant
+PLANT_SMALL_HOURS = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # 3 Dec 01:00 at the plant
+PERIOD = re.compile(r'data-testid="round-period">(.*?)</', re.DOTALL)
+
+
+def shown_periods(html: str) -> list[str]:
+    return [" ".join(text.split()) for text in PERIOD.findall(html)]
+
+
+class TestPlantDates:
+    @pytest.mark.parametrize(
+        ("started", "zh", "en"),
+        [
+            (PLANT_AFTERNOON, "2026年12月3日", "Dec 3, 2026"),
+            (AFTER_PLANT_MIDNIGHT, "2026年12月4日", "Dec 4, 2026"),
+            (PLANT_SMALL_HOURS, "2026年12月3日", "Dec 3, 2026"),
+        ],
+        ids=["16:37", "00:37", "01:00"],
+    )
+    def test_a_daily_round_is_headed_with_its_plant_day(
+        self,
+        client: TestClient,
+        route: InspectionRoute,
+        stops: list[RouteStop],
+        session: Session,
+        workshop_engineer: User,
+        started: datetime,
+        zh: str,
+        en: str,
+    ) -> None:
+        found = rounds.ensure_round(session, route, actor=SYSTEM, now=started)
+        login(client, workshop_engineer)
+        client.cookies.set(LOCALE_COOKIE, "zh_CN")
+        assert shown_periods(client.get(f"/rounds/{found.id}").text) == [zh]
+        client.cookies.set(LOCALE_COOKIE, "en")
+        assert shown_periods(client.get(f"/rounds/{found.id}").text) == [en]
+
+    def test_a_weekly_round_shows_monday_to_sunday_at_the_plant(
+        self, client: TestClient, session: Session, workshop: Workshop, asset: Asset, workshop_engineer: User
+    ) -> None:
+        weekly = rounds.create_route(
+            session,
+            RouteCreate(code="RT-W", name="每周巡检", workshop_id=workshop.id, frequency=RouteFrequency.WEEK),  # type: ignore[arg-type]
+            actor=SYSTEM,
+        )
+        rounds.add_stop(session, weekly, StopFields(asset_id=asset.id, check_text="地脚螺栓紧固"), actor=SYSTEM)
+        # Thursday 3 Dec: the ISO week runs Monday 30 Nov to Sunday 6 Dec.
+        found = rounds.ensure_round(session, weekly, actor=SYSTEM, now=PLANT_AFTERNOON)
+        login(client, workshop_engineer)
+        client.cookies.set(LOCALE_COOKIE, "zh_CN")
+        assert shown_periods(client.get(f"/rounds/{found.id}").text) == ["2026年11月30日 – 2026年12月6日"]
+
+    def test_the_round_history_lists_plant_days(
+        self,
+        client: TestClient,
+        session: Session,
+        route: InspectionRoute,
+        stops: list[RouteStop],
+        workshop_engineer: User,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        rounds.ensure_round(session, route, actor=SYSTEM, now=PLANT_SMALL_HOURS)
+        rounds.ensure_round(session, route, actor=SYSTEM, now=AFTER_PLANT_MIDNIGHT)
+        monkeypatch.setattr(round_routes, "utcnow", lambda: datetime(2026, 12, 4, 2, 0, tzinfo=UTC))
+        login(client, workshop_engineer)
+        client.cookies.set(LOCALE_COOKIE, "zh_CN")
+        board = client.get("/rounds")
+        assert shown_periods(board.text) == ["2026年12月4日", "2026年12月3日"]
 
 
 class TestWalking:

@@ -3,12 +3,17 @@
 The request's locale lives in a ContextVar set by :class:`LocaleMiddleware`
 (``lang`` cookie → Accept-Language → configured default); ``gettext`` and the
 Babel formatting helpers read it, so templates and Python code agree.
+
+Every instant is stored in UTC and every one shown is on the plant's wall clock: the date and
+time helpers here (the templates' ``date`` and ``datetime`` filters) convert through
+:func:`plant_time` first, so a UTC timestamp is never shown as a date or time unconverted (the
+plant's midnight is the previous day in UTC).
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +23,7 @@ from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maintenance.config import get_settings
+from maintenance.db import plant_timezone
 
 CATALOG_DIR = Path(__file__).resolve().parent
 KNOWN_LOCALES = ("zh_CN", "en")
@@ -113,19 +119,29 @@ def _babel_locale(locale: str) -> Locale:
     return Locale.parse(locale)
 
 
-def format_date(value: date | None, format: str = "medium") -> str:
-    return "" if value is None else dates.format_date(value, format=format, locale=_babel_locale(current_locale()))
+def plant_time(moment: datetime) -> datetime:
+    """An instant on the plant's wall clock. Stored instants are UTC: a naive one (raw SQLite) is
+    taken as UTC too."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(plant_timezone())
+
+
+def format_date(value: date | datetime | None, format: str = "medium") -> str:
+    """A calendar date as it is; an instant (a ``datetime``) as the plant's date of it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = plant_time(value).date()
+    return dates.format_date(value, format=format, locale=_babel_locale(current_locale()))
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    """An instant in plant time."""
     if value is None:
         return ""
-    return dates.format_datetime(
-        value,
-        format=format,
-        tzinfo=dates.get_timezone(get_settings().timezone),
-        locale=_babel_locale(current_locale()),
-    )
+    moment = plant_time(value)
+    return dates.format_datetime(moment, format=format, tzinfo=moment.tzinfo, locale=_babel_locale(current_locale()))
 
 
 def format_number(value: int | Decimal | float | None, digits: int = 0) -> str:

@@ -4,15 +4,17 @@ with ``|tojson`` in a ``<template>`` and drawn by ``static/charts.js``).
 The chart shows the readings over the chosen window, the warning and alarm limits as marked
 lines, the ISO 10816-3 zones A–D as bands for vibration points with a preset, and — when the
 recent trend heads for an alarm limit — the fitted line dashed up to where it reaches the limit.
-Times travel as epoch milliseconds (the browser shows them on its own clock)."""
+Times travel as epoch milliseconds of the plant's wall-clock reading, and the chart draws in UTC
+(``useUTC``): the axis and tooltip show plant time whatever zone the viewer's browser is in."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from maintenance.i18n import gettext as _
+from maintenance.i18n import plant_time
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.monitoring.rules import Limits, VibrationZones
 from maintenance.monitoring.trend import Forecast, Sample
@@ -31,7 +33,9 @@ ZONE_COLOURS = {
 
 
 def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    """The plant's wall-clock reading of ``moment`` as if it were UTC, in epoch milliseconds."""
+    wall_clock = plant_time(moment).replace(tzinfo=UTC)
+    return int(wall_clock.timestamp() * 1000)
 
 
 def _limit_line(value: float, name: str, colour: str) -> dict[str, Any]:
@@ -118,6 +122,7 @@ def trend_option(
             }
         )
     return {
+        "useUTC": True,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "type": "scroll"},
         "grid": {"left": 8, "right": 16, "top": 28, "bottom": 40, "containLabel": True},

@@ -8,7 +8,7 @@ Values are measurements, not money: they are stored as floating point.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import field_validator, model_validator
@@ -231,6 +231,12 @@ class InspectionRound(SQLModel, table=True):
     @property
     def audit_repr(self) -> str:
         return f"round {self.id} of route {self.route_id}"
+
+    @property
+    def period_last_instant(self) -> datetime:
+        """The end is exclusive (the next period's start); the period's last day is this
+        instant's plant date (a weekly round shows Monday – Sunday, not Monday – Monday)."""
+        return self.period_end - timedelta(microseconds=1)
 
 
 class RoundEntry(SQLModel, table=True):
