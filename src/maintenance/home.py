@@ -11,32 +11,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from maintenance.db import SessionDep
-from maintenance.exceptions import NotFound
-from maintenance.i18n import KNOWN_LOCALES, LOCALE_COOKIE, N_
+from maintenance.i18n import KNOWN_LOCALES, LOCALE_COOKIE
 from maintenance.org.auth import CurrentUser
 from maintenance.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger(__name__)
 
-# Navigation for every domain; a domain without pages yet shows a placeholder.
-PLANNED_SECTIONS = {
-    "special": N_("Special equipment"),
-    "leakfree": N_("Leak-free plant"),
-    "budget": N_("Budget and KPIs"),
-}
-
 
 @router.get("/")
 def home_page(request: Request, user: CurrentUser) -> Response:
     return render(request, "home/page.html")
-
-
-@router.get("/soon/{section}")
-def planned_section(request: Request, section: str, user: CurrentUser) -> Response:
-    if section not in PLANNED_SECTIONS:
-        raise NotFound()
-    return render(request, "home/soon.html", {"section": PLANNED_SECTIONS[section]})
 
 
 @router.post("/language")

@@ -137,6 +137,24 @@ def test_asset_page_shows_details_components_and_history_tabs(
     assert "P-1" in history.text
 
 
+def test_asset_page_has_no_tab_for_a_module_not_built_yet(
+    client: TestClient, engineer: User, make_asset: MakeAsset
+) -> None:
+    """The statutory inspection records (检验记录) come with the special-equipment module; until
+    then no tab says that orders and monitoring, which exist, are coming. An old link shows the details."""
+    pump = make_asset(tag="P-1", name="循环水泵")
+    login(client, engineer)
+
+    page = client.get(f"/assets/{pump.id}", params={"tab": "inspections"})
+
+    assert page.status_code == 200
+    assert "?tab=inspections" not in page.text
+    assert "模块上线后" not in page.text
+    assert 'href="?tab=details" role="tab" aria-selected="true"' in page.text
+    assert 'href="?tab=orders"' in page.text
+    assert 'href="?tab=readings"' in page.text
+
+
 def test_unknown_asset_is_a_404_page(client: TestClient, engineer: User) -> None:
     login(client, engineer)
     response = client.get("/assets/999999")
