@@ -14,7 +14,7 @@ PORT ?= 8000
 # Both cores: each xdist worker has its own SQLite file (or PostgreSQL database) and live server.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps clean
+.PHONY: run test test-dates setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps clean
 
 run: setup db seed
 	$(BIN)/maintenance serve --host $(HOST) --port $(PORT)
@@ -59,6 +59,16 @@ lint: $(STAMPS)/python
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
+
+# The integration suite again with the clock started on days where date arithmetic breaks
+# (design.md §2): a year end at 23:30 plant time, the first minutes of a year, a leap day.
+# The day the suite really runs is `make test`. CI runs both.
+CLOCK_STARTS ?= 2026-12-31T23:30:00+08:00 2027-01-01T00:10:00+08:00 2028-02-29T09:00:00+08:00
+test-dates: setup
+	@for start in $(CLOCK_STARTS); do \
+		echo "== the suite with the clock started at $$start"; \
+		MAINTENANCE_CLOCK_START=$$start $(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=tests/e2e -q -p no:cacheprovider || exit 1; \
+	done
 
 unit: setup
 	$(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)

@@ -47,7 +47,9 @@ class CliDatabase:
 
     @property
     def env(self) -> dict[str, str]:
+        # The CLI gets its own settings, but runs on the suite's clock (MAINTENANCE_CLOCK_START).
         env = {key: value for key, value in os.environ.items() if not key.startswith("MAINTENANCE_")}
+        env.update({key: value for key, value in os.environ.items() if key == "MAINTENANCE_CLOCK_START"})
         env.update(
             MAINTENANCE_DATABASE_URL=f"sqlite:///{self.path}",
             MAINTENANCE_VAR_DIR=str(self.var_dir),

@@ -39,7 +39,9 @@ class Plant:
     var_dir: Path
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # The CLI gets its own settings, but runs on the suite's clock (MAINTENANCE_CLOCK_START).
         env = {key: value for key, value in os.environ.items() if not key.startswith("MAINTENANCE_")}
+        env.update({key: value for key, value in os.environ.items() if key == "MAINTENANCE_CLOCK_START"})
         env.update(
             MAINTENANCE_DATABASE_URL=f"sqlite:///{self.path}",
             MAINTENANCE_VAR_DIR=str(self.var_dir),
