@@ -100,8 +100,10 @@ def csv_value(kind: CellKind, value: Any) -> str:
         return ""
     if kind == "text":
         return escape_formula(str(value))
-    if kind in ("date", "datetime"):
+    if kind in ("date", "datetime") and not isinstance(value, str):
         return str(value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat())
+    if isinstance(value, str):  # a word where the date or number is not known (未知)
+        return escape_formula(value)
     return str(value)
 
 
@@ -160,13 +162,21 @@ def _cell_formats(workbook: Any) -> dict[str, Any]:
 
 
 def _cell_writer(sheet: Any, kind: CellKind, formats: dict[str, Any]) -> Callable[[int, int, Any], None]:
+    """A typed cell per value; a ``str`` in a date or number column (a word such as 未知 where
+    the value is not known) is written as text."""
     if kind == "text":
         return lambda r, c, v: sheet.write_string(r, c, str(v))
     if kind in ("date", "datetime"):
         date_format = formats[kind]
-        return lambda r, c, v: sheet.write_datetime(r, c, v, date_format)
+        return lambda r, c, v: (
+            sheet.write_string(r, c, v) if isinstance(v, str) else sheet.write_datetime(r, c, v, date_format)
+        )
     number_format = formats[kind]
-    return lambda r, c, v: sheet.write_number(r, c, float(v) if isinstance(v, Decimal) else v, number_format)
+    return lambda r, c, v: (
+        sheet.write_string(r, c, v)
+        if isinstance(v, str)
+        else sheet.write_number(r, c, float(v) if isinstance(v, Decimal) else v, number_format)
+    )
 
 
 def write_table(

@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from maintenance import home
 from maintenance.assets import api as asset_api
-from maintenance.assets import document_routes, labels, stocktake_routes
+from maintenance.assets import class_alias_routes, document_routes, labels, stocktake_routes
 from maintenance.assets import import_routes as asset_import_routes
 from maintenance.assets import routes as asset_routes
 from maintenance.audit import routes as audit_routes
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
     app.include_router(org_routes.router)
+    app.include_router(class_alias_routes.router)
     # Before the asset router: /assets/labels would otherwise match /assets/{asset_id}.
     app.include_router(labels.router)
     app.include_router(stocktake_routes.router)

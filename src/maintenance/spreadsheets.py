@@ -1,9 +1,11 @@
 """Reading the files plants keep their lists in: shared by every domain's import.
 
 Text files are UTF-8 (with or without BOM) or, failing that, GB18030 — the encodings Chinese
-Excel writes. Cells are normalised where the meaning is unambiguous (full-width characters,
-zero-width spaces, the apostrophe an exporter puts before a formula sign). Core module: it
-knows no domain.
+Excel writes. Cells that hold a code, a number, a date or a choice are normalised where the
+meaning is unambiguous (full-width characters, zero-width spaces, the apostrophe an exporter puts
+before a formula sign: :func:`cell_text`); free text a person wrote — a name, a specification,
+notes — is kept as written, only trimmed (:func:`free_text`): 原料泵（备） stays 原料泵（备）, 5000m³
+stays 5000m³. Core module: it knows no domain.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from maintenance.choices import Choice
 from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 
@@ -142,6 +145,10 @@ _FORMULA_START = ("=", "+", "-", "@")
 NOTHING = frozenset({"-", "--", "—", "——", "/", "\\", "n/a", "na", "无"})
 
 
+# Whitespace (ideographic spaces included) and zero-width characters around a cell's text.
+_SURROUNDING_SPACE = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]+|[\s\u200b\u200c\u200d\u2060\ufeff]+$")
+
+
 def normalise_text(value: str, *, keep_lines: bool = False) -> str:
     """NFKC (full-width letters, digits, spaces and punctuation → their ordinary forms), trimmed,
     runs of spaces collapsed; the apostrophe an exporter puts before =, +, - or @ is removed."""
@@ -151,6 +158,19 @@ def normalise_text(value: str, *, keep_lines: bool = False) -> str:
         text = "\n".join(lines).strip()
     else:
         text = " ".join(text.split())
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        text = text[1:]
+    return text
+
+
+def free_text(value: Any) -> str:
+    """Text a person wrote (a name, a specification, notes, a manufacturer) exactly as written:
+    only the spaces around it are trimmed, CR LF line breaks become LF and the apostrophe an
+    exporter puts before =, +, - or @ is removed. Full-width letters, digits and brackets, ³, ²
+    and runs of spaces inside are the user's and stay. Other cells read as :func:`cell_text`."""
+    if not isinstance(value, str):
+        return cell_text(value)
+    text = _SURROUNDING_SPACE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     if text.startswith("'") and text[1:].startswith(_FORMULA_START):
         text = text[1:]
     return text
@@ -184,3 +204,27 @@ def squash(text: str) -> str:
     """A comparison key for headers and names: NFKC, case-folded, without spaces and the
     punctuation people vary."""
     return re.sub(r"[\s*:：/\\._\-·、]", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+C = TypeVar("C", bound=Choice)
+
+
+def choice_names(choice: type[C], extra: Mapping[str, str] | None = None) -> dict[str, C]:
+    """Every way a member of ``choice`` may be written in a cell, by :func:`squash` key: its code,
+    its labels, the parts of 容器/塔器 and of A类(关键), then ``extra`` (text → code). The first
+    member to claim a key keeps it."""
+    names: dict[str, C] = {}
+    for member in choice:
+        texts = [member.value, member.zh, member.en]
+        for label in (member.zh, member.en):
+            folded = unicodedata.normalize("NFKC", label)
+            texts.extend(folded.split("/"))
+            texts.append(re.sub(r"\(.*?\)", "", folded))
+            texts.extend(re.findall(r"\((.*?)\)", folded))
+        for text in texts:
+            key = squash(text)
+            if key:
+                names.setdefault(key, member)
+    for text, code in (extra or {}).items():
+        names.setdefault(squash(text), choice(code))
+    return names

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
 import sqlite3
 import subprocess
@@ -29,13 +30,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from maintenance.assets import imports, service
+from maintenance.assets import class_aliases, imports, service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.imports import CellError, ImportFailed, ImportMode, ImportReport
-from maintenance.assets.models import Asset, AssetCreate
+from maintenance.assets.models import Asset, AssetClassAliasCreate, AssetCreate
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.db import plant_today
+from maintenance.exceptions import ValidationFailed
 from maintenance.i18n import LOCALE_COOKIE
 from maintenance.org.models import Role, Site, Unit, User, Workshop
 from tests import factories
@@ -252,16 +254,52 @@ def test_the_first_sheet_with_a_header_is_used(session: Session, plant: Plant) -
 # --- Normalising cells --------------------------------------------------------------------
 
 
-def test_full_width_characters_and_spaces_are_normalised(session: Session, plant: Plant) -> None:
+def test_full_width_codes_and_numbers_are_normalised_and_names_only_trimmed(session: Session, plant: Plant) -> None:
     rows = sheet(
         line("Ｐ－１０１Ａ", name="\u3000循环　水泵  ", workshop="ＳＹＮ", unit=" syn－1 ", value="１２，０００．００")
     )
     report = run_import(session, xlsx_bytes(rows))
     assert report.created == 1
     pump = asset(session, "P-101A")
-    assert pump.name == "循环 水泵"
+    assert pump.name == "循环　水泵"  # surrounding spaces go, the one inside is the user's
     assert pump.unit_id == plant.syn1.id
     assert pump.original_value_cny == Decimal("12000.00")
+
+
+@pytest.mark.parametrize("filename", ["a.xlsx", "a.csv"])
+def test_free_text_is_stored_as_written(session: Session, plant: Plant, filename: str) -> None:
+    header = [*HEADER, "规格型号", "制造厂", "保管人", "出厂编号", "固定资产编号", "使用登记证号"]
+    rows = [
+        header,
+        [
+            *line("Ｐ－１０１", name=" 原料泵（备） ", notes="  出口压力≤１.６MPa（表压）\n  备用：Ａ泵  "),
+            "5000m³  ＤＮ８０",
+            "大连耐酸泵厂（集团）",
+            "张　工",
+            "ＳＮ－２０１９",
+            "ＧＤ－０１２３",
+            "容１１ＳＹ０１２３",
+        ],
+    ]
+    content = xlsx_bytes(rows) if filename.endswith("xlsx") else csv_bytes(rows, "utf-8-sig")
+    run_import(session, content, filename)
+    pump = asset(session, "P-101")
+    assert pump.name == "原料泵（备）"
+    assert pump.spec == "5000m³  ＤＮ８０"
+    assert pump.manufacturer == "大连耐酸泵厂（集团）"
+    assert pump.custodian == "张　工"
+    assert pump.notes == "出口压力≤１.６MPa（表压）\n  备用：Ａ泵"
+    # Codes are codes: written in full-width forms, they are the plain ones.
+    assert (pump.serial_number, pump.fixed_asset_number, pump.registration_number) == (
+        "SN-2019",
+        "GD-0123",
+        "容11SY0123",
+    )
+
+
+def test_the_preview_shows_free_text_as_it_will_be_stored(session: Session, plant: Plant) -> None:
+    report = run_import(session, xlsx_bytes(sheet(line("P-101", name="原料泵（备）"))), dry_run=True)
+    assert report.rows[0].display["name"] == "原料泵（备）"
 
 
 @pytest.mark.parametrize(
@@ -387,6 +425,65 @@ def test_choices_match_codes_labels_and_common_variants() -> None:
     assert imports.parse_choice("/", SpecialCategory) == SpecialCategory.NONE
 
 
+# The words plant ledgers use for equipment classes, and the ISO 14224 class each one is.
+PLANT_WORDS: dict[str, AssetClass] = {
+    "离心泵": AssetClass.PUMP,
+    "计量泵": AssetClass.PUMP,
+    "螺杆压缩机": AssetClass.COMPRESSOR,
+    "电机": AssetClass.ELECTRIC_MOTOR,
+    "变压器": AssetClass.POWER_TRANSFORMER,
+    "冷凝器": AssetClass.HEAT_EXCHANGER,
+    "换热器": AssetClass.HEAT_EXCHANGER,
+    "精馏塔": AssetClass.VESSEL,
+    "反应器": AssetClass.VESSEL,
+    "反应釜": AssetClass.VESSEL,
+    "储罐": AssetClass.STORAGE_TANK,
+    "球罐": AssetClass.STORAGE_TANK,
+    "工业管道": AssetClass.PIPING,
+    "安全阀": AssetClass.VALVE,
+    "调节阀": AssetClass.VALVE,
+    "起重机": AssetClass.CRANE,
+    "行车": AssetClass.CRANE,
+    "电梯": AssetClass.CRANE,
+    "叉车": AssetClass.VEHICLE,
+    "场内机动车辆": AssetClass.VEHICLE,
+    "锅炉": AssetClass.HEATER_BOILER,
+}
+
+
+def test_plant_words_for_equipment_classes_are_accepted(session: Session, plant: Plant) -> None:
+    tags = {word: f"EQ-{number}" for number, word in enumerate(PLANT_WORDS, start=1)}
+    report = run_import(session, xlsx_bytes(sheet(*(line(tag, asset_class=word) for word, tag in tags.items()))))
+    assert report.created == len(PLANT_WORDS), report.errors
+    assert {word: asset(session, tag).asset_class for word, tag in tags.items()} == PLANT_WORDS
+
+
+def test_an_unknown_class_names_the_closest_classes(session: Session, plant: Plant) -> None:
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes(sheet(line("P-1"), line("P-12", asset_class="离芯泵"))))
+    [error] = failure.value.report.errors
+    assert (error.row, error.field) == (5, "设备类别")
+    assert error.message.startswith("未知类别“离芯泵”，是否为：离心泵(泵)")
+
+
+@pytest.mark.usefixtures("english")
+def test_an_unknown_class_names_the_closest_classes_in_english(session: Session, plant: Plant) -> None:
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes(sheet(line("P-12", asset_class="Compresor"))))
+    [error] = failure.value.report.errors
+    assert error.message.startswith("Unknown class “Compresor”. Did you mean: Compressor")
+
+
+def test_a_class_alias_an_administrator_adds_is_accepted(session: Session, plant: Plant) -> None:
+    with pytest.raises(ImportFailed):
+        run_import(session, xlsx_bytes(sheet(line("M-1", asset_class="造粒机"))))
+    class_aliases.create_alias(
+        session, AssetClassAliasCreate(alias="造粒机", asset_class=AssetClass.MIXER), actor=ACTOR
+    )
+    run_import(session, xlsx_bytes(sheet(line("M-1", asset_class="造粒机"))))
+    assert asset(session, "M-1").asset_class == AssetClass.MIXER
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_csv_in_the_encodings_chinese_excel_writes(session: Session, plant: Plant, encoding: str) -> None:
     rows = sheet(
@@ -437,7 +534,6 @@ BAD_ROWS: dict[str, tuple[list[Any], str, str]] = {
     "unit not in workshop": (line("P-9", workshop="SYN", unit="DIS-1"), "装置", "DIS-1"),
     "unknown parent": (line("P-9", parent="NOPE-1"), "上级设备", "NOPE-1"),
     "own parent": (line("P-9", parent="P-9"), "上级设备", ""),
-    "retired without date and reason": (line("P-9", status="报废"), "状态", "报废日期"),
 }
 
 
@@ -460,6 +556,51 @@ def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_written(
     assert report.new == 2
     assert not report.written
     assert counts(session) == before
+
+
+def test_a_useful_life_of_zero_years_is_refused(session: Session, plant: Plant) -> None:
+    header = [*HEADER, "折旧年限"]
+    before = counts(session)
+    with pytest.raises(ImportFailed) as failure:
+        run_import(session, xlsx_bytes([header, [*line("P-1"), 10], [*line("P-2"), 0], [*line("P-3"), "0年"]]))
+    assert errors_of(failure.value.report) == [(3, "折旧年限"), (4, "折旧年限")]
+    assert "1" in failure.value.report.errors[0].message
+    assert counts(session) == before
+
+
+@pytest.mark.parametrize(
+    ("retired_on", "reason", "unknown"),
+    [("", "", ("报废日期", "报废原因")), ("2024-06-30", "", ("报废原因",)), ("", "腐蚀穿孔", ("报废日期",))],
+)
+def test_a_retired_row_without_its_date_or_reason_is_imported_as_retired_with_a_warning(
+    session: Session, plant: Plant, retired_on: str, reason: str, unknown: tuple[str, ...]
+) -> None:
+    header = [*HEADER, "报废日期", "报废原因"]
+    rows = [header, [*line("P-1"), "", ""], [*line("P-9", status="报废"), retired_on, reason]]
+
+    report = run_import(session, xlsx_bytes(rows))
+
+    assert report.written
+    assert report.created == 2
+    assert report.errors == []
+    [warning] = report.warnings
+    assert (warning.row, warning.field) == (3, "状态")
+    assert all(word in warning.message for word in unknown)
+    assert "未知" in warning.message
+    retired = asset(session, "P-9")
+    assert retired.status == AssetStatus.RETIRED
+    assert retired.retired_date == (date.fromisoformat(retired_on) if retired_on else None)
+    assert retired.retire_reason == reason
+
+
+def test_only_an_import_may_retire_an_asset_without_date_and_reason(session: Session, plant: Plant) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        service.create_asset(
+            session,
+            AssetCreate(tag="P-9", name="泵", asset_class=AssetClass.PUMP, workshop_id=plant.syn.id, status="retired"),
+            actor=ACTOR,
+        )
+    assert "retire_reason" in {error.field for error in refused.value.errors}
 
 
 def test_a_tag_twice_in_the_file_is_reported_on_both_rows(session: Session, plant: Plant) -> None:
@@ -719,6 +860,79 @@ def test_web_clean_file_imports_all_or_nothing(
     assert "2 created, 0 updated" in client.get("/assets").text
 
 
+def test_web_preview_lists_warnings_apart_from_errors(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path
+) -> None:
+    client, token = manager_client
+    content = xlsx_bytes(sheet(line("P-1"), line("P-9", status="报废"), line("P-3", asset_class="飞船")))
+
+    text = upload(client, token, content).text
+
+    warnings = text.split('id="import-warnings"')[1].split("</table>")[0]
+    errors = text.split('id="import-errors"')[1].split("</table>")[0]
+    assert "<td>5</td><td>状态</td>" in warnings
+    assert "unknown" in warnings
+    assert "<td>5</td>" not in errors
+    assert "<td>6</td><td>设备类别</td>" in errors
+    assert "<td>6</td>" not in warnings
+    assert 'data-count="invalid">1<' in text
+    assert 'data-count="new">2<' in text
+
+
+def _cell(html: str, name: str) -> str:
+    match = re.search(rf'data-testid="{name}"[^>]*>(.*?)</', html, re.S)
+    assert match, name
+    return " ".join(match.group(1).split())
+
+
+@pytest.mark.parametrize(("language", "word"), [("zh_CN", "未知"), ("en", "unknown")])
+def test_a_retirement_of_unknown_date_and_reason_shows_as_unknown_on_the_page_the_list_and_exports(
+    client: TestClient, session: Session, plant: Plant, language: str, word: str
+) -> None:
+    run_import(session, xlsx_bytes(sheet(line("P-9", status="报废"))))
+    retired = asset(session, "P-9")
+    client.cookies.set(LOCALE_COOKIE, language)
+    login(client, factories.UserFactory(role=Role.AUDITOR))
+
+    page = client.get(f"/assets/{retired.id}").text
+    assert _cell(page, "retired-on") == word
+    assert _cell(page, "retire-reason") == word
+    listing = client.get("/assets?q=P-9").text
+    assert _cell(listing, "retired-on") == word
+    exported = client.get("/assets?q=P-9&export=csv")
+    frame = pd.read_csv(io.BytesIO(exported.content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    date_header, reason_header = ("报废日期", "报废原因") if language == "zh_CN" else ("Retired date", "Retire reason")
+    assert (frame.loc[0, date_header], frame.loc[0, reason_header]) == (word, word)
+    workbook = client.get("/assets?q=P-9&export=xlsx").content
+    data = pd.read_excel(io.BytesIO(workbook), sheet_name=1, dtype=object, engine="calamine")
+    assert (data.loc[0, date_header], data.loc[0, reason_header]) == (word, word)
+
+
+def test_an_asset_retired_on_an_unknown_date_can_still_be_edited(
+    client: TestClient, session: Session, plant: Plant
+) -> None:
+    run_import(session, xlsx_bytes(sheet(line("P-9", status="报废"))))
+    retired = asset(session, "P-9")
+    token = login(client, factories.UserFactory(role=Role.MANAGER))
+    form = {
+        "csrf_token": token,
+        "version": str(retired.version),
+        "tag": "P-9",
+        "name": "旧离心泵",
+        "asset_class": "PU",
+        "workshop_id": str(plant.syn.id),
+        "status": "retired",
+        "criticality": "C",
+        "useful_life_years": "10",
+        "salvage_rate": "0.05",
+        "special_category": "none",
+    }
+    response = client.post(f"/assets/{retired.id}/edit", data=form)
+    assert response.status_code == 303, response.text
+    session.refresh(retired)
+    assert (retired.name, retired.status, retired.retired_date) == ("旧离心泵", AssetStatus.RETIRED, None)
+
+
 @pytest.mark.parametrize(
     ("filename", "content", "status", "words"),
     [
@@ -895,6 +1109,26 @@ def test_cli_dry_run_and_valid_only(cli_plant: CliPlant, tmp_path: Path) -> None
     assert "1 created, 0 updated" in valid.stdout
     assert "row 5, 安装日期: " in valid.stderr
     assert cli_plant.assets() == before[0] + 1
+
+
+def test_cli_accepts_plant_words_for_classes_and_suggests_for_a_misspelt_one(
+    cli_plant: CliPlant, tmp_path: Path
+) -> None:
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(cli_sheet(line("IMP-201", asset_class="离心泵"), line("IMP-202", asset_class="叉车")))
+    result = cli_plant.run("import", "assets", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "2 created, 0 updated" in result.stdout
+    classes = {
+        cli_plant.count("SELECT count(*) FROM asset WHERE tag = 'IMP-201' AND asset_class = 'PU'"),
+        cli_plant.count("SELECT count(*) FROM asset WHERE tag = 'IMP-202' AND asset_class = 'VH'"),
+    }
+    assert classes == {1}
+
+    path.write_bytes(cli_sheet(line("IMP-203", asset_class="离芯泵")))
+    refused = cli_plant.run("import", "assets", str(path))
+    assert refused.returncode == 1
+    assert "离心泵" in refused.stderr
 
 
 def test_cli_refuses_an_unknown_file_type(cli_plant: CliPlant, tmp_path: Path) -> None:

@@ -93,6 +93,24 @@ def test_manager_creates_an_asset_and_sees_errors_named_by_field(
     assert "进料泵" in page.text
 
 
+def test_a_useful_life_of_zero_years_is_refused_on_the_form(
+    client: TestClient, session: Session, workshop: Workshop
+) -> None:
+    token = login(client, _manager(session))
+    form = {
+        "csrf_token": token,
+        "tag": "P-201",
+        "name": "进料泵",
+        "asset_class": "PU",
+        "workshop_id": str(workshop.id),
+        "useful_life_years": "0",
+    }
+    refused = client.post("/assets/new", data=form)
+    assert refused.status_code == 422
+    assert "折旧年限至少为1年" in refused.text
+    assert '<input class="form-control is-invalid" id="f-useful_life_years"' in refused.text
+
+
 def test_a_stale_edit_gets_a_409_page_showing_what_changed(
     client: TestClient, session: Session, make_asset: MakeAsset
 ) -> None:

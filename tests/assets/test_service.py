@@ -54,6 +54,16 @@ def test_values_cannot_be_negative(workshop: Workshop) -> None:
         AssetCreate(tag="X", name="x", asset_class="PU", workshop_id=workshop.id, original_value_cny=Decimal("-1"))
 
 
+def test_a_useful_life_is_at_least_one_year(make_asset: MakeAsset, session: Session) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        make_asset(useful_life_years=0)
+    assert _fields(refused.value) == {"useful_life_years"}
+    pump = make_asset(useful_life_years=1)
+    with pytest.raises(ValidationFailed) as refused:
+        service.update_asset(session, pump, _edit(pump, useful_life_years=0), actor=ACTOR)
+    assert _fields(refused.value) == {"useful_life_years"}
+
+
 def test_unit_must_belong_to_the_workshop(make_asset: MakeAsset, session: Session) -> None:
     foreign_unit = factories.UnitFactory()
     with pytest.raises(ValidationFailed) as refused:

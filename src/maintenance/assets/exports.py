@@ -203,13 +203,16 @@ class AssetExport:
 
     def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
         """Typed values in :data:`COLUMNS` order (str, date | None, Decimal, int), fetched in batches
-        of ``batch_size`` rows (a server-side cursor on PostgreSQL)."""
+        of ``batch_size`` rows (a server-side cursor on PostgreSQL). A retired asset's missing
+        retirement date or reason is the word 未知 / unknown."""
         value_date = self.book_value_date
         workshop_names = {key: workshop.name for key, workshop in self.workshops.items()}
         unit_names = {key: unit.name for key, unit in self.units.items()}
         labels = core.choice_labels(_CHOICES, zh=self.zh)
         class_label, criticality_label = labels["asset_class"], labels["criticality"]
         status_label, special_label = labels["status"], labels["special_category"]
+        # A retirement imported from an old ledger without its date or reason: said so, not left blank.
+        unknown, retired = ("未知" if self.zh else "unknown"), AssetStatus.RETIRED.value
         stmt = export_select(self.filters).execution_options(yield_per=batch_size or BATCH_SIZE)
         # Core rows (plain tuples): the ORM adds nothing to a read-only table of columns.
         self.session.flush()
@@ -252,8 +255,8 @@ class AssetExport:
                 special_label.get(special_category, special_category),
                 registration_number,
                 custodian,
-                retired_date,
-                retire_reason,
+                (retired_date or unknown) if status == retired else retired_date,
+                (retire_reason or unknown) if status == retired else retire_reason,
             )
 
     # --- What the file says about itself ---------------------------------------------------

@@ -4,9 +4,16 @@ A file is read whole as raw cells: XLSX (and XLS) through pandas with python-cal
 CSV decoded as UTF-8 (with or without BOM) or, failing that, GB18030, the encodings
 Chinese Excel writes. The header row is found by its column names (Chinese or English,
 with aliases), wherever it sits under a title row; blank rows, repeated header rows and
-合计/小计/总计 rows are skipped. Cells are normalised where the meaning is unambiguous
-(full-width characters, 2024年3月5日, Excel serials, 12.5万, 5%) and refused with a reason
-where it is not (03/05/24).
+合计/小计/总计 rows are skipped. Cells holding a code, a number, a date or a choice are
+normalised where the meaning is unambiguous (full-width characters, 2024年3月5日, Excel
+serials, 12.5万, 5%) and refused with a reason where it is not (03/05/24); free text — names,
+specifications, manufacturers, custodians, reasons, notes — is stored as written, only trimmed
+(原料泵（备） and 5000m³ stay as they are). Equipment classes are given by code, label or any
+alias in the class alias table (离心泵, 叉车, 工业管道…); an unknown word is refused naming the
+closest classes.
+
+A retired row without its retirement date or reason (an old ledger that never recorded them)
+is imported as retired with them unknown, and listed as a warning, apart from the errors.
 
 Every row is checked before anything is written, and every problem is reported with the
 Excel row number, the column as the user named it and what to do about it. Writes go
@@ -34,8 +41,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from maintenance import spreadsheets
-from maintenance.assets import service
+from maintenance.assets import class_aliases, service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
+from maintenance.assets.class_aliases import ClassWord
 from maintenance.assets.models import Asset, AssetCreate, AssetFields, AssetUpdate
 from maintenance.audit.service import Actor
 from maintenance.choices import Choice
@@ -44,7 +52,7 @@ from maintenance.exceptions import FieldError, MaintenanceError, ValidationFaile
 from maintenance.i18n import current_locale
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, Workshop
-from maintenance.spreadsheets import EXCEL_EPOCH, CellError, ImportFileError, cell_text, decode_text
+from maintenance.spreadsheets import EXCEL_EPOCH, CellError, ImportFileError, cell_text, decode_text, free_text
 from maintenance.spreadsheets import NOTHING as _NOTHING
 from maintenance.spreadsheets import squash as _squash
 
@@ -67,7 +75,8 @@ class ImportMode(StrEnum):
 
 # --- Columns ------------------------------------------------------------------------------
 
-Kind = Literal["text", "notes", "choice", "date", "money", "int", "rate", "workshop", "unit", "parent"]
+# "code": normalised (full-width forms → ordinary ones); "text" and "notes": free text, kept as written.
+Kind = Literal["code", "text", "notes", "choice", "date", "money", "int", "rate", "workshop", "unit", "parent"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,12 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column(
-        "tag", "位号", "Tag", aliases=("设备位号", "设备编号", "tag no", "tag number", "equipment tag"), required=True
+        "tag",
+        "位号",
+        "Tag",
+        "code",
+        aliases=("设备位号", "设备编号", "tag no", "tag number", "equipment tag"),
+        required=True,
     ),
     Column("name", "设备名称", "Name", aliases=("名称", "asset name", "equipment name"), required=True),
     Column(
@@ -114,7 +128,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("parent_tag", "上级设备", "Parent tag", "parent", ("上级位号", "上级设备位号", "所属设备", "parent")),
     Column("manufacturer", "制造厂", "Manufacturer", aliases=("制造厂家", "生产厂家", "制造单位", "制造商", "厂家")),
     Column("spec", "规格型号", "Model/Spec", aliases=("型号", "规格", "型号规格", "model", "spec", "specification")),
-    Column("serial_number", "出厂编号", "Serial", aliases=("出厂号", "制造编号", "serial number", "serial no")),
+    Column("serial_number", "出厂编号", "Serial", "code", ("出厂号", "制造编号", "serial number", "serial no")),
     Column("install_date", "安装日期", "Install date", "date", ("安装时间", "installed on", "installation date")),
     Column(
         "commission_date",
@@ -129,7 +143,8 @@ COLUMNS: tuple[Column, ...] = (
         "fixed_asset_number",
         "固定资产编号",
         "Fixed asset number",
-        aliases=("资产编号", "固定资产卡片号", "卡片编号", "fixed asset no", "asset number"),
+        "code",
+        ("资产编号", "固定资产卡片号", "卡片编号", "fixed asset no", "asset number"),
     ),
     Column(
         "original_value_cny",
@@ -152,7 +167,8 @@ COLUMNS: tuple[Column, ...] = (
         "registration_number",
         "使用登记证号",
         "Registration number",
-        aliases=("使用登记证编号", "登记证号", "使用证号", "registration certificate no", "registration no"),
+        "code",
+        ("使用登记证编号", "登记证号", "使用证号", "registration certificate no", "registration no"),
     ),
     Column("custodian", "保管人", "Custodian", aliases=("责任人", "保管责任人", "keeper")),
     Column("notes", "备注", "Notes", "notes", ("说明", "remarks", "remark", "comment")),
@@ -223,27 +239,9 @@ _EXTRA_CHOICE_NAMES: dict[type[Choice], dict[str, str]] = {
 }
 
 
-def _choice_names(choice: type[Choice]) -> dict[str, Choice]:
-    """Every way a member may be written: code, labels, the parts of 容器/塔器 and A类(关键), aliases."""
-    names: dict[str, Choice] = {}
-    for member in choice:
-        texts = [member.value, member.zh, member.en]
-        for label in (member.zh, member.en):
-            folded = unicodedata.normalize("NFKC", label)
-            texts.extend(part for part in folded.split("/"))
-            texts.append(re.sub(r"\(.*?\)", "", folded))
-            texts.extend(re.findall(r"\((.*?)\)", folded))
-        for text in texts:
-            key = _squash(text)
-            if key:
-                names.setdefault(key, member)
-    for text, code in _EXTRA_CHOICE_NAMES.get(choice, {}).items():
-        names.setdefault(_squash(text), next(member for member in choice if member.value == code))
-    return names
-
-
 _CHOICE_NAMES: dict[type[Choice], dict[str, Choice]] = {
-    choice: _choice_names(choice) for choice in (AssetClass, AssetStatus, Criticality, SpecialCategory)
+    choice: dict(spreadsheets.choice_names(choice, _EXTRA_CHOICE_NAMES.get(choice)))
+    for choice in (AssetClass, AssetStatus, Criticality, SpecialCategory)
 }
 
 
@@ -504,17 +502,28 @@ def parse_rate(value: Any, *, percent_header: bool = False) -> Decimal | None:
     return rounded
 
 
-def parse_choice(value: Any, choice: type[Choice]) -> Choice | None:
+def parse_choice(
+    value: Any,
+    choice: type[Choice],
+    *,
+    names: dict[str, Choice] | None = None,
+    words: Sequence[ClassWord] | None = None,
+) -> Choice | None:
+    """A member by code, label or other name. ``names`` (by :func:`squash` key) replaces the
+    built-in names: equipment classes pass theirs with the aliases, and ``words`` to suggest
+    the closest classes for an unknown word."""
     text = cell_text(value)
     if not text:
         return None
     key = _squash(text)
     if not key and choice is SpecialCategory:
         return SpecialCategory.NONE  # "-", "/" : not special equipment
-    member = _CHOICE_NAMES[choice].get(key)
+    member = (names if names is not None else _CHOICE_NAMES[choice]).get(key)
     if member is None:
         if choice is SpecialCategory and text.casefold() in _NOTHING:
             return SpecialCategory.NONE
+        if choice is AssetClass:
+            raise CellError(_unknown_class(text, words if words is not None else class_aliases.words_of(())))
         raise CellError(
             _(
                 "%(value)s is not one of: %(options)s.",
@@ -523,6 +532,24 @@ def parse_choice(value: Any, choice: type[Choice]) -> Choice | None:
             )
         )
     return member
+
+
+def _unknown_class(text: str, words: Sequence[ClassWord]) -> str:
+    """未知类别“离芯泵”，是否为：离心泵(泵)、泵？ — or, with nothing close, the classes there are."""
+    closest = class_aliases.closest_words(text, words)
+    separator = "、" if current_locale() == "zh_CN" else ", "
+    if closest:
+        return _(
+            "Unknown class “%(value)s”. Did you mean: %(suggestions)s?",
+            value=text,
+            suggestions=separator.join(dict.fromkeys(word.label for word in closest)),
+        )
+    return _(
+        "Unknown class “%(value)s”. Give one of the classes %(options)s, or a word an administrator has "
+        "added as an alias of one.",
+        value=text,
+        options=separator.join(member.label for member in AssetClass),
+    )
 
 
 # --- The report ---------------------------------------------------------------------------
@@ -539,6 +566,8 @@ class ImportRow:
     values: dict[str, Any] = field(default_factory=dict)
     display: dict[str, str] = field(default_factory=dict)
     errors: list[FieldError] = field(default_factory=list)
+    # Imported all the same, but the user should know (a retirement of unknown date).
+    warnings: list[FieldError] = field(default_factory=list)
     parent_tag: str = ""
     existing: Asset | None = None
     workshop: Workshop | None = None
@@ -578,6 +607,14 @@ class ImportReport:
             (error for row in self.rows for error in row.errors), key=lambda e: (e.row or 0, self._order(e.field))
         )
         return [*self.file_errors, *by_row, *self.write_errors]
+
+    @property
+    def warnings(self) -> list[FieldError]:
+        """What rows will be imported with and the user should know, by row."""
+        return sorted(
+            (warning for row in self.rows if row.ok for warning in row.warnings),
+            key=lambda w: (w.row or 0, self._order(w.field)),
+        )
 
     def _order(self, header: str) -> int:
         for index, (name, _field) in enumerate(self.columns):
@@ -675,6 +712,8 @@ class _Lookups:
     units: dict[str, list[Unit]]
     workshop_by_id: dict[int, Workshop]
     assets: dict[tuple[int, str], Asset]
+    class_names: dict[str, Choice]  # codes, labels and aliases of equipment classes
+    class_words: list[ClassWord]  # what an unknown class's error may suggest
 
     @classmethod
     def load(cls, session: Session, tags: Iterable[str]) -> _Lookups:
@@ -699,7 +738,16 @@ class _Lookups:
             chunk = wanted[start : start + 500]
             for asset in session.scalars(select(Asset).where(col(Asset.tag).in_(chunk))):
                 assets[(asset.site_id, asset.tag)] = asset
-        return cls(by_key, units_by_workshop, all_units, {w.id: w for w in workshops if w.id is not None}, assets)
+        aliases = class_aliases.list_aliases(session)
+        return cls(
+            by_key,
+            units_by_workshop,
+            all_units,
+            {w.id: w for w in workshops if w.id is not None},
+            assets,
+            dict(class_aliases.names_of(aliases)),
+            class_aliases.words_of(aliases),
+        )
 
 
 class _RowChecker:
@@ -711,6 +759,9 @@ class _RowChecker:
 
     def error(self, row: ImportRow, name: str, message: str) -> None:
         row.errors.append(FieldError(self.report.header_for(name), message, row.row))
+
+    def warn(self, row: ImportRow, name: str, message: str) -> None:
+        row.warnings.append(FieldError(self.report.header_for(name), message, row.row))
 
     def _has_error(self, row: ImportRow, name: str) -> bool:
         header = self.report.header_for(name)
@@ -745,14 +796,16 @@ class _RowChecker:
             case "money":
                 return parse_money(raw, scale=self.scales.get(column.field, Decimal(1)))
             case "int":
-                return parse_int(raw, low=0, high=100)
+                return parse_int(raw, low=1, high=100)  # a useful life is at least a year
             case "rate":
                 return parse_rate(raw, percent_header=bool(self.scales.get(column.field)))
             case "choice":
                 assert column.choice is not None
+                if column.choice is AssetClass:
+                    return parse_choice(raw, AssetClass, names=self.lookups.class_names, words=self.lookups.class_words)
                 return parse_choice(raw, column.choice)
-            case "notes":
-                text = cell_text(raw, keep_lines=True)
+            case "text" | "notes":
+                text = free_text(raw)  # what a person wrote, as written
             case _:
                 text = cell_text(raw)
         limit = column.max_length
@@ -994,13 +1047,21 @@ def _check_merged(row: ImportRow, checker: _RowChecker) -> None:
     install, commission = merged.get("install_date"), merged.get("commission_date")
     if install and commission and commission < install:
         checker.error(row, "commission_date", _("Commissioning cannot come before installation."))
-    if merged.get("status") == AssetStatus.RETIRED and not (merged.get("retired_date") and merged.get("retire_reason")):
-        message = _(
-            "A retired asset needs a retirement date and reason: fill in the columns %(date)s and %(reason)s.",
-            date=COLUMN_BY_FIELD["retired_date"].zh,
-            reason=COLUMN_BY_FIELD["retire_reason"].zh,
-        )
-        checker.error(row, "status", message)
+    if merged.get("status") == AssetStatus.RETIRED:
+        # Old ledgers often never recorded when or why: imported as retired, the rest unknown.
+        date_header, reason_header = (checker.report.header_for(name) for name in ("retired_date", "retire_reason"))
+        no_date, no_reason = not merged.get("retired_date"), not merged.get("retire_reason")
+        if no_date and no_reason:
+            message = _(
+                "Retired with no %(date)s and no %(reason)s: imported as retired, both marked unknown.",
+                date=date_header,
+                reason=reason_header,
+            )
+            checker.warn(row, "status", message)
+        elif no_date or no_reason:
+            missing = date_header if no_date else reason_header
+            message = _("Retired with no %(field)s: imported as retired, %(field)s marked unknown.", field=missing)
+            checker.warn(row, "status", message)
 
 
 def _parent_cycles(rows: list[ImportRow], by_tag: dict[str, list[ImportRow]]) -> list[list[ImportRow]]:
@@ -1131,9 +1192,17 @@ def _write_row(session: Session, row: ImportRow, written: dict[str, Asset], acto
         data["parent_id"] = parent.id
     if row.existing is None:
         row.action = "new"
-        return service.create_asset(session, AssetCreate.model_validate(data), actor=actor)
+        return service.create_asset(
+            session, AssetCreate.model_validate(data), actor=actor, allow_unknown_retirement=True
+        )
     version = row.existing.version
-    service.update_asset(session, row.existing, AssetUpdate.model_validate(data | {"version": version}), actor=actor)
+    service.update_asset(
+        session,
+        row.existing,
+        AssetUpdate.model_validate(data | {"version": version}),
+        actor=actor,
+        allow_unknown_retirement=True,
+    )
     row.action = "update" if row.existing.version != version else "unchanged"
     return row.existing
 
@@ -1216,7 +1285,7 @@ def template_workbook(session: Session) -> bytes:
         sheet.write_string(0, index, column.zh, required if column.required else header)
         sheet.write_comment(0, index, _template_note(column), {"x_scale": 2, "y_scale": 1.5})
         sheet.write_string(1, index, column.en, english)
-        cell_format = formats.get(column.kind, text if column.kind in ("text", "notes", "parent") else None)
+        cell_format = formats.get(column.kind, text if column.kind in ("code", "text", "notes", "parent") else None)
         sheet.set_column(index, index, 22 if column.kind in ("notes", "text") else 14, cell_format)
         value = example.get(column.field)
         if isinstance(value, date):
@@ -1250,11 +1319,13 @@ def _template_note(column: Column) -> str:
     lines = [f"{column.zh} / {column.en}" + (" (必填 required)" if column.required else "")]
     if column.choice is not None:
         lines.append("可选 / options: " + "、".join(member.zh for member in column.choice))
+    if column.choice is AssetClass:
+        lines.append("也可填台账用词（别名），如 离心泵、叉车 / or a ledger word (alias), e.g. 离心泵")
     hints = {
         "date": "日期 date: 2024-03-05 / 2024年3月5日",
         "money": "元 CNY: 1234567.00 / 12.5万",
         "rate": "5% / 0.05",
-        "int": "年 years: 0–100",
+        "int": "年 years: 1–100",
         "workshop": "车间代码或名称 / workshop code or name",
         "unit": "装置代码或名称 / unit code or name",
         "parent": "上级设备的位号 / tag of the parent asset",

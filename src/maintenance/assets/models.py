@@ -110,3 +110,30 @@ class AssetRead(AssetFields):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# --- Equipment class aliases --------------------------------------------------------------
+
+
+class AssetClassAliasCreate(SQLModel):
+    """A word a plant's ledgers use for an equipment class (离心泵 → 泵 PU)."""
+
+    alias: str = Field(min_length=1, max_length=40)
+    asset_class: AssetClass = Field(sa_type=ChoiceType(AssetClass))
+
+    _strip_text = field_validator("alias", mode="before")(strip_text)
+
+
+class AssetClassAlias(AssetClassAliasCreate, table=True):
+    """Imports accept the alias wherever a class is asked for. ``match_key`` is the alias as
+    imports compare it (full-width forms, case, spaces and punctuation folded): one per word."""
+
+    __tablename__ = "asset_class_alias"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_key: str = Field(max_length=40, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def audit_repr(self) -> str:
+        return f"{self.alias} → {self.asset_class.value}"

@@ -98,8 +98,20 @@ def versions_of(session: Session, asset: Asset) -> Sequence[AssetVersion]:
 # --- Validation ---------------------------------------------------------------------------
 
 
-def _validate(session: Session, data: AssetFields, asset: Asset | None) -> tuple[Workshop, list[FieldError]]:
-    """Everything that needs the database or spans fields; field formats were checked by the model."""
+def retirement_unknown(asset: AssetFields) -> bool:
+    """Retired, but when or why is not known (imported so from an old ledger): shown as unknown."""
+    return asset.status == AssetStatus.RETIRED and (asset.retired_date is None or not asset.retire_reason.strip())
+
+
+def _validate(
+    session: Session, data: AssetFields, asset: Asset | None, *, allow_unknown_retirement: bool = False
+) -> tuple[Workshop, list[FieldError]]:
+    """Everything that needs the database or spans fields; field formats were checked by the model.
+
+    A retired asset needs its retirement date and reason, except from an import of an old ledger
+    (``allow_unknown_retirement``) or when it was stored without them already (so such an asset
+    can still be edited). A useful life is at least a year; one stored shorter before the rule
+    (0) is kept until someone changes it."""
     errors: list[FieldError] = []
     workshop = session.get(Workshop, data.workshop_id)
     if workshop is None:
@@ -122,8 +134,10 @@ def _validate(session: Session, data: AssetFields, asset: Asset | None) -> tuple
             errors.append(FieldError(name, _("The date cannot be in the future.")))
     if data.install_date and data.commission_date and data.commission_date < data.install_date:
         errors.append(FieldError("commission_date", _("Commissioning cannot come before installation.")))
-    if data.status == AssetStatus.RETIRED and (data.retired_date is None or not data.retire_reason.strip()):
+    if retirement_unknown(data) and not (allow_unknown_retirement or (asset is not None and retirement_unknown(asset))):
         errors.append(FieldError("retire_reason", _("A retired asset needs a retirement date and reason.")))
+    if data.useful_life_years < 1 and (asset is None or data.useful_life_years != asset.useful_life_years):
+        errors.append(FieldError("useful_life_years", _("A useful life is at least 1 year.")))
     return workshop, errors
 
 
@@ -160,9 +174,17 @@ def _open_version(session: Session, asset: Asset, at: datetime) -> None:
     session.add(AssetVersion(asset_id=asset.id, valid_from=at, **{name: getattr(asset, name) for name in _VERSIONED}))  # type: ignore[arg-type]
 
 
-def create_asset(session: Session, data: AssetCreate, *, actor: Actor, at: datetime | None = None) -> Asset:
-    """``at`` lets the demo loader and imports of history place the first version in the past."""
-    workshop, errors = _validate(session, data, None)
+def create_asset(
+    session: Session,
+    data: AssetCreate,
+    *,
+    actor: Actor,
+    at: datetime | None = None,
+    allow_unknown_retirement: bool = False,
+) -> Asset:
+    """``at`` lets the demo loader and imports of history place the first version in the past;
+    ``allow_unknown_retirement`` lets an import of an old ledger retire it without date or reason."""
+    workshop, errors = _validate(session, data, None, allow_unknown_retirement=allow_unknown_retirement)
     if errors:
         raise ValidationFailed(_("The asset was not saved."), errors)
     asset = Asset.model_validate(data, update={"site_id": workshop.site_id, "name_initials": name_initials(data.name)})
@@ -182,9 +204,11 @@ def update_asset(
     actor: Actor,
     cascade_status: bool = False,
     at: datetime | None = None,
+    allow_unknown_retirement: bool = False,
 ) -> Asset:
     """Apply a full edit made from ``data.version``; a newer stored version is a conflict.
-    ``at`` (default now) dates the new version, for loaders of past history."""
+    ``at`` (default now) dates the new version, for loaders of past history;
+    ``allow_unknown_retirement`` as for :func:`create_asset`."""
     if data.version != asset.version:
         raise Conflict(
             _(
@@ -193,7 +217,7 @@ def update_asset(
             ),
             [FieldError("version", _("stale"))],
         )
-    workshop, errors = _validate(session, data, asset)
+    workshop, errors = _validate(session, data, asset, allow_unknown_retirement=allow_unknown_retirement)
     if errors:
         raise ValidationFailed(_("The asset was not saved."), errors)
     changes = data.model_dump(exclude={"version"})
