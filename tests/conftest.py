@@ -55,9 +55,11 @@ os.environ["MAINTENANCE_DATABASE_URL"] = _database_of_this_worker(
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
+from fastapi.routing import iter_route_contexts  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
 from sqlmodel import Session  # noqa: E402
+from starlette.routing import Route  # noqa: E402
 
 from maintenance.cli import alembic_config  # noqa: E402
 from maintenance.db import get_engine, get_session  # noqa: E402
@@ -109,6 +111,27 @@ def app(session: Session) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         yield client
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every endpoint (APIRoutes and plain routes such as /openapi.json),
+    with the prefix of the router that includes it (mounts are not endpoints)."""
+    table = set()
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, Route):
+            table.update((method, route.path) for method in route.methods or () if method != "HEAD")
+    return sorted(table)
+
+
+# Path parameters whose value must be one of a few words; any other parameter gets 1 or a real id.
+PLAUSIBLE_PATH_VALUES: dict[str, object] = {"object_type": "app_user"}
+_PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+def fill(path: str, values: dict[str, object] | None = None) -> str:
+    """``/admin/users/{user_id}`` → ``/admin/users/1`` (or the value given in ``values``)."""
+    known = {**PLAUSIBLE_PATH_VALUES, **(values or {})}
+    return _PATH_PARAM.sub(lambda match: str(known.get(match[1], 1)), path)
 
 
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

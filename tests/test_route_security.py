@@ -5,23 +5,21 @@ route added later is covered by these tests without anyone listing it here. The
 only lists kept by hand are the deliberate exceptions, each with its reason.
 """
 
-import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func, select
 from sqlmodel import Session
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 
 from maintenance.audit.models import ObjectChange
 from maintenance.main import create_app
 from maintenance.org.models import Role, User
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, fill, login, route_table
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_EXEMPT_PREFIX = "/api/"  # token-authenticated, never by cookie
@@ -52,24 +50,9 @@ NOT_HTML = {
     "/openapi.json": "the API description",
 }
 
-# Path parameters whose value must be one of a few words; any other parameter gets 1 or a real id.
-PLAUSIBLE_PATH_VALUES: dict[str, object] = {"section": "assets", "object_type": "app_user"}
-
 # These tests log in some 150 times and are about routes, not password hashing: users get a
 # hash with Argon2's cheapest parameters (verification reads the parameters from the hash).
 QUICK_PASSWORD_HASH = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1).hash(factories.PASSWORD)
-
-_PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
-
-
-def route_table(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every endpoint (APIRoutes and plain routes such as /openapi.json),
-    with the prefix of the router that includes it. Mounts are listed in PUBLIC_MOUNTS."""
-    table = set()
-    for route in iter_route_contexts(app.routes):
-        if isinstance(route.original_route, Route):
-            table.update((method, route.path) for method in route.methods or () if method != "HEAD")
-    return sorted(table)
 
 
 ROUTES = route_table(create_app())
@@ -85,12 +68,6 @@ ADMIN_ROUTES = [(m, p) for m, p in ROUTES if p.startswith("/admin/")]
 
 def _id(route: tuple[str, str]) -> str:
     return " ".join(route)
-
-
-def fill(path: str, values: dict[str, object] | None = None) -> str:
-    """``/admin/users/{user_id}`` → ``/admin/users/1`` (or the id given in ``values``)."""
-    known = {**PLAUSIBLE_PATH_VALUES, **(values or {})}
-    return _PATH_PARAM.sub(lambda match: str(known.get(match[1], 1)), path)
 
 
 def change_count(session: Session) -> int:

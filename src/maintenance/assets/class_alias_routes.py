@@ -17,7 +17,7 @@ from maintenance.db import SessionDep
 from maintenance.exceptions import ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import AdminUser
-from maintenance.web import FormDep, add_toast, field_errors, redirect, render, validate_form
+from maintenance.web import FormDep, RecordId, add_toast, field_errors, redirect, render, validate_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,7 +73,7 @@ def add_alias(request: Request, session: SessionDep, admin: AdminUser, form: For
 
 
 @router.post(PAGE + "/{alias_id}/delete")
-def delete_alias(request: Request, session: SessionDep, admin: AdminUser, alias_id: int) -> Response:
+def delete_alias(request: Request, session: SessionDep, admin: AdminUser, alias_id: RecordId) -> Response:
     alias = class_aliases.get_alias_or_raise(session, alias_id)
     class_aliases.delete_alias(session, alias, actor=admin)
     add_toast(request, _("Alias “%(alias)s” deleted.", alias=alias.alias))

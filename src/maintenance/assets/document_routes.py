@@ -17,7 +17,7 @@ from maintenance.exceptions import NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User
-from maintenance.web import FormDep, add_toast, is_htmx, redirect, render
+from maintenance.web import FormDep, RecordId, add_toast, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,13 +46,15 @@ def _fragment(
 
 
 @router.get("/assets/{asset_id}/documents")
-def document_list(request: Request, session: SessionDep, user: CurrentUser, asset_id: int) -> Response:
+def document_list(request: Request, session: SessionDep, user: CurrentUser, asset_id: RecordId) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     return _fragment(request, session, user, asset)
 
 
 @router.post("/assets/{asset_id}/documents")
-def upload_document(request: Request, session: SessionDep, user: WriterUser, asset_id: int, form: FormDep) -> Response:
+def upload_document(
+    request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId, form: FormDep
+) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     upload = form.get("file")
     try:
@@ -70,7 +72,7 @@ def upload_document(request: Request, session: SessionDep, user: WriterUser, ass
 
 @router.get("/assets/{asset_id}/documents/{document_id}")
 def download_document(
-    request: Request, session: SessionDep, user: CurrentUser, asset_id: int, document_id: int
+    request: Request, session: SessionDep, user: CurrentUser, asset_id: RecordId, document_id: RecordId
 ) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     document = documents.get_document_or_raise(session, asset, document_id)
@@ -93,7 +95,7 @@ def stored_file_response(sha256: str, filename: str, content_type: str, *, inlin
 
 @router.post("/assets/{asset_id}/documents/{document_id}/delete")
 def delete_document(
-    request: Request, session: SessionDep, user: ManagerUser, asset_id: int, document_id: int
+    request: Request, session: SessionDep, user: ManagerUser, asset_id: RecordId, document_id: RecordId
 ) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     document = documents.get_document_or_raise(session, asset, document_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, or_
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
+from maintenance.web import RecordId
 
 # Sort keys users may ask for (``-`` prefix for descending) → column names on Asset/AssetVersion.
 SORTABLE = {
@@ -29,8 +30,8 @@ class AssetFilters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     q: str | None = Field(default=None, max_length=100)
-    workshop_id: int | None = None
-    unit_id: int | None = None
+    workshop_id: RecordId | None = None
+    unit_id: RecordId | None = None
     asset_class: AssetClass | None = None
     status: AssetStatus | None = None
     criticality: Criticality | None = None

@@ -23,7 +23,17 @@ from maintenance.exceptions import Conflict, FieldError, MaintenanceError, Valid
 from maintenance.i18n import gettext as _
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser
-from maintenance.web import FormDep, add_toast, differences, field_errors, paginate, redirect, render, validate_form
+from maintenance.web import (
+    FormDep,
+    RecordId,
+    add_toast,
+    differences,
+    field_errors,
+    paginate,
+    redirect,
+    render,
+    validate_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,7 +122,9 @@ def _form_page(
 
 
 @router.get("/assets/new")
-def new_asset_page(request: Request, session: SessionDep, user: ManagerUser, parent_id: int | None = None) -> Response:
+def new_asset_page(
+    request: Request, session: SessionDep, user: ManagerUser, parent_id: RecordId | None = None
+) -> Response:
     values: dict[str, Any] = {
         "status": AssetStatus.IN_SERVICE.value,
         "criticality": "C",
@@ -156,7 +168,7 @@ def create_asset(request: Request, session: SessionDep, user: ManagerUser, form:
 
 
 @router.get("/assets/{asset_id}/edit")
-def edit_asset_page(request: Request, session: SessionDep, user: ManagerUser, asset_id: int) -> Response:
+def edit_asset_page(request: Request, session: SessionDep, user: ManagerUser, asset_id: RecordId) -> Response:
     asset = service.get_asset_or_raise(session, asset_id)
     parent = service.get_asset(session, asset.parent_id) if asset.parent_id else None
     values = asset.model_dump(mode="json") | {"parent_tag": parent.tag if parent else ""}
@@ -164,7 +176,9 @@ def edit_asset_page(request: Request, session: SessionDep, user: ManagerUser, as
 
 
 @router.post("/assets/{asset_id}/edit")
-def update_asset(request: Request, session: SessionDep, user: ManagerUser, asset_id: int, form: FormDep) -> Response:
+def update_asset(
+    request: Request, session: SessionDep, user: ManagerUser, asset_id: RecordId, form: FormDep
+) -> Response:
     asset = service.get_asset_or_raise(session, asset_id, for_update=True)
     values, errors = _with_parent(session, form)
     data, form_errors = validate_form(AssetUpdate, values)
@@ -192,7 +206,7 @@ def change_status(
     request: Request,
     session: SessionDep,
     user: ManagerUser,
-    asset_id: int,
+    asset_id: RecordId,
     form: FormDep,
 ) -> Response:
     asset = service.get_asset_or_raise(session, asset_id, for_update=True)
@@ -235,7 +249,11 @@ TABS = ("details", "components", "readings", "orders", "documents", "history")
 
 @router.get("/assets/{asset_id}")
 def asset_page(
-    request: Request, session: SessionDep, user: CurrentUser, asset_id: int, tab: Annotated[str, Query()] = "details"
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    asset_id: RecordId,
+    tab: Annotated[str, Query()] = "details",
 ) -> Response:
     asset = service.get_asset_or_raise(session, asset_id)
     parent = service.get_asset(session, asset.parent_id) if asset.parent_id else None

@@ -36,6 +36,7 @@ from maintenance.db import plant_today, utcnow
 from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, User, Workshop
+from maintenance.web import RecordId
 
 ZERO = Decimal("0.00")
 
@@ -45,7 +46,7 @@ ZERO = Decimal("0.00")
 class StocktakeFilters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    workshop_id: int | None = None
+    workshop_id: RecordId | None = None
     state: StocktakeState | None = None
 
     @field_validator("workshop_id", "state", mode="before")

@@ -29,7 +29,7 @@ from maintenance.exceptions import Conflict, FieldError, MaintenanceError, Valid
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User, Workshop
-from maintenance.web import FormDep, add_toast, is_htmx, paginate, redirect, render, validate_form
+from maintenance.web import FormDep, RecordId, add_toast, is_htmx, paginate, redirect, render, validate_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,7 +119,7 @@ def _detail_context(session: Session, user: User, stocktake: Stocktake) -> dict[
 
 @router.get("/stocktakes/{stocktake_id}")
 def stocktake_page(
-    request: Request, session: SessionDep, user: CurrentUser, stocktake_id: int, page: int = 1
+    request: Request, session: SessionDep, user: CurrentUser, stocktake_id: RecordId, page: int = 1
 ) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id)
     filters = _filters(service.LineFilters, request)
@@ -144,7 +144,7 @@ def stocktake_page(
 
 @router.post("/stocktakes/{stocktake_id}/lines/{line_id}")
 def record_count(
-    request: Request, session: SessionDep, user: WriterUser, stocktake_id: int, line_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, stocktake_id: RecordId, line_id: RecordId, form: FormDep
 ) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="share")
     line = service.get_line_or_raise(session, stocktake, line_id)
@@ -176,7 +176,7 @@ def _line_response(
 
 
 @router.post("/stocktakes/{stocktake_id}/mark-missing")
-def mark_uncounted_missing(request: Request, session: SessionDep, user: WriterUser, stocktake_id: int) -> Response:
+def mark_uncounted_missing(request: Request, session: SessionDep, user: WriterUser, stocktake_id: RecordId) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="update")
     marked = service.mark_uncounted_missing(session, stocktake, actor=user)
     add_toast(request, _("%(n)s assets marked missing.", n=marked), "warning" if marked else "info")
@@ -184,7 +184,9 @@ def mark_uncounted_missing(request: Request, session: SessionDep, user: WriterUs
 
 
 @router.post("/stocktakes/{stocktake_id}/surplus")
-def add_surplus(request: Request, session: SessionDep, user: WriterUser, stocktake_id: int, form: FormDep) -> Response:
+def add_surplus(
+    request: Request, session: SessionDep, user: WriterUser, stocktake_id: RecordId, form: FormDep
+) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="share")
     data, errors = validate_form(StocktakeSurplusCreate, form)
     if data is None:
@@ -196,7 +198,7 @@ def add_surplus(request: Request, session: SessionDep, user: WriterUser, stockta
 
 @router.post("/stocktakes/{stocktake_id}/surplus/{surplus_id}/delete")
 def delete_surplus(
-    request: Request, session: SessionDep, user: WriterUser, stocktake_id: int, surplus_id: int
+    request: Request, session: SessionDep, user: WriterUser, stocktake_id: RecordId, surplus_id: RecordId
 ) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="share")
     service.delete_surplus(session, stocktake, surplus_id, actor=user)
@@ -222,7 +224,7 @@ def _surplus_response(request: Request, session: Session, user: User, stocktake:
 
 @router.post("/stocktakes/{stocktake_id}/close")
 def close_stocktake(
-    request: Request, session: SessionDep, user: ManagerUser, stocktake_id: int, form: FormDep
+    request: Request, session: SessionDep, user: ManagerUser, stocktake_id: RecordId, form: FormDep
 ) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="update")
     try:
@@ -235,7 +237,7 @@ def close_stocktake(
 
 
 @router.post("/stocktakes/{stocktake_id}/discard")
-def discard_stocktake(request: Request, session: SessionDep, user: ManagerUser, stocktake_id: int) -> Response:
+def discard_stocktake(request: Request, session: SessionDep, user: ManagerUser, stocktake_id: RecordId) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="update")
     service.discard_stocktake(session, stocktake, actor=user)
     add_toast(request, _("Stocktake #%(id)s discarded.", id=stocktake_id), "warning")
@@ -255,14 +257,14 @@ def _report(session: Session, stocktake: Stocktake) -> tuple[service.StocktakeRe
 
 
 @router.get("/stocktakes/{stocktake_id}/report")
-def report_page(request: Request, session: SessionDep, user: CurrentUser, stocktake_id: int) -> Response:
+def report_page(request: Request, session: SessionDep, user: CurrentUser, stocktake_id: RecordId) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id)
     report, people, tags = _report(session, stocktake)
     return render(request, "stocktake/report.html", {"report": report, "people": people, "asset_tags": tags})
 
 
 @router.get("/stocktakes/{stocktake_id}/report.xlsx")
-def report_xlsx(request: Request, session: SessionDep, user: CurrentUser, stocktake_id: int) -> Response:
+def report_xlsx(request: Request, session: SessionDep, user: CurrentUser, stocktake_id: RecordId) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id)
     report, people, tags = _report(session, stocktake)
     content = build_workbook(report, people, tags, user)
@@ -291,14 +293,14 @@ def _banner(request: Request, session: Session, user: User, asset: Asset, *, sta
 
 
 @router.get("/assets/{asset_id}/stocktake")
-def scan_banner(request: Request, session: SessionDep, user: CurrentUser, asset_id: int) -> Response:
+def scan_banner(request: Request, session: SessionDep, user: CurrentUser, asset_id: RecordId) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     return _banner(request, session, user, asset)
 
 
 @router.post("/stocktakes/{stocktake_id}/scan/{asset_id}")
 def record_scan(
-    request: Request, session: SessionDep, user: WriterUser, stocktake_id: int, asset_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, stocktake_id: RecordId, asset_id: RecordId, form: FormDep
 ) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id, lock="share")
     asset = asset_service.get_asset_or_raise(session, asset_id)

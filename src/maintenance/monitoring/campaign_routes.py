@@ -42,6 +42,7 @@ from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import Role, User, Workshop
 from maintenance.web import (
     FormDep,
+    RecordId,
     add_toast,
     differences,
     is_htmx,
@@ -206,14 +207,14 @@ def create_campaign(request: Request, session: SessionDep, user: ManagerUser, fo
 
 
 @router.get("/campaigns/{campaign_id:int}/edit")
-def edit_campaign_page(request: Request, session: SessionDep, user: ManagerUser, campaign_id: int) -> Response:
+def edit_campaign_page(request: Request, session: SessionDep, user: ManagerUser, campaign_id: RecordId) -> Response:
     campaign = campaigns.get_campaign_or_raise(session, campaign_id)
     return _form_page(request, session, campaign, campaign.model_dump(mode="json"), {})
 
 
 @router.post("/campaigns/{campaign_id:int}/edit")
 def update_campaign(
-    request: Request, session: SessionDep, user: ManagerUser, campaign_id: int, form: FormDep
+    request: Request, session: SessionDep, user: ManagerUser, campaign_id: RecordId, form: FormDep
 ) -> Response:
     campaign = campaigns.get_campaign_or_raise(session, campaign_id)
     values = _text_values(form)
@@ -284,7 +285,7 @@ def _campaign_page(
 
 
 @router.get("/campaigns/{campaign_id:int}")
-def campaign_page(request: Request, session: SessionDep, user: CurrentUser, campaign_id: int) -> Response:
+def campaign_page(request: Request, session: SessionDep, user: CurrentUser, campaign_id: RecordId) -> Response:
     campaign = campaigns.get_campaign_or_raise(session, campaign_id)
     return _campaign_page(request, session, user, campaign)
 
@@ -294,7 +295,9 @@ def _message(error: ValidationFailed | Conflict) -> str:
 
 
 @router.post("/campaigns/{campaign_id:int}/items")
-def add_items(request: Request, session: SessionDep, user: ManagerUser, campaign_id: int, form: FormDep) -> Response:
+def add_items(
+    request: Request, session: SessionDep, user: ManagerUser, campaign_id: RecordId, form: FormDep
+) -> Response:
     campaign = campaigns.get_campaign_or_raise(session, campaign_id)
     text = str(form.get("items", ""))
     try:
@@ -316,7 +319,9 @@ def add_items(request: Request, session: SessionDep, user: ManagerUser, campaign
 
 
 @router.post("/campaigns/{campaign_id:int}/items/{item_id:int}/remove")
-def remove_item(request: Request, session: SessionDep, user: ManagerUser, campaign_id: int, item_id: int) -> Response:
+def remove_item(
+    request: Request, session: SessionDep, user: ManagerUser, campaign_id: RecordId, item_id: RecordId
+) -> Response:
     campaign = campaigns.get_campaign_or_raise(session, campaign_id)
     item = campaigns.get_item_or_raise(session, campaign, item_id)
     try:
@@ -331,7 +336,7 @@ def remove_item(request: Request, session: SessionDep, user: ManagerUser, campai
 
 @router.post("/campaigns/{campaign_id:int}/workshops")
 def add_workshops(
-    request: Request, session: SessionDep, user: ManagerUser, campaign_id: int, form: FormDep
+    request: Request, session: SessionDep, user: ManagerUser, campaign_id: RecordId, form: FormDep
 ) -> Response:
     campaign = campaigns.get_campaign_or_raise(session, campaign_id)
     workshop_ids = _workshop_ids(_text_values(form))
@@ -466,7 +471,7 @@ def _item_response(
 
 @router.get("/campaigns/{campaign_id:int}/workshops/{workshop_id:int}")
 def sheet_page(
-    request: Request, session: SessionDep, user: CurrentUser, campaign_id: int, workshop_id: int
+    request: Request, session: SessionDep, user: CurrentUser, campaign_id: RecordId, workshop_id: RecordId
 ) -> Response:
     return _sheet_page(request, session, user, _sheet(session, campaign_id, workshop_id))
 
@@ -480,9 +485,9 @@ def answer_item(
     request: Request,
     session: SessionDep,
     user: WriterUser,
-    campaign_id: int,
-    workshop_id: int,
-    item_id: int,
+    campaign_id: RecordId,
+    workshop_id: RecordId,
+    item_id: RecordId,
     form: FormDep,
 ) -> Response:
     sheet = _sheet(session, campaign_id, workshop_id)
@@ -520,7 +525,12 @@ def answer_item(
 
 @router.post("/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}/raise")
 def raise_order(
-    request: Request, session: SessionDep, user: WriterUser, campaign_id: int, workshop_id: int, item_id: int
+    request: Request,
+    session: SessionDep,
+    user: WriterUser,
+    campaign_id: RecordId,
+    workshop_id: RecordId,
+    item_id: RecordId,
 ) -> Response:
     sheet = _sheet(session, campaign_id, workshop_id)
     item = campaigns.get_item_or_raise(session, sheet.campaign, item_id)
@@ -545,7 +555,7 @@ def raise_order(
 
 @router.post("/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/submit")
 def submit_sheet(
-    request: Request, session: SessionDep, user: WriterUser, campaign_id: int, workshop_id: int
+    request: Request, session: SessionDep, user: WriterUser, campaign_id: RecordId, workshop_id: RecordId
 ) -> Response:
     sheet = _sheet(session, campaign_id, workshop_id)
     try:
@@ -571,7 +581,7 @@ def submit_sheet(
 
 @router.post("/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/reopen")
 def reopen_sheet(
-    request: Request, session: SessionDep, user: ManagerUser, campaign_id: int, workshop_id: int
+    request: Request, session: SessionDep, user: ManagerUser, campaign_id: RecordId, workshop_id: RecordId
 ) -> Response:
     sheet = _sheet(session, campaign_id, workshop_id)
     campaigns.reopen(session, sheet.part, actor=user)

@@ -20,6 +20,7 @@ from maintenance.monitoring import service
 from maintenance.monitoring.choices import ConditionState, Quantity
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.org.models import Workshop
+from maintenance.web import RecordId
 
 DEFAULT_SORT = "code"
 
@@ -42,9 +43,9 @@ class PointFilters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     q: str | None = Field(default=None, max_length=100)
-    workshop_id: int | None = None
-    unit_id: int | None = None
-    asset_id: int | None = None
+    workshop_id: RecordId | None = None
+    unit_id: RecordId | None = None
+    asset_id: RecordId | None = None
     quantity: Quantity | None = None
     state: ConditionState | None = None
     active: Literal["yes", "no", "all"] = "yes"

@@ -51,6 +51,7 @@ from maintenance.org.auth import CurrentUser, WriterUser
 from maintenance.org.models import Role, User, Workshop
 from maintenance.web import (
     FormDep,
+    RecordId,
     add_toast,
     differences,
     field_errors,
@@ -226,7 +227,7 @@ def _round_context(session: Session, user: User, found: InspectionRound) -> dict
 
 
 @router.get("/rounds/{round_id:int}")
-def round_page(request: Request, session: SessionDep, user: CurrentUser, round_id: int) -> Response:
+def round_page(request: Request, session: SessionDep, user: CurrentUser, round_id: RecordId) -> Response:
     found = rounds.get_round_or_raise(session, round_id)
     views = _stop_views(session, found)
     return render(
@@ -256,7 +257,7 @@ def _parse_entry(
 
 @router.post("/rounds/{round_id:int}/stops/{stop_id:int}")
 def enter_stop(
-    request: Request, session: SessionDep, user: WriterUser, round_id: int, stop_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, round_id: RecordId, stop_id: RecordId, form: FormDep
 ) -> Response:
     """One stop's value or check. htmx gets the stop's card back (and the progress bar out of
     band); a plain post goes back to the round at that stop."""
@@ -293,7 +294,7 @@ def enter_stop(
 
 
 @router.post("/rounds/{round_id:int}/finish")
-def finish_round(request: Request, session: SessionDep, user: WriterUser, round_id: int) -> Response:
+def finish_round(request: Request, session: SessionDep, user: WriterUser, round_id: RecordId) -> Response:
     found = rounds.get_round_or_raise(session, round_id)
     try:
         missed = rounds.finish_round(session, found, actor=user)
@@ -310,7 +311,9 @@ def finish_round(request: Request, session: SessionDep, user: WriterUser, round_
 
 
 @router.get("/rounds/{round_id:int}/entries/{entry_id:int}/photo")
-def entry_photo(request: Request, session: SessionDep, user: CurrentUser, round_id: int, entry_id: int) -> Response:
+def entry_photo(
+    request: Request, session: SessionDep, user: CurrentUser, round_id: RecordId, entry_id: RecordId
+) -> Response:
     entry = session.get(RoundEntry, entry_id)
     if entry is None or entry.round_id != round_id or entry.photo_sha256 is None:
         raise NotFound(_("This photo does not exist."))
@@ -417,13 +420,15 @@ def create_route(request: Request, session: SessionDep, user: WriterUser, form: 
 
 
 @router.get("/rounds/routes/{route_id:int}/edit")
-def edit_route_page(request: Request, session: SessionDep, user: WriterUser, route_id: int) -> Response:
+def edit_route_page(request: Request, session: SessionDep, user: WriterUser, route_id: RecordId) -> Response:
     route = rounds.get_route_or_raise(session, route_id)
     return _route_form(request, session, user, route, route.model_dump(), {})
 
 
 @router.post("/rounds/routes/{route_id:int}/edit")
-def update_route(request: Request, session: SessionDep, user: WriterUser, route_id: int, form: FormDep) -> Response:
+def update_route(
+    request: Request, session: SessionDep, user: WriterUser, route_id: RecordId, form: FormDep
+) -> Response:
     route = rounds.get_route_or_raise(session, route_id)
     values = _route_values(form)
     data, errors = validate_form(RouteUpdate, values)
@@ -509,12 +514,12 @@ def _route_page(
 
 
 @router.get("/rounds/routes/{route_id:int}")
-def route_page(request: Request, session: SessionDep, user: CurrentUser, route_id: int) -> Response:
+def route_page(request: Request, session: SessionDep, user: CurrentUser, route_id: RecordId) -> Response:
     return _route_page(request, session, user, rounds.get_route_or_raise(session, route_id))
 
 
 @router.post("/rounds/routes/{route_id:int}/stops")
-def add_stop(request: Request, session: SessionDep, user: WriterUser, route_id: int, form: FormDep) -> Response:
+def add_stop(request: Request, session: SessionDep, user: WriterUser, route_id: RecordId, form: FormDep) -> Response:
     """A reading stop (a point of the workshop) or a check (an asset's tag and the question)."""
     route = rounds.get_route_or_raise(session, route_id)
     values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
@@ -547,7 +552,7 @@ def add_stop(request: Request, session: SessionDep, user: WriterUser, route_id: 
 
 @router.post("/rounds/routes/{route_id:int}/stops/{stop_id:int}/move")
 def move_stop(
-    request: Request, session: SessionDep, user: WriterUser, route_id: int, stop_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, route_id: RecordId, stop_id: RecordId, form: FormDep
 ) -> Response:
     route = rounds.get_route_or_raise(session, route_id)
     stop = rounds.get_stop_or_raise(session, route.id or 0, stop_id)
@@ -556,7 +561,9 @@ def move_stop(
 
 
 @router.post("/rounds/routes/{route_id:int}/stops/{stop_id:int}/delete")
-def remove_stop(request: Request, session: SessionDep, user: WriterUser, route_id: int, stop_id: int) -> Response:
+def remove_stop(
+    request: Request, session: SessionDep, user: WriterUser, route_id: RecordId, stop_id: RecordId
+) -> Response:
     route = rounds.get_route_or_raise(session, route_id)
     stop = rounds.get_stop_or_raise(session, route.id or 0, stop_id)
     rounds.remove_stop(session, route, stop, actor=user)

@@ -46,6 +46,7 @@ from maintenance.org.models import Role, User
 from maintenance.web import (
     Difference,
     FormDep,
+    RecordId,
     add_toast,
     differences,
     field_errors,
@@ -282,7 +283,7 @@ def point_page(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    point_id: int,
+    point_id: RecordId,
     days: int = DEFAULT_TREND_DAYS,
     page: int = 1,
 ) -> Response:
@@ -333,7 +334,9 @@ def _entry_errors(errors: Sequence[FieldError]) -> dict[str, str]:
 
 
 @router.post("/monitoring/points/{point_id:int}/readings")
-def enter_reading(request: Request, session: SessionDep, user: WriterUser, point_id: int, form: FormDep) -> Response:
+def enter_reading(
+    request: Request, session: SessionDep, user: WriterUser, point_id: RecordId, form: FormDep
+) -> Response:
     """A value typed in on the point page: the same ingest as imports and the API (source form,
     all-or-nothing), idempotent by (point, taken_at) — a re-submitted form is not a second
     reading. The page comes back with the result under the form."""
@@ -456,7 +459,9 @@ def _service_errors(error: ValidationFailed) -> dict[str, str]:
 
 
 @router.get("/monitoring/points/new")
-def new_point_page(request: Request, session: SessionDep, user: WriterUser, asset_id: int | None = None) -> Response:
+def new_point_page(
+    request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId | None = None
+) -> Response:
     values: dict[str, Any] = {
         "quantity": Quantity.VIBRATION.value,
         "unit": QUANTITIES[Quantity.VIBRATION].unit,
@@ -488,7 +493,7 @@ def create_point(request: Request, session: SessionDep, user: WriterUser, form: 
 
 
 @router.get("/monitoring/points/{point_id:int}/edit")
-def edit_point_page(request: Request, session: SessionDep, user: WriterUser, point_id: int) -> Response:
+def edit_point_page(request: Request, session: SessionDep, user: WriterUser, point_id: RecordId) -> Response:
     point = service.get_point_or_raise(session, point_id)
     require_write_in(session, user, point.workshop_id)
     asset = asset_service.get_asset_or_raise(session, point.asset_id)
@@ -497,7 +502,9 @@ def edit_point_page(request: Request, session: SessionDep, user: WriterUser, poi
 
 
 @router.post("/monitoring/points/{point_id:int}/edit")
-def update_point(request: Request, session: SessionDep, user: WriterUser, point_id: int, form: FormDep) -> Response:
+def update_point(
+    request: Request, session: SessionDep, user: WriterUser, point_id: RecordId, form: FormDep
+) -> Response:
     point = service.get_point_or_raise(session, point_id)
     require_write_in(session, user, point.workshop_id)
     values, errors = _form_values(session, form)
@@ -628,7 +635,7 @@ def alarm_board(request: Request, session: SessionDep, user: CurrentUser) -> Res
 
 
 @router.get("/assets/{asset_id:int}/readings")
-def asset_points(request: Request, session: SessionDep, user: CurrentUser, asset_id: int) -> Response:
+def asset_points(request: Request, session: SessionDep, user: CurrentUser, asset_id: RecordId) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     points = list(
         session.scalars(

@@ -29,7 +29,7 @@ from maintenance.monitoring.thickness import ThicknessAssessment, ThicknessReadi
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import Workshop
-from maintenance.web import render
+from maintenance.web import RecordId, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -139,7 +139,7 @@ def thickness_register(request: Request, session: SessionDep, user: CurrentUser)
 
 
 @router.get("/monitoring/points/{point_id:int}/thickness")
-def point_thickness(request: Request, point_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def point_thickness(request: Request, point_id: RecordId, session: SessionDep, user: CurrentUser) -> Response:
     point = session.get(MeasurementPoint, point_id)
     if point is None:
         raise NotFound(_("There is no measurement point %(id)s.", id=point_id))

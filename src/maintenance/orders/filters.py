@@ -27,6 +27,7 @@ from maintenance.db import plant_day_start, plant_today
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import User, UserWorkshop
+from maintenance.web import RecordId
 
 Queue = Literal["open", "mine", "my_workshops", "overdue"]
 QUEUES: tuple[Queue, ...] = ("open", "mine", "my_workshops", "overdue")
@@ -73,9 +74,9 @@ class OrderFilters(BaseModel):
     queue: Queue | None = None
     order_type: OrderType | None = None
     state: OrderState | None = None
-    workshop_id: int | None = None
-    asset_id: int | None = None
-    turnaround_id: int | None = None
+    workshop_id: RecordId | None = None
+    asset_id: RecordId | None = None
+    turnaround_id: RecordId | None = None
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT

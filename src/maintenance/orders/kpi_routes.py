@@ -16,7 +16,7 @@ from maintenance.orders import charts, kpis
 from maintenance.orders.choices import CostKind, OrderType, Provider
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
-from maintenance.web import render
+from maintenance.web import RecordId, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,7 +25,7 @@ MAX_RANGE_DAYS = 5 * 366  # the monthly mix of a longer range would not be reada
 
 class KpiFilters(BaseModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
-    workshop_id: int | None = None
+    workshop_id: RecordId | None = None
     start_date: date | None = None
     end_date: date | None = None
 

@@ -63,6 +63,7 @@ from maintenance.org.models import Role, User, Workshop
 from maintenance.web import (
     Difference,
     FormDep,
+    RecordId,
     add_toast,
     differences,
     field_errors,
@@ -214,7 +215,9 @@ def _with_asset(session: Session, form: FormDep) -> tuple[dict[str, Any], dict[s
 
 
 @router.get("/orders/new")
-def new_order_page(request: Request, session: SessionDep, user: WriterUser, asset_id: int | None = None) -> Response:
+def new_order_page(
+    request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId | None = None
+) -> Response:
     values: dict[str, Any] = {
         "order_type": "",
         "priority": Priority.NORMAL.value,
@@ -250,7 +253,7 @@ def create_order(request: Request, session: SessionDep, user: WriterUser, form: 
 
 
 @router.get("/orders/{order_id:int}/edit")
-def edit_order_page(request: Request, session: SessionDep, user: WriterUser, order_id: int) -> Response:
+def edit_order_page(request: Request, session: SessionDep, user: WriterUser, order_id: RecordId) -> Response:
     order = get_order(session, order_id)
     service.check_may_write(session, user, order, order.workshop_id)
     asset = session.get(Asset, order.asset_id)
@@ -259,7 +262,9 @@ def edit_order_page(request: Request, session: SessionDep, user: WriterUser, ord
 
 
 @router.post("/orders/{order_id:int}/edit")
-def update_order(request: Request, session: SessionDep, user: WriterUser, order_id: int, form: FormDep) -> Response:
+def update_order(
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, form: FormDep
+) -> Response:
     order = get_order(session, order_id, for_update=True)
     values, errors = _with_asset(session, form)
     data, form_errors = validate_form(WorkOrderUpdate, values)
@@ -455,9 +460,9 @@ def order_detail(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    order_id: int,
+    order_id: RecordId,
     part: Annotated[str, Query()] = "",
-    edit_line: int | None = None,
+    edit_line: RecordId | None = None,
 ) -> Response:
     order = get_order(session, order_id)
     extra: dict[str, Any] = {}
@@ -472,7 +477,7 @@ def order_detail(
 
 @router.post("/orders/{order_id:int}/actions/{name}")
 def perform_action(
-    request: Request, session: SessionDep, user: WriterUser, order_id: int, name: str, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, name: str, form: FormDep
 ) -> Response:
     order = get_order(session, order_id, for_update=True)
     version = form_version(form)
@@ -504,7 +509,9 @@ def perform_action(
 
 
 @router.post("/orders/{order_id:int}/failure")
-def record_failure(request: Request, session: SessionDep, user: WriterUser, order_id: int, form: FormDep) -> Response:
+def record_failure(
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, form: FormDep
+) -> Response:
     order = get_order(session, order_id, for_update=True)
     values = text_values(form)
     data_in: dict[str, Any] = dict(values)
@@ -530,7 +537,9 @@ def record_failure(request: Request, session: SessionDep, user: WriterUser, orde
 
 
 @router.post("/orders/{order_id:int}/notes")
-def record_notes(request: Request, session: SessionDep, user: WriterUser, order_id: int, form: FormDep) -> Response:
+def record_notes(
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, form: FormDep
+) -> Response:
     order = get_order(session, order_id, for_update=True)
     values = text_values(form)
     version = form_version(form)
@@ -568,7 +577,9 @@ def _after_cost_change(request: Request, session: Session, user: User, order: Wo
 
 
 @router.post("/orders/{order_id:int}/costs")
-def add_cost_line(request: Request, session: SessionDep, user: WriterUser, order_id: int, form: FormDep) -> Response:
+def add_cost_line(
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, form: FormDep
+) -> Response:
     order = get_order(session, order_id, for_update=True)
     values = text_values(form)
     data, errors = validate_form(CostLineCreate, values)
@@ -587,7 +598,7 @@ def add_cost_line(request: Request, session: SessionDep, user: WriterUser, order
 
 @router.post("/orders/{order_id:int}/costs/{line_id:int}")
 def update_cost_line(
-    request: Request, session: SessionDep, user: WriterUser, order_id: int, line_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, line_id: RecordId, form: FormDep
 ) -> Response:
     order = get_order(session, order_id, for_update=True)
     line = service.get_cost_line_or_raise(session, order, line_id)
@@ -615,7 +626,9 @@ def update_cost_line(
 
 
 @router.post("/orders/{order_id:int}/costs/{line_id:int}/delete")
-def delete_cost_line(request: Request, session: SessionDep, user: WriterUser, order_id: int, line_id: int) -> Response:
+def delete_cost_line(
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, line_id: RecordId
+) -> Response:
     order = get_order(session, order_id, for_update=True)
     line = service.get_cost_line_or_raise(session, order, line_id)
     service.delete_cost_line(session, order, line, actor=user)
@@ -661,7 +674,7 @@ def _check_row(
 
 
 @router.post("/orders/{order_id:int}/checks")
-def add_check(request: Request, session: SessionDep, user: WriterUser, order_id: int, form: FormDep) -> Response:
+def add_check(request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, form: FormDep) -> Response:
     order = get_order(session, order_id, for_update=True)
     checks = service.parse_checklist_template(str(form.get("text", "")))
     if not checks:
@@ -675,7 +688,7 @@ def add_check(request: Request, session: SessionDep, user: WriterUser, order_id:
 
 @router.post("/orders/{order_id:int}/checks/{item_id:int}")
 def record_check(
-    request: Request, session: SessionDep, user: WriterUser, order_id: int, item_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, item_id: RecordId, form: FormDep
 ) -> Response:
     order = get_order(session, order_id, for_update=True)
     item = service.get_check_or_raise(session, order, item_id)
@@ -708,7 +721,9 @@ def record_check(
 
 
 @router.post("/orders/{order_id:int}/checks/{item_id:int}/raise")
-def raise_from_check(request: Request, session: SessionDep, user: WriterUser, order_id: int, item_id: int) -> Response:
+def raise_from_check(
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, item_id: RecordId
+) -> Response:
     order = get_order(session, order_id, for_update=True)
     item = service.get_check_or_raise(session, order, item_id)
     raised = service.raise_order_from_check(session, order, item, actor=user)
@@ -733,7 +748,7 @@ def _after_attachment_change(
 
 @router.post("/orders/{order_id:int}/attachments")
 def upload_attachment(
-    request: Request, session: SessionDep, user: WriterUser, order_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, form: FormDep
 ) -> Response:
     order = get_order(session, order_id)
     uploads = [item for item in form.getlist("file") if isinstance(item, UploadFile) and item.filename]
@@ -756,7 +771,12 @@ def upload_attachment(
 
 @router.get("/orders/{order_id:int}/attachments/{attachment_id:int}")
 def download_attachment(
-    request: Request, session: SessionDep, user: CurrentUser, order_id: int, attachment_id: int, inline: bool = False
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    order_id: RecordId,
+    attachment_id: RecordId,
+    inline: bool = False,
 ) -> Response:
     order = get_order(session, order_id)
     attachment = attachments.get_attachment_or_raise(session, order, attachment_id)
@@ -772,7 +792,7 @@ def download_attachment(
 
 @router.post("/orders/{order_id:int}/attachments/{attachment_id:int}/delete")
 def delete_attachment(
-    request: Request, session: SessionDep, user: WriterUser, order_id: int, attachment_id: int
+    request: Request, session: SessionDep, user: WriterUser, order_id: RecordId, attachment_id: RecordId
 ) -> Response:
     order = get_order(session, order_id)
     attachment = attachments.get_attachment_or_raise(session, order, attachment_id)

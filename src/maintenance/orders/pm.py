@@ -21,6 +21,7 @@ from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostKind, PlanBasis, Provider
 from maintenance.orders.models import PmPlan, PmPlanCostLine, PmPlanCreate, PmPlanFields, PmPlanUpdate, WorkOrder
 from maintenance.orders.service import CENT, check_may_write
+from maintenance.web import RecordId
 
 
 def get_plan_or_raise(session: Session, plan_id: int, *, for_update: bool = False) -> PmPlan:
@@ -152,8 +153,8 @@ class PlanFilters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     q: str | None = Field(default=None, max_length=100)
-    workshop_id: int | None = None
-    asset_id: int | None = None
+    workshop_id: RecordId | None = None
+    asset_id: RecordId | None = None
     basis: PlanBasis | None = None
     active: Literal["yes", "no", "all"] = "yes"
     sort: str = "asset"

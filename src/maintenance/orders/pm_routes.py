@@ -35,6 +35,7 @@ from maintenance.org.models import User
 from maintenance.web import (
     Difference,
     FormDep,
+    RecordId,
     add_toast,
     differences,
     field_errors,
@@ -171,7 +172,9 @@ def _form_values(session: Session, form: FormDep) -> tuple[dict[str, Any], dict[
 
 
 @router.get("/pm-plans/new")
-def new_plan_page(request: Request, session: SessionDep, user: WriterUser, asset_id: int | None = None) -> Response:
+def new_plan_page(
+    request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId | None = None
+) -> Response:
     values: dict[str, Any] = {
         "basis": PlanBasis.FIXED.value,
         "interval": 1,
@@ -205,7 +208,7 @@ def create_plan(request: Request, session: SessionDep, user: WriterUser, form: F
 
 
 @router.get("/pm-plans/{plan_id:int}/edit")
-def edit_plan_page(request: Request, session: SessionDep, user: WriterUser, plan_id: int) -> Response:
+def edit_plan_page(request: Request, session: SessionDep, user: WriterUser, plan_id: RecordId) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id)
     check_may_write(session, user, None, plan.workshop_id)
     asset = asset_service.get_asset_or_raise(session, plan.asset_id)
@@ -214,7 +217,7 @@ def edit_plan_page(request: Request, session: SessionDep, user: WriterUser, plan
 
 
 @router.post("/pm-plans/{plan_id:int}/edit")
-def update_plan(request: Request, session: SessionDep, user: WriterUser, plan_id: int, form: FormDep) -> Response:
+def update_plan(request: Request, session: SessionDep, user: WriterUser, plan_id: RecordId, form: FormDep) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id, for_update=True)
     values, errors = _form_values(session, form)
     data, form_errors = validate_form(PmPlanUpdate, values)
@@ -284,7 +287,7 @@ def _detail_context(session: Session, user: User, plan: PmPlan) -> dict[str, Any
 
 
 @router.get("/pm-plans/{plan_id:int}")
-def plan_page(request: Request, session: SessionDep, user: CurrentUser, plan_id: int) -> Response:
+def plan_page(request: Request, session: SessionDep, user: CurrentUser, plan_id: RecordId) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id)
     return render(request, "orders/pm_detail.html", _detail_context(session, user, plan))
 
@@ -297,7 +300,7 @@ def _lines_fragment(
 
 
 @router.post("/pm-plans/{plan_id:int}/lines")
-def add_line(request: Request, session: SessionDep, user: WriterUser, plan_id: int, form: FormDep) -> Response:
+def add_line(request: Request, session: SessionDep, user: WriterUser, plan_id: RecordId, form: FormDep) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id)
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     data, errors = validate_form(pm.EstimatedLineCreate, values)
@@ -314,7 +317,9 @@ def add_line(request: Request, session: SessionDep, user: WriterUser, plan_id: i
 
 
 @router.post("/pm-plans/{plan_id:int}/lines/{line_id:int}/delete")
-def delete_line(request: Request, session: SessionDep, user: WriterUser, plan_id: int, line_id: int) -> Response:
+def delete_line(
+    request: Request, session: SessionDep, user: WriterUser, plan_id: RecordId, line_id: RecordId
+) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id)
     line = pm.get_estimated_line_or_raise(session, plan, line_id)
     pm.delete_estimated_line(session, plan, line, actor=user)
@@ -325,7 +330,7 @@ def delete_line(request: Request, session: SessionDep, user: WriterUser, plan_id
 
 
 @router.post("/pm-plans/{plan_id:int}/meter")
-def record_meter(request: Request, session: SessionDep, user: WriterUser, plan_id: int, form: FormDep) -> Response:
+def record_meter(request: Request, session: SessionDep, user: WriterUser, plan_id: RecordId, form: FormDep) -> Response:
     """A runtime-hours reading typed in: moves the meter of every runtime plan of the asset."""
     plan = pm.get_plan_or_raise(session, plan_id)
     check_may_write(session, user, None, plan.workshop_id)
@@ -371,7 +376,7 @@ def _meter_input(form: FormDep) -> tuple[Decimal, datetime]:
 
 
 @router.post("/pm-plans/{plan_id:int}/generate")
-def generate_for_plan(request: Request, session: SessionDep, user: ManagerUser, plan_id: int) -> Response:
+def generate_for_plan(request: Request, session: SessionDep, user: ManagerUser, plan_id: RecordId) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id)
     report = scheduler.generate_orders(
         session,

@@ -29,7 +29,7 @@ from maintenance.orders.models import WorkOrder
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import Role, User
-from maintenance.web import paginate, render
+from maintenance.web import RecordId, paginate, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -165,7 +165,7 @@ def order_calendar(request: Request, session: SessionDep, user: CurrentUser) -> 
 
 
 @router.get("/assets/{asset_id:int}/orders")
-def asset_orders(request: Request, session: SessionDep, user: CurrentUser, asset_id: int) -> Response:
+def asset_orders(request: Request, session: SessionDep, user: CurrentUser, asset_id: RecordId) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     by_asset = select(WorkOrder).where(col(WorkOrder.asset_id) == asset.id)
     orders = list(

@@ -21,7 +21,17 @@ from maintenance.orders.models import Turnaround, TurnaroundCreate, TurnaroundUp
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import Role, User
-from maintenance.web import FormDep, add_toast, differences, field_errors, paginate, redirect, render, validate_form
+from maintenance.web import (
+    FormDep,
+    RecordId,
+    add_toast,
+    differences,
+    field_errors,
+    paginate,
+    redirect,
+    render,
+    validate_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,14 +115,14 @@ def create_turnaround(request: Request, session: SessionDep, user: ManagerUser, 
 
 
 @router.get("/turnarounds/{turnaround_id:int}/edit")
-def edit_turnaround_page(request: Request, session: SessionDep, user: ManagerUser, turnaround_id: int) -> Response:
+def edit_turnaround_page(request: Request, session: SessionDep, user: ManagerUser, turnaround_id: RecordId) -> Response:
     turnaround = turnarounds.get_turnaround_or_raise(session, turnaround_id)
     return _form_page(request, session, turnaround, turnaround.model_dump(mode="json"), {})
 
 
 @router.post("/turnarounds/{turnaround_id:int}/edit")
 def update_turnaround(
-    request: Request, session: SessionDep, user: ManagerUser, turnaround_id: int, form: FormDep
+    request: Request, session: SessionDep, user: ManagerUser, turnaround_id: RecordId, form: FormDep
 ) -> Response:
     turnaround = turnarounds.get_turnaround_or_raise(session, turnaround_id)
     values = _form_values(form)
@@ -187,14 +197,14 @@ def _detail_page(
 
 
 @router.get("/turnarounds/{turnaround_id:int}")
-def turnaround_page(request: Request, session: SessionDep, user: CurrentUser, turnaround_id: int) -> Response:
+def turnaround_page(request: Request, session: SessionDep, user: CurrentUser, turnaround_id: RecordId) -> Response:
     turnaround = turnarounds.get_turnaround_or_raise(session, turnaround_id)
     return _detail_page(request, session, user, turnaround)
 
 
 @router.post("/turnarounds/{turnaround_id:int}/scope")
 def add_to_scope(
-    request: Request, session: SessionDep, user: WriterUser, turnaround_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, turnaround_id: RecordId, form: FormDep
 ) -> Response:
     """Add an existing order, named by its number, to the scope (or change its tie-in flag)."""
     turnaround = turnarounds.get_turnaround_or_raise(session, turnaround_id)
@@ -230,7 +240,7 @@ def add_to_scope(
 
 @router.post("/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove")
 def remove_from_scope(
-    request: Request, session: SessionDep, user: WriterUser, turnaround_id: int, order_id: int, form: FormDep
+    request: Request, session: SessionDep, user: WriterUser, turnaround_id: RecordId, order_id: RecordId, form: FormDep
 ) -> Response:
     turnaround = turnarounds.get_turnaround_or_raise(session, turnaround_id)
     order = order_service.get_order_or_raise(session, order_id, for_update=True)

@@ -24,7 +24,7 @@ from maintenance.org.models import (
     WorkshopCreate,
     WorkshopUpdate,
 )
-from maintenance.web import FormDep, add_toast, field_errors, paginate, redirect, render, validate_form
+from maintenance.web import FormDep, RecordId, add_toast, field_errors, paginate, redirect, render, validate_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -148,14 +148,14 @@ def create_user(request: Request, session: SessionDep, admin: AdminUser, form: F
 
 
 @router.get("/admin/users/{user_id}")
-def edit_user_page(request: Request, session: SessionDep, admin: AdminUser, user_id: int) -> Response:
+def edit_user_page(request: Request, session: SessionDep, admin: AdminUser, user_id: RecordId) -> Response:
     user = service.get_user_or_raise(session, user_id)
     values = {**user.model_dump(), "workshop_ids": service.workshop_ids_of(session, user)}
     return _user_form(request, session, user, values, {})
 
 
 @router.post("/admin/users/{user_id}")
-def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id: int, form: FormDep) -> Response:
+def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id: RecordId, form: FormDep) -> Response:
     user = service.get_user_or_raise(session, user_id)
     values = _submitted_values(form) | {"username": user.username}
     data, errors = validate_form(UserUpdate, form, lists=("workshop_ids",))
@@ -245,7 +245,7 @@ def create_unit(request: Request, session: SessionDep, admin: AdminUser, form: F
 
 @router.post("/admin/org/workshops/{workshop_id}")
 def rename_workshop(
-    request: Request, session: SessionDep, admin: AdminUser, workshop_id: int, form: FormDep
+    request: Request, session: SessionDep, admin: AdminUser, workshop_id: RecordId, form: FormDep
 ) -> Response:
     workshop = service.get_workshop_or_raise(session, workshop_id)
     data, errors = validate_form(WorkshopUpdate, form)
@@ -258,7 +258,7 @@ def rename_workshop(
 
 
 @router.post("/admin/org/workshops/{workshop_id}/delete")
-def delete_workshop(request: Request, session: SessionDep, admin: AdminUser, workshop_id: int) -> Response:
+def delete_workshop(request: Request, session: SessionDep, admin: AdminUser, workshop_id: RecordId) -> Response:
     workshop = service.get_workshop_or_raise(session, workshop_id)
     service.delete_workshop(session, workshop, actor=admin)
     add_toast(request, _("Workshop %(code)s deleted.", code=workshop.code))
@@ -266,7 +266,7 @@ def delete_workshop(request: Request, session: SessionDep, admin: AdminUser, wor
 
 
 @router.post("/admin/org/units/{unit_id}")
-def rename_unit(request: Request, session: SessionDep, admin: AdminUser, unit_id: int, form: FormDep) -> Response:
+def rename_unit(request: Request, session: SessionDep, admin: AdminUser, unit_id: RecordId, form: FormDep) -> Response:
     unit = service.get_unit_or_raise(session, unit_id)
     data, errors = validate_form(UnitUpdate, form)
     if data is None:
@@ -278,7 +278,7 @@ def rename_unit(request: Request, session: SessionDep, admin: AdminUser, unit_id
 
 
 @router.post("/admin/org/units/{unit_id}/delete")
-def delete_unit(request: Request, session: SessionDep, admin: AdminUser, unit_id: int) -> Response:
+def delete_unit(request: Request, session: SessionDep, admin: AdminUser, unit_id: RecordId) -> Response:
     unit = service.get_unit_or_raise(session, unit_id)
     service.delete_unit(session, unit, actor=admin)
     add_toast(request, _("Unit %(code)s deleted.", code=unit.code))
