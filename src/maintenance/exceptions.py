@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maintenance.i18n import N_
@@ -119,7 +119,12 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(request, 500, _("Something went wrong on our side. The error has been logged."))
+        message = _("Something went wrong on our side. The error has been logged.")
+        try:
+            return error_response(request, 500, message)
+        except Exception:  # the page itself could not be drawn: the reason, plainly
+            logger.exception("the error page of %s %s could not be drawn", request.method, request.url.path)
+            return PlainTextResponse(message, status_code=500)
 
 
 def error_response(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from maintenance import home
 from maintenance.assets import api as asset_api
@@ -39,9 +40,18 @@ Errors are RFC 9457 problem details.
 """
 
 
+class MaintenanceApp(FastAPI):
+    """The request context (request id, security headers) and the locale wrap everything, the
+    server-error page included: Starlette draws that page in its outermost layer, outside every
+    middleware added with ``add_middleware``."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestContextMiddleware(LocaleMiddleware(super().build_middleware_stack()))
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(
+    app = MaintenanceApp(
         title="Maintenance API",
         version="1",
         description=API_DESCRIPTION,
@@ -50,7 +60,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],
     )
-    # Added innermost first: requests pass RequestContext → Locale → Session → routes.
+    # Requests pass RequestContext → Locale → (server errors) → Session → routes.
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -59,8 +69,6 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.environment == "prod",
     )
-    app.add_middleware(LocaleMiddleware)
-    app.add_middleware(RequestContextMiddleware)
     add_exception_handlers(app)
 
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")

@@ -3,10 +3,9 @@
 The ``live_server`` fixture builds a throwaway plant once per session (per xdist worker):
 a temporary directory with its own SQLite file, ``maintenance db upgrade`` and
 ``maintenance seed --demo`` run as the operator would, then uvicorn in a subprocess on a
-free port. It waits for uvicorn's "Uvicorn running on" line on stderr (read by a thread),
-tries another port when the chosen one was taken meanwhile, and logs the server's output
-at teardown. Overriding pytest-playwright's ``base_url`` fixture makes every page's
-context use the live server, so tests can ``page.goto("/")``.
+free port (``tests/live_server.py``), whose output is logged at teardown. Overriding
+pytest-playwright's ``base_url`` fixture makes every page's context use the live server, so
+tests can ``page.goto("/")``.
 
 ``tests/conftest.py`` is imported too (it points this process's settings at its own
 temporary database); nothing here uses its fixtures, and the server gets its own
@@ -15,17 +14,10 @@ environment.
 
 from __future__ import annotations
 
-import collections
-import logging
 import os
 import re
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,19 +25,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.live_server import DEMO_PASSWORD, PROJECT_ROOT, run_cli, server_env, serving
+
 CHROMIUM = "/usr/bin/chromium"
 INSTALL_HINT = "apt-get update && apt-get install -y chromium fonts-wqy-microhei fontconfig  (or: make browser-deps)"
-DEMO_PASSWORD = "demo2026"
 
 # A 2-core machine runs Chromium, uvicorn and argon2 hashing at once: generous, not the 30 s default.
 ACTION_TIMEOUT_MS = 10_000
 NAVIGATION_TIMEOUT_MS = 15_000
 EXPECT_TIMEOUT_MS = 7_000
-SERVER_START_TIMEOUT_S = 30.0
-SERVER_START_ATTEMPTS = 3
-
-logger = logging.getLogger("e2e.live_server")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -57,58 +45,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # --- The live server ----------------------------------------------------------------------
-
-
-class ServerOutput:
-    """Reads a pipe on a thread; ``settled`` is set once the server is ready, failed to bind, or exited."""
-
-    READY = "Uvicorn running on"
-    BIND_ERRORS = ("error while attempting to bind", "address already in use")
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: collections.deque[str] = collections.deque(maxlen=500)
-        self.ready = False
-        self.bind_failed = False
-        self.settled = threading.Event()
-        self._stream = stream
-        self._thread = threading.Thread(target=self._read, name="uvicorn-stderr", daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            for line in self._stream:
-                self.lines.append(line.rstrip("\n"))
-                if self.READY in line:
-                    self.ready = True
-                    self.settled.set()
-                elif any(error in line for error in self.BIND_ERRORS):
-                    self.bind_failed = True
-                    self.settled.set()
-        finally:
-            self.settled.set()  # EOF: the process exited (or closed stderr)
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
-
-    def tail(self, count: int = 20) -> str:
-        return "\n".join(list(self.lines)[-count:]) or "(no output)"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _run_cli(env: dict[str, str], *args: str) -> None:
-    command = [sys.executable, "-m", "maintenance.cli", *args]
-    result = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        pytest.fail(
-            f"`maintenance {' '.join(args)}` exited with {result.returncode}\n"
-            f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}",
-            pytrace=False,
-        )
 
 
 def _check_built_assets() -> None:
@@ -124,77 +60,18 @@ def _check_built_assets() -> None:
         pytest.fail("Run `make setup` first (or use `make e2e`):\n  " + "\n  ".join(problems), pytrace=False)
 
 
-def _start_server(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen[str], ServerOutput, str]:
-    for attempt in range(1, SERVER_START_ATTEMPTS + 1):
-        port = _free_port()
-        # stdout carries the access log: to a file, so a full pipe can never stall the server.
-        access_log = (log_dir / f"uvicorn-{attempt}.stdout.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=access_log,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        access_log.close()
-        output = ServerOutput(process.stderr)
-        if not output.settled.wait(SERVER_START_TIMEOUT_S):
-            _stop(process, output)
-            pytest.fail(
-                f"uvicorn did not print {ServerOutput.READY!r} within {SERVER_START_TIMEOUT_S:.0f}s. "
-                f"Last stderr lines:\n{output.tail()}",
-                pytrace=False,
-            )
-        if output.ready:
-            return process, output, f"http://127.0.0.1:{port}"
-        _stop(process, output)
-        if output.bind_failed:
-            logger.warning("port %s was taken (attempt %s), trying another", port, attempt)
-            continue
-        pytest.fail(
-            f"uvicorn exited with {process.returncode} before it was ready. Last stderr lines:\n{output.tail()}",
-            pytrace=False,
-        )
-    pytest.fail(f"uvicorn could not bind a free port in {SERVER_START_ATTEMPTS} attempts", pytrace=False)
-
-
-def _stop(process: subprocess.Popen[str], output: ServerOutput) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    output.join(timeout=5)
-
-
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """The base URL (no trailing slash) of a freshly migrated and seeded demo plant."""
     _check_built_assets()
     tmp = Path(tempfile.mkdtemp(prefix="maintenance-e2e-"))
-    env = {
-        **os.environ,
-        "MAINTENANCE_DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
-        "MAINTENANCE_VAR_DIR": str(tmp / "var"),
-        "MAINTENANCE_ENVIRONMENT": "test",
-        "MAINTENANCE_SECRET_KEY": secrets.token_urlsafe(32),
-        "PYTHONUNBUFFERED": "1",
-    }
-    _run_cli(env, "db", "upgrade")
-    _run_cli(env, "seed", "--demo")
-    process, output, url = _start_server(env, tmp)
     try:
-        yield url
+        env = server_env(tmp, f"sqlite:///{tmp / 'e2e.db'}")
+        run_cli(env, "db", "upgrade")
+        run_cli(env, "seed", "--demo")
+        with serving(env, tmp) as url:
+            yield url
     finally:
-        _stop(process, output)
-        access_logs = "".join(path.read_text() for path in sorted(tmp.glob("uvicorn-*.stdout.log")))
-        logger.info("uvicorn exited with %s\n--- stderr ---\n%s", process.returncode, "\n".join(output.lines))
-        logger.info("--- access log ---\n%s", access_logs or "(empty)")
         shutil.rmtree(tmp, ignore_errors=True)
 
 

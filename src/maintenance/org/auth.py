@@ -33,7 +33,10 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     user = service.get_user(session, user_id) if isinstance(user_id, int) else None
     if user is not None and not user.is_active:
         user = None
-    request.state.user = user
+    # What pages show of the user (the menu, the name): a copy that belongs to no session. An
+    # error page is drawn after the request's transaction was rolled back and its session closed,
+    # which leaves the session's own objects expired and detached (nothing could be read of them).
+    request.state.user = User.model_validate(user) if user is not None else None
     return user
 
 
