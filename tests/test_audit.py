@@ -9,21 +9,31 @@ import itertools
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
+from maintenance.assets import stocktake as stocktake_service
+from maintenance.assets.stocktake_models import AssetCondition, CountResult, StocktakeLine
 from maintenance.audit import service as audit
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.audit.service import GENESIS_HASH, SystemActor
+from maintenance.db import metadata
+from maintenance.i18n import LOCALE_COOKIE
+from maintenance.models_registry import import_all_models
+from maintenance.orders import service as order_service
+from maintenance.orders.choices import OrderType
+from maintenance.orders.models import WorkOrder, WorkOrderCreate
 from maintenance.org import service as org_service
-from maintenance.org.models import ApiToken, User, UserCreate, UserUpdate, WorkshopUpdate
+from maintenance.org.models import ApiToken, Role, User, UserCreate, UserUpdate, WorkshopUpdate
 from maintenance.security import set_request_id
 from tests.conftest import login
-from tests.factories import SiteFactory, UnitFactory, WorkshopFactory
+from tests.factories import AssetFactory, SiteFactory, UnitFactory, UserFactory, WorkshopFactory
 
 
 def log_rows(session: Session) -> list[ObjectChange]:
@@ -460,3 +470,230 @@ def test_history_does_not_mix_objects_of_other_types_with_the_same_id(
 
     assert results_rows(response.text) == 1
     assert codes_on(response.text, {"WS-SAMEID", "UNIT-SAMEID"}) == {"UNIT-SAMEID"}
+
+
+# --- The change log in words --------------------------------------------------------------
+
+
+@pytest.fixture
+def auditor(session: Session) -> User:
+    return UserFactory(role=Role.AUDITOR)
+
+
+# 16:37 UTC on 3 December is 00:37 on 4 December at the plant (Asia/Shanghai).
+AFTER_PLANT_MIDNIGHT = datetime(2026, 12, 3, 16, 37, tzinfo=UTC)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text(html: str) -> str:
+    """Tags dropped and runs of spaces and line breaks made one space (a no-break space stays)."""
+    return re.sub(r"[ \t\r\n]+", " ", unescape(_TAG.sub(" ", html))).strip()
+
+
+def shown_rows(html: str) -> list[dict[str, str]]:
+    """The log's rows as an auditor reads them: the time, the object, and each field's label →
+    what is shown for it (``before → after`` for an update)."""
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.DOTALL)
+    assert body, "the page lists changes"
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.DOTALL):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+        fields = re.findall(r"<dt[^>]*>(.*?)</dt>\s*<dd>(.*?)</dd>", cells[4], re.DOTALL)
+        rows.append({"time": _text(cells[0]), "object": _text(cells[3])} | {_text(k): _text(v) for k, v in fields})
+    return rows
+
+
+@pytest.fixture
+def order_log(
+    session: Session, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> tuple[WorkOrder, dict[str, str], dict[str, str]]:
+    """A corrective order raised just after the plant's midnight, then approved with a failure
+    mode, a tie-in flag, a cost, a start time and findings set; returns the order and the
+    snapshots before and after the update."""
+    asset = AssetFactory(tag="P-9001", name="进料泵")
+    monkeypatch.setattr(audit, "utcnow", lambda: AFTER_PLANT_MIDNIGHT)
+    order = order_service.create_order(
+        session,
+        WorkOrderCreate(order_type=OrderType.CM, asset_id=asset.id, title="机封泄漏"),  # type: ignore[arg-type]
+        actor=admin,
+        at=AFTER_PLANT_MIDNIGHT,
+    )
+    before = audit.snapshot(order)
+    after = before | {
+        "state": "approved",
+        "failure_mode": "BRD",
+        "is_revamp_tie_in": True,
+        "actual_cost_cny": "12345.60",
+        "actual_start_at": "2026-12-03T16:37:00+00:00",
+        "findings": "机封动环磨损",
+    }
+    audit.record(session, actor=admin, action=ChangeAction.UPDATE, obj=order, before=before, after=after)
+    return order, before, after
+
+
+def _log_page(client: TestClient, user: User | None, locale: str, **params: str) -> str:
+    """The /audit page as ``user`` reads it (None: whoever is logged in already)."""
+    if user is not None:
+        login(client, user)
+    client.cookies.set(LOCALE_COOKIE, locale)
+    page = client.get("/audit", params=params)
+    assert page.status_code == 200
+    return page.text
+
+
+def test_an_auditor_reads_object_types_fields_and_values_in_chinese(
+    client: TestClient, auditor: User, order_log: tuple[WorkOrder, Any, Any]
+) -> None:
+    order = order_log[0]
+
+    updated, created = shown_rows(_log_page(client, auditor, "zh_CN", object_type="work_order"))
+
+    assert created["object"] == f"工单 {order.number} 机封泄漏"
+    assert created["time"] == "2026/12/4 00:37"
+    assert created["工单类型"] == "故障维修"
+    assert created["状态"] == "草稿"
+    assert created["优先级"] == "中"
+    assert created["设备"] == "P-9001 进料泵"
+    assert created["技改碰头"] == "否"
+    assert created["计划费用"] == "0.00 元"
+    assert created["申请时间"] == "2026/12/4 00:37"
+    assert updated["状态"] == "草稿 → 已批准"
+    assert updated["故障模式"] == "— → 运行中损坏"
+    assert updated["技改碰头"] == "否 → 是"
+    assert updated["实际费用"] == "0.00 元 → 12,345.60 元"
+    assert updated["实际开始"] == "— → 2026/12/4 00:37"
+    assert updated["检查发现"] == "— → 机封动环磨损"
+    for row in (created, updated):
+        for code in ("work_order", "draft", "approved", "False", "True", "None", "2026-12-03T16:37"):
+            assert code not in " ".join([*row, *row.values()])
+
+
+def test_the_same_log_in_english(client: TestClient, auditor: User, order_log: tuple[WorkOrder, Any, Any]) -> None:
+    order = order_log[0]
+
+    updated, created = shown_rows(_log_page(client, auditor, "en", object_type="work_order"))
+
+    assert created["object"] == f"Work order {order.number} 机封泄漏"
+    assert created["Type"] == "Corrective (CM)"
+    assert updated["State"] == "Draft → Approved"
+    assert updated["Revamp tie-in"] == "No → Yes"
+    assert updated["Actual cost"] == "0.00 CNY → 12,345.60 CNY"
+    assert updated["Failure mode"] == "— → Breakdown"
+    assert updated["Actual start"] == "— → 12/4/26, 12:37\u202fAM"
+
+
+def test_the_object_type_filter_offers_labels(
+    client: TestClient, auditor: User, order_log: tuple[WorkOrder, Any, Any]
+) -> None:
+    page = _log_page(client, auditor, "zh_CN")
+
+    assert '<option value="work_order">工单</option>' in page
+    assert '<option value="asset">设备</option>' in page
+
+
+def test_a_stocktake_and_its_lines_are_named_once(client: TestClient, session: Session, admin: User) -> None:
+    workshop = WorkshopFactory(name="罐区")
+    AssetFactory(tag="T-101", name="原料罐", workshop_id=workshop.id)
+    stocktake = stocktake_service.start_stocktake(session, workshop_id=workshop.id, actor=admin)  # type: ignore[arg-type]
+    [line] = session.scalars(select(StocktakeLine).where(StocktakeLine.stocktake_id == stocktake.id)).all()  # type: ignore[arg-type]
+    stocktake_service.record_count(
+        session, stocktake, line, result=CountResult.FOUND, condition=AssetCondition.NEEDS_REPAIR, actor=admin
+    )
+
+    [started] = shown_rows(_log_page(client, admin, "zh_CN", object_type="stocktake"))
+    [counted] = shown_rows(_log_page(client, None, "zh_CN", object_type="stocktake_line"))
+
+    assert started["object"] == f"资产盘点 #{stocktake.id}"
+    assert started["车间"] == "罐区"
+    assert started["应盘设备数"] == "1"
+    assert started["应盘原值"] == "120,000.00 元"
+    assert counted["object"] == f"盘点明细 #{stocktake.id} T-101"
+    assert counted["盘点结果"] == "未盘点 → 盘到"
+    assert counted["设备状况"] == "— → 待修"
+
+
+def test_the_changes_column_wraps(client: TestClient, auditor: User, order_log: tuple[WorkOrder, Any, Any]) -> None:
+    """Long values wrap inside the column instead of running off the page (the dense tables keep
+    cells on one line: the change log's cells opt out)."""
+    page = _log_page(client, auditor, "zh_CN", object_type="work_order")
+    css = (Path(__file__).resolve().parents[1] / "src/maintenance/static/app.css").read_text(encoding="utf-8")
+
+    assert 'class="audit-changes-cell"' in page
+    assert re.search(r"td\.audit-changes-cell\s*\{[^}]*white-space:\s*normal", css)
+
+
+# --- Checking the chain from the page -----------------------------------------------------
+
+
+def test_the_page_offers_to_verify_the_chain(client: TestClient, auditor: User, chain: list[ObjectChange]) -> None:
+    page = _log_page(client, auditor, "zh_CN")
+
+    assert 'hx-get="/audit/chain"' in page
+
+
+def test_an_intact_chain_is_reported_with_the_rows_checked(
+    client: TestClient, auditor: User, chain: list[ObjectChange]
+) -> None:
+    login(client, auditor)
+    client.cookies.set(LOCALE_COOKIE, "zh_CN")
+
+    state = client.get("/audit/chain", headers={"HX-Request": "true"})
+
+    assert state.status_code == 200
+    assert _text(state.text) == "链完整，已校验 5 行。"
+
+
+def test_a_broken_chain_names_the_row(
+    client: TestClient, session: Session, auditor: User, chain: list[ObjectChange]
+) -> None:
+    target = chain[2]
+    session.execute(
+        update(ObjectChange).where(ObjectChange.id == target.id).values(actor_name="someone-else"),  # type: ignore[arg-type]
+        execution_options={"synchronize_session": False},
+    )
+    session.expire_all()
+    login(client, auditor)
+    client.cookies.set(LOCALE_COOKIE, "zh_CN")
+
+    state = _text(client.get("/audit/chain", headers={"HX-Request": "true"}).text)
+
+    assert state == f"链在第 {target.id} 行断开。 该行内容与其哈希不符：写入后被修改过。 其前 2 行校验无误。"
+
+
+# --- Every logged table has its names -----------------------------------------------------
+
+# Tables whose rows never reach the change log, and why.
+NEVER_LOGGED = {
+    "object_change": "the change log itself",
+    "login_attempt": "security bookkeeping, not a business record",
+    "order_number_counter": "a counter behind order numbers",
+    "order_transition": "the order's own state history, logged as the order's update",
+    "reading": "measurements; the point's update and the round's entry are logged",
+    "user_workshop": "logged as the user's workshop_ids",
+    "asset_version": "the asset's history, logged as the asset's update",
+}
+
+
+def test_every_logged_table_and_column_has_zh_and_en_labels() -> None:
+    """A table or column added later shows under its code until its domain names it in its
+    audit_labels module."""
+    from maintenance.audit import labels as audit_labels
+
+    import_all_models()
+    secrets = {
+        mapper.local_table.name: getattr(mapper.class_, "__audit_exclude__", frozenset())
+        for mapper in SQLModel._sa_registry.mappers
+    }
+    missing = []
+    for table in metadata.sorted_tables:
+        if table.name in NEVER_LOGGED:
+            continue
+        labels = audit_labels.registered(table.name)
+        if labels is None:
+            missing.append(table.name)
+            continue
+        for column in table.columns:
+            logged = column.key not in secrets.get(table.name, ())
+            if logged and audit_labels.is_shown(table.name, column.key) and column.key not in labels.fields:
+                missing.append(f"{table.name}.{column.key}")
+    assert not missing, f"register change-log labels for: {missing}"

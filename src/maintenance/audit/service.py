@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Select, event, inspect, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, SessionTransactionOrigin
 from sqlmodel import Session, SQLModel, col
 
+from maintenance.audit.labels import object_label
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.db import plant_day_start, utcnow
 from maintenance.security import current_request_id
@@ -202,10 +203,10 @@ def list_changes(filters: ChangeFilters) -> Select[ObjectChange]:
     return stmt
 
 
-def object_types(session: Session) -> list[str]:
-    return list(
-        session.scalars(select(col(ObjectChange.object_type)).distinct().order_by(col(ObjectChange.object_type)))
-    )
+def object_types(session: Session) -> list[tuple[str, str]]:
+    """(code, label) of every object type in the log, by label."""
+    codes = session.scalars(select(col(ObjectChange.object_type)).distinct())
+    return sorted(((code, object_label(code)) for code in codes), key=lambda pair: pair[1])
 
 
 @dataclass
@@ -213,6 +214,9 @@ class ChainReport:
     checked: int
     broken_at_id: int | None = None
     reason: str = ""
+    # What broke, for pages to say in the user's language: "link" (a row before it was removed or
+    # reordered) or "content" (the row was edited).
+    cause: Literal["link", "content"] | None = None
 
     @property
     def ok(self) -> bool:
@@ -230,9 +234,9 @@ def verify_chain(session: Session) -> ChainReport:
     checked = 0
     for change in _iter_chain(session):
         if change.prev_hash != expected_prev:
-            return ChainReport(checked, change.id, "previous-hash link broken (a row was removed or reordered)")
+            return ChainReport(checked, change.id, "previous-hash link broken (a row was removed or reordered)", "link")
         if _hash_payload(change) != change.hash:
-            return ChainReport(checked, change.id, "content does not match its hash (the row was edited)")
+            return ChainReport(checked, change.id, "content does not match its hash (the row was edited)", "content")
         expected_prev = change.hash
         checked += 1
     return ChainReport(checked)
