@@ -5,6 +5,8 @@ This module and ``cli.py`` are the only ones that know every domain.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -12,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from maintenance import home
+from maintenance import home, web
 from maintenance.assets import api as asset_api
 from maintenance.assets import class_alias_routes, document_routes, labels, stocktake_routes
 from maintenance.assets import import_routes as asset_import_routes
@@ -50,9 +52,21 @@ class MaintenanceApp(FastAPI):
         return RequestContextMiddleware(LocaleMiddleware(super().build_middleware_stack()))
 
 
-def create_app() -> FastAPI:
+@asynccontextmanager
+async def _warmed_up(app: FastAPI) -> AsyncIterator[None]:
+    """Compile every template and build the OpenAPI schema before the first request: otherwise
+    the first visitor after a start waits for them (about 0.4 s on a page, 0.3 s on the API docs)."""
+    web.compile_all_templates()
+    app.openapi()
+    yield
+
+
+def create_app(*, warm_up: bool = False) -> FastAPI:
+    """The application; ``warm_up`` prepares templates and the API schema at startup (the served
+    app does; tests, which build many apps, do not)."""
     settings = get_settings()
     app = MaintenanceApp(
+        lifespan=_warmed_up if warm_up else None,
         title="Maintenance API",
         version="1",
         description=API_DESCRIPTION,
@@ -104,4 +118,4 @@ def create_app() -> FastAPI:
     return app
 
 
-app = create_app()
+app = create_app(warm_up=True)

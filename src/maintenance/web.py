@@ -275,3 +275,9 @@ def differences(
         for name, value in submitted.model_dump(exclude=set(exclude)).items()
         if current.get(name) != value
     ]
+
+
+def compile_all_templates() -> None:
+    """Load (parse and compile) every template into the environment's cache."""
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
