@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     page_size: int = Field(default=50, ge=5, le=500)
     # Work orders whose planned cost exceeds this need a manager's approval (检修项目审批).
     order_approval_threshold_cny: Decimal = Field(default=Decimal("50000"), ge=0)
+    # Four eyes: whoever requested an order may not approve it (another engineer or a manager
+    # does). System processes (the PM scheduler) raise and approve without a person.
+    order_four_eyes: bool = True
     # The PM scheduler raises orders falling due within this many days (plus each plan's lead time).
     scheduler_horizon_days: int = Field(default=14, ge=1, le=366)
     scheduler_interval_minutes: int = Field(default=60, ge=1)

@@ -1,8 +1,8 @@
 """A corrective order from raise to sign-off (issue 5's "done when"), and the KPIs counting it.
 
 The engineer 张工 (zhanggong, SYN and DIS) raises a CM order from the page of the pump
-P-1101A, plans an outsourced repair above the approval threshold (50,000 元) so that he may no
-longer approve it himself; the manager 王主任 (wangzr) approves it in his own browser; the
+P-1101A (he may not approve his own order), plans an outsourced repair above the approval
+threshold (50,000 元), which needs a manager; the manager 王主任 (wangzr) approves it in his own browser; the
 engineer starts the work, books labour and materials, reports the ISO 14224 failure and
 downtime, and completes it with his sign-off. The order mix on the KPI page then counts one
 more CM order with its labour hours and cost.
@@ -165,10 +165,11 @@ def test_engineer_raises_a_cm_order_a_manager_approves_it_the_engineer_completes
     expect(header.get_by_role("heading", level=1)).to_contain_text(title)
     expect(header.get_by_role("heading", level=1)).to_contain_text(re.compile(r"WO-\d{4}-\d{6}"))
     expect(state_badge(engineer, DRAFT)).to_be_visible()
-    # A cheap order: the engineer of the workshop may approve it himself...
-    expect(header.get_by_role("button", name=APPROVE)).to_be_visible()
+    # He raised it, so he may not approve it himself (four eyes): the page says who may.
+    expect(header.get_by_role("button", name=APPROVE)).to_have_count(0)
+    expect(header.get_by_role("note")).to_contain_text(text("申请人以外", "someone other than the requester"))
 
-    # 2. ... but not once an outsourced repair of 60,000 元 is planned (threshold 50,000 元).
+    # 2. Once an outsourced repair of 60,000 元 is planned (threshold 50,000 元), only a manager may.
     add_cost_line(
         engineer,
         "service",

@@ -217,6 +217,14 @@ def test_every_order_moved_only_along_the_state_machine(demo: Demo) -> None:
             assert path[-1].actor_name == "wangzr"
 
 
+def test_nobody_approved_an_order_they_requested(demo: Demo) -> None:
+    approved = [order for order in _orders(demo.session) if order.approved_by_id is not None]
+    own = [order.number for order in approved if order.approved_by_id == order.requested_by_id]
+
+    assert len(approved) > 1000
+    assert own == []
+
+
 def test_the_overhaul_has_its_scope_tie_ins_and_ends_under_budget(demo: Demo) -> None:
     turnaround = demo.session.scalar(select(Turnaround))  # the demo's one overhaul, within the past year
     assert turnaround is not None

@@ -301,6 +301,40 @@ def test_approval_above_the_threshold_needs_a_manager(
     assert order.approved_by_id == manager.id
 
 
+def test_the_requester_is_not_offered_approval_and_another_engineer_approves(
+    client: TestClient, session: Session, asset: Asset, workshop: Workshop, workshop_engineer: User
+) -> None:
+    token = login(client, workshop_engineer)
+    raised = post(client, "/orders/new", token, order_form(asset, title="泵出口法兰泄漏"))
+    order = session.scalars(select(WorkOrder).where(col(WorkOrder.asset_id) == asset.id)).one()
+
+    page = client.get(raised.headers["location"], headers=EN)
+    page_zh = client.get(raised.headers["location"], headers={"Accept-Language": "zh-CN"})
+    refused = post(client, action_url(order, "approve"), token, {"version": order.version})
+
+    assert f'action="{action_url(order, "approve")}"' not in page.text
+    assert "Approval by someone other than the requester" in page.text
+    assert "需由申请人以外的工程师或经理审批" in page_zh.text
+    assert f'action="{action_url(order, "cancel")}"' in page.text  # his other buttons are there
+    assert refused.status_code == 403
+    assert "must be approved by someone other than the requester" in refused.text
+    assert reload(session, order).state == OrderState.DRAFT
+
+    colleague = factories.UserFactory(role=Role.ENGINEER, full_name="李工")
+    session.add(UserWorkshop(user_id=colleague.id, workshop_id=workshop.id))  # type: ignore[arg-type]
+    session.flush()
+    client.cookies.clear()
+    token = login(client, colleague)
+    page = client.get(f"/orders/{order.id}", headers=EN)
+    approved = post(client, action_url(order, "approve"), token, {"version": order.version})
+
+    assert f'action="{action_url(order, "approve")}"' in page.text
+    assert "Approval by someone other than the requester" not in page.text
+    assert approved.status_code == 303
+    assert reload(session, order).state == OrderState.APPROVED
+    assert (order.requested_by_id, order.approved_by_id) == (workshop_engineer.id, colleague.id)
+
+
 def test_a_button_pressed_on_a_stale_page_gives_the_409_page(
     client: TestClient, session: Session, workshop_engineer: User, make_order: MakeOrder
 ) -> None:
@@ -578,7 +612,39 @@ def test_the_failure_report_is_saved_with_downtime_typed_in_plant_time(
     )
     page = client.get(f"/orders/{order.id}", headers=EN)
     assert 'value="2025-01-10T08:30"' in page.text  # shown again on the plant's clock
-    assert "ELP · 外部泄漏(工艺介质) / External leakage – process medium" in page.text
+    assert '<option value="ELP" selected>ELP · External leakage – process medium</option>' in page.text
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "not_shown"),
+    [("en", "BRD · Breakdown", "运行中损坏"), ("zh-CN", "BRD · 运行中损坏", "Breakdown")],
+)
+def test_the_iso_14224_codes_are_shown_in_the_language_of_the_page(
+    client: TestClient,
+    session: Session,
+    workshop_engineer: User,
+    auditor: User,
+    make_order: MakeOrder,
+    language: str,
+    shown: str,
+    not_shown: str,
+) -> None:
+    order = make_order()
+    service.record_failure(
+        session, order, FailureReportUpdate(failure_mode=FailureMode.BRD, version=order.version), actor=SYSTEM
+    )
+    login(client, workshop_engineer)
+    form = client.get(f"/orders/{order.id}", headers={"Accept-Language": language}).text
+    client.cookies.clear()
+    login(client, auditor)
+    read_only = client.get(f"/orders/{order.id}", headers={"Accept-Language": language}).text
+
+    failure_form = form[form.index('id="failure"') :].split("</section>")[0]
+    failure_table = read_only[read_only.index('id="failure"') :].split("</section>")[0]
+    assert f'<option value="BRD" selected>{shown}</option>' in failure_form
+    assert not_shown not in failure_form
+    assert "<code>BRD</code> " + shown.removeprefix("BRD · ") in failure_table
+    assert not_shown not in failure_table
 
 
 def test_a_failure_report_with_the_downtime_ending_before_it_starts_is_refused(

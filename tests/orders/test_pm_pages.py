@@ -399,6 +399,7 @@ def test_a_manager_generates_the_due_orders_of_one_plan(client: TestClient, sess
     [order] = pm.orders_of_plan(session, plan)
     assert order.state == OrderState.APPROVED
     assert order.requested_by_id == manager.id
+    assert order.approved_by_id is None  # the plan's standing approval (the scheduler's), not his own
     assert pm.orders_of_plan(session, other) == []
     page = follow(client, response)
     assert order.number in page

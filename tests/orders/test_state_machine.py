@@ -295,6 +295,49 @@ def test_an_admin_approves_above_the_limit(session: Session, make_order: MakeOrd
     assert order.state == S.APPROVED
 
 
+def test_nobody_approves_an_order_they_requested_but_anyone_else_may(
+    session: Session, make_order: MakeOrder, workshop_engineer: User, manager: User
+) -> None:
+    own = make_order(actor=workshop_engineer)
+    before = trail(session, own)
+
+    with pytest.raises(PermissionDenied) as refused:
+        service.perform(session, own, "approve", actor=workshop_engineer)
+    assert own.number in refused.value.message
+    assert trail(session, own) == before
+
+    service.perform(session, own, "approve", actor=manager)
+    assert (own.state, own.requested_by_id, own.approved_by_id) == (S.APPROVED, workshop_engineer.id, manager.id)
+
+    managers_own = make_order(actor=manager)
+    with pytest.raises(PermissionDenied):
+        service.perform(session, managers_own, "approve", actor=manager)
+    service.perform(session, managers_own, "approve", actor=workshop_engineer)
+    assert managers_own.approved_by_id == workshop_engineer.id
+
+
+def test_an_order_raised_by_a_system_process_is_approved_by_a_person_or_a_system_process(
+    session: Session, make_order: MakeOrder, workshop_engineer: User
+) -> None:
+    by_scheduler = make_order(actor=SYSTEM)
+    service.perform(session, by_scheduler, "approve", actor=SYSTEM)  # the PM scheduler within the limit
+    by_monitoring = make_order(actor=SYSTEM)
+    service.perform(session, by_monitoring, "approve", actor=workshop_engineer)
+
+    assert (by_scheduler.state, by_monitoring.state) == (S.APPROVED, S.APPROVED)
+
+
+def test_requesters_approve_their_own_orders_when_the_plant_turns_four_eyes_off(
+    session: Session, make_order: MakeOrder, workshop_engineer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "order_four_eyes", False)
+    own = make_order(actor=workshop_engineer)
+
+    service.perform(session, own, "approve", actor=workshop_engineer)
+
+    assert own.approved_by_id == workshop_engineer.id
+
+
 # --- Who may move orders ------------------------------------------------------------------
 
 

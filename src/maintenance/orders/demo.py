@@ -943,7 +943,8 @@ class History:
         if rng.random() < 0.02:
             job.add(requested + timedelta(minutes=rng.randint(30, 300)), "cancel", engineer, CANCEL_NOTES[2])
             return job
-        job.add(approved_at, "approve", engineer)  # the manager's when above the limit (below)
+        # Four eyes: the engineer raised it, the manager approves it (urgent ones by phone).
+        job.add(approved_at, "approve", self.boss)
         if not urgent:
             job.add(min(approved_at + self.planning_delay(), start_at - timedelta(hours=1)), "schedule", engineer)
         start_at = job.add(start_at, "start", engineer)
@@ -1116,13 +1117,12 @@ class History:
             engineer,
         )
         urgent = order_type in (OrderType.CM, OrderType.CBM)
-        approver = engineer if urgent else self.boss
         approved = job.add(
             requested + timedelta(minutes=30)
             if urgent
             else self.working_time(plant_date(requested) + timedelta(days=2), 9, 11),
             "approve",
-            approver,
+            self.boss,  # four eyes: not the engineer who raised it
         )
         if start - approved > timedelta(days=1):
             job.add(approved + timedelta(hours=1), "schedule", engineer)
@@ -1277,8 +1277,12 @@ class History:
                     child = job.raises
             job.checked = True
         actor = step.actor
-        if step.action == "approve" and actor is not self.boss and service.needs_manager_approval(order):
-            actor = self.boss  # above the limit the manager approves
+        if (
+            step.action == "approve"
+            and actor is not self.boss
+            and (service.needs_manager_approval(order) or service.is_own_request(actor, order))
+        ):
+            actor = self.boss  # above the limit, and for an order its approver raised, the manager approves
         service.perform(session, order, step.action, actor=actor, note=step.note, at=step.at)
         if step.action == "start" and job.failure is not None and order.failure_mode is None:
             service.record_failure(

@@ -352,18 +352,24 @@ def visible_actions(session: Session, user: User, order: WorkOrder) -> tuple[lis
         return [], ""
     manager = service.is_manager(user)
     shown: list[rules.Action] = []
-    note = ""
+    notes: list[str] = []
     for action in rules.actions_from(order.state):
         if action is rules.CLOSE and not manager:
             continue
-        if action is rules.APPROVE and not manager and service.needs_manager_approval(order):
-            note = _(
-                "Planned cost is above %(limit)s: a manager approves this order.",
-                limit=f"{get_settings().order_approval_threshold_cny:,.0f} 元",
-            )
-            continue
+        if action is rules.APPROVE:
+            if service.is_own_request(user, order):
+                notes.append(_("Approval by someone other than the requester: another engineer or a manager."))
+            if not manager and service.needs_manager_approval(order):
+                notes.append(
+                    _(
+                        "Planned cost is above %(limit)s: a manager approves this order.",
+                        limit=f"{get_settings().order_approval_threshold_cny:,.0f} 元",
+                    )
+                )
+            if notes:
+                continue
         shown.append(action)
-    return shown, note
+    return shown, " ".join(notes)
 
 
 def failure_values(order: WorkOrder) -> dict[str, str]:

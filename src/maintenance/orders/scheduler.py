@@ -375,7 +375,9 @@ def _raise_order(
     service.copy_plan_cost_lines(session, order, lines, actor=actor)
     service.add_checks(session, order, service.parse_checklist_template(plan.checklist_template), actor=actor)
     if not service.needs_manager_approval(order):
-        service.perform(
-            session, order, "approve", actor=actor, note=_("Approved by the PM scheduler: within the approval limit.")
-        )
+        # The plan's standing approval. A manager pressing "generate" is the order's requester and
+        # may not approve it himself (four eyes): the scheduler does, as on its own runs.
+        approver = SCHEDULER_ACTOR if service.is_own_request(actor, order) else actor
+        note = _("Approved by the PM scheduler: within the approval limit.")
+        service.perform(session, order, "approve", actor=approver, note=note)
     return order

@@ -73,6 +73,18 @@ def needs_manager_approval(order: WorkOrder) -> bool:
     return order.planned_cost_cny > get_settings().order_approval_threshold_cny
 
 
+def is_own_request(actor: Actor, order: WorkOrder) -> bool:
+    """Four eyes (``MAINTENANCE_ORDER_FOUR_EYES``): ``actor`` requested ``order`` and so may not
+    approve it. An order raised by a system process (the PM scheduler, condition monitoring) has
+    no requester, and a system process acting for nobody is nobody's requester."""
+    return (
+        get_settings().order_four_eyes
+        and actor.id is not None
+        and order.requested_by_id is not None
+        and actor.id == order.requested_by_id
+    )
+
+
 # --- Reading ------------------------------------------------------------------------------
 
 
@@ -365,6 +377,14 @@ def _checks_and_changes(
 ) -> dict[str, Any]:
     """What must hold before ``action``, and the fields it sets besides the state."""
     if action is rules.APPROVE:
+        if is_own_request(actor, order):
+            raise PermissionDenied(
+                _(
+                    "You requested order %(number)s: it must be approved by someone other than the requester "
+                    "(another engineer of the workshop or a manager).",
+                    number=order.number,
+                )
+            )
         if needs_manager_approval(order) and not is_manager(actor):
             raise PermissionDenied(
                 _(
