@@ -8,6 +8,7 @@ Files are built in the tests (encoded CSV text, XlsxWriter workbooks), never com
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -472,6 +473,46 @@ def test_web_import_with_errors_lists_them_and_saves_nothing(
     valid = upload(client, token, csv_bytes(BAD_FILE), mode="valid")
     assert valid.status_code == 200
     assert len(stored(session, point)) == 2
+
+
+def report_figures(page: str) -> dict[str, str]:
+    """The report card's figures as the user reads them: label → number."""
+    card = page[page.index('id="import-report"') :].split("</dl>")[0]
+    return dict(re.findall(r"<dt[^>]*>([^<]+)</dt><dd[^>]*>([^<]+)</dd>", card))
+
+
+def test_web_import_result_says_only_what_was_stored(
+    engineer_client: tuple[TestClient, str], session: Session, make_point: MakePoint
+) -> None:
+    client, token = engineer_client
+    point = make_point(code="K-201")
+    one_good_one_bad = csv_bytes(
+        [["测点编号", "时间", "数值"], ["K-201", "2026-03-05 08:00", "1.5"], ["K-999", "2026-03-05 08:00", "1"]]
+    )
+
+    refused = upload(client, token, one_good_one_bad, mode="all")
+    dry = upload(client, token, one_good_one_bad, mode="dry")
+    assert stored(session, point) == []
+    saved = upload(client, token, one_good_one_bad, mode="valid")
+
+    assert "Nothing saved" in refused.text
+    assert report_figures(refused.text) == {
+        "Rows read": "2",
+        "Inserted": "0",
+        "Valid, not saved": "1",
+        "Duplicates": "0",
+        "Rows refused": "1",
+    }
+    assert "Dry run: nothing saved" in dry.text
+    assert report_figures(dry.text) == {
+        "Rows read": "2",
+        "Would be inserted": "1",
+        "Duplicates": "0",
+        "Rows refused": "1",
+    }
+    assert "Stored" in saved.text
+    assert report_figures(saved.text) == {"Rows read": "2", "Inserted": "1", "Duplicates": "0", "Rows refused": "1"}
+    assert len(stored(session, point)) == 1
 
 
 def test_web_import_of_another_workshops_points_is_refused_per_row(

@@ -24,11 +24,11 @@ from maintenance.monitoring.choices import AlertState, ConditionState, LimitPres
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderType
-from maintenance.orders.models import WorkOrder
+from maintenance.orders.models import WorkOrder, WorkOrderCreate
 from maintenance.org.models import User, Workshop
 from tests import factories
 from tests.conftest import login
-from tests.monitoring.conftest import Ingest, MakePoint, series
+from tests.monitoring.conftest import SYSTEM, Ingest, MakePoint, series
 
 HTMX = {"HX-Request": "true"}
 
@@ -602,6 +602,47 @@ def test_alarm_board_groups_by_workshop_and_flags_alarms_without_an_order(
     assert 'hx-trigger="every 60s"' in page
 
 
+def test_alarm_board_forecast_says_in_alarm_or_what_the_trend_of_a_warning_says(
+    client: TestClient, manager: User, make_point: MakePoint, ingest: Ingest
+) -> None:
+    alarm = make_point(code="A-RISE", warning_high=4, alarm_high=10)
+    ingest(daily(alarm, [4.0, 6.0, 8.0, 10.0, 12.0]))
+    rising = make_point(code="W-RISE", warning_high=4, alarm_high=10)
+    ingest(daily(rising, [4.0, 5.0, 6.0, 7.0, 8.0]))
+    easing = make_point(code="W-EASE", warning_high=4, alarm_high=10)
+    ingest(daily(easing, [9.0, 8.0, 7.0, 6.0, 5.0]))
+    sparse = make_point(code="W-FEW", warning_high=4, alarm_high=10)
+    ingest(daily(sparse, [5.0, 5.5]))
+    login(client, manager)
+
+    page = client.get("/monitoring/alarms").text
+
+    def forecast_of(code: str) -> str:
+        row = page[page.index(f'data-point="{code}"') :].split("</tr>")[0]
+        cell = row[row.index('data-testid="board-forecast"') :].split("</td>")[0]
+        return re.sub(r"<[^>]+>", "", cell.split(">", 1)[1]).strip()
+
+    assert forecast_of("A-RISE") == "已报警"
+    assert forecast_of("W-RISE") == "预计 1 天后报警"
+    assert forecast_of("W-EASE") == "预计不会报警"
+    assert forecast_of("W-FEW") == "读数过少"
+
+
+def test_point_page_of_a_point_in_alarm_says_so_instead_of_a_forecast(
+    client: TestClient, engineer: User, make_point: MakePoint, ingest: Ingest
+) -> None:
+    point = make_point(warning_high=4, alarm_high=10)
+    ingest(daily(point, [4.0, 6.0, 8.0, 10.0, 12.0]))
+    login(client, engineer)
+
+    page = client.get(f"/monitoring/points/{point.id}").text
+
+    forecast = page[page.index('data-testid="forecast"') :].split("</p>")[0]
+    assert "已报警" in forecast
+    assert "预计不会报警" not in forecast
+    assert "天后报警" not in forecast
+
+
 def test_alarm_board_refresh_gets_the_results_block(client: TestClient, auditor: User) -> None:
     login(client, auditor)
 
@@ -631,6 +672,58 @@ def test_alarm_board_runs_a_fixed_number_of_queries(
     many = queries_for(20)
 
     assert many == few
+
+
+# --- The condition-based order's alert on the order page ----------------------------------
+
+
+def test_a_cbm_order_shows_its_alert_in_the_readers_language_with_a_link_to_the_trend(
+    client: TestClient, session: Session, engineer: User, asset: Asset, make_point: MakePoint, ingest: Ingest
+) -> None:
+    point = make_point(code="P-101A-DE-V", name="驱动端轴承振动", warning_high=4.5, alarm_high=7.1)
+    ingest(series(point.code, [2.0, 7.4], start=datetime(2026, 3, 5, 0, 0, tzinfo=UTC)))
+    order = session.scalars(select(WorkOrder).where(col(WorkOrder.asset_id) == asset.id)).one()
+    login(client, engineer)
+
+    page_en = client.get(f"/orders/{order.id}", headers={"Accept-Language": "en"}).text
+    alert_en = client.get(f"/orders/{order.id}/condition", headers=HTMX | {"Accept-Language": "en"}).text
+    alert_zh = client.get(f"/orders/{order.id}/condition", headers=HTMX | {"Accept-Language": "zh-CN"}).text
+
+    assert "P-101A-DE-V 驱动端轴承振动 7.4 mm/s ≥ 7.1" in page_en  # the title: codes, name, numbers
+    assert f'hx-get="/orders/{order.id}/condition"' in page_en
+    assert "趋势" not in page_en
+    assert "/monitoring/points/" not in page_en  # no address as text; the link comes with the alert
+    said = re.search(
+        r"Raised by condition monitoring: point P-101A-DE-V \(驱动端轴承振动\) read 7.4 mm/s at (.+?), "
+        r"which is Alarm\.",
+        alert_en,
+    )
+    assert said
+    assert "9:00" in said[1]  # 01:00 UTC on the plant's clock
+    assert re.search(rf'<a href="/monitoring/points/{point.id}"[^>]*>.*Trend P-101A-DE-V</a>', alert_en)
+    assert "趋势" not in alert_en
+    assert "由状态监测生成" in alert_zh
+    assert re.search(rf'<a href="/monitoring/points/{point.id}"[^>]*>.*趋势 P-101A-DE-V</a>', alert_zh)
+
+
+def test_an_order_no_alert_raised_shows_no_condition_part(
+    client: TestClient, session: Session, engineer: User, asset: Asset
+) -> None:
+    order = order_service.create_order(
+        session,
+        WorkOrderCreate(order_type=OrderType.CBM, asset_id=asset.id, title=f"{asset.tag} 振动趋势上升"),
+        actor=SYSTEM,
+    )
+    cm = order_service.create_order(
+        session, WorkOrderCreate(order_type=OrderType.CM, asset_id=asset.id, title=f"{asset.tag} 泄漏"), actor=SYSTEM
+    )
+    login(client, engineer)
+
+    fragment = client.get(f"/orders/{order.id}/condition", headers=HTMX)
+
+    assert fragment.status_code == 200
+    assert fragment.text.strip() == ""
+    assert "/condition" not in client.get(f"/orders/{cm.id}").text
 
 
 # --- The asset page's readings tab --------------------------------------------------------

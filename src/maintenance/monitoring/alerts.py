@@ -25,12 +25,12 @@ from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
 from maintenance.audit.service import SystemActor
-from maintenance.db import plant_timezone, utcnow
+from maintenance.db import utcnow
 from maintenance.exceptions import ValidationFailed
-from maintenance.i18n import gettext as _
 from maintenance.monitoring import rules
 from maintenance.monitoring.choices import AlertState, ConditionState
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint
+from maintenance.monitoring.service import limits_of
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderState, OrderType, Priority
 from maintenance.orders.models import WorkOrder, WorkOrderCreate
@@ -72,23 +72,17 @@ def close_alerts_of_finished_orders(
 
 
 def alert_title(point: MeasurementPoint, state: ConditionState, value: float) -> str:
-    quantity = point.quantity.label
+    """The CBM order's title, the same in every language: the point's code and name as entered,
+    the value with its unit and the limit it reached ("P-101A-DE-V 驱动端轴承振动 7.4 mm/s ≥ 7.1").
+    It is stored on the order; whatever is said about it in words (raised by condition monitoring,
+    alarm or warning, the trend) is drawn on the order page in the reader's language from the alert
+    (:func:`maintenance.monitoring.routes.order_condition`)."""
     unit = point.unit or rules.QUANTITIES[point.quantity].unit
-    if state == ConditionState.ALARM:
-        return _(
-            "%(code)s %(quantity)s alarm %(value)s%(unit)s",
-            code=point.code,
-            quantity=quantity,
-            value=f"{value:g}",
-            unit=unit,
-        )
-    return _(
-        "%(code)s %(quantity)s warning %(value)s%(unit)s",
-        code=point.code,
-        quantity=quantity,
-        value=f"{value:g}",
-        unit=unit,
-    )
+    title = " ".join(part for part in (point.code, point.name.strip(), f"{value:g}", unit) if part)
+    breach = rules.breached_limit(value, state, limits_of(point))
+    if breach is not None:
+        title += f" {breach.sign} {breach.limit:g}"
+    return title
 
 
 def raise_alert(
@@ -97,26 +91,14 @@ def raise_alert(
     """Raise the CBM order for ``point`` and the alert that links it to the triggering reading;
     return the alert and the order's number.
 
-    Returns None when no order can be raised (the asset is retired): the readings are kept and
-    the point's state shows the alarm all the same."""
-    unit = point.unit or rules.QUANTITIES[point.quantity].unit
-    local = taken_at.astimezone(plant_timezone()).strftime("%Y-%m-%d %H:%M")
-    description = _(
-        "Raised by condition monitoring: point %(code)s (%(name)s) read %(value)s%(unit)s at %(time)s, "
-        "which is %(state)s. Trend: /monitoring/points/%(id)s",
-        code=point.code,
-        name=point.name,
-        value=f"{value:g}",
-        unit=unit,
-        time=local,
-        state=state.label,
-        id=point.id,
-    )
+    The order stores no system text in a language (its description is left to the engineers): the
+    order page shows the alert — point, reading, state, a link to the trend — in the reader's
+    language. Returns None when no order can be raised (the asset is retired): the readings are
+    kept and the point's state shows the alarm all the same."""
     data = WorkOrderCreate(
         order_type=OrderType.CBM,
         asset_id=point.asset_id,
         title=alert_title(point, state, value)[:200],
-        description=description[:4000],
         priority=Priority.URGENT if state == ConditionState.ALARM else Priority.HIGH,
     )
     try:

@@ -37,7 +37,7 @@ from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity
 from maintenance.monitoring.filters import PointFilters, list_points
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, PointCreate, PointUpdate, Reading
-from maintenance.monitoring.rules import ISO_10816_3, QUANTITIES, Limits, VibrationZones
+from maintenance.monitoring.rules import ISO_10816_3, QUANTITIES, Limits, VibrationZones, breached_limit
 from maintenance.orders.forms import on_asset_tag, resolve_asset_tag
 from maintenance.orders.models import WorkOrder
 from maintenance.org import service as org_service
@@ -552,8 +552,16 @@ class BoardRow:
     tag: str
     asset_name: str
     limit: float | None
-    days_to_alarm: float | None
+    forecast: trend.Forecast | None  # of a point in warning (None: too few recent readings)
     open_order: OpenOrder | None
+
+    @property
+    def in_alarm(self) -> bool:
+        return self.point.latest_state == ConditionState.ALARM
+
+    @property
+    def days_to_alarm(self) -> float | None:
+        return None if self.forecast is None else self.forecast.days_to_alarm
 
     @property
     def needs_order(self) -> bool:
@@ -563,17 +571,10 @@ class BoardRow:
 
 def _breached_limit(point: MeasurementPoint, limits: Limits) -> float | None:
     """The limit the latest value is beyond (alarm before warning, high before low)."""
-    value = point.latest_value
-    if value is None:
+    if point.latest_value is None or point.latest_state is None:
         return None
-    if point.latest_state == ConditionState.ALARM:
-        candidates = [(limits.alarm_high, True), (limits.alarm_low, False)]
-    else:
-        candidates = [(limits.warning_high, True), (limits.warning_low, False)]
-    for limit, high in candidates:
-        if limit is not None and ((high and value >= limit) or (not high and value <= limit)):
-            return limit
-    return None
+    breach = breached_limit(point.latest_value, point.latest_state, limits)
+    return None if breach is None else breach.limit
 
 
 @router.get("/monitoring/alarms")
@@ -605,13 +606,14 @@ def alarm_board(request: Request, session: SessionDep, user: CurrentUser) -> Res
     groups: dict[int, list[BoardRow]] = defaultdict(list)
     for point, tag, asset_name in found:
         limits = service.limits_of(point)
-        days = (
-            trend.days_to_alarm(series.get(point.id or 0, []), limits, now=now)
+        # A point in alarm is there already; the trend forecasts when a warning becomes one.
+        forecast = (
+            trend.forecast(series.get(point.id or 0, []), limits, now=now)
             if point.latest_state == ConditionState.WARNING
             else None
         )
         groups[point.workshop_id].append(
-            BoardRow(point, tag, asset_name, _breached_limit(point, limits), days, open_orders.get(point.id or 0))
+            BoardRow(point, tag, asset_name, _breached_limit(point, limits), forecast, open_orders.get(point.id or 0))
         )
     rows = [row for group in groups.values() for row in group]
     return render(
@@ -628,6 +630,28 @@ def alarm_board(request: Request, session: SessionDep, user: CurrentUser) -> Res
             "now": now,
         },
         block="results",
+    )
+
+
+# --- The condition-based order's alert (on the order page) ---------------------------------
+
+
+@router.get("/orders/{order_id:int}/condition")
+def order_condition(request: Request, session: SessionDep, user: CurrentUser, order_id: RecordId) -> Response:
+    """What raised a condition-based order, in the reader's language: the point, the reading, its
+    state and a link to the point's trend. The order page pulls it in with htmx (the orders domain
+    does not know monitoring); an order no alert raised gets nothing."""
+    found = session.execute(
+        select(ConditionAlert, MeasurementPoint)
+        .join(MeasurementPoint, col(MeasurementPoint.id) == col(ConditionAlert.point_id))
+        .where(col(ConditionAlert.order_id) == order_id)
+        .order_by(col(ConditionAlert.id))
+    ).all()
+    return render(
+        request,
+        "monitoring/_order_condition.html",
+        {"alerts": [(alert, point) for alert, point in found], **_template_helpers()},
+        block=None,
     )
 
 

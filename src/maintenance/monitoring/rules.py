@@ -83,6 +83,33 @@ def evaluate(value: float, limits: Limits) -> ConditionState:
     return ConditionState.NORMAL
 
 
+@dataclass(frozen=True)
+class Breach:
+    """The limit a value has reached: ``high`` for an upper limit (value ≥ limit), else lower."""
+
+    limit: float
+    high: bool
+
+    @property
+    def sign(self) -> str:
+        return "≥" if self.high else "≤"
+
+
+def breached_limit(value: float, state: ConditionState, limits: Limits) -> Breach | None:
+    """The limit ``value`` has reached in ``state``: an alarm limit for an alarm, a warning limit
+    for a warning (high before low); None when normal or no such limit is set."""
+    if state == ConditionState.ALARM:
+        candidates = [(limits.alarm_high, True), (limits.alarm_low, False)]
+    elif state == ConditionState.WARNING:
+        candidates = [(limits.warning_high, True), (limits.warning_low, False)]
+    else:
+        return None
+    for limit, high in candidates:
+        if limit is not None and ((high and value >= limit) or (not high and value <= limit)):
+            return Breach(limit, high)
+    return None
+
+
 def out_of_range(quantity: Quantity, value: float) -> bool:
     spec = QUANTITIES[quantity]
     return not (spec.minimum <= value <= spec.maximum)
