@@ -20,7 +20,7 @@ from maintenance.assets.choices import AssetClass, AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
 from maintenance.db import UTCDateTime, utcnow
-from maintenance.orders import charts, kpis, service
+from maintenance.orders import charts, kpi_routes, kpis, service
 from maintenance.orders.choices import CostKind, FailureMode, OrderType, Provider
 from maintenance.orders.kpis import BacklogAge, Period
 from maintenance.orders.models import CostLineCreate, FailureReportUpdate, WorkOrder, WorkOrderCreate
@@ -525,6 +525,26 @@ def test_every_role_sees_the_kpi_page_with_its_formulas(
     assert page.text.count("kpi-formula") >= 8
     assert "/static/vendor/echarts/echarts.min.js" in page.text
     assert "/static/charts.js" in page.text
+
+
+@pytest.mark.parametrize(
+    ("today", "offered"),
+    [
+        (date(2026, 12, 31), ["2026", "2025", "2024", "2023", "2022", "2021"]),
+        (date(2027, 1, 1), ["2027", "2026", "2025", "2024", "2023", "2022"]),
+    ],
+)
+def test_the_year_picker_offers_the_plant_year_and_earlier_never_a_year_to_come(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, today: date, offered: list[str]
+) -> None:
+    monkeypatch.setattr(kpi_routes, "plant_today", lambda: today)  # the plant's clock on that day
+    login(client, factories.UserFactory(role=Role.MANAGER))
+
+    page = client.get("/orders/kpis").text
+
+    picker = page[page.index('name="year"') :].split("</select>")[0]
+    assert re.findall(r'<option value="(\d+)"', picker) == offered
+    assert f'<option value="{offered[0]}" selected>' in picker
 
 
 def test_charts_travel_as_json_in_templates_never_as_inline_script(

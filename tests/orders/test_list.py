@@ -403,6 +403,27 @@ def test_week_calendar_places_orders_on_their_planned_start_or_due_date(
     assert "date=2026-11-30" in page, "next week"
 
 
+def test_a_calendar_chip_shows_the_tag_once(
+    client: TestClient, engineer: User, make_order: MakeOrder, asset: Asset
+) -> None:
+    wednesday = date(2026, 11, 25)
+    tagged = make_order(title=f"{asset.tag} 管箱法兰泄漏", planned_start_date=wednesday)
+    untagged = make_order(title="机封渗漏", planned_start_date=wednesday)
+    login(client, engineer)
+
+    page = client.get("/orders/calendar", params={"view": "week", "date": "2026-11-25"}).text
+
+    chips = {
+        number: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip()
+        for number, text in re.findall(r'data-order="([^"]+)">(.*?)</a>', page, re.S)
+    }
+    assert chips[tagged.number] == f"{asset.tag} 管箱法兰泄漏"
+    assert chips[untagged.number] == f"{asset.tag} 机封渗漏"  # a title without it gets the tag in front
+    chip = re.search(rf'<a [^>]*data-order="{tagged.number}"', page, re.S)
+    assert chip
+    assert chip[0].count(asset.tag) == 1, "the tooltip names it once too"
+
+
 def _cell(page: str, day: str) -> str:
     match = re.search(rf'data-day="{day}">(.*?)</td>', page, re.S)
     assert match, day

@@ -40,10 +40,16 @@ def parse_filters(request: Request) -> KpiFilters:
         return KpiFilters.model_validate({key: value for key, value in params.items() if key not in bad})
 
 
-def period_of(filters: KpiFilters) -> tuple[kpis.Period, str | None]:
-    """A date range when both ends are given and in order, else the year (this year by default);
+def year_choices(today: date) -> list[int]:
+    """The years the picker offers, newest first: this plant year and the five before it (a year
+    that has not begun has no orders to count)."""
+    return list(range(today.year, today.year - 6, -1))
+
+
+def period_of(filters: KpiFilters, today: date) -> tuple[kpis.Period, str | None]:
+    """A date range when both ends are given and in order, else the year (``today``'s by default);
     with a note when the range given was not usable."""
-    year = filters.year or plant_today().year
+    year = filters.year or today.year
     if filters.start_date and filters.end_date:
         if filters.end_date < filters.start_date:
             return kpis.Period.for_year(year), _("The end date comes before the start date: showing the year instead.")
@@ -58,12 +64,12 @@ def period_of(filters: KpiFilters) -> tuple[kpis.Period, str | None]:
 @router.get("/orders/kpis")
 def kpi_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     filters = parse_filters(request)
-    period, note = period_of(filters)
+    today = plant_today()
+    period, note = period_of(filters, today)
     workshops = org_service.list_workshops(session)
     workshop_ids = {w.id for w in workshops}
     workshop_id = filters.workshop_id if filters.workshop_id in workshop_ids else None
     report = kpis.kpi_report(session, period, workshop_id)
-    this_year = plant_today().year
     chart_options = {
         **{f"kpi-mix-{measure}": charts.order_mix_option(report.mix, measure) for measure in charts.MIX_MEASURES},
         "kpi-backlog": charts.backlog_option(report.backlog),
@@ -78,8 +84,8 @@ def kpi_page(request: Request, session: SessionDep, user: CurrentUser) -> Respon
             "period": period,
             "note": note,
             "filters": filters,
-            "year": filters.year or this_year,
-            "years": list(range(this_year + 1, this_year - 6, -1)),
+            "year": filters.year or today.year,
+            "years": year_choices(today),
             "workshops": workshops,
             "workshop_id": workshop_id,
             "charts": chart_options,
