@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     # The PM scheduler raises orders falling due within this many days (plus each plan's lead time).
     scheduler_horizon_days: int = Field(default=14, ge=1, le=366)
     scheduler_interval_minutes: int = Field(default=60, ge=1)
+    # Spreadsheet imports are checked against these before a parser sees them (a 2 KB workbook
+    # can declare a sheet of a million rows by sixteen thousand columns): rows and columns of a
+    # sheet, cells (rows × columns) of all sheets, the MB a workbook may unpack to. The asset
+    # register first, then the readings import (a historian's export: up to a million rows of
+    # a few columns; CSV is streamed, so its rows only cost time).
+    import_max_rows: int = Field(default=200_000, ge=1)
+    import_max_columns: int = Field(default=200, ge=1)
+    import_max_cells: int = Field(default=4_000_000, ge=1)
+    import_max_unpacked_mb: int = Field(default=256, ge=1)
+    reading_import_max_rows: int = Field(default=5_000_000, ge=1)
+    reading_import_max_columns: int = Field(default=50, ge=1)
+    reading_import_max_cells: int = Field(default=10_000_000, ge=1)
+    reading_import_max_unpacked_mb: int = Field(default=1024, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -85,6 +85,7 @@ _STATUS_TITLES = {
     404: N_("Not found"),
     405: N_("Method not allowed"),
     409: N_("Conflict"),
+    413: N_("Content too large"),
     422: N_("Invalid input"),
     429: N_("Too many requests"),
     500: N_("Server error"),

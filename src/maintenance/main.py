@@ -16,24 +16,45 @@ from starlette.types import ASGIApp
 
 from maintenance import home, web
 from maintenance.assets import api as asset_api
-from maintenance.assets import class_alias_routes, document_routes, labels, stocktake_routes
+from maintenance.assets import class_alias_routes, document_routes, documents, labels, stocktake_routes
 from maintenance.assets import import_routes as asset_import_routes
+from maintenance.assets import imports as asset_imports
 from maintenance.assets import routes as asset_routes
 from maintenance.audit import routes as audit_routes
+from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exceptions import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
 from maintenance.monitoring import api as monitoring_api
 from maintenance.monitoring import campaign_routes, round_routes, thickness_routes
 from maintenance.monitoring import import_routes as reading_import_routes
+from maintenance.monitoring import imports as reading_imports
 from maintenance.monitoring import routes as monitoring_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import kpi_routes, order_routes, pm_routes, turnaround_routes
 from maintenance.orders import routes as order_list_routes
 from maintenance.org import api as org_api
+from maintenance.org import auth as org_auth
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect
+
+# The most a request body may hold (checked from Content-Length and while it streams in, before
+# anything parses it): ordinary forms (two 4,000-character fields of Chinese, URL-encoded, fit),
+# the JSON API (a batch of 10,000 readings), and uploads: their file limit and room for the form.
+FORM_BODY_BYTES = 256 * 1024
+API_BODY_BYTES = 4 * 2**20
+_FORM_ROOM = 64 * 1024
+# Files attached to a work order at once.
+ORDER_ATTACHMENTS_AT_ONCE = 5
+BODY_LIMITS = (
+    BodyLimit("/api/v1/.*", API_BODY_BYTES),
+    BodyLimit("/assets/import/preview", asset_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/assets/[0-9]+/documents", documents.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/rounds/[0-9]+/stops/[0-9]+", documents.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * documents.MAX_BYTES + _FORM_ROOM, upload=True),
+)
 
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).
 
@@ -75,7 +96,13 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],
     )
-    # Requests pass RequestContext → Locale → (server errors) → Session → routes.
+    # Requests pass RequestContext → Locale → (server errors) → Session → BodyLimit → routes.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=BODY_LIMITS,
+        default_bytes=FORM_BODY_BYTES,
+        session_user_key=org_auth.SESSION_USER_KEY,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

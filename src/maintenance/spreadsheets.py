@@ -11,13 +11,20 @@ stays 5000m³. Core module: it knows no domain.
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
+import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+import zipfile
+import zlib
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
+from xml.parsers import expat
 
 from maintenance.choices import Choice
 from maintenance.exceptions import FieldError, ValidationFailed
@@ -137,6 +144,496 @@ def detect_encoding(head: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as error:
         raise _not_text_error() from error
     return "gb18030", "GB18030"
+
+
+# --- Limits: what a file may hold, checked before any parser sees it ----------------------
+#
+# A workbook is a zip of XML parts, and a parser allocates what the XML declares: a 1.6 KB
+# XLSX whose sheet has cells A1 and XFD1048576 makes calamine allocate a dense range of
+# 1048576 × 16384 cells (512 GiB), a few MB of zip can unpack to gigabytes of XML, and a
+# shared string of 30,000 characters referenced by a million cells is copied into each. So
+# before a workbook is parsed its archive is checked (parts, their real unpacked sizes,
+# compression ratios) and every XML part is walked with a streaming parser (expat) for the
+# sheets' declared dimensions, the cells actually present and the text they expand to. CSV is
+# bounded while it is read: line length, columns per row and rows.
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    """How much an import file may hold. ``cells`` bounds rows × columns summed over a
+    workbook's sheets (what calamine allocates); ``text_chars`` the characters its cells' text
+    comes to once shared strings are copied into them."""
+
+    rows: int
+    columns: int
+    cells: int
+    unpacked_bytes: int
+    text_chars: int
+    line_chars: int = 1 << 20
+    parts: int = 2000
+    compression_ratio: int = 100
+
+
+# Parts smaller than this may compress as well as they like (a few KB of repeated styles).
+_RATIO_FLOOR_BYTES = 1 << 20
+_READ_CHUNK = 1 << 20
+# Room in the central directory for one part (46 bytes and its name, extra field and comment).
+_DIRECTORY_BYTES_PER_PART = 1024
+# Excel's own limits: 1,048,576 rows × 16,384 columns (XFD), 32,767 characters in a cell.
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,7})\$?([0-9]{1,10})")
+_MAX_SHARED_STRING = 0xFFFF
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+    EOFError,
+)
+_SHEET_RELATION_TYPES = ("/worksheet", "/chartsheet", "/dialogsheet", "/macrosheet", "/xlmacrosheet")
+
+
+def too_many_rows_error(rows: int, limit: int, *, declared: bool = False) -> ImportFileError:
+    if declared:
+        return ImportFileError(
+            _("File too large: the sheet declares %(rows)s rows, the limit is %(limit)s rows.", rows=rows, limit=limit)
+        )
+    return ImportFileError(
+        _("File too large: the sheet has %(rows)s rows, the limit is %(limit)s rows.", rows=rows, limit=limit)
+    )
+
+
+def too_many_columns_error(columns: int, limit: int, *, declared: bool = False) -> ImportFileError:
+    if declared:
+        return ImportFileError(
+            _(
+                "File too large: the sheet declares %(columns)s columns, the limit is %(limit)s columns.",
+                columns=columns,
+                limit=limit,
+            )
+        )
+    return ImportFileError(
+        _(
+            "File too large: the sheet has %(columns)s columns, the limit is %(limit)s columns.",
+            columns=columns,
+            limit=limit,
+        )
+    )
+
+
+def _too_many_cells_error(cells: int, limit: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "File too large: the sheets span %(cells)s cells (rows × columns), the limit is %(limit)s cells.",
+            cells=cells,
+            limit=limit,
+        )
+    )
+
+
+def _damaged(reason: str) -> ImportFileError:
+    return workbook_error(ValueError(reason))
+
+
+def check_workbook(file: IO[bytes], limits: SheetLimits) -> None:
+    """ImportFileError when the workbook in ``file`` (seekable) holds more than ``limits``
+    allow, before anything parses it. A workbook that is a zip (XLSX, or an .xls that is one)
+    is checked part by part; the older binary .xls is left to its parser, whose format caps a
+    sheet at 65,536 × 256 cells."""
+    file.seek(0)
+    head = file.read(4)
+    file.seek(0)
+    try:
+        if head == b"PK\x03\x04":
+            _check_zip_workbook(file, limits)
+    finally:
+        file.seek(0)
+
+
+def _check_central_directory(file: IO[bytes], limits: SheetLimits) -> None:
+    """Bounds the archive's table of contents before zipfile reads it into one object per
+    entry: its size, from the end record (found as zipfile finds it); zip64 archives (over
+    65,535 parts or 4 GB) are refused."""
+    size = file.seek(0, 2)
+    tail_start = max(size - (1 << 16) - 22, 0)
+    file.seek(tail_start)
+    tail = file.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        raise _damaged("no end of central directory")
+    entries, directory_size = (
+        int.from_bytes(tail[end + 10 : end + 12], "little"),
+        int.from_bytes(tail[end + 12 : end + 16], "little"),
+    )
+    zip64 = end >= 20 and tail[end - 20 : end - 16] == b"PK\x06\x07"
+    if zip64 or entries == 0xFFFF or directory_size == 0xFFFFFFFF or entries > limits.parts:
+        raise _too_many_parts_error(entries, limits)
+    if directory_size > limits.parts * _DIRECTORY_BYTES_PER_PART:
+        raise _too_many_parts_error(directory_size // _DIRECTORY_BYTES_PER_PART, limits)
+    file.seek(0)
+
+
+def _too_many_parts_error(parts: int, limits: SheetLimits) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The workbook has %(n)s parts, the limit is %(limit)s: it is not a spreadsheet a person wrote.",
+            n=parts,
+            limit=limits.parts,
+        )
+    )
+
+
+def _check_zip_workbook(file: IO[bytes], limits: SheetLimits) -> None:
+    _check_central_directory(file, limits)
+    try:
+        archive = zipfile.ZipFile(file)
+    except _ZIP_ERRORS as error:
+        raise workbook_error(error) from error
+    with archive:
+        parts = archive.infolist()
+        if len(parts) > limits.parts:
+            raise _too_many_parts_error(len(parts), limits)
+        declared = sum(part.file_size for part in parts)
+        if declared > limits.unpacked_bytes:
+            raise _unpacked_error(limits)
+        for part in parts:
+            if part.file_size > _RATIO_FLOOR_BYTES and part.file_size > limits.compression_ratio * max(
+                part.compress_size, 1
+            ):
+                raise ImportFileError(
+                    _(
+                        "The workbook part %(name)s unpacks to %(ratio)s times its size, the limit is %(limit)s: "
+                        "it is not a spreadsheet a person wrote.",
+                        name=part.filename[:100],
+                        ratio=part.file_size // max(part.compress_size, 1),
+                        limit=limits.compression_ratio,
+                    )
+                )
+        try:
+            _WorkbookScan(archive, limits).run()
+        except ImportFileError:
+            raise
+        except _ZIP_ERRORS as error:  # damaged, encrypted or compressed in a way zipfile does not know
+            raise workbook_error(error) from error
+
+
+def _unpacked_error(limits: SheetLimits) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "File too large: the workbook unpacks to more than %(limit)s MB.",
+            limit=max(limits.unpacked_bytes // 2**20, 1),
+        )
+    )
+
+
+class _WorkbookScan:
+    """One pass over a workbook's parts, counting the bytes they really unpack to (never
+    trusting the sizes the archive declares) and walking the XML ones with expat."""
+
+    def __init__(self, archive: zipfile.ZipFile, limits: SheetLimits) -> None:
+        self.archive = archive
+        self.limits = limits
+        self.unpacked = 0
+        self.cells = 0  # rows × columns of the sheets walked so far
+        self.text_chars = 0
+        self.shared_lengths: array[int] = array("H")
+
+    def run(self) -> None:
+        parts = self.archive.infolist()
+        relations = [part for part in parts if part.filename.lower().endswith(".rels")]
+        sheet_targets: set[str] = set()
+        shared_targets = {part.filename for part in parts if part.filename.lower().endswith("sharedstrings.xml")}
+        for part in relations:
+            for kind, target in self._relations(part):
+                if kind.endswith("/sharedstrings"):
+                    shared_targets.add(target)
+                elif kind.endswith(_SHEET_RELATION_TYPES):
+                    sheet_targets.add(target)
+        shared = [part for part in parts if part.filename in shared_targets]
+        for part in shared:
+            self._merge_shared_lengths(self._shared_string_lengths(part))
+        for part in parts:
+            if part in relations or part in shared:
+                continue
+            if part.filename in sheet_targets or part.filename.lower().endswith(".xml"):
+                self._scan_sheet(part)
+            else:
+                for _chunk in self._chunks(part):
+                    pass
+
+    # --- Reading parts ---
+
+    def _chunks(self, part: zipfile.ZipInfo) -> Iterator[bytes]:
+        """The part's bytes as they really unpack: the declared size is not trusted (calamine's
+        zip reader does not stop at it), so the part is read to the end of its compressed data
+        within what is left of the budget."""
+        unbounded = copy.copy(part)
+        unbounded.file_size = 1 << 62  # zipfile then reads to the end of the data; the budget stops it
+        size = 0
+        with self.archive.open(unbounded) as stream:
+            while chunk := stream.read(_READ_CHUNK):
+                size += len(chunk)
+                self.unpacked += len(chunk)
+                if self.unpacked > self.limits.unpacked_bytes:
+                    raise _unpacked_error(self.limits)
+                yield chunk
+        if size != part.file_size:
+            raise _damaged(f"{part.filename[:100]}: {size} bytes, {part.file_size} declared")
+
+    def _parse(self, part: zipfile.ZipInfo, parser: Any) -> None:
+        try:
+            for chunk in self._chunks(part):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as error:
+            raise _damaged(f"{part.filename[:100]}: {error}") from error
+
+    # --- Relationships and shared strings ---
+
+    def _relations(self, part: zipfile.ZipInfo) -> list[tuple[str, str]]:
+        """(type, target part) of each relationship a .rels part declares, the type lowercased."""
+        found: list[tuple[str, str]] = []
+        folder = posixpath.dirname(posixpath.dirname(part.filename))
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            if name.rpartition(":")[2] != "Relationship" or attrs.get("TargetMode") == "External":
+                return
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            found.append((attrs.get("Type", "").lower(), posixpath.normpath(path)))
+
+        parser = _new_parser()
+        parser.StartElementHandler = start
+        self._parse(part, parser)
+        return found
+
+    def _merge_shared_lengths(self, lengths: array[int]) -> None:
+        """Keeps, by index, the longest string any shared-strings part gives."""
+        if len(lengths) > len(self.shared_lengths):
+            lengths, self.shared_lengths = self.shared_lengths, lengths
+        for index, length in enumerate(lengths):
+            if length > self.shared_lengths[index]:
+                self.shared_lengths[index] = length
+
+    def _count_shared(self, count: int) -> None:
+        if count > self.limits.cells:
+            raise _too_many_cells_error(count, self.limits.cells)
+
+    def _shared_string_lengths(self, part: zipfile.ZipInfo) -> array[int]:
+        """The length of each shared string, by index."""
+        lengths: array[int] = array("H")
+        state = {"in_string": False, "in_text": False, "length": 0}
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            name = name.rpartition(":")[2]
+            if name == "si":
+                state["in_string"], state["length"] = True, 0
+                self._count_shared(len(lengths) + 1)
+            elif name == "t" and state["in_string"]:
+                state["in_text"] = True
+
+        def end(name: str) -> None:
+            name = name.rpartition(":")[2]
+            if name == "t":
+                state["in_text"] = False
+            elif name == "si" and state["in_string"]:
+                state["in_string"] = False
+                lengths.append(min(int(state["length"]), _MAX_SHARED_STRING))
+
+        def text(data: str) -> None:
+            if state["in_text"]:
+                state["length"] = int(state["length"]) + len(data)
+
+        parser = _new_parser()
+        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+        self._parse(part, parser)
+        return lengths
+
+    # --- Sheets ---
+
+    def _scan_sheet(self, part: zipfile.ZipInfo) -> None:
+        sheet = _SheetScan(self)
+        parser = _new_parser()
+        parser.StartElementHandler, parser.EndElementHandler = sheet.start, sheet.end
+        parser.CharacterDataHandler = sheet.text
+        self._parse(part, parser)
+        self.cells += sheet.rows * sheet.columns
+
+
+def _new_parser() -> Any:
+    """An expat parser that refuses a document type declaration (OOXML has none; entities
+    declared in one are how XML bombs expand)."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+
+    def refuse(*_args: Any) -> None:
+        raise expat.ExpatError("a document type declaration is not allowed")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    return parser
+
+
+def _column_number(letters: str) -> int:
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - 64
+    return column
+
+
+def _cell_position(ref: str) -> tuple[int, int]:
+    """(row, column), from 1, of an A1 reference."""
+    match = _CELL_REF.fullmatch(ref)
+    if match is None:
+        raise _damaged(f"cell reference {ref[:20]!r}")
+    return int(match[2]), _column_number(match[1])
+
+
+class _SheetScan:
+    """What one sheet holds: its declared dimension, the largest row and column a cell is in
+    (with or without an ``r`` attribute) and the text its shared-string cells expand to.
+    Refuses as soon as a limit is passed. ``start``, ``end`` and ``text`` are expat's handlers."""
+
+    def __init__(self, workbook: _WorkbookScan) -> None:
+        self.workbook = workbook
+        self.limits = workbook.limits
+        self.in_data = False
+        self.row = 0  # the current row's number
+        self.column = 0  # the last cell's column in the current row
+        self.rows = 0
+        self.columns = 0
+        self.shared_cell = False
+        self.value: list[str] | None = None
+
+    def reach(self, row: int, column: int) -> None:
+        """A cell at (row, column) is present."""
+        if row > self.rows:
+            self.rows = row
+            if row > self.limits.rows:
+                raise too_many_rows_error(row, self.limits.rows)
+        if column > self.columns:
+            self.columns = column
+            if column > self.limits.columns:
+                raise too_many_columns_error(column, self.limits.columns)
+        cells = self.workbook.cells + self.rows * self.columns
+        if cells > self.limits.cells:
+            raise _too_many_cells_error(cells, self.limits.cells)
+
+    def add_shared_text(self, index: int, count: int = 1) -> None:
+        """``count`` cells hold shared string ``index``: calamine copies it into each."""
+        lengths = self.workbook.shared_lengths
+        if index < len(lengths):
+            self.workbook.text_chars += lengths[index] * count
+            if self.workbook.text_chars > self.limits.text_chars:
+                raise ImportFileError(
+                    _(
+                        "File too large: the text of the cells comes to more than %(limit)s million characters.",
+                        limit=max(self.limits.text_chars // 1_000_000, 1),
+                    )
+                )
+
+    def check_dimension(self, ref: str) -> None:
+        corners = [_cell_position(corner) for corner in ref.split(":") if corner]
+        if not corners:
+            return
+        rows = max(row for row, _column in corners)
+        columns = max(column for _row, column in corners)
+        if rows > self.limits.rows:
+            raise too_many_rows_error(rows, self.limits.rows, declared=True)
+        if columns > self.limits.columns:
+            raise too_many_columns_error(columns, self.limits.columns, declared=True)
+        if rows * columns > self.limits.cells:
+            raise _too_many_cells_error(rows * columns, self.limits.cells)
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if name == "c":
+            if not self.in_data:
+                return
+            ref = attrs.get("r")
+            if ref:
+                row, self.column = _cell_position(ref)
+            else:
+                row, self.column = self.row, self.column + 1
+            self.reach(row, self.column)
+            self.shared_cell = attrs.get("t") == "s"
+        elif name == "v":
+            if self.shared_cell:
+                self.value = []
+        elif name == "row":
+            if not self.in_data:
+                return
+            number = attrs.get("r")
+            if number is None:
+                self.row += 1
+            elif number.isdigit() and len(number) <= 10:
+                self.row = int(number)
+            else:
+                raise _damaged(f"row number {number[:20]!r}")
+            self.column = 0
+        elif name == "sheetData":
+            self.in_data = True
+        elif name == "dimension":
+            self.check_dimension(attrs.get("ref", ""))
+
+    def end(self, name: str) -> None:
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if name == "v" and self.value is not None:
+            text, self.value = "".join(self.value).strip(), None
+            if text.isdigit() and len(text) <= 10:
+                self.add_shared_text(int(text))
+        elif name == "c":
+            self.shared_cell = False
+        elif name == "sheetData":
+            self.in_data = False
+
+    def text(self, data: str) -> None:
+        if self.value is not None:
+            self.value.append(data)
+
+
+def bounded_lines(stream: IO[str], limits: SheetLimits) -> Iterator[str]:
+    """The lines of a text stream (opened with ``newline=""``), refusing one longer than
+    ``limits.line_chars`` before it is read whole."""
+    number = 0
+    while line := stream.readline(limits.line_chars + 1):
+        number += 1
+        if len(line) > limits.line_chars:
+            raise ImportFileError(
+                _(
+                    "File too large: line %(line)s is longer than %(limit)s characters.",
+                    line=number,
+                    limit=limits.line_chars,
+                )
+            )
+        yield line
+
+
+def bounded_csv_rows(stream: IO[str], delimiter: str, limits: SheetLimits) -> Iterator[list[str]]:
+    """csv.reader over ``stream`` that refuses, as it reads, a line longer than the limit, a row
+    of more columns than the limit and more rows than the limit."""
+    for number, row in enumerate(csv.reader(bounded_lines(stream, limits), delimiter=delimiter), start=1):
+        if number > limits.rows:
+            raise ImportFileError(
+                _(
+                    "File too large: the file has more than %(limit)s rows, the limit. Split it into smaller files.",
+                    limit=limits.rows,
+                )
+            )
+        if len(row) > limits.columns:
+            raise ImportFileError(
+                _(
+                    "File too large: row %(row)s has %(columns)s columns, the limit is %(limit)s columns.",
+                    row=number,
+                    columns=len(row),
+                    limit=limits.columns,
+                )
+            )
+        yield row
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

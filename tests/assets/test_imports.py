@@ -14,9 +14,10 @@ import secrets
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,20 +28,25 @@ import pandas as pd
 import pytest
 import xlsxwriter
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from maintenance import cli
 from maintenance.assets import class_aliases, imports, service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.imports import CellError, ImportFailed, ImportMode, ImportReport
 from maintenance.assets.models import Asset, AssetClassAliasCreate, AssetCreate
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
+from maintenance.config import get_settings
 from maintenance.db import plant_today
 from maintenance.exceptions import ValidationFailed
 from maintenance.i18n import LOCALE_COOKIE
 from maintenance.org.models import Role, Site, Unit, User, Workshop
-from tests import factories
+from tests import bombs, factories
 from tests.conftest import login
 
 ACTOR = SystemActor(username="test-import")
@@ -1137,3 +1143,227 @@ def test_cli_refuses_an_unknown_file_type(cli_plant: CliPlant, tmp_path: Path) -
     result = cli_plant.run("import", "assets", str(path))
     assert result.returncode == 1
     assert ".txt" in result.stderr
+
+
+# --- Hostile files (issue 12) -------------------------------------------------------------
+#
+# Workbooks of a few KB that declare or hold millions of cells, zips that unpack a
+# thousandfold, a CSV row of a million columns: refused with the limit named, before any parser
+# sees them (``parser_must_not_run`` fails the test instead of letting calamine allocate), with
+# nothing written and nothing kept under var/imports.
+
+WORKBOOK_BOMBS = {
+    "cell at XFD1048576": (bombs.CELL_BOMB, "the sheet has 1048576 rows, the limit is 200000 rows"),
+    "declared A1:XFD1048576": (bombs.DIMENSION_BOMB, "the sheet declares 1048576 rows, the limit is 200000 rows"),
+    "a million rows tall": (bombs.TALL_SHEET, "the sheet has 1048576 rows, the limit is 200000 rows"),
+    "cells without references": (bombs.WIDE_ROW_WITHOUT_REFS, "the sheet has 201 columns, the limit is 200 columns"),
+    "shared string in every cell": (bombs.SHARED_STRING_BOMB, "more than 50 million characters"),
+    "deflate bomb": (bombs.deflate_bomb(16), "times its size, the limit is 100"),
+}
+
+
+@pytest.fixture
+def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    bombs.parser_must_not_run(monkeypatch)
+
+
+def stored_uploads(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()} if folder.exists() else set()
+
+
+@pytest.mark.parametrize("bomb", list(WORKBOOK_BOMBS))
+def test_web_preview_refuses_a_workbook_bomb_before_parsing_it(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path, no_parser: None, bomb: str
+) -> None:
+    client, token = manager_client
+    content, reason = WORKBOOK_BOMBS[bomb]
+    before, kept = counts(session), stored_uploads(imports_dir)
+
+    response = upload(client, token, content, "台账.xlsx")
+
+    assert response.status_code == 422
+    assert reason in response.text
+    assert counts(session) == before
+    assert stored_uploads(imports_dir) == kept
+
+
+def test_web_preview_reads_what_a_workbook_unpacks_to_not_what_it_declares(
+    manager_client: tuple[TestClient, str],
+    session: Session,
+    imports_dir: Path,
+    no_parser: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(get_settings(), "import_max_unpacked_mb", 1)
+    client, token = manager_client
+    response = upload(client, token, bombs.lying_sizes(bombs.deflate_bomb(8), declared=10))
+    assert response.status_code == 422
+    assert "the workbook unpacks to more than 1 MB" in response.text
+
+
+def test_web_preview_refuses_a_csv_row_of_a_million_columns(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path
+) -> None:
+    client, token = manager_client
+    before, kept = counts(session), stored_uploads(imports_dir)
+    response = upload(client, token, ("位号" + "," * 999_999 + "\r\n").encode(), "台账.csv")
+    assert response.status_code == 422
+    assert "row 1 has 1000000 columns, the limit is 200 columns" in response.text
+    assert counts(session) == before
+    assert stored_uploads(imports_dir) == kept
+
+
+def test_web_preview_refuses_csv_rows_beyond_the_configured_limit(
+    manager_client: tuple[TestClient, str], imports_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "import_max_rows", 5)
+    client, token = manager_client
+    response = upload(client, token, csv_bytes(sheet(*(line(f"P-{n}") for n in range(10)))), "台账.csv")
+    assert response.status_code == 422
+    assert "more than 5 rows" in response.text
+
+
+def test_a_refused_upload_is_not_kept(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path
+) -> None:
+    """A file the preview cannot offer to import (here: no header) is not stored for a
+    confirmation that cannot come; an importable one is."""
+    client, token = manager_client
+    kept = stored_uploads(imports_dir)
+    refused = upload(client, token, xlsx_bytes([["just", "some", "words"]]))
+    assert refused.status_code == 422
+    assert stored_uploads(imports_dir) == kept
+    content = xlsx_bytes(sheet(line("P-1")))
+    assert upload(client, token, content).status_code == 200
+    assert stored_uploads(imports_dir) == kept | {f"{hashlib.sha256(content).hexdigest()}.xlsx"}
+
+
+def test_a_confirmation_refused_with_nothing_importable_removes_the_file(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, token = manager_client
+    content = xlsx_bytes(sheet(line("P-1")))
+    upload(client, token, content)
+    digest = hashlib.sha256(content).hexdigest()
+    assert (imports_dir / f"{digest}.xlsx").is_file()
+
+    def unreadable(*_args: Any, **_kwargs: Any) -> ImportReport:
+        report = ImportReport(filename="台账.xlsx")
+        report.file_errors.append(imports.FieldError("File", "The file changed."))
+        raise ImportFailed("Nothing was imported: the file cannot be read as an asset list.", report)
+
+    monkeypatch.setattr(imports, "import_assets", unreadable)
+    response = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
+    assert response.status_code == 422
+    assert not (imports_dir / f"{digest}.xlsx").exists()
+
+
+@pytest.fixture
+def cli_in_test_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The command in-process, its transaction inside the test's (as the app fixture does)."""
+
+    @contextmanager
+    def scope() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    monkeypatch.setattr(cli, "session_scope", scope)
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("bomb", "reason"),
+    [
+        ("cell at XFD1048576", "文件过大：工作表有 1048576 行，上限 200000 行"),
+        ("declared A1:XFD1048576", "文件过大：工作表声明了 1048576 行，上限 200000 行"),
+        ("deflate bomb", "解压后是压缩大小的 1013 倍，上限 100 倍"),
+    ],
+)
+def test_cli_refuses_a_workbook_bomb_before_parsing_it(
+    cli_in_test_session: CliRunner,
+    session: Session,
+    plant: Plant,
+    tmp_path: Path,
+    no_parser: None,
+    bomb: str,
+    reason: str,
+) -> None:
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(WORKBOOK_BOMBS[bomb][0])
+    before = counts(session)
+    result = cli_in_test_session.invoke(cli.app, ["import", "assets", str(path)])
+    assert result.exit_code == 1
+    assert reason in result.output
+    assert counts(session) == before
+
+
+# --- Any file at all (property-based) -----------------------------------------------------
+
+_CELL_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_CELLS = st.one_of(
+    st.none(),
+    _CELL_TEXT,
+    st.sampled_from(["P-1", "泵", "SYN", "SYN-1", "2020-01-15", "03/05/24", "10000", "1,234.5", "在用", "报废", "—"]),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+)
+_HEADERS = st.lists(st.sampled_from([*HEADER, "位号", "Tag", "原值(万元)", "残值率(%)", "", "备注"]), max_size=12)
+
+
+@st.composite
+def asset_files(draw: st.DrawFn) -> tuple[bytes, str]:
+    header = draw(st.one_of(st.just(HEADER), _HEADERS))
+    rows = draw(st.lists(st.lists(_CELLS, max_size=12), max_size=15))
+    table = [header, *rows]
+    kind = draw(st.sampled_from(["xlsx", "csv-utf-8", "csv-utf-8-sig", "csv-gb18030", "garbage"]))
+    if kind == "garbage":
+        return draw(st.binary(max_size=300)), draw(st.sampled_from(["台账.xlsx", "台账.csv", "台账.xls"]))
+    if kind == "xlsx":
+        cells = [[value if not isinstance(value, float) or value == value else None for value in row] for row in table]
+        return xlsx_bytes([[_xlsx_safe(value) for value in row] for row in cells]), "台账.xlsx"
+    return csv_bytes(table, kind.removeprefix("csv-")), "台账.csv"
+
+
+def _xlsx_safe(value: Any) -> Any:
+    """What XlsxWriter can write: no infinities, dates within Excel's calendar."""
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return str(value)
+    if isinstance(value, date) and not 1900 <= value.year <= 9999:
+        return value.isoformat()
+    return value
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(file=asset_files(), mode=st.sampled_from(list(ImportMode)), dry_run=st.booleans())
+def test_any_file_is_imported_or_refused_with_a_reason_and_never_half_written(
+    session: Session, plant: Plant, file: tuple[bytes, str], mode: ImportMode, dry_run: bool
+) -> None:
+    content, filename = file
+    before = counts(session)
+    outer = session.begin_nested()  # each example starts from the same registry
+    try:
+        started = time.monotonic()
+        outcome: ImportReport | ImportFailed
+        try:
+            outcome = run_import(session, content, filename, mode=mode, dry_run=dry_run)
+        except ImportFailed as failure:  # the import's own refusal, with its reasons
+            outcome = failure
+        assert time.monotonic() - started < 30
+        if isinstance(outcome, ImportFailed):
+            assert outcome.message
+            assert outcome.report.errors
+            assert counts(session) == before  # nothing written
+        elif dry_run:
+            assert counts(session) == before
+        else:
+            assert outcome.written
+    finally:
+        outer.rollback()

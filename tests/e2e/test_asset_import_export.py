@@ -129,11 +129,12 @@ def test_admin_imports_a_messy_workbook_after_fixing_it(page: Page, base_url: st
     future = _future_day().isoformat()
     expect(errors.nth(1).get_by_role("cell")).to_have_text(["8", "投用日期", f"{future} 晚于今天。"])
 
-    # The preview shows the rows as they will be saved: normalised, bad cells marked.
+    # The preview shows the rows as they will be saved: codes, numbers and dates normalised, the
+    # name as written (full-width space and letter kept), bad cells marked.
     preview = page.locator("#import-preview")
     expect(preview.locator("tbody tr")).to_have_count(5)
     first = preview.get_by_role("row").filter(has=page.get_by_role("cell", name="P-7101A", exact=True))
-    for text in ("新增循环水泵 A", "UTL", "UTL-CW", "125,000.00", "2024-03-05"):
+    for text in ("新增循环水泵　Ａ", "UTL", "UTL-CW", "125,000.00", "2024-03-05"):
         expect(first).to_contain_text(text)
     second = preview.get_by_role("row").filter(has=page.get_by_role("cell", name="P-7101B", exact=True))
     for text in ("UTL", "UTL-CW", "1,234,567.00", "2024-03-01", "2024-03-05"):
@@ -181,7 +182,7 @@ def test_admin_imports_a_messy_workbook_after_fixing_it(page: Page, base_url: st
     page.get_by_role("searchbox").fill("P-7101")
     expect(table.locator("tbody tr")).to_have_count(2)
     pump_a = table.get_by_role("row").filter(has=page.get_by_role("link", name="P-7101A", exact=True))
-    for text in ("新增循环水泵 A", "公用工程车间", "循环水站", "在用", "125,000.00"):
+    for text in ("新增循环水泵　Ａ", "公用工程车间", "循环水站", "在用", "125,000.00"):
         expect(pump_a).to_contain_text(text)
     pump_b = table.get_by_role("row").filter(has=page.get_by_role("link", name="P-7101B", exact=True))
     for text in ("公用工程车间", "备用", "1,234,567.00"):

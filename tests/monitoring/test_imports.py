@@ -8,7 +8,9 @@ Files are built in the tests (encoded CSV text, XlsxWriter workbooks), never com
 from __future__ import annotations
 
 import io
+import math
 import re
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,8 @@ from typing import Any
 import pytest
 import xlsxwriter
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
@@ -32,7 +36,7 @@ from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn
 from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
-from tests import factories
+from tests import bombs, factories
 from tests.conftest import login
 from tests.monitoring.conftest import SYSTEM, MakePoint
 
@@ -617,3 +621,173 @@ def test_cli_all_or_nothing_exits_1_and_writes_nothing(
 def test_cli_refuses_a_missing_file(cli_in_test_session: CliRunner, tmp_path: Path) -> None:
     result = cli_in_test_session.invoke(cli.app, ["import", "readings", str(tmp_path / "none.csv")])
     assert result.exit_code != 0
+
+
+# --- Hostile files (issue 12) -------------------------------------------------------------
+#
+# Workbooks of a few KB that declare or hold more than a readings file may (a cell at
+# XFD1048576 is 512 GiB to calamine), zips that unpack a thousandfold, CSV rows without end:
+# refused with the limit named before any parser sees them (``parser_must_not_run`` fails the
+# test instead of letting calamine allocate), nothing written, nothing kept under var/imports.
+
+WORKBOOK_BOMBS = {
+    "cell at XFD1048576": (bombs.CELL_BOMB, "the sheet has 16384 columns, the limit is 50 columns"),
+    "declared A1:XFD1048576": (bombs.DIMENSION_BOMB, "the sheet declares 16384 columns, the limit is 50 columns"),
+    "cells without references": (bombs.WIDE_ROW_WITHOUT_REFS, "the sheet has 51 columns, the limit is 50 columns"),
+    "shared string in every cell": (bombs.SHARED_STRING_BOMB, "more than 100 million characters"),
+    "deflate bomb": (bombs.deflate_bomb(16), "times its size, the limit is 100"),
+}
+
+
+@pytest.fixture
+def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    bombs.parser_must_not_run(monkeypatch)
+
+
+def reading_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Reading)) or 0
+
+
+def kept_uploads() -> set[str]:
+    folder = get_settings().var_dir / "imports"
+    return {path.name for path in folder.iterdir()} if folder.exists() else set()
+
+
+@pytest.mark.parametrize("bomb", list(WORKBOOK_BOMBS))
+def test_web_import_refuses_a_workbook_bomb_before_parsing_it(
+    engineer_client: tuple[TestClient, str], session: Session, make_point: MakePoint, no_parser: None, bomb: str
+) -> None:
+    client, token = engineer_client
+    make_point(code="K-201")
+    content, reason = WORKBOOK_BOMBS[bomb]
+    before, kept = reading_count(session), kept_uploads()
+
+    response = upload(client, token, content, filename="读数.xlsx")
+
+    assert response.status_code == 422
+    assert reason in response.text
+    assert reading_count(session) == before
+    assert kept_uploads() == kept
+
+
+def test_web_import_refuses_a_csv_row_of_a_million_columns(
+    engineer_client: tuple[TestClient, str], session: Session
+) -> None:
+    client, token = engineer_client
+    before = reading_count(session)
+    response = upload(client, token, ("测点编号,时间,数值" + "," * 999_997 + "\r\n").encode())
+    assert response.status_code == 422
+    assert "row 1 has 1000000 columns, the limit is 50 columns" in response.text
+    assert reading_count(session) == before
+
+
+def test_web_import_refuses_csv_rows_beyond_the_limit_and_writes_none_of_them(
+    engineer_client: tuple[TestClient, str], session: Session, make_point: MakePoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is met part-way, after rows were already read and checked: nothing is kept."""
+    monkeypatch.setattr(get_settings(), "reading_import_max_rows", 20)
+    client, token = engineer_client
+    point = make_point(code="K-201")
+    rows = [["测点编号", "时间", "数值"], *(["K-201", f"2026-03-05 {hour:02d}:00", "1.5"] for hour in range(24))]
+    response = upload(client, token, csv_bytes(rows), mode="valid")
+    assert response.status_code == 422
+    assert "more than 20 rows" in response.text
+    assert stored(session, point) == []
+
+
+@pytest.mark.parametrize("bomb", ["cell at XFD1048576", "deflate bomb"])
+def test_cli_refuses_a_workbook_bomb_before_parsing_it(
+    cli_in_test_session: CliRunner, session: Session, tmp_path: Path, no_parser: None, bomb: str
+) -> None:
+    path = tmp_path / "读数.xlsx"
+    path.write_bytes(WORKBOOK_BOMBS[bomb][0])
+    before = reading_count(session)
+    result = cli_in_test_session.invoke(cli.app, ["import", "readings", str(path)])
+    assert result.exit_code == 1
+    assert "上限" in result.output  # the limit, named
+    assert reading_count(session) == before
+
+
+# --- Any file at all (property-based) -----------------------------------------------------
+
+_TIMES = st.one_of(
+    st.sampled_from(["2026-03-05 08:00", "2026/3/5 8:00", "2026年3月5日 8:00", "05/03/2026", "46086.5", "", "—"]),
+    st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2200, 1, 1)),  # noqa: DTZ001
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from(["2.8", "1,234.5", "１２.５", "1,2", "1e400", "-", ""]),
+    st.text(max_size=12),
+)
+_CODES = st.one_of(st.sampled_from(["K-201", "K-202", "NOPE", "", "测点编号"]), st.text(max_size=12))
+
+
+@st.composite
+def reading_files(draw: st.DrawFn) -> tuple[bytes, str]:
+    header = draw(
+        st.one_of(st.just(["测点编号", "时间", "数值"]), st.lists(st.sampled_from(["point", "时间", "值", "x", ""])))
+    )
+    rows = draw(st.lists(st.tuples(_CODES, _TIMES, _VALUES).map(list), max_size=20))
+    table: list[list[Any]] = [header, *rows]
+    kind = draw(st.sampled_from(["xlsx", "csv-utf-8", "csv-utf-8-sig", "csv-gb18030", "garbage"]))
+    if kind == "garbage":
+        return draw(st.binary(max_size=300)), draw(st.sampled_from(["读数.csv", "读数.xlsx", "读数.xls"]))
+    if kind == "xlsx":
+        return xlsx_bytes([[_xlsx_safe(cell) for cell in row] for row in table]), "读数.xlsx"
+    text = "\r\n".join(",".join(_csv_quoted(cell) for cell in row) for row in table) + "\r\n"
+    return text.encode(kind.removeprefix("csv-"), errors="replace"), "读数.csv"
+
+
+def _csv_quoted(cell: Any) -> str:
+    text = str(cell)
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\r\n') else text
+
+
+def _xlsx_safe(value: Any) -> Any:
+    """What XlsxWriter can write: no infinities or NaN, dates within Excel's calendar."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, datetime) and not 1900 <= value.year <= 9999:
+        return value.isoformat()
+    return value
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(file=reading_files(), mode=st.sampled_from(["all", "valid", "dry"]))
+def test_any_file_is_imported_or_refused_with_a_reason_and_never_half_written(
+    session: Session, workshop_engineer: User, make_point: MakePoint, file: tuple[bytes, str], mode: str
+) -> None:
+    if not session.scalar(
+        select(func.count()).select_from(MeasurementPoint).where(col(MeasurementPoint.code) == "K-201")
+    ):
+        make_point(code="K-201")
+        make_point(code="K-202")
+    content, filename = file
+    ingest_mode = IngestMode.VALID_ONLY if mode != "all" else IngestMode.ALL_OR_NOTHING
+    outer = session.begin_nested()  # each example starts from the same readings
+    try:
+        before = reading_count(session)
+        started = time.monotonic()
+        outcome: ReadingImportReport | ReadingImportFailed
+        try:
+            outcome = run_import(
+                session, content, filename, actor=workshop_engineer, mode=ingest_mode, dry_run=mode == "dry"
+            )
+        except ReadingImportFailed as failure:  # the import's own refusal, with its reasons
+            outcome = failure
+        assert time.monotonic() - started < 30
+        if isinstance(outcome, ReadingImportFailed):
+            assert outcome.message
+            assert reading_count(session) == before  # nothing written
+        elif mode == "dry":
+            assert reading_count(session) == before
+        else:
+            assert outcome.written
+            assert reading_count(session) == before + outcome.inserted
+    finally:
+        outer.rollback()

@@ -136,11 +136,19 @@ def import_preview(request: Request, session: SessionDep, user: ManagerUser, for
     except ImportFileError as error:
         too_large = len(content) > limit
         return _upload_page(request, error.message, 413 if too_large else 422)
-    token = _store(content, extension)
+    token = hashlib.sha256(content).hexdigest()
     report = imports.analyse(session, content, f"{token}.{extension}")
     report.filename = _display_name(upload.filename, report.filename)
+    # Only a file the preview offers to import is kept for the confirmation; a refused one is not.
+    if _importable(report):
+        _store(content, extension)
     # A file that cannot be read as an asset list is shown with its reasons, as 422.
     return _preview_page(request, report, token, status_code=422 if report.file_errors else 200)
+
+
+def _importable(report: ImportReport) -> bool:
+    """Whether the preview offers to import the file (some row would create or change an asset)."""
+    return not report.file_errors and report.new + report.updates > 0
 
 
 @router.post("/assets/import/confirm")
@@ -160,6 +168,8 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, for
             report = imports.import_assets(session, path.read_bytes(), path.name, actor=user, mode=mode)
     except ImportFailed as failure:
         failure.report.filename = display_name
+        if not _importable(failure.report):
+            path.unlink(missing_ok=True)  # nothing in it can be imported: not kept for another try
         return _preview_page(request, failure.report, token, error=failure.message, status_code=422)
     path.unlink(missing_ok=True)
     if report.invalid:

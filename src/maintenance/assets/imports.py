@@ -47,6 +47,7 @@ from maintenance.assets.class_aliases import ClassWord
 from maintenance.assets.models import Asset, AssetCreate, AssetFields, AssetUpdate
 from maintenance.audit.service import Actor
 from maintenance.choices import Choice
+from maintenance.config import get_settings
 from maintenance.db import plant_today
 from maintenance.exceptions import FieldError, MaintenanceError, ValidationFailed
 from maintenance.i18n import current_locale
@@ -62,6 +63,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # What the upload form and the CLI accept (calamine reads the older .xls as well).
 EXTENSIONS = ("xlsx", "xls", "csv")
 PREVIEW_ROWS = 20
+# The characters a workbook's cells may come to once its shared strings are copied into them.
+MAX_TEXT_CHARS = 50_000_000
 # The header row is looked for among the first rows only (titles and notes sit above it).
 HEADER_SCAN_ROWS = 30
 
@@ -276,6 +279,18 @@ def check_upload(filename: str, size: int, *, max_bytes: int | None = MAX_UPLOAD
     )
 
 
+def sheet_limits() -> spreadsheets.SheetLimits:
+    """What an asset list may hold (``MAINTENANCE_IMPORT_MAX_*``), checked before it is parsed."""
+    settings = get_settings()
+    return spreadsheets.SheetLimits(
+        rows=settings.import_max_rows,
+        columns=settings.import_max_columns,
+        cells=settings.import_max_cells,
+        unpacked_bytes=settings.import_max_unpacked_mb * 2**20,
+        text_chars=MAX_TEXT_CHARS,
+    )
+
+
 def read_workbook(content: bytes, filename: str, *, max_bytes: int | None = MAX_UPLOAD_BYTES) -> Workbook:
     extension = check_upload(filename, len(content), max_bytes=max_bytes)
     if extension == "csv":
@@ -287,6 +302,7 @@ def _read_excel(content: bytes, extension: str) -> Workbook:
     import pandas as pd  # heavy: loaded when a workbook is actually read
 
     spreadsheets.check_excel_signature(content[:8], extension)
+    spreadsheets.check_workbook(io.BytesIO(content), sheet_limits())
     try:
         frames = pd.read_excel(
             io.BytesIO(content), sheet_name=None, header=None, dtype=object, na_filter=False, engine="calamine"
@@ -305,8 +321,9 @@ def _read_csv(content: bytes) -> Workbook:
     if "\x00" in text:
         raise spreadsheets.not_csv_error()
     delimiter = spreadsheets.csv_delimiter(text[:20000].splitlines()[:30])
+    stream = io.StringIO(text, newline="")
     try:
-        rows = [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        rows: list[list[Any]] = list(spreadsheets.bounded_csv_rows(stream, delimiter, sheet_limits()))
     except csv.Error as error:
         raise spreadsheets.csv_error(error) from error
     return Workbook(file_format="CSV", sheets=[Sheet(rows=rows)], encoding=encoding)

@@ -40,6 +40,7 @@ from sqlmodel import Session, col
 from maintenance import spreadsheets
 from maintenance.assets.access import writable_workshop_ids
 from maintenance.audit.service import Actor
+from maintenance.config import get_settings
 from maintenance.db import plant_timezone
 from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import current_locale
@@ -70,6 +71,8 @@ CHUNK_SIZE = 5000
 PROGRESS_EVERY = 5000
 # Distinct time texts remembered while parsing (bounded: memory stays flat).
 _TIME_CACHE_SIZE = 4096
+# The characters a workbook's cells may come to once its shared strings are copied into them.
+MAX_TEXT_CHARS = 100_000_000
 
 ProgressCallback = Callable[[int], None]
 
@@ -322,6 +325,19 @@ def check_upload(filename: str, size: int, *, max_bytes: int | None = MAX_UPLOAD
     )
 
 
+def sheet_limits() -> spreadsheets.SheetLimits:
+    """What a readings file may hold (``MAINTENANCE_READING_IMPORT_MAX_*``), checked before a
+    workbook is parsed and while a CSV file is read."""
+    settings = get_settings()
+    return spreadsheets.SheetLimits(
+        rows=settings.reading_import_max_rows,
+        columns=settings.reading_import_max_columns,
+        cells=settings.reading_import_max_cells,
+        unpacked_bytes=settings.reading_import_max_unpacked_mb * 2**20,
+        text_chars=MAX_TEXT_CHARS,
+    )
+
+
 def _csv_tables(file: IO[bytes]) -> Iterator[_Table]:
     head = file.read(ENCODING_SNIFF_BYTES)
     file.seek(0)
@@ -333,7 +349,7 @@ def _csv_tables(file: IO[bytes]) -> Iterator[_Table]:
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         try:
-            yield from enumerate(csv.reader(text, delimiter=delimiter), start=1)
+            yield from enumerate(spreadsheets.bounded_csv_rows(text, delimiter, sheet_limits()), start=1)
         except UnicodeDecodeError as error:
             raise ImportFileError(
                 _(
@@ -357,6 +373,7 @@ def _excel_tables(file: IO[bytes], extension: str) -> Iterator[_Table]:
     head = file.read(8)
     file.seek(0)
     spreadsheets.check_excel_signature(head, extension)
+    spreadsheets.check_workbook(file, sheet_limits())
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(file)
     except Exception as error:  # calamine and zipfile raise their own kinds
