@@ -493,6 +493,31 @@ def test_cost_lines_are_added_edited_and_deleted_with_the_totals_kept(
     assert session.get(CostLine, line.id) is None
 
 
+@pytest.mark.parametrize(
+    ("uom", "shown"), [("h", "7.5 h × 85.00"), ("", "7.5 h × 85.00"), ("工日", "7.5 工日 × 85.00")]
+)
+def test_a_labour_line_names_its_unit_once(
+    client: TestClient, workshop_engineer: User, make_order: MakeOrder, uom: str, shown: str
+) -> None:
+    order = make_order()
+    token = login(client, workshop_engineer)
+    added = client.post(
+        f"/orders/{order.id}/costs",
+        data={
+            "kind": "labour",
+            "description": "检修人工",
+            "uom": uom,
+            "provider": "in_house",
+            "planned_quantity": "7.5",
+            "planned_unit_price_cny": "85",
+        },
+        headers={**HX, "X-CSRF-Token": token},
+    )
+    assert added.status_code == 200, added.text
+    assert shown in added.text
+    assert "h h" not in added.text
+
+
 def test_a_cost_line_without_its_required_fields_is_refused_in_the_form(
     client: TestClient, session: Session, workshop_engineer: User, make_order: MakeOrder
 ) -> None:
