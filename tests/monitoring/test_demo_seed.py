@@ -17,9 +17,11 @@ from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.demo import PARTS, SEED_ACTOR
 from maintenance.monitoring import demo as monitoring_demo
+from maintenance.monitoring import trend
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestReport
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
+from maintenance.monitoring.service import limits_of
 from maintenance.monitoring.thickness_routes import thickness_locations
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import WorkOrder
@@ -32,6 +34,7 @@ FAULTS_RAISING_ORDERS = {
     "P-2201A-DE-V",  # alarm, then stopped for the repair the registry shows
     "BL-4103-DE-V",  # alarm, then stopped for the repair the registry shows
     "BL-3101B-DE-V",  # alarm, back to normal after balancing
+    "C-3201A-DE-V",  # a warning held for several readings, alarm forecast within two weeks
     "5101-PL-001-CML01",  # below its required wall thickness
 }
 
@@ -146,9 +149,22 @@ def test_the_alarm_board_has_points_in_alarm_and_the_rest_is_healthy(demo: Loade
     p1101a = demo.session.scalar(select(MeasurementPoint).where(col(MeasurementPoint.code) == "P-1101A-DE-V"))
     assert p1101a is not None
     assert p1101a.latest_state == ConditionState.ALARM
+    compressor = demo.session.scalar(select(MeasurementPoint).where(col(MeasurementPoint.code) == "C-3201A-DE-V"))
+    assert compressor is not None
+    assert compressor.latest_state == ConditionState.WARNING  # the board has a forecast to show
     fan = demo.session.scalar(select(MeasurementPoint).where(col(MeasurementPoint.code) == "BL-3101B-DE-V"))
     assert fan is not None
     assert fan.latest_state == ConditionState.NORMAL
+
+
+def test_the_compressor_in_warning_is_forecast_to_reach_alarm_within_two_weeks(demo: Loaded) -> None:
+    """Rising about 0.14 mm/s a day past 5 mm/s towards the 7.1 mm/s alarm (ISO 10816-3 group 1 rigid)."""
+    point = demo.session.scalar(select(MeasurementPoint).where(col(MeasurementPoint.code) == "C-3201A-DE-V"))
+    assert point is not None
+    readings = trend.recent_readings(demo.session, [point])[point.id]  # type: ignore[index]
+    days = trend.days_to_alarm(readings, limits_of(point), now=utcnow())
+    assert days is not None
+    assert 3 <= days <= 14
 
 
 def test_thickness_locations_are_assessed(demo: Loaded) -> None:
