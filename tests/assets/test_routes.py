@@ -3,10 +3,16 @@ create, edit (with the stale-edit 409) and status changes."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-from sqlmodel import Session
+import re
+from decimal import Decimal
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from maintenance.assets import service
 from maintenance.assets.choices import AssetStatus
+from maintenance.assets.models import Asset
 from maintenance.org.models import Role, User, Workshop
 from tests import factories
 from tests.assets.conftest import MakeAsset
@@ -15,6 +21,12 @@ from tests.conftest import login
 
 def _manager(session: Session) -> User:
     return factories.UserFactory(role=Role.MANAGER)
+
+
+def _field_errors(page: str) -> dict[str, str]:
+    """The message shown under each field marked invalid on a form page, by field name."""
+    field_then_message = r'id="f-(\w+)"[^>]*>(?:(?!id="f-).)*?<div class="invalid-feedback d-block">([^<]*)</div>'
+    return dict(re.findall(field_then_message, page, re.S))
 
 
 def test_engineer_filters_the_list_and_gets_only_the_table_from_htmx(
@@ -63,15 +75,21 @@ def test_a_bad_filter_in_a_hand_edited_url_is_ignored_not_an_error(client: TestC
     assert client.get("/assets", params={"status": "broken", "workshop_id": "x", "sort": "evil"}).status_code == 200
 
 
-def test_engineers_and_auditors_cannot_create_assets(client: TestClient, session: Session, engineer: User) -> None:
-    login(client, engineer)
+@pytest.mark.parametrize("role", [Role.ENGINEER, Role.AUDITOR])
+def test_engineers_and_auditors_cannot_create_assets(
+    client: TestClient, session: Session, workshop: Workshop, role: Role
+) -> None:
+    token = login(client, factories.UserFactory(role=role))
     assert client.get("/assets/new").status_code == 403
+    form = {"csrf_token": token, "tag": "P-901", "name": "进料泵", "asset_class": "PU", "workshop_id": str(workshop.id)}
+    assert client.post("/assets/new", data=form).status_code == 403
+    assert service.get_asset_by_tag(session, "P-901") is None
 
 
 def test_manager_creates_an_asset_and_sees_errors_named_by_field(
     client: TestClient, session: Session, workshop: Workshop, make_asset: MakeAsset
 ) -> None:
-    make_asset(tag="P-101")
+    parent = make_asset(tag="P-101")
     token = login(client, _manager(session))
     form = {
         "csrf_token": token,
@@ -84,13 +102,28 @@ def test_manager_creates_an_asset_and_sees_errors_named_by_field(
     }
     refused = client.post("/assets/new", data=form)
     assert refused.status_code == 422
-    assert "NOPE" in refused.text  # unknown parent tag is named
+    assert _field_errors(refused.text) == {
+        "parent_tag": "没有位号为 NOPE 的设备。",
+        "original_value_cny": "不能小于 0。",
+    }
+    duplicate = client.post("/assets/new", data=form | {"original_value_cny": "35000", "parent_tag": ""})
+    assert duplicate.status_code == 422
+    assert _field_errors(duplicate.text) == {"tag": "本厂区已存在位号 P-101。"}
+    assert session.scalars(select(Asset).where(col(Asset.name) == "进料泵")).all() == []  # nothing saved
+
     form |= {"tag": "P-102", "original_value_cny": "35000", "parent_tag": "P-101"}
     created = client.post("/assets/new", data=form)
     assert created.status_code == 303
-    page = client.get(created.headers["location"])
-    assert "P-102" in page.text
-    assert "进料泵" in page.text
+    stored = service.get_asset_by_tag(session, "P-102")
+    assert stored is not None
+    assert created.headers["location"] == f"/assets/{stored.id}"
+    assert (stored.name, stored.workshop_id, stored.original_value_cny) == ("进料泵", workshop.id, Decimal("35000.00"))
+    assert stored.parent_id == parent.id
+    page = client.get(created.headers["location"]).text
+    assert "P-102" in page
+    assert "进料泵" in page
+    components = client.get(f"/assets/{parent.id}", params={"tab": "components"}).text
+    assert f'href="/assets/{stored.id}"' in components
 
 
 def test_a_useful_life_of_zero_years_is_refused_on_the_form(

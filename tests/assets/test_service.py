@@ -38,9 +38,14 @@ def test_tag_is_unique_within_a_site(make_asset: MakeAsset) -> None:
 
 
 def test_the_same_tag_may_exist_in_another_site(make_asset: MakeAsset, session: Session) -> None:
-    make_asset(tag="P-101")
+    here = make_asset(tag="P-101")
     other_site_workshop = factories.WorkshopFactory()
-    make_asset(tag="P-101", workshop_id=other_site_workshop.id)
+    assert other_site_workshop.site_id != here.site_id
+    there = make_asset(tag="P-101", workshop_id=other_site_workshop.id)
+    assert there.id != here.id
+    assert there.site_id == other_site_workshop.site_id
+    assert service.get_asset_by_tag(session, "P-101", site_id=here.site_id) == here
+    assert service.get_asset_by_tag(session, "P-101", site_id=there.site_id) == there
 
 
 def test_dates_cannot_be_in_the_future(make_asset: MakeAsset) -> None:
