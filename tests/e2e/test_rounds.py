@@ -34,12 +34,15 @@ def test_an_engineer_walks_a_round_on_a_phone_and_an_alarm_raises_a_linked_cbm_o
     card = page.locator(f"[data-testid='current-round'][data-route='{ROUTE}']")
     card.get_by_role("button", name=re.compile("开始点检|Start round")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("机泵日常点检")
+    progress = page.get_by_test_id("round-progress-text")
+    expect(progress).to_have_text(re.compile(r"^已检 0 / \d+ 个点位$"))
+    due = int(re.findall(r"\d+", progress.inner_text())[1])
 
     normal = page.locator(f"[data-testid='stop'][data-stop='{NORMAL_POINT}']")
     normal.get_by_placeholder(re.compile("数值|Value")).fill("61.5")
     normal.get_by_role("button", name=re.compile("保存|Save")).click()
     expect(normal.get_by_test_id("stop-result")).to_contain_text(re.compile("正常|Normal"))
-    expect(page.get_by_test_id("round-progress-text")).to_contain_text("1")
+    expect(progress).to_have_text(f"已检 1 / {due} 个点位")  # the saved stop counted, once
 
     alarm = page.locator(f"[data-testid='stop'][data-stop='{ALARM_POINT}']")
     alarm.get_by_placeholder(re.compile("数值|Value")).fill("6.3")
@@ -47,6 +50,7 @@ def test_an_engineer_walks_a_round_on_a_phone_and_an_alarm_raises_a_linked_cbm_o
     result = alarm.get_by_test_id("stop-result")
     expect(result).to_contain_text(re.compile("报警|Alarm"))
     expect(result.get_by_role("alert")).to_be_visible()
+    expect(progress).to_have_text(f"已检 2 / {due} 个点位")
     order_link = alarm.get_by_test_id("stop-order").get_by_role("link")
     expect(order_link).to_have_text(re.compile(r"WO-\d{4}-\d{6}"))
     number = order_link.inner_text()
@@ -55,6 +59,7 @@ def test_an_engineer_walks_a_round_on_a_phone_and_an_alarm_raises_a_linked_cbm_o
     check.get_by_text(re.compile("^ ?(正常|OK)$")).click()
     check.get_by_role("button", name=re.compile("保存|Save")).click()
     expect(check.get_by_test_id("stop-result")).to_contain_text(re.compile("正常|OK"))
+    expect(progress).to_have_text(f"已检 3 / {due} 个点位")
 
     page.once("dialog", lambda dialog: dialog.accept())  # "finish with stops not walked?"
     page.get_by_test_id("finish-round").click()
