@@ -618,9 +618,15 @@ def test_cli_all_or_nothing_exits_1_and_writes_nothing(
     assert len(stored(session, point)) == 2
 
 
-def test_cli_refuses_a_missing_file(cli_in_test_session: CliRunner, tmp_path: Path) -> None:
-    result = cli_in_test_session.invoke(cli.app, ["import", "readings", str(tmp_path / "none.csv")])
-    assert result.exit_code != 0
+def test_cli_refuses_a_missing_file(cli_in_test_session: CliRunner, session: Session, tmp_path: Path) -> None:
+    missing = tmp_path / "none.csv"
+    before = reading_count(session)
+    result = cli_in_test_session.invoke(cli.app, ["import", "readings", str(missing)])
+    assert isinstance(result.exception, SystemExit), result.exception  # refused, not crashed
+    assert result.exit_code == 1
+    assert f"error: no such file: {missing}" in result.stderr
+    assert result.stdout == ""
+    assert reading_count(session) == before
 
 
 # --- Hostile files (issue 12) -------------------------------------------------------------
