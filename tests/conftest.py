@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,12 +58,12 @@ from alembic import command  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.routing import iter_route_contexts  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, event  # noqa: E402
+from sqlalchemy import Engine, event, make_url, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
 from maintenance.cli import alembic_config  # noqa: E402
-from maintenance.db import get_engine, get_session  # noqa: E402
+from maintenance.db import build_engine, get_engine, get_session  # noqa: E402
 from maintenance.main import create_app  # noqa: E402
 from maintenance.org.models import Role, User  # noqa: E402
 from tests import factories  # noqa: E402
@@ -79,6 +80,37 @@ def engine() -> Iterator[Engine]:
         command.upgrade(config, "head")
     yield engine
     engine.dispose()
+
+
+# The PostgreSQL server of MAINTENANCE_TEST_DATABASE_URL, for tests of concurrent transactions
+# (empty when the suite runs on SQLite).
+POSTGRES_URL = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture
+def committed_postgresql() -> Iterator[Engine]:
+    """A database of its own on the PostgreSQL server, migrated to head, dropped afterwards, for
+    tests whose transactions commit for real and run at once (the ``session`` fixture shares one
+    connection with the requests and rolls everything back)."""
+    if not POSTGRES_URL.startswith("postgresql"):
+        pytest.skip("MAINTENANCE_TEST_DATABASE_URL is not PostgreSQL")
+    server_url = make_url(POSTGRES_URL)
+    name = f"mt_committed_{uuid.uuid4().hex[:12]}"
+    admin = build_engine(server_url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = build_engine(server_url.set(database=name).render_as_string(hide_password=False))
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

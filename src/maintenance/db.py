@@ -7,7 +7,7 @@ the request (or CLI command) commits once on success and rolls back on error.
 from __future__ import annotations
 
 import time as time_module
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from sqlalchemy import Column, DateTime, Engine, ForeignKey, Integer, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, create_engine
 
 from maintenance.config import get_settings
@@ -113,6 +115,41 @@ def fk_column(target: str, *, nullable: bool, ondelete: str = "RESTRICT", index:
     """An integer foreign-key column (``sa_column=``); RESTRICT by default: records are not
     deleted from under the rows that refer to them."""
     return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+# --- Optimistic locking ------------------------------------------------------------------
+
+
+class VersionChecked:
+    """Mixin of a table model edited from forms, with an integer ``version`` column: every UPDATE
+    of its row, by any code path, carries ``WHERE version = <the version this session loaded>``
+    (SQLAlchemy's ``version_id_col``), so of two transactions that loaded the same version only
+    the first one's UPDATE matches; the later one updates no row and SQLAlchemy raises
+    ``StaleDataError`` (on PostgreSQL an UPDATE waiting for the first one's row lock re-checks
+    the version once that commits). The services still decide when the version moves on (they
+    add 1 on every edit; ``version_id_generator`` is off): writes that are not edits, such as the
+    latest reading of a point, leave it, so nobody's open form goes stale because of them.
+    Edits run in :func:`versioned_write`, which turns the error into the domain's conflict."""
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version, "version_id_generator": False}  # type: ignore[attr-defined]
+
+
+@contextmanager
+def versioned_write(session: Session, record: SQLModel, conflict: Callable[[], Exception]) -> Iterator[None]:
+    """Changes made in the block to ``record`` (a :class:`VersionChecked` model) and to others
+    are flushed in a SAVEPOINT on leaving it. If a row no longer has the version this session
+    loaded (someone saved it meanwhile), ``conflict()`` is raised instead of ``StaleDataError``:
+    the savepoint is rolled back, the objects changed in it are expired and ``record`` is read
+    again as stored (for the conflict page's comparison), and the request's transaction stays
+    usable. Changes pending before the block are flushed before the savepoint begins."""
+    try:
+        with session.begin_nested():
+            yield
+    except StaleDataError:
+        session.refresh(record)
+        raise conflict() from None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maintenance.i18n import N_
@@ -100,6 +101,12 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(MaintenanceError)
     async def _domain_error(request: Request, exc: MaintenanceError) -> Response:
         return error_response(request, exc.status_code, exc.message, exc.errors)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale_version(request: Request, exc: StaleDataError) -> Response:
+        # A versioned record saved by someone else since this request loaded it, written outside
+        # db.versioned_write (which raises the domain's own Conflict): a conflict all the same.
+        return error_response(request, 409, _("Reload the page and try again."))
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> Response:

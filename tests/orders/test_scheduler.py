@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from maintenance.assets import service as asset_service
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
-from maintenance.cli import alembic_config
-from maintenance.db import build_engine
 from maintenance.orders import pm, scheduler, service
 from maintenance.orders.choices import (
     ChecklistResult,
@@ -477,40 +471,12 @@ def test_next_and_upcoming_due_dates_come_from_the_plan_alone(session: Session, 
 
 # --- Two schedulers at once on PostgreSQL --------------------------------------------------
 
-_POSTGRES_URL = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
-
-
-@pytest.fixture
-def committed_database() -> Iterator[Engine]:
-    """A database of its own on the PostgreSQL server, migrated to head, dropped afterwards:
-    this test commits for real (the usual ``session`` fixture rolls everything back)."""
-    server_url = make_url(_POSTGRES_URL)
-    name = f"mt_scheduler_{uuid.uuid4().hex[:12]}"
-    admin = build_engine(server_url.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = build_engine(server_url.set(database=name).render_as_string(hide_password=False))
-    try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not _POSTGRES_URL.startswith("postgresql"), reason="MAINTENANCE_TEST_DATABASE_URL is not PostgreSQL"
-)
 def test_two_schedulers_running_at_once_on_postgresql_never_duplicate_and_both_succeed(
-    committed_database: Engine,
+    committed_postgresql: Engine,
 ) -> None:
-    with Session(committed_database, expire_on_commit=False) as setup:
+    with Session(committed_postgresql, expire_on_commit=False) as setup:
         factories.bind(setup)
         workshop = factories.WorkshopFactory()
         plans = []
@@ -533,7 +499,7 @@ def test_two_schedulers_running_at_once_on_postgresql_never_duplicate_and_both_s
 
     def run() -> None:
         try:
-            with Session(committed_database, expire_on_commit=False) as session:
+            with Session(committed_postgresql, expire_on_commit=False) as session:
                 barrier.wait(timeout=30)
                 report = scheduler.generate_orders(session, date(2026, 1, 1), 60)
                 session.commit()
@@ -549,7 +515,7 @@ def test_two_schedulers_running_at_once_on_postgresql_never_duplicate_and_both_s
 
     assert errors == []
     assert len(reports) == 2
-    with Session(committed_database) as check:
+    with Session(committed_postgresql) as check:
         keys = check.execute(select(col(WorkOrder.pm_plan_id), col(WorkOrder.plan_due_date))).all()
         numbers = check.scalars(select(col(WorkOrder.number))).all()
     # Weekly from 5 Jan to 2 Mar: 9 dates; every 2 weeks: 5; every 3: 3; every 4: 3.

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, fk_column, strip_text, utcnow
+from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
 
 MONEY = Numeric(16, 2)
 RATE = Numeric(6, 4)
@@ -54,7 +54,7 @@ class AssetFields(SQLModel):
     )(strip_text)
 
 
-class Asset(AssetFields, table=True):
+class Asset(AssetFields, VersionChecked, table=True):
     __table_args__ = (
         UniqueConstraint("site_id", "tag"),
         Index("ix_asset_workshop_tag", "workshop_id", "tag"),

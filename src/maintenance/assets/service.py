@@ -16,7 +16,7 @@ from maintenance.assets.filters import AssetFilters
 from maintenance.assets.models import Asset, AssetCreate, AssetFields, AssetUpdate, AssetVersion
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.db import plant_day_start, plant_today, utcnow
+from maintenance.db import plant_day_start, plant_today, utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, Workshop
@@ -209,28 +209,35 @@ def update_asset(
     """Apply a full edit made from ``data.version``; a newer stored version is a conflict.
     ``at`` (default now) dates the new version, for loaders of past history;
     ``allow_unknown_retirement`` as for :func:`create_asset`."""
-    if data.version != asset.version:
-        raise Conflict(
+
+    def stale() -> Conflict:
+        return Conflict(
             _(
                 "Someone else changed asset %(tag)s while you were editing it. Review their changes and edit again.",
                 tag=asset.tag,
             ),
             [FieldError("version", _("stale"))],
         )
+
+    if data.version != asset.version:
+        raise stale()
     workshop, errors = _validate(session, data, asset, allow_unknown_retirement=allow_unknown_retirement)
     if errors:
         raise ValidationFailed(_("The asset was not saved."), errors)
     changes = data.model_dump(exclude={"version"})
     previous_status = asset.status
-    _apply(
-        session,
-        asset,
-        changes | {"site_id": workshop.site_id, "name_initials": name_initials(data.name)},
-        actor=actor,
-        at=at,
-    )
-    if cascade_status and asset.status != previous_status:
-        _cascade_status(session, asset, actor=actor, at=at)
+    # The asset and the components its status is carried to: all saved, or none (a component
+    # saved meanwhile by someone else is a conflict too).
+    with versioned_write(session, asset, stale):
+        _apply(
+            session,
+            asset,
+            changes | {"site_id": workshop.site_id, "name_initials": name_initials(data.name)},
+            actor=actor,
+            at=at,
+        )
+        if cascade_status and asset.status != previous_status:
+            _cascade_status(session, asset, actor=actor, at=at)
     return asset
 
 

@@ -35,7 +35,7 @@ from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
 from maintenance.choices import Choice
-from maintenance.db import plant_timezone, utcnow
+from maintenance.db import plant_timezone, utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
@@ -245,24 +245,30 @@ def _add_workshop(
 def update_campaign(
     session: Session, campaign: InspectionCampaign, data: CampaignUpdate, *, actor: Actor
 ) -> InspectionCampaign:
-    """Apply a full edit made from ``data.version``; a newer stored version is a conflict."""
+    """Apply a full edit made from ``data.version``; a newer stored version is a conflict, here
+    or (saved meanwhile by someone else) in the UPDATE."""
     _require_manager(actor)
-    if data.version != campaign.version:
-        raise Conflict(
+
+    def stale() -> Conflict:
+        return Conflict(
             _(
                 "Someone else changed “%(name)s” while you were editing it. Review their changes and edit again.",
                 name=campaign.name,
             ),
             [FieldError("version", _("stale"))],
         )
+
+    if data.version != campaign.version:
+        raise stale()
     before = audit.snapshot(campaign)
-    campaign.sqlmodel_update(data.model_dump(exclude={"version"}))
-    if audit.snapshot(campaign) == before:
-        return campaign
-    campaign.version += 1
-    campaign.updated_at = utcnow()
-    session.flush()
-    audit.record_update(session, actor, campaign, before)
+    with versioned_write(session, campaign, stale):
+        campaign.sqlmodel_update(data.model_dump(exclude={"version"}))
+        changed = audit.snapshot(campaign) != before
+        if changed:
+            campaign.version += 1
+            campaign.updated_at = utcnow()
+    if changed:
+        audit.record_update(session, actor, campaign, before)
     return campaign
 
 

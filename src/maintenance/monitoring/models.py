@@ -16,7 +16,7 @@ from sqlalchemy import Column, Float, ForeignKey, Index, Integer, Numeric, Uniqu
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, fk_column, strip_text, utcnow
+from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
 from maintenance.monitoring.choices import (
     AlertState,
     CampaignKind,
@@ -58,7 +58,7 @@ class PointFields(SQLModel):
     _strip_text = field_validator("code", "name", "unit", mode="before")(strip_text)
 
 
-class MeasurementPoint(PointFields, table=True):
+class MeasurementPoint(PointFields, VersionChecked, table=True):
     __tablename__ = "measurement_point"
     __table_args__ = (Index("ix_measurement_point_workshop_state", "workshop_id", "latest_state"),)
 
@@ -142,7 +142,7 @@ class RouteFields(SQLModel):
     _strip_text = field_validator("code", "name", mode="before")(strip_text)
 
 
-class InspectionRoute(RouteFields, table=True):
+class InspectionRoute(RouteFields, VersionChecked, table=True):
     """An inspection route: ordered stops walked once per shift, day or week."""
 
     __tablename__ = "inspection_route"
@@ -288,7 +288,7 @@ class CampaignFields(SQLModel):
         return self
 
 
-class InspectionCampaign(CampaignFields, table=True):
+class InspectionCampaign(CampaignFields, VersionChecked, table=True):
     """A seasonal campaign: one checklist answered by each participating workshop by the deadline."""
 
     __tablename__ = "inspection_campaign"

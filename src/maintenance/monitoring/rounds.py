@@ -35,7 +35,7 @@ from maintenance.assets.documents import store_named_upload
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor, SystemActor
-from maintenance.db import utcnow
+from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES
@@ -99,26 +99,33 @@ def create_route(session: Session, data: RouteCreate, *, actor: Actor) -> Inspec
     return route
 
 
+def _stale(route: InspectionRoute) -> Conflict:
+    return Conflict(
+        _(
+            "Someone else changed route %(code)s while you were editing it. Review their changes and edit again.",
+            code=route.code,
+        ),
+        [FieldError("version", _("stale"))],
+    )
+
+
 def update_route(session: Session, route: InspectionRoute, data: RouteUpdate, *, actor: Actor) -> InspectionRoute:
+    """Apply a full edit made from ``data.version``; a newer stored version is a conflict, here
+    or (saved meanwhile by someone else) in the UPDATE."""
     if data.version != route.version:
-        raise Conflict(
-            _(
-                "Someone else changed route %(code)s while you were editing it. Review their changes and edit again.",
-                code=route.code,
-            ),
-            [FieldError("version", _("stale"))],
-        )
+        raise _stale(route)
     check_may_write(session, actor, route.workshop_id)
     _validate_route(session, data, route)
     check_may_write(session, actor, data.workshop_id)
     before = audit.snapshot(route)
-    route.sqlmodel_update(data.model_dump(exclude={"version"}))
-    if audit.snapshot(route) == before:
-        return route
-    route.version += 1
-    route.updated_at = utcnow()
-    session.flush()
-    audit.record_update(session, actor, route, before)
+    with versioned_write(session, route, lambda: _stale(route)):
+        route.sqlmodel_update(data.model_dump(exclude={"version"}))
+        changed = audit.snapshot(route) != before
+        if changed:
+            route.version += 1
+            route.updated_at = utcnow()
+    if changed:
+        audit.record_update(session, actor, route, before)
     return route
 
 

@@ -17,7 +17,7 @@ from maintenance.assets.access import require_write_in
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.db import utcnow
+from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import rules
@@ -184,27 +184,33 @@ def create_point(session: Session, data: PointCreate, *, actor: Actor) -> Measur
     return point
 
 
+def _stale(point: MeasurementPoint) -> Conflict:
+    return Conflict(
+        _(
+            "Someone else changed point %(code)s while you were editing it. Review their changes and edit again.",
+            code=point.code,
+        ),
+        [FieldError("version", _("stale"))],
+    )
+
+
 def update_point(session: Session, point: MeasurementPoint, data: PointUpdate, *, actor: Actor) -> MeasurementPoint:
-    """Apply a full edit made from ``data.version``; a newer stored version is a conflict. New
-    limits apply to readings from now on (stored readings keep the state they were given)."""
+    """Apply a full edit made from ``data.version``; a newer stored version is a conflict, here
+    or (saved meanwhile by someone else) in the UPDATE. New limits apply to readings from now on
+    (stored readings keep the state they were given)."""
     if data.version != point.version:
-        raise Conflict(
-            _(
-                "Someone else changed point %(code)s while you were editing it. Review their changes and edit again.",
-                code=point.code,
-            ),
-            [FieldError("version", _("stale"))],
-        )
+        raise _stale(point)
     check_may_write(session, actor, point.workshop_id)
     asset, derived = _validate(session, data, point)
     check_may_write(session, actor, asset.workshop_id)
     changes = data.model_dump(exclude={"version"}) | derived
     before = audit.snapshot(point)
-    point.sqlmodel_update(changes)
-    if audit.snapshot(point) == before:
-        return point
-    point.version += 1
-    point.updated_at = utcnow()
-    session.flush()
-    audit.record_update(session, actor, point, before)
+    with versioned_write(session, point, lambda: _stale(point)):
+        point.sqlmodel_update(changes)
+        changed = audit.snapshot(point) != before
+        if changed:
+            point.version += 1
+            point.updated_at = utcnow()
+    if changed:
+        audit.record_update(session, actor, point, before)
     return point

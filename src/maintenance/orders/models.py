@@ -15,7 +15,7 @@ from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, fk_column, strip_text, utcnow
+from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -75,7 +75,7 @@ class FailureReport(SQLModel):
     production_loss_cny: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2, sa_type=MONEY)
 
 
-class WorkOrder(WorkOrderFields, FailureReport, table=True):
+class WorkOrder(WorkOrderFields, FailureReport, VersionChecked, table=True):
     __tablename__ = "work_order"
     __table_args__ = (
         # The scheduler's idempotency key: one order per plan and due date, whoever runs it.
@@ -343,7 +343,7 @@ class TurnaroundFields(SQLModel):
     _strip_text = field_validator("code", "name", "notes", mode="before")(strip_text)
 
 
-class Turnaround(TurnaroundFields, table=True):
+class Turnaround(TurnaroundFields, VersionChecked, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True)
     site_id: int = Field(sa_column=fk_column("site.id", nullable=False))

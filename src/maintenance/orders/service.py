@@ -22,7 +22,7 @@ from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
 from maintenance.config import get_settings
-from maintenance.db import plant_timezone, utcnow
+from maintenance.db import plant_timezone, utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders import rules
@@ -216,14 +216,17 @@ def _stale(order: WorkOrder) -> Conflict:
 
 
 def _save(session: Session, order: WorkOrder, changes: dict[str, Any], *, actor: Actor, at: datetime | None) -> None:
+    """Every edit and move of an order: a new version, unless nothing changed; a conflict if the
+    order was saved by someone else since this session loaded it (pages lock the row first)."""
     before = audit.snapshot(order)
-    order.sqlmodel_update(changes)
-    if audit.snapshot(order) == before:
-        return
-    order.version += 1
-    order.updated_at = at or utcnow()
-    session.flush()
-    audit.record_update(session, actor, order, before)
+    with versioned_write(session, order, lambda: _stale(order)):
+        order.sqlmodel_update(changes)
+        changed = audit.snapshot(order) != before
+        if changed:
+            order.version += 1
+            order.updated_at = at or utcnow()
+    if changed:
+        audit.record_update(session, actor, order, before)
 
 
 def update_order(session: Session, order: WorkOrder, data: WorkOrderUpdate, *, actor: Actor) -> WorkOrder:

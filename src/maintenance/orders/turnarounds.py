@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.db import plant_timezone, plant_today
+from maintenance.db import plant_timezone, plant_today, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders import service as order_service
@@ -70,20 +70,28 @@ def create_turnaround(session: Session, data: TurnaroundCreate, *, actor: Actor)
     return turnaround
 
 
+def _stale() -> Conflict:
+    return Conflict(
+        _("Someone else changed this turnaround while you were editing it. Review and edit again."),
+        [FieldError("version", _("stale"))],
+    )
+
+
 def update_turnaround(session: Session, turnaround: Turnaround, data: TurnaroundUpdate, *, actor: Actor) -> Turnaround:
+    """Apply a full edit made from ``data.version``; a newer stored version is a conflict, here
+    or (saved meanwhile by someone else) in the UPDATE."""
     if data.version != turnaround.version:
-        raise Conflict(
-            _("Someone else changed this turnaround while you were editing it. Review and edit again."),
-            [FieldError("version", _("stale"))],
-        )
+        raise _stale()
     errors = _errors(session, data, turnaround)
     if errors:
         raise ValidationFailed(_("The turnaround was not saved."), errors)
     before = audit.snapshot(turnaround)
-    turnaround.sqlmodel_update(data.model_dump(exclude={"version"}))
-    if audit.snapshot(turnaround) != before:
-        turnaround.version += 1
-        session.flush()
+    with versioned_write(session, turnaround, _stale):
+        turnaround.sqlmodel_update(data.model_dump(exclude={"version"}))
+        changed = audit.snapshot(turnaround) != before
+        if changed:
+            turnaround.version += 1
+    if changed:
         audit.record_update(session, actor, turnaround, before)
     return turnaround
 
