@@ -327,18 +327,13 @@ def _create_once(
     session: Session, plan: PmPlan, due: date, today: date, lines: Sequence[PmPlanCostLine], *, actor: Actor
 ) -> WorkOrder | None:
     """Raise the order of (plan, due) in a savepoint; None if another scheduler made it first."""
-    for attempt in (1, 2):
-        try:
-            with session.begin_nested():
-                return _raise_order(session, plan, due, today, lines, actor=actor)
-        except IntegrityError:
-            if _order_exists(session, plan, due):
-                return None
-            # Something else clashed: the first order number of a new year drawn by two
-            # schedulers at once (service.next_order_number). Its row exists now; try again.
-            if attempt == 2:
-                raise
-    return None  # pragma: no cover
+    try:
+        with session.begin_nested():
+            return _raise_order(session, plan, due, today, lines, actor=actor)
+    except IntegrityError:
+        if _order_exists(session, plan, due):
+            return None
+        raise
 
 
 def _order_exists(session: Session, plan: PmPlan, due: date) -> bool:

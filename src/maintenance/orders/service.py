@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from maintenance.assets.access import EVERYWHERE, require_write_in
@@ -124,24 +125,35 @@ def transitions_of(session: Session, order: WorkOrder) -> Sequence[OrderTransiti
 def next_order_number(session: Session, year: int) -> str:
     """The next readable number of ``year`` (WO-2026-000123).
 
-    The counter row is incremented in the database (``UPDATE … SET n = n + 1``), which locks it
-    until the transaction ends on PostgreSQL (SQLite transactions are exclusive already), so two
-    creators can never draw the same number.
+    The year's counter row is created if missing (``INSERT … ON CONFLICT DO NOTHING``: of two
+    first orders of a year raised at once, one inserts it, the other's insert waits for that
+    transaction and then does nothing instead of failing on the primary key), then incremented
+    in the database (``UPDATE … SET last_number = last_number + 1 RETURNING``), which locks the
+    row until the transaction ends on PostgreSQL (SQLite transactions are exclusive already): two
+    creators never draw the same number, and numbers are consecutive within committed work.
     """
-    bumped = session.execute(
+    bumped = _bump_counter(session, year)
+    if bumped is None:  # the year's first order
+        insert = postgresql.insert if session.connection().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(OrderNumberCounter)
+            .values(year=year, last_number=0)
+            .on_conflict_do_nothing(index_elements=[col(OrderNumberCounter.year)])
+        )
+        bumped = _bump_counter(session, year)
+    if bumped is None:  # pragma: no cover - the row was inserted or found just now
+        raise RuntimeError(f"no order number counter for {year}")
+    return NUMBER_FORMAT.format(year=year, number=bumped)
+
+
+def _bump_counter(session: Session, year: int) -> int | None:
+    return session.execute(
         update(OrderNumberCounter)
         .where(col(OrderNumberCounter.year) == year)
         .values(last_number=col(OrderNumberCounter.last_number) + 1)
         .returning(col(OrderNumberCounter.last_number))
         .execution_options(synchronize_session=False)
     ).scalar()
-    if bumped is None:
-        # First order of the year. A concurrent first insert fails on the primary key and its
-        # transaction retries; this happens once a year.
-        session.add(OrderNumberCounter(year=year, last_number=1))
-        session.flush()
-        bumped = 1
-    return NUMBER_FORMAT.format(year=year, number=bumped)
 
 
 # --- Raising and editing ------------------------------------------------------------------
