@@ -263,6 +263,80 @@ def test_token_create_with_an_unknown_scope_fails_and_writes_nothing(plant: CliD
     assert plant.row_counts() == before
 
 
+DEMO_AUDITOR = "chensj"  # seed/org/users.csv
+
+
+def test_token_create_refuses_scopes_the_users_role_does_not_allow(plant: CliDatabase) -> None:
+    before = plant.row_counts()
+
+    result = plant.run("token", "create", "--user", DEMO_AUDITOR, "--scope", "readings:read,readings:write")
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    message = one_line(result.stderr)
+    assert "readings:write" in message
+    assert "readings:read" in message, "the message names the scopes the role allows"
+    assert "Traceback" not in result.stderr
+    assert plant.row_counts() == before
+
+
+def test_token_create_sets_the_expiry_from_days_or_a_date(plant: CliDatabase) -> None:
+    by_days = plant.run("token", "create", "--user", DEMO_ENGINEER, "--scope", "readings:write", "--days", "10")
+    by_date = plant.run(
+        "token", "create", "--user", DEMO_AUDITOR, "--scope", "readings:read", "--expires", "2099-01-31", "--name", "x"
+    )
+    default = plant.run("token", "create", "--user", DEMO_ENGINEER, "--scope", "assets:read")
+
+    assert (by_days.returncode, by_date.returncode, default.returncode) == (0, 1, 0), by_date.stderr
+    assert "366" in one_line(by_date.stderr), "an expiry beyond a year is refused"
+    rows = plant.rows("SELECT julianday(expires_at) - julianday(created_at) FROM api_token ORDER BY id")
+    assert [round(days, 3) for (days,) in rows] == [10.0, 90.0]
+
+
+def test_token_list_shows_every_token_or_one_users_and_never_a_secret(plant: CliDatabase) -> None:
+    first = plant.run("token", "create", "--user", DEMO_ENGINEER, "--scope", "readings:write", "--name", "dcs")
+    second = plant.run("token", "create", "--user", DEMO_AUDITOR, "--scope", "assets:read", "--name", "report")
+
+    everyone = plant.run("token", "list")
+    engineer_only = plant.run("token", "list", "--user", DEMO_ENGINEER)
+
+    assert everyone.returncode == 0, everyone.stderr
+    lines = [line.split("\t") for line in everyone.stdout.splitlines()]
+    assert lines[0][:5] == ["id", "prefix", "user", "name", "scopes"]
+    assert {(line[2], line[3], line[4], line[-1]) for line in lines[1:]} == {
+        (DEMO_ENGINEER, "dcs", "readings:write", "active"),
+        (DEMO_AUDITOR, "report", "assets:read", "active"),
+    }
+    assert [line.split("\t")[2] for line in engineer_only.stdout.splitlines()[1:]] == [DEMO_ENGINEER]
+    for created in (first, second):
+        assert created.stdout.strip() not in everyone.stdout
+
+
+def test_token_revoke_revokes_once_and_writes_the_change_log(plant: CliDatabase) -> None:
+    plant.run("token", "create", "--user", DEMO_ENGINEER, "--scope", "readings:write")
+    [(token_id,)] = plant.rows("SELECT id FROM api_token")
+    [(changes_before,)] = plant.rows("SELECT count(*) FROM object_change WHERE object_type = 'api_token'")
+
+    revoked = plant.run("token", "revoke", str(token_id))
+    again = plant.run("token", "revoke", str(token_id))
+    unknown = plant.run("token", "revoke", "999")
+
+    assert revoked.returncode == 0, revoked.stderr
+    [(revoked_at, revoked_by)] = plant.rows("SELECT revoked_at, revoked_by FROM api_token")
+    assert revoked_at is not None
+    assert revoked_by == "cli:token-revoke"
+    [(actor, action)] = plant.rows(
+        "SELECT actor_name, action FROM object_change WHERE object_type = 'api_token' ORDER BY id DESC LIMIT 1"
+    )
+    assert (actor, action) == ("cli:token-revoke", "update")
+    assert plant.rows("SELECT count(*) FROM object_change WHERE object_type = 'api_token'") == [(changes_before + 1,)]
+    assert again.returncode != 0
+    assert "mt_" in one_line(again.stderr), "the refusal names the token"
+    assert unknown.returncode != 0
+    assert "999" in one_line(unknown.stderr)
+    assert "revoked" in plant.run("token", "list").stdout
+
+
 # --- audit verify -------------------------------------------------------------------------
 
 
@@ -334,7 +408,16 @@ ALL_COMMANDS = list(_command_paths(typer.main.get_command(cli_app)))
 
 
 def test_help_is_checked_for_every_operator_command() -> None:
-    expected = {("db", "upgrade"), ("seed",), ("serve",), ("user", "create"), ("token", "create"), ("audit", "verify")}
+    expected = {
+        ("db", "upgrade"),
+        ("seed",),
+        ("serve",),
+        ("user", "create"),
+        ("token", "create"),
+        ("token", "list"),
+        ("token", "revoke"),
+        ("audit", "verify"),
+    }
     assert expected <= set(ALL_COMMANDS)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -182,24 +183,96 @@ def raise_cli_error(message: str) -> NoReturn:
 # --- token --------------------------------------------------------------------------------
 
 
+DEFAULT_DAYS, MAX_DAYS = org_service.DEFAULT_TOKEN_DAYS, org_service.MAX_TOKEN_DAYS
+
+
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Option(help="Username the token acts as")],
     scope: Annotated[list[str], typer.Option(help=f"Scope (repeat for several): {', '.join(API_SCOPES)}")],
     name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
+    expires: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day the token works (YYYY-MM-DD, plant time)"),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(help=f"Days the token works (default {DEFAULT_DAYS}, at most {MAX_DAYS})"),
+    ] = None,
 ) -> None:
-    """Create an API token and print it once; only its hash is stored."""
+    """Create an API token and print it once; only its hash is stored. Auditors' tokens may only read."""
     with command_transaction("token-create") as session:
         owner = org_service.get_user_by_username(session, user)
         if owner is None:
             raise_cli_error(f"unknown user {user!r}")
         scopes = [part for item in scope for part in item.replace(",", " ").split()]
-        _token, plaintext = org_service.create_api_token(
-            session, owner, name=name, scopes=scopes, actor=cli_actor("token-create")
+        expires_at = org_service.token_expiry(days=days, until=expires.date() if expires else None)
+        token, plaintext = org_service.create_api_token(
+            session, owner, name=name, scopes=scopes, actor=cli_actor("token-create"), expires_at=expires_at
         )
+        summary = f"token {token.id} ({token.prefix}…) for {owner.username}, expires {_plant_time(token.expires_at)}"
     # Printed alone on stdout so scripts can capture it.
     print(plaintext)
+    err_console.print(summary)
     err_console.print("store this token now: it cannot be shown again")
+
+
+def _plant_time(moment: datetime | None) -> str:
+    from maintenance.db import plant_timezone
+
+    return moment.astimezone(plant_timezone()).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option(help="Only the tokens of this username")] = None,
+) -> None:
+    """List API tokens (never their secrets), newest first, one per line (tab-separated): id,
+    prefix, user, name, scopes, created, expires, last used, status (times in plant time)."""
+    with command_transaction("token-list") as session:
+        owner_id = None
+        if user is not None:
+            owner = org_service.get_user_by_username(session, user)
+            if owner is None:
+                raise_cli_error(f"unknown user {user!r}")
+            owner_id = owner.id
+        rows = session.execute(org_service.list_api_tokens(owner_id)).all()
+        now = utcnow()
+        lines = [["id", "prefix", "user", "name", "scopes", "created", "expires", "last used", "status"]]
+        for token, owner_row in rows:
+            if token.revoked_at is not None:
+                status = f"revoked {_plant_time(token.revoked_at)} by {token.revoked_by or '-'}"
+            elif token.is_expired(now):
+                status = "expired"
+            else:
+                status = "active"
+            lines.append(
+                [
+                    str(token.id),
+                    f"{token.prefix}…",
+                    owner_row.username,
+                    token.name,
+                    ",".join(token.scopes.split()),
+                    _plant_time(token.created_at),
+                    _plant_time(token.expires_at),
+                    _plant_time(token.last_used_at),
+                    status,
+                ]
+            )
+    if not rows:
+        err_console.print("no tokens")
+        return
+    for line in lines:
+        print("\t".join(value.replace("\t", " ") for value in line))
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`)")]) -> None:
+    """Revoke an API token: from now on it authenticates nothing."""
+    with command_transaction("token-revoke") as session:
+        token = org_service.get_api_token_or_raise(session, token_id)
+        org_service.revoke_api_token(session, token, actor=cli_actor("token-revoke"))
+        console.print(f"revoked token {token.id} ({token.prefix}…)")
 
 
 # --- audit --------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ class NotAuthenticated(MaintenanceError):
 
 
 class PermissionDenied(MaintenanceError):
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or _("You do not have permission to do this."), 403)
+    def __init__(self, message: str | None = None, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message or _("You do not have permission to do this."), 403, errors or [])
 
 
 class CsrfFailed(PermissionDenied):

@@ -36,6 +36,7 @@ from maintenance.orders import routes as order_list_routes
 from maintenance.org import api as org_api
 from maintenance.org import auth as org_auth
 from maintenance.org import routes as org_routes
+from maintenance.org import token_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect
 
@@ -59,7 +60,10 @@ BODY_LIMITS = (
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).
 
 Authenticate with `Authorization: Bearer <token>`; create tokens with
-`maintenance token create --user U --scope SCOPE`. Each endpoint names the scope it needs.
+`maintenance token create --user U --scope SCOPE` or on the API tokens page (`/tokens`). Each
+endpoint names the scope it needs; a token carries only scopes its user's role allows (auditors'
+tokens read), acts with its user's rights (engineers write only in their own workshops), and
+expires (90 days by default). An expired or revoked token is refused with 401.
 Errors are RFC 9457 problem details.
 """
 
@@ -116,6 +120,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
     app.include_router(org_routes.router)
+    app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)
     # Before the asset router: /assets/labels would otherwise match /assets/{asset_id}.
     app.include_router(labels.router)

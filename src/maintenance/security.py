@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maintenance.exceptions import CsrfFailed
+from maintenance.i18n import N_
 
 _password_hash = PasswordHash((Argon2Hasher(),))
 _request_id: ContextVar[str] = ContextVar("maintenance_request_id", default="")
@@ -31,12 +32,12 @@ API_PREFIX = "/api/"
 
 # The scopes an API token may carry; each endpoint asks for one.
 API_SCOPES: dict[str, str] = {
-    "assets:read": "Read the asset registry",
-    "assets:write": "Create and change assets",
-    "orders:read": "Read work orders and PM plans",
-    "orders:write": "Create work orders",
-    "readings:read": "Read measurement points, readings and alarms",
-    "readings:write": "Send readings",
+    "assets:read": N_("Read the asset registry"),
+    "assets:write": N_("Create and change assets"),
+    "orders:read": N_("Read work orders and PM plans"),
+    "orders:write": N_("Create work orders"),
+    "readings:read": N_("Read measurement points, readings and alarms"),
+    "readings:write": N_("Send readings"),
 }
 
 

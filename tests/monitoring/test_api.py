@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -11,12 +11,18 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from maintenance.assets.models import Asset
-from maintenance.monitoring.choices import LimitPreset
+from maintenance.audit.models import ChangeAction, ObjectChange
+from maintenance.db import utcnow
+from maintenance.monitoring.choices import LimitPreset, Quantity
 from maintenance.monitoring.models import Reading
+from maintenance.orders import pm
+from maintenance.orders.choices import IntervalUnit, PlanBasis
+from maintenance.orders.models import PmPlanCreate, WorkOrder
 from maintenance.org import service as org_service
-from maintenance.org.models import Role, User
+from maintenance.org.models import ApiToken, Role, User
+from maintenance.security import new_api_token
 from tests import factories
-from tests.monitoring.conftest import SYSTEM, T0, Ingest, MakePoint, series
+from tests.monitoring.conftest import SYSTEM, T0, Ingest, MakePoint, engineer_of, series
 
 
 def token_for(session: Session, user: User, *scopes: str) -> dict[str, str]:
@@ -25,9 +31,9 @@ def token_for(session: Session, user: User, *scopes: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def collector(session: Session) -> dict[str, str]:
-    """A vibration data collector's token (its user is an engineer of no particular workshop)."""
-    return token_for(session, factories.UserFactory(role=Role.ENGINEER), "readings:write", "readings:read")
+def collector(session: Session, workshop_engineer: User) -> dict[str, str]:
+    """A vibration data collector's token: its user is an engineer of the points' workshop."""
+    return token_for(session, workshop_engineer, "readings:write", "readings:read")
 
 
 @pytest.fixture
@@ -140,6 +146,141 @@ def test_at_most_10000_readings_per_request(
     assert "10000" in response.json()["detail"].replace(",", "")
 
 
+# --- Who may send what: the role and workshop rules of the pages ---------------------------
+
+
+def stored_token(session: Session, user: User, *scopes: str) -> dict[str, str]:
+    """A token row written straight to the table, as tokens created before their scopes were
+    checked against the user's role are stored."""
+    plaintext, digest = new_api_token()
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name="old",
+            scopes=" ".join(scopes),
+            prefix=plaintext[:10],
+            token_hash=digest,
+            expires_at=utcnow() + timedelta(days=30),
+        )
+    )
+    session.flush()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def orders_raised(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(WorkOrder)) or 0
+
+
+def test_an_auditors_token_writes_no_readings_and_raises_no_orders(
+    client: TestClient, session: Session, auditor: User, make_point: MakePoint
+) -> None:
+    point = make_point()
+    headers = stored_token(session, auditor, "readings:write", "readings:read")
+
+    response = client.post("/api/v1/readings", json=batch(point.code, [1.0, 9.0]), headers=headers)
+
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (stored(session), orders_raised(session)) == (0, 0)
+
+
+def test_a_token_loses_the_write_scope_when_its_user_becomes_an_auditor(
+    client: TestClient, session: Session, workshop_engineer: User, make_point: MakePoint
+) -> None:
+    point = make_point()
+    headers = token_for(session, workshop_engineer, "readings:write")
+    workshop_engineer.role = Role.AUDITOR
+    session.flush()
+
+    response = client.post("/api/v1/readings", json=batch(point.code, [9.0]), headers=headers)
+
+    assert response.status_code == 403, response.text
+    assert "readings:write" in response.json()["detail"]
+    assert (stored(session), orders_raised(session)) == (0, 0)
+
+
+@pytest.fixture
+def other_workshops_engineer(session: Session) -> User:
+    return engineer_of(session, factories.WorkshopFactory())
+
+
+def test_an_engineer_sends_no_readings_of_another_workshop(
+    client: TestClient, session: Session, other_workshops_engineer: User, make_point: MakePoint
+) -> None:
+    point = make_point()
+    headers = token_for(session, other_workshops_engineer, "readings:write")
+
+    response = client.post("/api/v1/readings", json=batch(point.code, [1.0, 9.0]), headers=headers)
+
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [(error["row"], error["field"]) for error in response.json()["errors"]] == [(1, "point"), (2, "point")]
+    assert (stored(session), orders_raised(session)) == (0, 0)
+
+
+def test_mode_valid_refuses_the_rows_of_another_workshop_and_keeps_the_others(
+    client: TestClient, session: Session, other_workshops_engineer: User, make_point: MakePoint
+) -> None:
+    foreign = make_point()
+    own_asset = factories.AssetFactory(workshop_id=org_service.workshop_ids_of(session, other_workshops_engineer)[0])
+    own = make_point(asset_id=own_asset.id)
+    headers = token_for(session, other_workshops_engineer, "readings:write")
+    body = [*batch(own.code, [1.0]), *batch(foreign.code, [9.0]), *batch(own.code, [2.0], start=T0 + timedelta(days=1))]
+
+    response = client.post("/api/v1/readings", params={"mode": "valid"}, json=body, headers=headers)
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["received"], report["inserted"], report["alerts_opened"]) == (3, 2, [])
+    [refused] = report["rejected"]
+    assert (refused["row"], refused["field"]) == (2, "point")
+    assert foreign.code in refused["message"]
+    assert stored(session) == 2
+    assert session.scalar(select(func.count()).select_from(Reading).where(Reading.point_id == foreign.id)) == 0
+
+
+def test_readings_and_the_changes_they_make_name_the_tokens_user(
+    client: TestClient,
+    session: Session,
+    workshop_engineer: User,
+    collector: dict[str, str],
+    make_point: MakePoint,
+    asset: Asset,
+) -> None:
+    """The reading's "entered by" and the change log of the PM plan meter it moves are the token's
+    user (the CBM orders readings raise are raised by the monitoring process, as for every source)."""
+    plan = pm.create_plan(
+        session,
+        PmPlanCreate.model_validate(
+            {
+                "asset_id": asset.id,
+                "title": "大修",
+                "basis": PlanBasis.RUNTIME,
+                "interval_hours": 2000,
+                "interval": 1,
+                "interval_unit": IntervalUnit.MONTH,
+                "start_date": date(2026, 1, 1),
+                "lead_days": 7,
+            }
+        ),
+        actor=SYSTEM,
+    )
+    point = make_point(quantity=Quantity.RUNTIME_HOURS, warning_high=None, alarm_high=None)
+
+    response = client.post("/api/v1/readings", json=batch(point.code, [1200.0]), headers=collector)
+
+    assert response.status_code == 200, response.text
+    assert session.scalars(select(Reading.entered_by_id)).all() == [workshop_engineer.id]
+    [meter_moved] = session.scalars(
+        select(ObjectChange).where(
+            ObjectChange.object_type == "pm_plan",
+            ObjectChange.object_id == str(plan.id),
+            ObjectChange.action == ChangeAction.UPDATE,
+        )
+    ).all()
+    assert (meter_moved.actor_id, meter_moved.actor_name) == (workshop_engineer.id, workshop_engineer.username)
+
+
 # --- Reading ------------------------------------------------------------------------------
 
 
@@ -214,6 +355,8 @@ def test_lists_run_a_fixed_number_of_queries(
     count_queries: list[str],
     url: str,
 ) -> None:
+    client.get(url, headers=reader)  # the token's first use records it (then at most once a minute)
+
     def queries_for(count: int) -> int:
         for _ in range(count):
             point = make_point()

@@ -17,6 +17,7 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.models import ObjectChange
 from maintenance.db import plant_today
+from maintenance.exceptions import ValidationFailed
 from maintenance.orders import pm, service, turnarounds
 from maintenance.orders.choices import (
     ChecklistResult,
@@ -328,6 +329,7 @@ def test_the_list_runs_a_fixed_number_of_queries(
         ),
         actor=SYSTEM,
     )
+    client.get("/api/v1/orders", headers=reader)  # the token's first use records it (then at most once a minute)
 
     def queries_for(count: int) -> int:
         for _ in range(count):
@@ -486,13 +488,26 @@ def test_an_engineer_raises_orders_only_in_own_workshops(
 
 
 def test_an_auditor_cannot_raise_orders_even_with_the_scope(client: TestClient, session: Session, asset: Asset) -> None:
-    headers = token_for(session, factories.UserFactory(role=Role.AUDITOR), "orders:write")
+    """A token made while its user was an engineer: the scope is still on it, the role forbids it."""
+    user = factories.UserFactory(role=Role.ENGINEER)
+    headers = token_for(session, user, "orders:write")
+    user.role = Role.AUDITOR
+    session.flush()
 
-    assert_problem(
+    problem = assert_problem(
         client.post("/api/v1/orders", json={"type": "CM", "asset_tag": asset.tag, "title": "泄漏"}, headers=headers),
         403,
     )
+
+    assert "orders:write" in problem["detail"]
     assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+
+
+def test_an_auditors_token_cannot_carry_the_write_scope(session: Session, auditor: User) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        token_for(session, auditor, "orders:read", "orders:write")
+
+    assert "orders:write" in refused.value.message
 
 
 def test_a_manager_raises_orders_in_any_workshop(client: TestClient, session: Session, asset: Asset) -> None:
@@ -641,6 +656,8 @@ def test_a_fixed_plan_falls_due_on_its_series_from_today_on(
 def test_pm_plans_page_in_a_fixed_number_of_queries(
     client: TestClient, session: Session, reader: dict[str, str], asset: Asset, count_queries: list[str]
 ) -> None:
+    client.get("/api/v1/pm-plans", headers=reader)  # the token's first use records it (then at most once a minute)
+
     def queries_for(count: int) -> int:
         for _ in range(count):
             plan = make_plan(session, asset)

@@ -31,8 +31,13 @@ def can_write_in(session: Session, user: User, workshop_id: int) -> bool:
     return allowed is None or workshop_id in allowed
 
 
-def require_write_in(session: Session, user: User, workshop_id: int) -> None:
+def require_writer(user: User) -> None:
+    """Refuse auditors before anything is read or written."""
     if user.role == Role.AUDITOR:
         raise PermissionDenied(_("Auditors can read and export but not change records."))
+
+
+def require_write_in(session: Session, user: User, workshop_id: int) -> None:
+    require_writer(user)
     if not can_write_in(session, user, workshop_id):
         raise PermissionDenied(_("You can only change records of your own workshops."))

@@ -24,14 +24,15 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 from typing_extensions import TypedDict
 
+from maintenance.assets.access import require_writer, writable_workshop_ids
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_timezone
-from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exceptions import FieldError, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import service
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestMode, ReadingIn, ingest_readings
+from maintenance.monitoring.ingest import IngestMode, ReadingIn, ingest_readings, within_workshops
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
 from maintenance.orders.api import _AUTH_RESPONSES
 from maintenance.orders.choices import OrderState
@@ -171,7 +172,23 @@ def _too_many(count: int) -> ValidationFailed:
 
 
 def _ingest(session: Session, body: bytes, mode: IngestMode, user: User) -> IngestReportRead:
+    # The rules of the reading form and the file import: auditors send nothing, engineers only
+    # readings of their own workshops' points.
+    require_writer(user)
     readings, malformed = _parse_batch(body)
+    allowed = writable_workshop_ids(session, user)
+    if allowed is not None:
+        readings, refused = _within_workshops(session, readings, allowed)
+        if refused and mode == IngestMode.ALL_OR_NOTHING:
+            raise PermissionDenied(
+                _(
+                    "No readings were saved: %(refused)s of %(total)s readings are of points outside your workshops.",
+                    refused=len(refused),
+                    total=len(readings) + len(refused) + len(malformed),
+                ),
+                refused,
+            )
+        malformed = [*malformed, *refused]
     report = ingest_readings(
         session,
         readings,
@@ -190,6 +207,24 @@ def _ingest(session: Session, body: bytes, mode: IngestMode, user: User) -> Inge
     )
 
 
+def _within_workshops(
+    session: Session, readings: list[ReadingIn], allowed: set[int]
+) -> tuple[list[ReadingIn], list[FieldError]]:
+    """The readings of points in the ``allowed`` workshops, and the reasons the others are refused."""
+    refused: list[FieldError] = []
+
+    def refuse(reading: ReadingIn, workshop: str) -> None:
+        message = _(
+            "Point %(code)s belongs to workshop %(workshop)s: you can only send readings of your own workshops.",
+            code=reading.point_code.strip(),
+            workshop=workshop,
+        )
+        refused.append(FieldError("point", message, reading.row))
+
+    kept = list(within_workshops(session, readings, allowed, refuse))
+    return kept, refused
+
+
 @router.post(
     "/readings",
     response_model=IngestReportRead,
@@ -202,7 +237,10 @@ def _ingest(session: Session, body: bytes, mode: IngestMode, user: User) -> Inge
         "stores nothing and the answer is 422 naming every refused item (`row` = position in the list, "
         "from 1); with `mode=valid` the valid items are stored and the refused ones listed in `rejected`. "
         "An alarm (or a warning held for the point's number of readings) raises one condition-based work "
-        "order per point, listed in `alerts_opened`."
+        "order per point, listed in `alerts_opened`. The readings are sent by the token's user, with the "
+        "rules of the reading form: auditors send none (403); engineers only readings of points of their "
+        "own workshops — with `mode=all` a reading of another workshop's point stores nothing and the "
+        "answer is 403 naming those items, with `mode=valid` they are listed in `rejected`."
     ),
     responses=_AUTH_RESPONSES,
     openapi_extra=_READINGS_BODY,

@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from maintenance import spreadsheets
 from maintenance.assets.access import writable_workshop_ids
@@ -46,9 +45,15 @@ from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import current_locale
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.choices import ReadingSource
-from maintenance.monitoring.ingest import MAX_REPORTED_ERRORS, IngestMode, IngestReport, ReadingIn, ingest_readings
-from maintenance.monitoring.models import MeasurementPoint
-from maintenance.org.models import User, Workshop
+from maintenance.monitoring.ingest import (
+    MAX_REPORTED_ERRORS,
+    IngestMode,
+    IngestReport,
+    ReadingIn,
+    ingest_readings,
+    within_workshops,
+)
+from maintenance.org.models import User
 from maintenance.spreadsheets import (
     ENCODING_SNIFF_BYTES,
     EXCEL_EPOCH,
@@ -596,40 +601,22 @@ def _within_workshops(
     session: Session, rows: Iterable[ReadingIn], actor: Actor, report: ReadingImportReport, chunk_size: int
 ) -> Iterator[ReadingIn]:
     """``rows`` without those of points outside the actor's workshops (refused with the reason).
-    Managers, admins and system processes import everywhere; for engineers the chunk's new point
-    codes are looked up in one query (a point's workshop is remembered for the rest of the file)."""
+    Managers, admins and system processes import everywhere."""
     allowed = writable_workshop_ids(session, actor) if isinstance(actor, User) else None
     if allowed is None:
         yield from rows
         return
-    workshop_of: dict[str, int | None] = {}  # code → workshop id (None: no such point; ingest says so)
-    names: dict[int, str] = {}
     header = report.header_for("point")
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, chunk_size)):
-        unknown = {row.point_code for row in chunk} - workshop_of.keys()
-        if unknown:
-            found = session.execute(
-                select(col(MeasurementPoint.code), col(MeasurementPoint.workshop_id)).where(
-                    col(MeasurementPoint.code).in_(unknown)
-                )
-            ).all()
-            workshop_of.update(dict.fromkeys(unknown))
-            workshop_of.update(dict(found))
-        for row in chunk:
-            workshop_id = workshop_of[row.point_code]
-            if workshop_id is None or workshop_id in allowed:
-                yield row
-                continue
-            if workshop_id not in names:
-                workshop = session.get(Workshop, workshop_id)
-                names[workshop_id] = workshop.name if workshop else str(workshop_id)
-            message = _(
-                "Point %(code)s belongs to workshop %(workshop)s: you can only import readings of your own workshops.",
-                code=row.point_code,
-                workshop=names[workshop_id],
-            )
-            report.reject(FieldError(header, message, row.row))
+
+    def refuse(row: ReadingIn, workshop: str) -> None:
+        message = _(
+            "Point %(code)s belongs to workshop %(workshop)s: you can only import readings of your own workshops.",
+            code=row.point_code,
+            workshop=workshop,
+        )
+        report.reject(FieldError(header, message, row.row))
+
+    yield from within_workshops(session, rows, allowed, refuse, chunk_size)
 
 
 # Ingest's field names → the import's columns.

@@ -37,7 +37,7 @@ Services never commit: the caller owns the transaction.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -59,6 +59,7 @@ from maintenance.monitoring import alerts, rules
 from maintenance.monitoring.choices import ConditionState, Quantity, ReadingSource
 from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.orders import scheduler
+from maintenance.org.models import Workshop
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # A reading before this is a typing error (no plant kept records then); the bound also keeps
@@ -124,6 +125,42 @@ _INF = math.inf
 
 # A point's readings in a chunk: (taken_at, value, state), sorted by time once checked.
 _Readings = list[tuple[datetime, float, ConditionState]]
+
+
+def within_workshops(
+    session: Session,
+    rows: Iterable[ReadingIn],
+    allowed: Collection[int],
+    refuse: Callable[[ReadingIn, str], None],
+    chunk_size: int = 5000,
+) -> Iterator[ReadingIn]:
+    """``rows`` of points in the ``allowed`` workshops (and of unknown points, which ingest
+    refuses itself); each other row is handed to ``refuse`` with its point's workshop name.
+    Lazy like ingest: a chunk's new point codes are looked up in one query and a point's
+    workshop is remembered for the rest of the rows."""
+    workshop_of: dict[str, int | None] = {}  # code → workshop id (None: no such point)
+    names: dict[int, str] = {}
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, chunk_size)):
+        # Looked up as ingest looks them up (trimmed): " P-1" is P-1 here too.
+        unknown = {row.point_code.strip() for row in chunk} - workshop_of.keys()
+        if unknown:
+            found = session.execute(
+                select(col(MeasurementPoint.code), col(MeasurementPoint.workshop_id)).where(
+                    col(MeasurementPoint.code).in_(unknown)
+                )
+            ).all()
+            workshop_of.update(dict.fromkeys(unknown))
+            workshop_of.update(dict(found))
+        for row in chunk:
+            workshop_id = workshop_of[row.point_code.strip()]
+            if workshop_id is None or workshop_id in allowed:
+                yield row
+                continue
+            if workshop_id not in names:
+                workshop = session.get(Workshop, workshop_id)
+                names[workshop_id] = workshop.name if workshop else str(workshop_id)
+            refuse(row, names[workshop_id])
 
 
 def ingest_readings(

@@ -50,8 +50,10 @@ register_labels(
         "scopes": ("权限范围", "Scopes"),
         "prefix": ("令牌前缀", "Prefix"),
         "created_at": CREATED_AT,
+        "expires_at": ("到期时间", "Expires at"),
         "last_used_at": ("最近使用", "Last used"),
         "revoked_at": ("吊销时间", "Revoked at"),
+        "revoked_by": ("吊销人", "Revoked by"),
     },
     title_columns=("name",),
 )

@@ -80,13 +80,20 @@ def api_user(
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiNotAuthenticated()
-    found = service.user_for_api_token(session, credentials.credentials)
-    if found is None:
-        raise ApiNotAuthenticated()
-    user, token = found
+    user, token = service.user_for_api_token(session, credentials.credentials)
     missing = set(security_scopes.scopes) - token.scope_set
     if missing:
         raise PermissionDenied(_("This token lacks the scope %(scope)s.", scope=" ".join(sorted(missing))))
+    # Checked on every use: a user whose role changed keeps only the scopes the new role allows.
+    outgrown = set(security_scopes.scopes) - service.effective_scopes(token, user)
+    if outgrown:
+        raise PermissionDenied(
+            _(
+                "The scope %(scope)s of this token is not allowed for the role %(role)s.",
+                scope=" ".join(sorted(outgrown)),
+                role=user.role.label,
+            )
+        )
     return user
 
 

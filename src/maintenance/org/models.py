@@ -162,12 +162,23 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(max_length=12)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _created_at()
+    # Every token expires; after that (or once revoked) it authenticates nothing.
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Moved at most once a minute, not on every request.
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who revoked it: a username or a system process (``cli:token-revoke``).
+    revoked_by: str = Field(default="", max_length=100)
 
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and not self.is_expired(now)
 
 
 class LoginAttempt(SQLModel, table=True):

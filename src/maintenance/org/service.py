@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,8 +13,15 @@ from sqlmodel import Session, col
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
 from maintenance.config import get_settings
-from maintenance.db import utcnow
-from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from maintenance.db import plant_day_start, utcnow
+from maintenance.exceptions import (
+    Conflict,
+    FieldError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from maintenance.i18n import gettext as _
 from maintenance.org.models import (
     ApiToken,
@@ -317,11 +324,58 @@ def authenticate(session: Session, username: str, password: str, *, client_ip: s
 
 # --- API tokens ---------------------------------------------------------------------------
 
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
+# ``last_used_at`` moves at most this often: not a write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+READ_SCOPES = frozenset(scope for scope in API_SCOPES if scope.endswith(":read"))
+
+
+def allowed_scopes(role: Role) -> frozenset[str]:
+    """The scopes a token of a user with ``role`` may carry: what the role may do on the pages.
+    Auditors read and export and write nothing; engineers, managers and admins read and write
+    (which workshops they may write in is checked by each write, as on the pages)."""
+    if role == Role.AUDITOR:
+        return READ_SCOPES
+    return frozenset(API_SCOPES)
+
+
+def effective_scopes(token: ApiToken, user: User) -> frozenset[str]:
+    """The token's scopes its user's role still allows (a user who became an auditor keeps
+    tokens that read, not ones that write)."""
+    return token.scope_set & allowed_scopes(user.role)
+
+
+def token_expiry(*, days: int | None = None, until: date | None = None, now: datetime | None = None) -> datetime:
+    """When a token made ``now`` expires: after ``days`` days, at the end of the plant-local day
+    ``until``, or after :data:`DEFAULT_TOKEN_DAYS`."""
+    now = now or utcnow()
+    if days is not None and until is not None:
+        raise ValidationFailed(
+            _("Give either an expiry date or a number of days, not both."), [FieldError("expires", _("not both"))]
+        )
+    if until is not None:
+        return plant_day_start(until + timedelta(days=1))
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(
+            _("A token lasts 1 to %(max)s days.", max=MAX_TOKEN_DAYS), [FieldError("days", _("out of range"))]
+        )
+    return now + timedelta(days=DEFAULT_TOKEN_DAYS if days is None else days)
+
 
 def create_api_token(
-    session: Session, user: User, *, name: str, scopes: Sequence[str], actor: Actor
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    scopes: Sequence[str],
+    actor: Actor,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Returns the token row and the plaintext, which is shown once and never stored."""
+    """Returns the token row and the plaintext, which is shown once and never stored.
+
+    The scopes must be ones the user's role allows; the token expires at ``expires_at`` (by
+    default after :data:`DEFAULT_TOKEN_DAYS`), which must lie in the next :data:`MAX_TOKEN_DAYS`."""
     unknown = sorted(set(scopes) - set(API_SCOPES))
     if unknown or not scopes:
         raise ValidationFailed(
@@ -332,10 +386,41 @@ def create_api_token(
             ),
             [FieldError("scope", _("unknown"))],
         )
+    allowed = allowed_scopes(user.role)
+    refused = sorted(set(scopes) - allowed)
+    if refused:
+        raise ValidationFailed(
+            _(
+                "A token of %(user)s (%(role)s) cannot carry %(scopes)s; the role allows %(allowed)s.",
+                user=user.username,
+                role=user.role.label,
+                scopes=", ".join(refused),
+                allowed=", ".join(sorted(allowed)),
+            ),
+            [FieldError("scope", _("not allowed for the role"))],
+        )
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(
+            _("Name the token (at most 100 characters)."), [FieldError("name", _("1 to 100 characters"))]
+        )
+    now = utcnow()
+    expires_at = expires_at or token_expiry(now=now)
+    if expires_at <= now or expires_at > now + timedelta(days=MAX_TOKEN_DAYS + 1):
+        raise ValidationFailed(
+            _("A token must expire in the future, within %(max)s days.", max=MAX_TOKEN_DAYS),
+            [FieldError("expires", _("out of range"))],
+        )
     plaintext, digest = new_api_token()
     assert user.id is not None, "the user is stored"
     token = ApiToken(
-        user_id=user.id, name=name, scopes=" ".join(sorted(set(scopes))), prefix=plaintext[:10], token_hash=digest
+        user_id=user.id,
+        name=name,
+        scopes=" ".join(sorted(set(scopes))),
+        prefix=plaintext[:10],
+        token_hash=digest,
+        created_at=now,
+        expires_at=expires_at,
     )
     session.add(token)
     session.flush()
@@ -343,16 +428,55 @@ def create_api_token(
     return token, plaintext
 
 
-def user_for_api_token(session: Session, plaintext: str) -> tuple[User, ApiToken] | None:
-    token = session.scalar(
-        select(ApiToken).where(
-            col(ApiToken.token_hash) == hash_api_token(plaintext), col(ApiToken.revoked_at).is_(None)
-        )
-    )  # type: ignore[union-attr]
+def get_api_token_or_raise(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
     if token is None:
-        return None
+        raise NotFound(_("API token %(id)s does not exist.", id=token_id))
+    return token
+
+
+def list_api_tokens(user_id: int | None = None) -> Select[ApiToken, User]:
+    """Tokens with their users, newest first; of one user when ``user_id`` is given."""
+    stmt = select(ApiToken, User).join(User, col(User.id) == col(ApiToken.user_id))
+    if user_id is not None:
+        stmt = stmt.where(col(ApiToken.user_id) == user_id)
+    return stmt.order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+
+
+def may_manage_token(actor: Actor, token: ApiToken) -> bool:
+    """Admins and system processes (the CLI) manage every token; users their own."""
+    if not isinstance(actor, User):
+        return True
+    return actor.role == Role.ADMIN or actor.id == token.user_id
+
+
+def revoke_api_token(session: Session, token: ApiToken, *, actor: Actor) -> ApiToken:
+    if not may_manage_token(actor, token):
+        raise PermissionDenied(_("You can only revoke your own tokens."))
+    if token.revoked_at is not None:
+        raise Conflict(_("Token %(prefix)s… was already revoked.", prefix=token.prefix))
+    before = audit.snapshot(token)
+    token.revoked_at = utcnow()
+    token.revoked_by = actor.username[:100]
+    session.flush()
+    audit.record_update(session, actor, token, before)
+    return token
+
+
+def user_for_api_token(session: Session, plaintext: str) -> tuple[User, ApiToken]:
+    """The user a bearer token acts for, and the token. Refused (401) when the token is unknown,
+    revoked or expired or its user inactive."""
+    token = session.scalar(select(ApiToken).where(col(ApiToken.token_hash) == hash_api_token(plaintext)))
+    if token is None:
+        raise NotAuthenticated(_("A valid bearer token is required."))
+    now = utcnow()
+    if token.revoked_at is not None:
+        raise NotAuthenticated(_("This token was revoked."))
+    if token.is_expired(now):
+        raise NotAuthenticated(_("This token has expired."))
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
-        return None
-    token.last_used_at = utcnow()
+        raise NotAuthenticated(_("A valid bearer token is required."))
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
     return user, token
