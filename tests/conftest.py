@@ -17,6 +17,30 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+
+def _compile_translations() -> None:
+    """Compile every catalog whose .mo is missing or older than its .po, as ``make setup`` does
+    (``pybabel compile``: fuzzy entries left out), before anything loads a translation: without
+    it every page is silently in English and the tests fail far from the cause. Written to a
+    temporary file and renamed, so test processes running at once never read half a file."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalogs = Path(__file__).resolve().parent.parent / "src/maintenance/i18n"
+    for po in sorted(catalogs.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name, domain="messages")
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as target:
+            write_mo(target, catalog, use_fuzzy=False)
+        partial.replace(mo)
+
+
+_compile_translations()
+
 # Settings are read once and cached: point them at throwaway places before any import.
 _TMP = Path(tempfile.mkdtemp(prefix="maintenance-tests-"))
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
