@@ -666,6 +666,7 @@ def test_a_broken_chain_names_the_row(
 NEVER_LOGGED = {
     "object_change": "the change log itself",
     "login_attempt": "security bookkeeping, not a business record",
+    "login_throttle": "failed-login counts, security bookkeeping",
     "order_number_counter": "a counter behind order numbers",
     "order_transition": "the order's own state history, logged as the order's update",
     "reading": "measurements; the point's update and the round's entry are logged",

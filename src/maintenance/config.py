@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Failed logins allowed per username within the window before it is locked.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # Failed logins allowed from one client address within the window (any usernames) before
+    # the address is refused (429). Behind a reverse proxy the app must see the client's own
+    # address (`maintenance serve` trusts X-Forwarded-For from the proxy at 127.0.0.1).
+    login_address_max_failures: int = Field(default=20, ge=1)
     session_max_age_hours: int = Field(default=12, ge=1)
     page_size: int = Field(default=50, ge=5, le=500)
     # Work orders whose planned cost exceeds this need a manager's approval (检修项目审批).

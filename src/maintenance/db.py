@@ -234,6 +234,28 @@ def request_transaction(session: Annotated[Session, Depends(get_session)]) -> It
 
 
 SessionDep = Annotated[Session, Depends(request_transaction, scope="function")]
+# The request's session without the request's transaction, for a route that runs short ones of
+# its own with :func:`transaction` (the login checks a password between a read and a write).
+UnmanagedSessionDep = Annotated[Session, Depends(get_session)]
+
+
+@contextmanager
+def transaction(session: Session, *, read_only: bool = False) -> Iterator[Session]:
+    """One short transaction on ``session``: committed on leaving, rolled back on an error, so that
+    slow work after it runs with no transaction open (on SQLite a write transaction holds the
+    database's one write lock; on PostgreSQL an open transaction holds its row locks).
+    ``read_only`` begins it deferred on SQLite, taking no write lock at all. A transaction already
+    open on the session (the tests share theirs with the requests) is committed first."""
+    if session.in_transaction():
+        session.commit()
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 # The CLI's transaction: the same commit/rollback rule outside a request.

@@ -16,12 +16,21 @@ from maintenance.org import service
 from maintenance.org.models import Role, User
 
 SESSION_USER_KEY = "user_id"
+# The user's session epoch when the session began; a session whose epoch is no longer the
+# user's has ended (logout, a new password or role, deactivation: service.end_sessions).
+SESSION_EPOCH_KEY = "epoch"
 
 
 def login_session(request: Request, user: User) -> None:
     """Start a fresh session for ``user`` (a new CSRF token too: no session fixation)."""
     request.session.clear()
     request.session[SESSION_USER_KEY] = user.id
+    request.session[SESSION_EPOCH_KEY] = user.session_epoch
+
+
+def keep_session(request: Request, user: User) -> None:
+    """Keep this session when the user's others were just ended (their own new password)."""
+    request.session[SESSION_EPOCH_KEY] = user.session_epoch
 
 
 def logout_session(request: Request) -> None:
@@ -31,7 +40,10 @@ def logout_session(request: Request) -> None:
 def optional_user(request: Request, session: SessionDep) -> User | None:
     user_id = request.session.get(SESSION_USER_KEY)
     user = service.get_user(session, user_id) if isinstance(user_id, int) else None
-    if user is not None and not user.is_active:
+    if user is not None and (not user.is_active or request.session.get(SESSION_EPOCH_KEY) != user.session_epoch):
+        # The session has ended: its cookie (or a copy of it) is a logged-out visitor's.
+        request.session.pop(SESSION_USER_KEY, None)
+        request.session.pop(SESSION_EPOCH_KEY, None)
         user = None
     # What pages show of the user (the menu, the name): a copy that belongs to no session. An
     # error page is drawn after the request's transaction was rolled back and its session closed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import Choice, ChoiceType
@@ -105,13 +105,18 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "app_user"
-    __audit_exclude__ = frozenset({"password_hash"})
+    # The session epoch is bookkeeping: logging out moves it, and that is no change to the user.
+    __audit_exclude__ = frozenset({"password_hash", "session_epoch"})
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=40, unique=True)
     password_hash: str = Field(max_length=200)
     created_at: datetime = _created_at()
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Stored in each session at login and compared on every request (org.auth.optional_user):
+    # moving it on (logout, a new password or role, deactivation) ends every session of the user,
+    # including copies of the signed cookie, which would otherwise be valid until they expire.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
     @property
     def display_name(self) -> str:
@@ -182,7 +187,8 @@ class ApiToken(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed and successful logins; failures within a window lock the username."""
+    """Every login whose password was checked, failed or successful: the record (locks are
+    counted in :class:`LoginThrottle`)."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
@@ -192,3 +198,19 @@ class LoginAttempt(SQLModel, table=True):
     client_ip: str = Field(default="", max_length=64)
     succeeded: bool
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one username, or from one client address, in a window that opens at the
+    first failure and lasts ``login_window_minutes``; a success clears the username's count.
+
+    Each failure is counted by one atomic upsert (``failures + 1 … RETURNING``): logins that fail
+    at the same moment are all counted, where a count read and then written loses some."""
+
+    __tablename__ = "login_throttle"
+
+    # "username" or "address" (org.logins.USERNAME, ADDRESS).
+    scope: str = Field(primary_key=True, max_length=10)
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(default=0)
+    window_started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

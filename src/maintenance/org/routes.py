@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from maintenance.db import SessionDep
+from maintenance.db import SessionDep, UnmanagedSessionDep, transaction
 from maintenance.exceptions import MaintenanceError
 from maintenance.i18n import gettext as _
-from maintenance.org import service
-from maintenance.org.auth import AdminUser, OptionalUser, login_session, logout_session
+from maintenance.org import logins, service
+from maintenance.org.auth import AdminUser, OptionalUser, keep_session, login_session, logout_session
 from maintenance.org.models import (
     Role,
     SiteCreate,
@@ -45,27 +45,38 @@ def login_page(request: Request, user: OptionalUser, next: str | None = None) ->
 
 
 @router.post("/login")
-def login(request: Request, session: SessionDep, form: FormDep) -> Response:
+def login(request: Request, session: UnmanagedSessionDep, form: FormDep) -> Response:
+    """Three steps (org.logins): read who it is, check the password with no transaction open
+    (argon2 is slow; on SQLite a write transaction would hold the one write lock meanwhile), then
+    record the outcome in a short write transaction."""
     username = str(form.get("username", ""))
     next_url = _safe_next(str(form.get("next", "")))
     try:
-        user = service.authenticate(
-            session, username, str(form.get("password", "")), client_ip=request.client.host if request.client else ""
-        )
-    except service.LoginRefused as refused:
-        # Rendered, not raised: the failed attempt must commit to count towards the lock.
+        with transaction(session, read_only=True):
+            candidate = logins.begin_login(session, username, request.client.host if request.client else "")
+        password_ok = logins.check_password(candidate, str(form.get("password", "")))
+        with transaction(session):
+            outcome = logins.record_login(session, candidate, password_ok)
+        # Refused after the transaction: the failure is committed and counts towards the lock.
+        if isinstance(outcome, logins.LoginRefused):
+            raise outcome
+    except logins.LoginRefused as refused:
         return render(
             request,
             "org/login.html",
             {"next": next_url, "error": refused.message, "username": username},
-            status_code=401,
+            status_code=refused.status_code,
         )
-    login_session(request, user)
+    login_session(request, outcome)
     return redirect(request, next_url)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """Ends every session of the user, not only this one: a copy of this session's cookie (or a
+    session the user forgot on another computer) must not stay valid until it expires."""
+    if user is not None:
+        service.end_sessions(session, user)
     logout_session(request)
     add_toast(request, _("You have logged out."), "info")
     return redirect(request, "/login")
@@ -168,6 +179,8 @@ def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id
         except MaintenanceError as error:
             errors = field_errors(error.errors) | {"__all__": error.message}
         else:
+            if user.id == admin.id:  # their own new password ends their other sessions, not this one
+                keep_session(request, user)
             add_toast(request, _("User %(name)s saved.", name=user.username))
             return redirect(request, "/admin/users")
     return _user_form(request, session, user, values, errors, status_code=422)

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.config import get_settings
 from maintenance.db import plant_day_start, utcnow
 from maintenance.exceptions import (
     Conflict,
@@ -25,7 +25,6 @@ from maintenance.exceptions import (
 from maintenance.i18n import gettext as _
 from maintenance.org.models import (
     ApiToken,
-    LoginAttempt,
     Role,
     Site,
     SiteCreate,
@@ -40,7 +39,7 @@ from maintenance.org.models import (
     WorkshopCreate,
     WorkshopUpdate,
 )
-from maintenance.security import API_SCOPES, dummy_verify, hash_api_token, hash_password, new_api_token, verify_password
+from maintenance.security import API_SCOPES, hash_api_token, hash_password, new_api_token
 
 # --- Org tree -----------------------------------------------------------------------------
 
@@ -257,69 +256,35 @@ def update_user(session: Session, user: User, data: UserUpdate, *, actor: Actor)
     if data.workshop_ids is not None:
         _check_workshops(session, data.workshop_ids)
     before = audit.snapshot(user, workshop_ids=workshop_ids_of(session, user))
+    # A new password, another role or a deactivation ends the user's sessions (each must log in
+    # again: whoever held a session, or a copy of its cookie, holds nothing now).
+    ends_sessions = bool(data.password) or changes.get("role", user.role) != user.role
+    ends_sessions |= user.is_active and changes.get("is_active") is False
     user.sqlmodel_update(changes)
     if data.password:
         user.password_hash = hash_password(data.password)
     if data.workshop_ids is not None:
         _set_workshops(session, user, data.workshop_ids)
     session.flush()
+    if ends_sessions:
+        end_sessions(session, user)
     # The hash is never logged; that the password changed is.
     changed_password = {"password_changed": True} if data.password else {}
     audit.record_update(session, actor, user, before, workshop_ids=workshop_ids_of(session, user), **changed_password)
     return user
 
 
-# --- Login --------------------------------------------------------------------------------
-
-
-class LoginRefused(PermissionDenied):
-    """Wrong credentials or too many recent failures; the message does not say which username exists."""
-
-
-def _recent_failures(session: Session, username: str) -> int:
-    settings = get_settings()
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            col(LoginAttempt.username) == username, col(LoginAttempt.succeeded).is_(True)
-        )  # type: ignore[attr-defined]
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of ``user``: each carries the session epoch it began in (org.auth),
+    and this moves the user's on, in one statement (two at once both count)."""
+    epoch = session.scalar(
+        update(User)
+        .where(col(User.id) == user.id)
+        .values(session_epoch=col(User.session_epoch) + 1)
+        .returning(col(User.session_epoch)),
+        execution_options={"synchronize_session": False},
     )
-    if last_success is not None and last_success > since:
-        since = last_success
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(
-                col(LoginAttempt.username) == username,
-                col(LoginAttempt.succeeded).is_(False),
-                col(LoginAttempt.at) > since,
-            )  # type: ignore[attr-defined]
-        )
-        or 0
-    )
-
-
-def authenticate(session: Session, username: str, password: str, *, client_ip: str = "") -> User:
-    """Check credentials; every attempt is recorded so repeated failures lock the username for a while."""
-    username = username.strip()
-    settings = get_settings()
-    if _recent_failures(session, username) >= settings.login_max_failures:
-        raise LoginRefused(
-            _("Too many failed logins. Try again in %(minutes)s minutes.", minutes=settings.login_window_minutes)
-        )
-    user = get_user_by_username(session, username)
-    if user is None:
-        dummy_verify()
-        ok = False
-    else:
-        ok = user.is_active and verify_password(password, user.password_hash)
-    session.add(LoginAttempt(username=username[:40], client_ip=client_ip[:64], succeeded=ok))
-    session.flush()
-    if not ok or user is None:
-        raise LoginRefused(_("Wrong username or password."))
-    user.last_login_at = utcnow()
-    return user
+    set_committed_value(user, "session_epoch", epoch)
 
 
 # --- API tokens ---------------------------------------------------------------------------
