@@ -640,7 +640,10 @@ def test_an_intact_chain_is_reported_with_the_rows_checked(
     state = client.get("/audit/chain", headers={"HX-Request": "true"})
 
     assert state.status_code == 200
-    assert _text(state.text) == "链完整，已校验 5 行。"
+    assert _text(state.text) == (
+        f"链完整，已校验 5 行。 锚点相符：共 5 行，最新为第 {chain[-1].id} 行。 "
+        "未设置审计密钥（MAINTENANCE_AUDIT_KEY）：能发现被修改或删除的行，但发现不了有数据库权限者修改某行后重新计算整条链。"
+    )
 
 
 def test_a_broken_chain_names_the_row(
@@ -657,7 +660,7 @@ def test_a_broken_chain_names_the_row(
 
     state = _text(client.get("/audit/chain", headers={"HX-Request": "true"}).text)
 
-    assert state == f"链在第 {target.id} 行断开。 该行内容与其哈希不符：写入后被修改过。 其前 2 行校验无误。"
+    assert state.startswith(f"链在第 {target.id} 行断开。 该行内容与其哈希不符：写入后被修改过。 其前 2 行校验无误。 ")
 
 
 # --- Every logged table has its names -----------------------------------------------------
@@ -665,6 +668,7 @@ def test_a_broken_chain_names_the_row(
 # Tables whose rows never reach the change log, and why.
 NEVER_LOGGED = {
     "object_change": "the change log itself",
+    "audit_chain_anchor": "where the change log's chain ends",
     "login_attempt": "security bookkeeping, not a business record",
     "login_throttle": "failed-login counts, security bookkeeping",
     "order_number_counter": "a counter behind order numbers",

@@ -1,6 +1,7 @@
 """The change log reads the chain's head once per transaction and carries it along (bulk work
-logs thousands of changes); whatever ends a transaction or a savepoint makes it read again, so
-the chain never links to a row that was rolled back or that another writer added meanwhile."""
+logs thousands of changes); whatever ends the transaction, and any rollback (a savepoint's
+included), makes it read again, so the chain never links to a row that was rolled back or that
+another writer added meanwhile. A released savepoint keeps it: its rows are the transaction's."""
 
 from __future__ import annotations
 

@@ -385,6 +385,102 @@ def test_audit_verify_detects_a_removed_row(plant: CliDatabase) -> None:
     assert "removed" in message
 
 
+AUDIT_KEY = "cli-audit-key-" + "7" * 24
+
+
+def _run_keyed(plant: CliDatabase, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with MAINTENANCE_AUDIT_KEY set (the demo plant was loaded without it)."""
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env={**plant.env, "MAINTENANCE_AUDIT_KEY": AUDIT_KEY},
+        cwd=plant.var_dir.parent,
+        timeout=120,
+    )
+
+
+def test_audit_verify_detects_deleted_newest_rows(plant: CliDatabase) -> None:
+    """What is left after deleting the newest rows is an intact chain: the anchor tells."""
+    [(rows,)] = plant.rows("SELECT count(*) FROM object_change")
+    plant.execute("DELETE FROM object_change WHERE id IN (SELECT id FROM object_change ORDER BY id DESC LIMIT 3)")
+
+    result = plant.run("audit", "verify")
+
+    assert result.returncode != 0
+    assert f"{rows - 3} rows verified" in one_line(result.stdout), "the remaining chain is intact"
+    message = one_line(result.stderr)
+    assert "the chain's end was cut off" in message
+    assert f"the anchor records {rows} rows" in message
+    assert f"{rows - 3} are present" in message
+
+
+def test_audit_verify_says_what_it_cannot_detect_without_a_key(plant: CliDatabase) -> None:
+    result = plant.run("audit", "verify")
+
+    assert result.returncode == 0, result.stderr
+    output = one_line(result.stdout)
+    assert "anchor matches" in output
+    assert "no MAINTENANCE_AUDIT_KEY" in output
+    assert "not a chain recomputed" in output
+
+
+def _rehash_middle_row(plant: CliDatabase) -> int:
+    """Edit a row and recompute every later hash and the anchor's head, as an attacker with the
+    database file and the source (not the key) can."""
+    from sqlmodel import Session
+
+    from maintenance.db import build_engine
+    from tests.audit_attacks import rehash_from
+
+    row_id = _middle_row(plant)
+    engine = build_engine(f"sqlite:///{plant.path}")
+    try:
+        with Session(engine) as session, session.begin():
+            rehash_from(session, row_id, drop_hmacs=True, actor_name="admin")
+    finally:
+        engine.dispose()
+    return row_id
+
+
+def test_audit_seal_then_verify_with_the_key_detects_a_recomputed_chain(plant: CliDatabase) -> None:
+    unsealed = _run_keyed(plant, "audit", "verify")
+    assert unsealed.returncode != 0
+    assert "the anchor carries no HMAC" in one_line(unsealed.stderr)
+
+    sealed = _run_keyed(plant, "audit", "seal")
+    assert sealed.returncode == 0, sealed.stderr
+    assert "anchor sealed" in sealed.stdout
+    assert _run_keyed(plant, "audit", "verify").returncode == 0
+
+    _rehash_middle_row(plant)
+
+    keyed = _run_keyed(plant, "audit", "verify")
+    assert keyed.returncode != 0
+    assert "the anchor's HMAC does not match" in one_line(keyed.stderr)
+    # Documented: without the key the same forgery passes, and the output says it would.
+    unkeyed = plant.run("audit", "verify")
+    assert unkeyed.returncode == 0
+    assert "no MAINTENANCE_AUDIT_KEY" in one_line(unkeyed.stdout)
+
+
+def test_audit_seal_refuses_a_broken_log(plant: CliDatabase) -> None:
+    plant.execute("DELETE FROM object_change WHERE id = (SELECT max(id) FROM object_change)")
+
+    result = _run_keyed(plant, "audit", "seal")
+
+    assert result.returncode != 0
+    assert "not sealed" in one_line(result.stderr)
+    assert plant.rows("SELECT hmac FROM audit_chain_anchor") == [(None,)]
+
+
+def test_audit_seal_needs_the_key(plant: CliDatabase) -> None:
+    result = plant.run("audit", "seal")
+
+    assert result.returncode != 0
+    assert "MAINTENANCE_AUDIT_KEY is not set" in one_line(result.stderr)
+
+
 # --- help ---------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     secret_key: str = ""
+    # Signs the change log (HMAC-SHA256 of each row's hash and of the chain's anchor), so a chain
+    # recomputed after an edit, or an anchor rewritten after the newest rows were deleted, is
+    # detected. Optional: without it the log still detects edited and removed rows, but not a
+    # chain recomputed by someone with write access to the database. Keep it out of the database
+    # (and its backups); every process that writes the log needs the same key.
+    audit_key: SecretStr | None = None
     language: Literal["zh_CN", "en"] = "zh_CN"
     # The plant's wall clock: dates typed by users and "end of day" for as-of exports.
     timezone: str = "Asia/Shanghai"
@@ -91,6 +97,13 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.var_dir / "files"
+
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_key_is_strong(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value().strip()) < 16:
+            raise ValueError("MAINTENANCE_AUDIT_KEY needs at least 16 random characters (e.g. `openssl rand -hex 32`)")
+        return key
 
 
 def _secret_from_var(var_dir: Path) -> str:

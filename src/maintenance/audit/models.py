@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import Choice, ChoiceType
@@ -18,9 +18,16 @@ class ChangeAction(Choice):
     DELETE = ("delete", "删除", "Deleted", "danger")
 
 
+# The previous hash of the first row, and the anchor's head while the log is empty.
+GENESIS_HASH = "0" * 64
+
+
 class ObjectChange(SQLModel, table=True):
     """Rows are chained: ``hash`` covers the row's content and the previous row's hash,
     so editing or removing a row in the database breaks the chain (``maintenance audit verify``).
+    With ``MAINTENANCE_AUDIT_KEY`` set, ``hmac`` is the HMAC-SHA256 of ``hash`` under that key:
+    whoever edits a row and recomputes every later hash cannot recompute it. Rows written
+    without the key (before it was set) carry none and are checked by their hash alone.
     """
 
     __tablename__ = "object_change"
@@ -44,6 +51,7 @@ class ObjectChange(SQLModel, table=True):
     request_id: str = Field(default="", max_length=64)
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64, unique=True)
+    hmac: str | None = Field(default=None, max_length=64)
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         """(field, before, after) for every field that differs, for the history view."""
@@ -51,3 +59,21 @@ class ObjectChange(SQLModel, table=True):
         after = self.after or {}
         keys = sorted(set(before) | set(after))
         return [(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)]
+
+
+class AuditChainAnchor(SQLModel, table=True):
+    """Where the chain ends, as the application last wrote it: one row, updated in the same
+    transaction as every change logged, so deleting the newest rows of the log (which leaves
+    an intact, shorter chain) shows as a count and head that no longer match. With
+    ``MAINTENANCE_AUDIT_KEY`` set, ``hmac`` signs the count, last id and head, so the anchor
+    cannot be rewritten to fit a truncated or recomputed chain without the key.
+    """
+
+    __tablename__ = "audit_chain_anchor"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    row_count: int = Field(default=0, nullable=False)
+    last_id: int = Field(default=0, nullable=False)
+    head_hash: str = Field(default=GENESIS_HASH, max_length=64, nullable=False)
+    hmac: str | None = Field(default=None, max_length=64)

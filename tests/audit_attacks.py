@@ -1,0 +1,104 @@
+"""What someone with write access to the database (and the application's source, but not
+``MAINTENANCE_AUDIT_KEY``) can do to the change log, for the tests that show it is detected.
+
+Every helper works behind the application's back: plain UPDATE/DELETE/INSERT statements in the
+session's transaction, as a psql or sqlite3 shell would issue them. The tests' session then goes
+on as the application's next transaction would, reading the chain's end afresh (the session
+carries it only within a transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlmodel import Session, col
+
+from maintenance.audit import service as audit
+from maintenance.audit.models import GENESIS_HASH, AuditChainAnchor, ObjectChange
+
+
+def _done(session: Session) -> None:
+    session.expire_all()
+    session.info.pop(audit._HEAD_KEY, None)
+
+
+_LOG = ObjectChange.__table__  # type: ignore[attr-defined]
+_ANCHOR = AuditChainAnchor.__table__  # type: ignore[attr-defined]
+
+
+def _ids(session: Session) -> list[int]:
+    return list(session.scalars(select(col(ObjectChange.id)).order_by(col(ObjectChange.id))))
+
+
+def delete_newest(session: Session, count: int) -> list[int]:
+    """Delete the newest ``count`` rows: what is left is a shorter chain whose every link holds.
+    Returns the ids deleted."""
+    doomed = _ids(session)[-count:]
+    session.execute(delete(_LOG).where(_LOG.c.id.in_(doomed)))
+    _done(session)
+    return doomed
+
+
+def delete_anchor(session: Session) -> None:
+    session.execute(delete(_ANCHOR))
+    _done(session)
+
+
+def rewrite_anchor(session: Session) -> None:
+    """Make the anchor describe the chain as it now is (its HMAC, if any, cannot be recomputed
+    without the key: it is left as it was)."""
+    rows = session.scalar(select(func.count()).select_from(_LOG)) or 0
+    last = session.execute(select(_LOG.c.id, _LOG.c.hash).order_by(_LOG.c.id.desc()).limit(1)).first()
+    last_id, head = (last.id, last.hash) if last is not None else (0, GENESIS_HASH)
+    session.execute(update(_ANCHOR).values(row_count=rows, last_id=last_id, head_hash=head))
+    _done(session)
+
+
+def rehash_from(session: Session, row_id: int, *, drop_hmacs: bool = False, **edits: Any) -> None:
+    """Edit row ``row_id`` (``edits``: column → new value) and recompute its hash and every later
+    row's link and hash with the application's own algorithm, then rewrite the anchor's head to
+    the new end. Row HMACs cannot be recomputed: they are left as they were, or cleared
+    (``drop_hmacs``) as if the rows had been written before the key was set."""
+    previous = session.scalar(select(_LOG.c.hash).where(_LOG.c.id < row_id).order_by(_LOG.c.id.desc()).limit(1))
+    prev_hash = previous or GENESIS_HASH
+    rows = list(
+        session.scalars(select(ObjectChange).where(col(ObjectChange.id) >= row_id).order_by(col(ObjectChange.id)))
+    )
+    forged = []
+    for row in rows:
+        copy = ObjectChange.model_validate(row.model_dump())
+        if row.id == row_id:
+            for column, value in edits.items():
+                setattr(copy, column, value)
+        copy.prev_hash = prev_hash
+        copy.hash = audit._hash_payload(copy)
+        forged.append(copy)
+        prev_hash = copy.hash
+    for copy in forged:
+        values: dict[str, Any] = {**edits} if copy.id == row_id else {}
+        values.update(prev_hash=copy.prev_hash, hash=copy.hash)
+        if drop_hmacs:
+            values["hmac"] = None
+        session.execute(update(_LOG).where(_LOG.c.id == copy.id).values(**values))
+    session.execute(update(_ANCHOR).values(head_hash=prev_hash))
+    _done(session)
+
+
+def append_forged_row(session: Session, **content: Any) -> None:
+    """Insert a row at the chain's end with a correct link and hash, as the application would
+    have written it (without its HMAC and without moving the anchor)."""
+    head = session.scalar(select(_LOG.c.hash).order_by(_LOG.c.id.desc()).limit(1)) or GENESIS_HASH
+    row = ObjectChange(
+        at=content.pop("at", None) or audit.utcnow(),
+        actor_name=content.pop("actor_name", "admin"),
+        object_type=content.pop("object_type", "workshop"),
+        object_id=content.pop("object_id", "1"),
+        action=content.pop("action", audit.ChangeAction.DELETE),
+        prev_hash=head,
+        hash="",
+        **content,
+    )
+    row.hash = audit._hash_payload(row)
+    session.execute(insert(_LOG).values(row.model_dump(exclude={"id"})))
+    _done(session)
