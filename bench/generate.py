@@ -245,7 +245,7 @@ def generate(db_path: Path, count: int, seed: int) -> None:
     from maintenance.assets.models import Asset, AssetVersion
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings
-    from maintenance.db import get_engine, session_scope
+    from maintenance.db import get_engine, session_scope, utcnow
     from maintenance.demo import SEED_ACTOR
     from maintenance.org import demo as org_demo
     from maintenance.org.models import Site, Unit, Workshop
@@ -257,7 +257,7 @@ def generate(db_path: Path, count: int, seed: int) -> None:
     with console.status("migrating"):
         command.upgrade(alembic_config(), "head")
     with console.status("loading the demo org"), session_scope() as session:
-        org_demo.load(session, get_settings().seed_dir, SEED_ACTOR)
+        org_demo.load(session, get_settings().seed_dir, SEED_ACTOR, utcnow())
 
     engine = get_engine()
     with engine.begin() as connection:
