@@ -1,39 +1,61 @@
 """The ``maintenance`` command for operators. Each command owns one transaction:
-it commits when it succeeds and writes nothing when it fails (exit code 1)."""
+it commits when it succeeds and writes nothing when it fails (exit code 1).
+
+Starting is cheap: this module imports only typer and rich, and each command imports the
+settings, the database and the domains it uses when it runs, so ``maintenance --help`` and the
+light commands do not load the web app, SQLAlchemy or pandas. Typer reads every command's
+parameters (their annotations) to build the help, so a value shown there is written out below
+(``ROLE_CODES``, ``API_SCOPE_NAMES``, ``TOKEN_DAYS``); tests/test_cli_startup.py checks them
+against their sources and that importing this module loads nothing heavy."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from alembic.config import Config as AlembicConfig
 from rich.console import Console
-from sqlmodel import Session
-
-from maintenance.audit import service as audit_service
-from maintenance.audit.service import SystemActor
-from maintenance.config import PROJECT_ROOT, get_settings
-from maintenance.db import session_scope, utcnow
-from maintenance.exceptions import MaintenanceError
-from maintenance.org import service as org_service
-from maintenance.org.models import Role, UserCreate
-from maintenance.security import API_SCOPES, set_request_id
 
 if TYPE_CHECKING:
     from datetime import date
 
+    from alembic.config import Config as AlembicConfig
     from rich.progress import Progress, ProgressColumn, TaskID
+    from sqlmodel import Session
 
     from maintenance.assets.imports import ImportReport
+    from maintenance.audit import service as audit_service
+    from maintenance.audit.service import SystemActor
     from maintenance.exceptions import FieldError, ValidationFailed
     from maintenance.monitoring.imports import ReadingImportReport
     from maintenance.monitoring.rounds import RoundsReport
     from maintenance.orders.scheduler import SchedulerReport
+else:
+
+    class _ImportedOnFirstUse:
+        """A module imported when one of its names is first read, for module-level names the
+        commands use (``audit_service.verify_chain(...)``)."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(importlib.import_module(self._name), attribute)
+
+    audit_service = _ImportedOnFirstUse("maintenance.audit.service")
+
+# Shown in the help, so known before any domain is imported (checked against Role, API_SCOPES
+# and org.service's limits by tests/test_cli_startup.py).
+ROLE_CODES = ("engineer", "manager", "auditor", "admin")
+RoleCode = Enum("RoleCode", {code: code for code in ROLE_CODES}, type=str)  # type: ignore[misc]
+API_SCOPE_NAMES = ("assets:read", "assets:write", "orders:read", "orders:write", "readings:read", "readings:write")
+TOKEN_DAYS = (90, 366)  # default, at most
 
 app = typer.Typer(help="Equipment maintenance management: operator commands.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and data.", no_args_is_help=True)
@@ -53,8 +75,20 @@ F = TypeVar("F", bound="ValidationFailed")
 
 
 @contextmanager
+def session_scope(*, read_only: bool = False) -> Iterator[Session]:
+    """:func:`maintenance.db.session_scope`, imported when a command opens its transaction."""
+    from maintenance.db import session_scope as database_session_scope
+
+    with database_session_scope(read_only=read_only) as session:
+        yield session
+
+
+@contextmanager
 def command_transaction(name: str) -> Iterator[Session]:
     """One transaction per command, with the command's name as its change-log actor and request id."""
+    from maintenance.exceptions import MaintenanceError
+    from maintenance.security import set_request_id
+
     set_request_id(f"cli-{name}")
     try:
         with session_scope() as session:
@@ -68,6 +102,8 @@ def command_transaction(name: str) -> Iterator[Session]:
 
 
 def cli_actor(name: str) -> SystemActor:
+    from maintenance.audit.service import SystemActor
+
     return SystemActor(username=f"cli:{name}")
 
 
@@ -75,6 +111,10 @@ def cli_actor(name: str) -> SystemActor:
 
 
 def alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
+    from maintenance.config import PROJECT_ROOT
+
     config = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     return config
@@ -92,6 +132,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
 def _redacted_url() -> str:
     from sqlalchemy.engine import make_url
 
+    from maintenance.config import get_settings
+
     return make_url(get_settings().database_url).render_as_string(hide_password=True)
 
 
@@ -102,6 +144,8 @@ def _redacted_url() -> str:
 def seed(demo: Annotated[bool, typer.Option("--demo", help="Load the demo plant")] = False) -> None:
     """Load the demo plant once; does nothing when it is already loaded."""
     from maintenance import demo as demo_loader
+    from maintenance.config import get_settings
+    from maintenance.db import utcnow
 
     if not demo:
         err_console.print("nothing to do: pass --demo to load the demo plant")
@@ -135,7 +179,7 @@ def serve(
 @user_app.command("create")
 def user_create(
     username: Annotated[str, typer.Option(help="Login name")],
-    role: Annotated[Role, typer.Option(help="engineer, manager, auditor or admin")],
+    role: Annotated[RoleCode, typer.Option(help="engineer, manager, auditor or admin")],
     workshop: Annotated[list[str], typer.Option(help="Workshop code (repeat for several)")] = [],  # noqa: B006
     full_name: Annotated[str, typer.Option(help="Display name")] = "",
     password_stdin: Annotated[
@@ -143,6 +187,9 @@ def user_create(
     ] = False,
 ) -> None:
     """Create a user. The password is read from standard input, never from the command line."""
+    from maintenance.org import service as org_service
+    from maintenance.org.models import Role, UserCreate
+
     if not password_stdin:
         err_console.print("error: pass --password-stdin and pipe the password in (it must not appear in shell history)")
         raise typer.Exit(2)
@@ -157,7 +204,11 @@ def user_create(
             workshop_ids.append(found.id)
         data = _validated(
             lambda: UserCreate(
-                username=username, role=role, full_name=full_name, password=password, workshop_ids=workshop_ids
+                username=username,
+                role=Role(role.value),
+                full_name=full_name,
+                password=password,
+                workshop_ids=workshop_ids,
             )
         )
         user = org_service.create_user(session, data, actor=cli_actor("user-create"))
@@ -183,13 +234,13 @@ def raise_cli_error(message: str) -> NoReturn:
 # --- token --------------------------------------------------------------------------------
 
 
-DEFAULT_DAYS, MAX_DAYS = org_service.DEFAULT_TOKEN_DAYS, org_service.MAX_TOKEN_DAYS
+DEFAULT_DAYS, MAX_DAYS = TOKEN_DAYS
 
 
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Option(help="Username the token acts as")],
-    scope: Annotated[list[str], typer.Option(help=f"Scope (repeat for several): {', '.join(API_SCOPES)}")],
+    scope: Annotated[list[str], typer.Option(help=f"Scope (repeat for several): {', '.join(API_SCOPE_NAMES)}")],
     name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
     expires: Annotated[
         datetime | None,
@@ -201,6 +252,8 @@ def token_create(
     ] = None,
 ) -> None:
     """Create an API token and print it once; only its hash is stored. Auditors' tokens may only read."""
+    from maintenance.org import service as org_service
+
     with command_transaction("token-create") as session:
         owner = org_service.get_user_by_username(session, user)
         if owner is None:
@@ -229,6 +282,9 @@ def token_list(
 ) -> None:
     """List API tokens (never their secrets), newest first, one per line (tab-separated): id,
     prefix, user, name, scopes, created, expires, last used, status (times in plant time)."""
+    from maintenance.db import utcnow
+    from maintenance.org import service as org_service
+
     with command_transaction("token-list") as session:
         owner_id = None
         if user is not None:
@@ -269,6 +325,8 @@ def token_list(
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`)")]) -> None:
     """Revoke an API token: from now on it authenticates nothing."""
+    from maintenance.org import service as org_service
+
     with command_transaction("token-revoke") as session:
         token = org_service.get_api_token_or_raise(session, token_id)
         org_service.revoke_api_token(session, token, actor=cli_actor("token-revoke"))
@@ -278,58 +336,17 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (s
 # --- audit --------------------------------------------------------------------------------
 
 
-def _print_chain_report(report: audit_service.ChainReport) -> None:
-    """What was checked on stdout, every failure on stderr."""
-    if report.chain_ok:
-        console.print(f"change log intact: {report.checked} rows verified")
-    if report.anchor_state == "ok":
-        console.print(f"anchor matches: {report.rows} rows, the newest is row {report.last_id}")
-    if not report.keyed:
-        console.print(
-            "no MAINTENANCE_AUDIT_KEY: edited and deleted rows are detected, but not a chain recomputed "
-            "after an edit by someone with write access to the database"
-        )
-    elif report.anchor_signature == "valid":
-        console.print(f"signed with the audit key: the anchor's HMAC is valid, {report.signed_rows} rows carry an HMAC")
-        if report.unsigned_rows:
-            console.print(
-                f"{report.unsigned_rows} rows carry none (written before the key was set): "
-                "checked by their hash, covered by the signed anchor"
-            )
-    for problem in report.problems():
-        err_console.print(f"[red]{problem}[/red]", highlight=False)
-    if not report.chain_ok:
-        err_console.print(f"{report.checked} rows before it verified")
-
-
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the change log: each row's hash and link to the one before, the anchor against the
-    chain's end (deleted newest rows) and, with MAINTENANCE_AUDIT_KEY, the HMACs; exit 1 on any
-    failure."""
-    # A read-only transaction: on SQLite it takes no write lock, so writers go on meanwhile.
-    with session_scope(read_only=True) as session:
+    """Check the change log's hash chain; exit 1 at the first row that was edited or removed."""
+    with command_transaction("audit-verify") as session:
         report = audit_service.verify_chain(session)
-    _print_chain_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-@audit_app.command("seal")
-def audit_seal() -> None:
-    """Sign the chain's anchor with MAINTENANCE_AUDIT_KEY, after checking the chain and the
-    anchor: once when the key is first set on a log that has rows, or after a process wrote
-    without the key. You vouch for the log as it stands: run `audit verify` and look first."""
-    with command_transaction("audit-seal") as session:
-        try:
-            report = audit_service.seal_chain(session)
-        except audit_service.ChainNotSealable as error:
-            if error.report is not None:
-                _print_chain_report(error.report)
-            err_console.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(1) from error
-    _print_chain_report(report)
-    console.print("anchor sealed")
+    if report.ok:
+        console.print(f"change log intact: {report.checked} rows verified")
+        return
+    err_console.print(f"[red]change log broken at row {report.broken_at_id}[/red]: {report.reason}")
+    err_console.print(f"{report.checked} rows before it verified")
+    raise typer.Exit(1)
 
 
 # --- export -------------------------------------------------------------------------------
@@ -358,6 +375,7 @@ def export_assets(
     from maintenance.assets.exports import FORMATS, AssetExport, count_rows
     from maintenance.assets.filters import AssetFilters
     from maintenance.i18n import KNOWN_LOCALES, set_locale
+    from maintenance.org import service as org_service
 
     fmt = (file_format or output.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
@@ -646,6 +664,8 @@ def scheduler_command(
     until Ctrl-C or SIGTERM; each pass is its own transaction, and a failed pass is logged and retried
     at the next interval."""
     from datetime import date
+
+    from maintenance.config import get_settings
 
     settings = get_settings()
     horizon = horizon_days if horizon_days is not None else settings.scheduler_horizon_days
