@@ -336,17 +336,58 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (s
 # --- audit --------------------------------------------------------------------------------
 
 
+def _print_chain_report(report: audit_service.ChainReport) -> None:
+    """What was checked on stdout, every failure on stderr."""
+    if report.chain_ok:
+        console.print(f"change log intact: {report.checked} rows verified")
+    if report.anchor_state == "ok":
+        console.print(f"anchor matches: {report.rows} rows, the newest is row {report.last_id}")
+    if not report.keyed:
+        console.print(
+            "no MAINTENANCE_AUDIT_KEY: edited and deleted rows are detected, but not a chain recomputed "
+            "after an edit by someone with write access to the database"
+        )
+    elif report.anchor_signature == "valid":
+        console.print(f"signed with the audit key: the anchor's HMAC is valid, {report.signed_rows} rows carry an HMAC")
+        if report.unsigned_rows:
+            console.print(
+                f"{report.unsigned_rows} rows carry none (written before the key was set): "
+                "checked by their hash, covered by the signed anchor"
+            )
+    for problem in report.problems():
+        err_console.print(f"[red]{problem}[/red]", highlight=False)
+    if not report.chain_ok:
+        err_console.print(f"{report.checked} rows before it verified")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the change log's hash chain; exit 1 at the first row that was edited or removed."""
-    with command_transaction("audit-verify") as session:
+    """Check the change log: each row's hash and link to the one before, the anchor against the
+    chain's end (deleted newest rows) and, with MAINTENANCE_AUDIT_KEY, the HMACs; exit 1 on any
+    failure."""
+    # A read-only transaction: on SQLite it takes no write lock, so writers go on meanwhile.
+    with session_scope(read_only=True) as session:
         report = audit_service.verify_chain(session)
-    if report.ok:
-        console.print(f"change log intact: {report.checked} rows verified")
-        return
-    err_console.print(f"[red]change log broken at row {report.broken_at_id}[/red]: {report.reason}")
-    err_console.print(f"{report.checked} rows before it verified")
-    raise typer.Exit(1)
+    _print_chain_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Sign the chain's anchor with MAINTENANCE_AUDIT_KEY, after checking the chain and the
+    anchor: once when the key is first set on a log that has rows, or after a process wrote
+    without the key. You vouch for the log as it stands: run `audit verify` and look first."""
+    with command_transaction("audit-seal") as session:
+        try:
+            report = audit_service.seal_chain(session)
+        except audit_service.ChainNotSealable as error:
+            if error.report is not None:
+                _print_chain_report(error.report)
+            err_console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from error
+    _print_chain_report(report)
+    console.print("anchor sealed")
 
 
 # --- export -------------------------------------------------------------------------------
