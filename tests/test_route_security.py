@@ -2,22 +2,74 @@
 
 Every route the app serves is read from the route table at collection time, so a
 route added later is covered by these tests without anyone listing it here. The
-only lists kept by hand are the deliberate exceptions, each with its reason.
+lists kept by hand are the deliberate exceptions, each with its reason, and POLICY:
+who may use each route, which every role is checked against (a route missing from
+it fails).
 """
 
+import io
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from functools import cached_property, wraps
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func, select
 from sqlmodel import Session
 from starlette.routing import Mount
 
+from maintenance.assets import class_aliases, documents
+from maintenance.assets import stocktake as stocktake_service
+from maintenance.assets.document_models import AssetDocument
+from maintenance.assets.models import Asset, AssetClassAlias
+from maintenance.assets.stocktake_models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
 from maintenance.audit.models import ObjectChange
+from maintenance.audit.service import SystemActor
+from maintenance.db import get_session
 from maintenance.main import create_app
-from maintenance.org.models import Role, User
+from maintenance.monitoring import campaigns, rounds
+from maintenance.monitoring import service as monitoring_service
+from maintenance.monitoring.choices import CampaignKind, Quantity
+from maintenance.monitoring.models import (
+    CampaignCreate,
+    CampaignItem,
+    InspectionCampaign,
+    InspectionRound,
+    InspectionRoute,
+    MeasurementPoint,
+    PointCreate,
+    Reading,
+    RoundEntry,
+    RouteCreate,
+    RouteStop,
+    StopFields,
+)
+from maintenance.orders import attachments, pm, turnarounds
+from maintenance.orders import service as order_service
+from maintenance.orders.choices import ChecklistResult, CostKind, OrderType
+from maintenance.orders.models import (
+    ChecklistItem,
+    CostLine,
+    CostLineCreate,
+    OrderAttachment,
+    PmPlan,
+    PmPlanCostLine,
+    PmPlanCreate,
+    Turnaround,
+    TurnaroundCreate,
+    WorkOrder,
+    WorkOrderCreate,
+)
+from maintenance.org import service as org_service
+from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from tests import factories
 from tests.conftest import csrf_token, fill, login, route_table
 
@@ -152,6 +204,7 @@ def test_state_changing_route_lets_admin_through_with_valid_csrf_token(
     response = client.request(method, fill(path, real_ids), data={"csrf_token": token})
 
     assert response.status_code != 403
+    assert response.status_code < 500, f"{method} {path} failed: {response.status_code}"
 
 
 def test_csrf_token_may_be_sent_in_header_as_htmx_does(client: TestClient, admin: User) -> None:
@@ -362,3 +415,697 @@ def test_language_cookie_is_http_only_and_same_site_lax(client: TestClient) -> N
 def test_app_fixture_serves_the_same_route_table(app: FastAPI) -> None:
     """The tests above collect routes from a fresh app; the client talks to the fixture's."""
     assert route_table(app) == ROUTES
+
+
+# --- (h) every route against every role ---------------------------------------------------
+#
+# Who may use each route is declared in POLICY, route by route; the test walks the app's route
+# table and sends each route as each role, with a fresh plant each time. A route POLICY does not
+# name fails: whoever adds a route declares who may use it. Forms are sent filled in (FORMS), so
+# that an allowed role's request succeeds and a refused one is refused for who sent it, not for
+# what was sent.
+
+
+class Rule(Enum):
+    PUBLIC = "anyone, without logging in"
+    USER = "any logged-in user (the API: any token of any role)"
+    WRITER = "engineers of any workshop, managers and admins; auditors read only"
+    WORKSHOP = "managers, admins and the engineers of the record's workshop"
+    MANAGER = "managers and admins"
+    ADMIN = "admins"
+    OWNER = "the record's owner (engineer A's own token) and admins"
+
+
+ROLES = ("anonymous", "engineer_a", "engineer_b", "manager", "auditor", "admin")
+ALLOWED: dict[Rule, frozenset[str]] = {
+    Rule.PUBLIC: frozenset(ROLES),
+    Rule.USER: frozenset(ROLES) - {"anonymous"},
+    Rule.WRITER: frozenset({"engineer_a", "engineer_b", "manager", "admin"}),
+    Rule.WORKSHOP: frozenset({"engineer_a", "manager", "admin"}),
+    Rule.MANAGER: frozenset({"manager", "admin"}),
+    Rule.ADMIN: frozenset({"admin"}),
+    Rule.OWNER: frozenset({"engineer_a", "admin"}),
+}
+
+PUBLIC, USER, WRITER, WORKSHOP, MANAGER, ADMIN, OWNER = Rule
+POLICY: dict[tuple[str, str], Rule] = {
+    # Login, language, health and the API description
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("POST", "/language"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/"): USER,
+    ("GET", "/api/docs"): USER,
+    # Administration
+    ("GET", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/new"): ADMIN,
+    ("POST", "/admin/users/new"): ADMIN,
+    ("GET", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("GET", "/admin/org"): ADMIN,
+    ("POST", "/admin/org/sites"): ADMIN,
+    ("POST", "/admin/org/workshops"): ADMIN,
+    ("POST", "/admin/org/workshops/{workshop_id}"): ADMIN,
+    ("POST", "/admin/org/workshops/{workshop_id}/delete"): ADMIN,
+    ("POST", "/admin/org/units"): ADMIN,
+    ("POST", "/admin/org/units/{unit_id}"): ADMIN,
+    ("POST", "/admin/org/units/{unit_id}/delete"): ADMIN,
+    ("GET", "/admin/asset-class-aliases"): ADMIN,
+    ("POST", "/admin/asset-class-aliases"): ADMIN,
+    ("POST", "/admin/asset-class-aliases/{alias_id}/delete"): ADMIN,
+    # API tokens: everyone their own
+    ("GET", "/tokens"): USER,
+    ("POST", "/tokens"): USER,
+    ("POST", "/tokens/{token_id}/revoke"): OWNER,
+    # The change log: read by everyone
+    ("GET", "/audit"): USER,
+    ("GET", "/audit/chain"): USER,
+    ("GET", "/audit/history/{object_type}/{object_id}"): USER,
+    # Asset registry: managers keep it; engineers attach documents to their workshops' assets
+    ("GET", "/assets"): USER,
+    ("GET", "/assets/labels"): USER,
+    ("GET", "/assets/new"): MANAGER,
+    ("POST", "/assets/new"): MANAGER,
+    ("GET", "/assets/import"): MANAGER,
+    ("GET", "/assets/import/template.xlsx"): MANAGER,
+    ("POST", "/assets/import/preview"): MANAGER,
+    ("POST", "/assets/import/confirm"): MANAGER,
+    ("GET", "/assets/{asset_id}"): USER,
+    ("GET", "/assets/{asset_id}/edit"): MANAGER,
+    ("POST", "/assets/{asset_id}/edit"): MANAGER,
+    ("POST", "/assets/{asset_id}/status"): MANAGER,
+    ("GET", "/assets/{asset_id:int}/orders"): USER,
+    ("GET", "/assets/{asset_id:int}/readings"): USER,
+    ("GET", "/assets/{asset_id}/stocktake"): USER,
+    ("GET", "/assets/{asset_id}/documents"): USER,
+    ("POST", "/assets/{asset_id}/documents"): WORKSHOP,
+    ("GET", "/assets/{asset_id}/documents/{document_id}"): USER,
+    ("POST", "/assets/{asset_id}/documents/{document_id}/delete"): MANAGER,
+    # Stocktakes: counted in the workshop, closed and discarded by managers
+    ("GET", "/stocktakes"): USER,
+    ("POST", "/stocktakes/new"): WORKSHOP,
+    ("GET", "/stocktakes/{stocktake_id}"): USER,
+    ("POST", "/stocktakes/{stocktake_id}/lines/{line_id}"): WORKSHOP,
+    ("POST", "/stocktakes/{stocktake_id}/scan/{asset_id}"): WORKSHOP,
+    ("POST", "/stocktakes/{stocktake_id}/mark-missing"): WORKSHOP,
+    ("POST", "/stocktakes/{stocktake_id}/surplus"): WORKSHOP,
+    ("POST", "/stocktakes/{stocktake_id}/surplus/{surplus_id}/delete"): WORKSHOP,
+    ("POST", "/stocktakes/{stocktake_id}/close"): MANAGER,
+    ("POST", "/stocktakes/{stocktake_id}/discard"): MANAGER,
+    ("GET", "/stocktakes/{stocktake_id}/report"): USER,
+    ("GET", "/stocktakes/{stocktake_id}/report.xlsx"): USER,
+    # Work orders: raised and worked in the asset's workshop
+    ("GET", "/orders"): USER,
+    ("GET", "/orders/calendar"): USER,
+    ("GET", "/orders/kpis"): USER,
+    ("GET", "/orders/new"): WRITER,
+    ("POST", "/orders/new"): WORKSHOP,
+    ("GET", "/orders/{order_id:int}"): USER,
+    ("GET", "/orders/{order_id:int}/condition"): USER,
+    ("GET", "/orders/{order_id:int}/edit"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/edit"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/actions/{name}"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/failure"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/notes"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/costs"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/costs/{line_id:int}"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/costs/{line_id:int}/delete"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/checks"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/checks/{item_id:int}"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/checks/{item_id:int}/raise"): WORKSHOP,
+    ("POST", "/orders/{order_id:int}/attachments"): WORKSHOP,
+    ("GET", "/orders/{order_id:int}/attachments/{attachment_id:int}"): USER,
+    ("POST", "/orders/{order_id:int}/attachments/{attachment_id:int}/delete"): WORKSHOP,
+    # PM plans: kept in the asset's workshop, orders generated by managers
+    ("GET", "/pm-plans"): USER,
+    ("GET", "/pm-plans/new"): WRITER,
+    ("POST", "/pm-plans/new"): WORKSHOP,
+    ("POST", "/pm-plans/generate"): MANAGER,
+    ("GET", "/pm-plans/{plan_id:int}"): USER,
+    ("GET", "/pm-plans/{plan_id:int}/edit"): WORKSHOP,
+    ("POST", "/pm-plans/{plan_id:int}/edit"): WORKSHOP,
+    ("POST", "/pm-plans/{plan_id:int}/lines"): WORKSHOP,
+    ("POST", "/pm-plans/{plan_id:int}/lines/{line_id:int}/delete"): WORKSHOP,
+    ("POST", "/pm-plans/{plan_id:int}/meter"): WORKSHOP,
+    ("POST", "/pm-plans/{plan_id:int}/generate"): MANAGER,
+    # Turnarounds: planned by managers; orders join and leave the scope in their workshop
+    ("GET", "/turnarounds"): USER,
+    ("GET", "/turnarounds/new"): MANAGER,
+    ("POST", "/turnarounds/new"): MANAGER,
+    ("GET", "/turnarounds/{turnaround_id:int}"): USER,
+    ("GET", "/turnarounds/{turnaround_id:int}/edit"): MANAGER,
+    ("POST", "/turnarounds/{turnaround_id:int}/edit"): MANAGER,
+    ("POST", "/turnarounds/{turnaround_id:int}/scope"): WORKSHOP,
+    ("POST", "/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove"): WORKSHOP,
+    # Condition monitoring: points and readings in the point's workshop
+    ("GET", "/monitoring"): USER,
+    ("GET", "/monitoring/alarms"): USER,
+    ("GET", "/monitoring/thickness"): USER,
+    ("GET", "/monitoring/import"): WRITER,
+    ("GET", "/monitoring/import/template.csv"): WRITER,
+    # Any engineer may upload; the rows of other workshops' points are refused one by one.
+    ("POST", "/monitoring/import"): WRITER,
+    ("GET", "/monitoring/points/new"): WRITER,
+    ("POST", "/monitoring/points/new"): WORKSHOP,
+    ("GET", "/monitoring/points/{point_id:int}"): USER,
+    ("GET", "/monitoring/points/{point_id:int}/edit"): WORKSHOP,
+    ("POST", "/monitoring/points/{point_id:int}/edit"): WORKSHOP,
+    ("POST", "/monitoring/points/{point_id:int}/readings"): WORKSHOP,
+    ("GET", "/monitoring/points/{point_id:int}/thickness"): USER,
+    # Rounds and inspection routes: walked and kept in the route's workshop
+    ("GET", "/rounds"): USER,
+    ("POST", "/rounds/start"): WORKSHOP,
+    ("GET", "/rounds/{round_id:int}"): USER,
+    ("POST", "/rounds/{round_id:int}/stops/{stop_id:int}"): WORKSHOP,
+    ("POST", "/rounds/{round_id:int}/finish"): WORKSHOP,
+    ("GET", "/rounds/{round_id:int}/entries/{entry_id:int}/photo"): USER,
+    ("GET", "/rounds/routes"): USER,
+    ("GET", "/rounds/routes/new"): WRITER,
+    ("POST", "/rounds/routes/new"): WORKSHOP,
+    ("GET", "/rounds/routes/{route_id:int}"): USER,
+    ("GET", "/rounds/routes/{route_id:int}/edit"): WORKSHOP,
+    ("POST", "/rounds/routes/{route_id:int}/edit"): WORKSHOP,
+    ("POST", "/rounds/routes/{route_id:int}/stops"): WORKSHOP,
+    ("POST", "/rounds/routes/{route_id:int}/stops/{stop_id:int}/move"): WORKSHOP,
+    ("POST", "/rounds/routes/{route_id:int}/stops/{stop_id:int}/delete"): WORKSHOP,
+    # Seasonal inspections: campaigns set up by managers, each workshop answers its own sheet
+    ("GET", "/campaigns"): USER,
+    ("GET", "/campaigns/new"): MANAGER,
+    ("POST", "/campaigns/new"): MANAGER,
+    ("GET", "/campaigns/{campaign_id:int}"): USER,
+    ("GET", "/campaigns/{campaign_id:int}/edit"): MANAGER,
+    ("POST", "/campaigns/{campaign_id:int}/edit"): MANAGER,
+    ("POST", "/campaigns/{campaign_id:int}/items"): MANAGER,
+    ("POST", "/campaigns/{campaign_id:int}/items/{item_id:int}/remove"): MANAGER,
+    ("POST", "/campaigns/{campaign_id:int}/workshops"): MANAGER,
+    ("GET", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}"): USER,
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}"): WORKSHOP,
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}/raise"): WORKSHOP,
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/submit"): WORKSHOP,
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/reopen"): MANAGER,
+    # The JSON API: every token reads; writes follow the pages' rules
+    ("GET", "/api/v1/me"): USER,
+    ("GET", "/api/v1/assets"): USER,
+    ("GET", "/api/v1/assets/{tag:path}"): USER,
+    ("GET", "/api/v1/orders"): USER,
+    ("GET", "/api/v1/orders/{number}"): USER,
+    ("POST", "/api/v1/orders"): WORKSHOP,
+    ("GET", "/api/v1/pm-plans"): USER,
+    ("GET", "/api/v1/points"): USER,
+    ("GET", "/api/v1/points/{code:path}/readings"): USER,
+    ("GET", "/api/v1/alarms"): USER,
+    ("POST", "/api/v1/readings"): WORKSHOP,
+}
+
+# The smallest valid PNG, for a round entry's photo.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001"
+    "0d0a2db40000000049454e44ae426082"
+)
+T = TypeVar("T")
+
+
+def kept(make: Callable[["World"], T]) -> cached_property[T]:
+    """A record of the plant, made when first asked for and committed at once: kept through the
+    rollback of a refused request (the test's transaction is still rolled back at its end)."""
+
+    @wraps(make)
+    def made(world: "World") -> T:
+        record = make(world)
+        world.session.commit()
+        return record
+
+    return cached_property(made)
+
+
+class World:
+    """Users of every role and, made when a path or form asks for them, records of workshop A:
+    the engineer of workshop A may change them, the engineer of workshop B may not."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        site = factories.SiteFactory()
+        self.workshop_a = factories.WorkshopFactory(site_id=site.id)
+        self.workshop_b = factories.WorkshopFactory(site_id=site.id)
+        self.users: dict[str, User] = {
+            "engineer_a": self._engineer_of(self.workshop_a),
+            "engineer_b": self._engineer_of(self.workshop_b),
+            "manager": quick_user(Role.MANAGER),
+            "auditor": quick_user(Role.AUDITOR),
+            "admin": quick_user(Role.ADMIN),
+        }
+        self.admin = self.users["admin"]
+        session.commit()
+
+    def _engineer_of(self, workshop: Workshop) -> User:
+        user = quick_user(Role.ENGINEER)
+        self.session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
+        self.session.flush()
+        return user
+
+    # Records, made by the admin (the engineers' rights are what is tested).
+
+    @kept
+    def unit(self) -> Unit:
+        return factories.UnitFactory(workshop_id=self.workshop_a.id)
+
+    @kept
+    def asset(self) -> Asset:
+        return factories.AssetFactory(workshop_id=self.workshop_a.id)
+
+    @kept
+    def document(self) -> AssetDocument:
+        return documents.attach_document(
+            self.session, self.asset, io.BytesIO(b"manual"), "manual.txt", actor=self.admin
+        )
+
+    @kept
+    def point(self) -> MeasurementPoint:
+        data = PointCreate(code="RS-P-1", asset_id=self.asset.id, name="驱动端振动", quantity=Quantity.VIBRATION)  # type: ignore[arg-type]
+        return monitoring_service.create_point(self.session, data, actor=self.admin)
+
+    @kept
+    def thickness_point(self) -> MeasurementPoint:
+        data = PointCreate(
+            code="RS-TH-1",
+            asset_id=self.asset.id,  # type: ignore[arg-type]
+            name="弯头外弧侧",
+            quantity=Quantity.WALL_THICKNESS,
+            initial_thickness_mm=Decimal("12.00"),
+            initial_date=date(2016, 5, 1),
+            required_thickness_mm=Decimal("8.00"),
+        )
+        return monitoring_service.create_point(self.session, data, actor=self.admin)
+
+    @kept
+    def order(self) -> WorkOrder:
+        """A draft raised by a system process: whoever approves it did not request it (four eyes)."""
+        data = WorkOrderCreate(order_type=OrderType.CM, asset_id=self.asset.id, title="机封泄漏")  # type: ignore[arg-type]
+        return order_service.create_order(self.session, data, actor=SystemActor(username="system:route-security"))
+
+    @kept
+    def attachment(self) -> OrderAttachment:
+        return attachments.attach_file(self.session, self.order, io.BytesIO(b"note"), "note.txt", actor=self.admin)
+
+    @kept
+    def cost_line(self) -> CostLine:
+        line = CostLineCreate(
+            kind=CostKind.SERVICE, description="外委", quantity=Decimal(1), unit_price_cny=Decimal(100)
+        )
+        return order_service.add_cost_line(self.session, self.order, line, actor=self.admin)
+
+    @kept
+    def check(self) -> ChecklistItem:
+        order_service.add_checks(self.session, self.order, [("机封无泄漏", "")], actor=self.admin)
+        return order_service.checklist_of(self.session, self.order)[0]
+
+    @kept
+    def plan(self) -> PmPlan:
+        data = PmPlanCreate(asset_id=self.asset.id, title="月度保养", start_date=date(2026, 1, 1))  # type: ignore[arg-type]
+        return pm.create_plan(self.session, data, actor=self.admin)
+
+    @kept
+    def plan_line(self) -> PmPlanCostLine:
+        line = PmPlanCostLine(kind=CostKind.LABOUR, description="钳工", quantity=Decimal(2), unit_price_cny=Decimal(80))  # type: ignore[call-arg]
+        return pm.add_estimated_line(self.session, self.plan, line, actor=self.admin)
+
+    @kept
+    def route(self) -> InspectionRoute:
+        data = RouteCreate(code="RS-R-1", name="机泵日常点检", workshop_id=self.workshop_a.id)  # type: ignore[arg-type]
+        return rounds.create_route(self.session, data, actor=self.admin)
+
+    @kept
+    def stop(self) -> RouteStop:
+        return rounds.add_stop(self.session, self.route, StopFields(point_id=self.point.id), actor=self.admin)
+
+    @kept
+    def round(self) -> InspectionRound:
+        self.stop  # noqa: B018 (a round walks the route's stops)
+        return rounds.ensure_round(self.session, self.route, actor=self.admin)
+
+    @kept
+    def entry(self) -> RoundEntry:
+        photo = rounds.Photo(io.BytesIO(PNG), "seal.png")
+        entry, _created = rounds.record_entry(
+            self.session, self.round, self.stop, value=1.0, photo=photo, actor=self.admin
+        )
+        return entry
+
+    @kept
+    def stocktake(self) -> Stocktake:
+        self.asset  # noqa: B018 (the count lists the workshop's assets)
+        return stocktake_service.start_stocktake(self.session, workshop_id=self.workshop_a.id, actor=self.admin)  # type: ignore[arg-type]
+
+    @kept
+    def stocktake_line(self) -> StocktakeLine:
+        return self.session.scalars(select(StocktakeLine).where(StocktakeLine.stocktake_id == self.stocktake.id)).one()
+
+    @kept
+    def surplus(self) -> StocktakeSurplus:
+        data = StocktakeSurplusCreate(description="无铭牌电机")
+        return stocktake_service.add_surplus(self.session, self.stocktake, data, actor=self.admin)
+
+    @kept
+    def campaign(self) -> InspectionCampaign:
+        data = CampaignCreate(
+            name="冬季防冻防凝",
+            kind=CampaignKind.WINTERIZATION,
+            starts_on=date(2026, 11, 1),
+            deadline=date(2026, 12, 31),
+        )
+        return campaigns.create_campaign(self.session, data, ["伴热完好"], [self.workshop_a.id], actor=self.admin)  # type: ignore[list-item]
+
+    @kept
+    def campaign_item(self) -> CampaignItem:
+        return campaigns.items_of(self.session, self.campaign)[0]
+
+    @kept
+    def turnaround(self) -> Turnaround:
+        data = TurnaroundCreate(
+            code="RS-TA",
+            name="大修",
+            start_date=date(2026, 9, 1),
+            end_date=date(2026, 9, 30),
+            site_id=self.workshop_a.site_id,
+        )
+        return turnarounds.create_turnaround(self.session, data, actor=self.admin)
+
+    @kept
+    def alias(self) -> AssetClassAlias:
+        return class_aliases.list_aliases(self.session)[0]
+
+    @kept
+    def token(self) -> ApiToken:
+        owner = self.users["engineer_a"]
+        token, _plaintext = org_service.create_api_token(
+            self.session, owner, name="采集", scopes=["readings:write"], actor=owner
+        )
+        return token
+
+    # What a request names.
+
+    def value(self, path: str, name: str) -> object:
+        """The value of the path parameter ``name`` in ``path``: a record of workshop A."""
+        for (param, prefix), make in _SECTION_VALUES.items():
+            if name == param and path.startswith(prefix):
+                return make(self)
+        return _PATH_VALUES[name](self)
+
+    def fill(self, path: str) -> str:
+        return _PATH_PARAMETER.sub(lambda match: str(self.value(path, match[1])), path)
+
+    def bearer(self, role: str) -> dict[str, str]:
+        """A token with every scope the role allows (committed: refused requests roll back)."""
+        user = self.users[role]
+        _token, plaintext = org_service.create_api_token(
+            self.session, user, name="probe", scopes=sorted(org_service.allowed_scopes(user.role)), actor=user
+        )
+        self.session.commit()
+        return {"Authorization": f"Bearer {plaintext}"}
+
+
+_PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+# Parameters whose record depends on the section (a line of an order, a plan or a stocktake).
+_SECTION_VALUES: dict[tuple[str, str], Callable[[World], object]] = {
+    ("line_id", "/orders/"): lambda world: world.cost_line.id,
+    ("line_id", "/pm-plans/"): lambda world: world.plan_line.id,
+    ("line_id", "/stocktakes/"): lambda world: world.stocktake_line.id,
+    ("item_id", "/orders/"): lambda world: world.check.id,
+    ("item_id", "/campaigns/"): lambda world: world.campaign_item.id,
+    ("point_id", "/monitoring/points/{point_id:int}/thickness"): lambda world: world.thickness_point.id,
+}
+_PATH_VALUES: dict[str, Callable[[World], object]] = {
+    "asset_id": lambda world: world.asset.id,
+    "document_id": lambda world: world.document.id,
+    "campaign_id": lambda world: world.campaign.id,
+    "workshop_id": lambda world: world.workshop_a.id,
+    "unit_id": lambda world: world.unit.id,
+    "user_id": lambda world: world.users["engineer_a"].id,
+    "point_id": lambda world: world.point.id,
+    "code": lambda world: world.point.code,
+    "order_id": lambda world: world.order.id,
+    "number": lambda world: world.order.number,
+    "name": lambda world: "approve",
+    "attachment_id": lambda world: world.attachment.id,
+    "plan_id": lambda world: world.plan.id,
+    "route_id": lambda world: world.route.id,
+    "stop_id": lambda world: world.stop.id,
+    "round_id": lambda world: world.round.id,
+    "entry_id": lambda world: world.entry.id,
+    "stocktake_id": lambda world: world.stocktake.id,
+    "surplus_id": lambda world: world.surplus.id,
+    "turnaround_id": lambda world: world.turnaround.id,
+    "alias_id": lambda world: world.alias.id,
+    "token_id": lambda world: world.token.id,
+    "tag": lambda world: world.asset.tag,
+    "object_type": lambda world: "asset",
+    "object_id": lambda world: world.asset.id,
+}
+
+
+def _failed_check(world: World) -> None:
+    order_service.record_check(
+        world.session,
+        world.order,
+        world.check,
+        result=ChecklistResult.NOT_OK,
+        value=None,
+        note="渗漏",
+        actor=world.admin,
+    )
+
+
+def _answered(result: ChecklistResult) -> Callable[[World], None]:
+    def answer(world: World) -> None:
+        part = campaigns.get_campaign_workshop_or_raise(world.session, world.campaign, world.workshop_a.id)  # type: ignore[arg-type]
+        campaigns.answer(world.session, part, world.campaign_item, result, "伴热线断", actor=world.admin)
+
+    return answer
+
+
+def _in_scope(world: World) -> None:
+    turnarounds.add_to_scope(world.session, world.turnaround, world.order, tie_in=False, actor=world.admin)
+
+
+# What the record must be in before the route can act on it (a failed check raises an order).
+PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
+    ("POST", "/orders/{order_id:int}/checks/{item_id:int}/raise"): _failed_check,
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}/raise"): _answered(
+        ChecklistResult.NOT_OK
+    ),
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/submit"): _answered(ChecklistResult.OK),
+    ("POST", "/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove"): _in_scope,
+}
+
+
+def _order_fields(world: World) -> dict[str, object]:
+    return {
+        "order_type": "CM",
+        "asset_tag": world.asset.tag,
+        "title": "机封泄漏",
+        "priority": "3",
+        "provider": "in_house",
+    }
+
+
+def _plan_fields(world: World) -> dict[str, object]:
+    return {
+        "asset_tag": world.asset.tag,
+        "title": "季度保养",
+        "basis": "fixed",
+        "interval": "3",
+        "interval_unit": "month",
+        "start_date": "2026-12-01",
+        "lead_days": "7",
+        "priority": "3",
+        "provider": "in_house",
+        "is_active": "on",
+    }
+
+
+def _route_fields(world: World) -> dict[str, object]:
+    return {
+        "code": "RS-R-2",
+        "name": "二号机泵点检",
+        "workshop_id": world.workshop_a.id,
+        "frequency": "day",
+        "is_active": "on",
+    }
+
+
+def _point_fields(world: World) -> dict[str, object]:
+    return {
+        "code": "RS-P-2",
+        "asset_tag": world.asset.tag,
+        "name": "非驱动端振动",
+        "quantity": "vibration",
+        "is_active": "on",
+    }
+
+
+_COST_LINE = {"kind": "service", "description": "外委检修", "quantity": "1", "unit_price_cny": "100"}
+
+# A filled-in form per state-changing page: what its page would send.
+FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
+    ("POST", "/login"): lambda world: {"username": world.users["engineer_a"].username, "password": factories.PASSWORD},
+    ("POST", "/tokens"): lambda world: {"name": "采集", "expires_on": "2027-03-01", "scopes": "assets:read"},
+    ("POST", "/stocktakes/new"): lambda world: {"workshop_id": world.workshop_a.id},
+    ("POST", "/stocktakes/{stocktake_id}/lines/{line_id}"): lambda world: {"result": "found"},
+    ("POST", "/stocktakes/{stocktake_id}/surplus"): lambda world: {"description": "无铭牌电机"},
+    ("POST", "/orders/new"): _order_fields,
+    ("POST", "/orders/{order_id:int}/edit"): lambda world: _order_fields(world) | {"version": world.order.version},
+    ("POST", "/orders/{order_id:int}/actions/{name}"): lambda world: {"version": world.order.version},
+    ("POST", "/orders/{order_id:int}/failure"): lambda world: {"version": world.order.version},
+    ("POST", "/orders/{order_id:int}/notes"): lambda world: {"findings": "机封磨损", "version": world.order.version},
+    ("POST", "/orders/{order_id:int}/costs"): lambda world: _COST_LINE,
+    ("POST", "/orders/{order_id:int}/costs/{line_id:int}"): lambda world: _COST_LINE,
+    ("POST", "/orders/{order_id:int}/checks"): lambda world: {"text": "联轴器对中"},
+    ("POST", "/orders/{order_id:int}/checks/{item_id:int}"): lambda world: {"result": "ok"},
+    ("POST", "/pm-plans/new"): _plan_fields,
+    ("POST", "/pm-plans/{plan_id:int}/edit"): lambda world: _plan_fields(world) | {"version": world.plan.version},
+    ("POST", "/pm-plans/{plan_id:int}/lines"): lambda world: _COST_LINE,
+    ("POST", "/pm-plans/{plan_id:int}/meter"): lambda world: {"hours": "1200"},
+    ("POST", "/turnarounds/{turnaround_id:int}/scope"): lambda world: {"number": world.order.number},
+    ("POST", "/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove"): lambda world: {
+        "version": world.order.version
+    },
+    ("POST", "/monitoring/points/new"): _point_fields,
+    ("POST", "/monitoring/points/{point_id:int}/edit"): lambda world: (
+        _point_fields(world) | {"code": world.point.code, "version": world.point.version}
+    ),
+    ("POST", "/monitoring/points/{point_id:int}/readings"): lambda world: {
+        "value": "1.2",
+        "taken_at": "2026-01-05T08:00",
+    },
+    ("POST", "/rounds/start"): lambda world: {"route_id": world.stop.route_id},
+    ("POST", "/rounds/{round_id:int}/stops/{stop_id:int}"): lambda world: {"value": "1.5"},
+    ("POST", "/rounds/routes/new"): _route_fields,
+    ("POST", "/rounds/routes/{route_id:int}/edit"): lambda world: (
+        _route_fields(world) | {"code": world.route.code, "version": world.route.version}
+    ),
+    ("POST", "/rounds/routes/{route_id:int}/stops"): lambda world: {
+        "kind": "check",
+        "asset_tag": world.asset.tag,
+        "check_text": "地脚螺栓紧固",
+    },
+    ("POST", "/rounds/routes/{route_id:int}/stops/{stop_id:int}/move"): lambda world: {"direction": "up"},
+    ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}"): lambda world: {
+        "result": "ok"
+    },
+}
+# Uploads, as (form field, file name, content).
+FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
+    ("POST", "/assets/{asset_id}/documents"): ("file", "manual.txt", b"operating manual"),
+    ("POST", "/orders/{order_id:int}/attachments"): ("file", "note.txt", b"site note"),
+}
+# The JSON API's bodies.
+API_BODIES: dict[tuple[str, str], Callable[[World], object]] = {
+    ("POST", "/api/v1/readings"): lambda world: [
+        {"point": world.point.code, "taken_at": "2026-01-05T08:00:00+08:00", "value": 1.0}
+    ],
+    ("POST", "/api/v1/orders"): lambda world: {"type": "CM", "asset_tag": world.asset.tag, "title": "机封泄漏"},
+}
+
+
+def reading_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Reading)) or 0
+
+
+def test_every_route_declares_who_may_use_it() -> None:
+    missing = [f"{method} {path}" for method, path in ROUTES if (method, path) not in POLICY]
+    assert not missing, "declare in POLICY who may use: " + ", ".join(missing)
+
+
+def test_the_policy_and_its_forms_name_existing_routes() -> None:
+    routes = set(ROUTES)
+    for table in (POLICY, FORMS, FILES, API_BODIES, PREPARE):
+        assert set(table) <= routes, sorted(set(table) - routes)
+
+
+def _refused(response: Response, role: str, path: str) -> bool:
+    if path.startswith(JSON_API_PREFIX):
+        return response.status_code == (401 if role == "anonymous" else 403)
+    if role == "anonymous":
+        return response.status_code == 303 and urlsplit(response.headers["location"]).path == "/login"
+    return response.status_code == 403
+
+
+@pytest.mark.parametrize("path", sorted({path for _method, path in ROUTES}))
+def test_a_method_a_route_does_not_serve_is_refused(walker: TestClient, session: Session, path: str) -> None:
+    """405, or the 4xx of another route the address also matches (GET /stocktakes/new is the
+    stocktake "new": 422); never served, never a 500."""
+    login(walker, World(session).admin)
+    served = {method for method, served_path in ROUTES if served_path == path}
+    for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - served):
+        response = walker.request(method, fill(path))
+        assert 400 <= response.status_code < 500, f"{method} {path}: {response.status_code}"
+        assert response.status_code == 405 or method == "GET", f"{method} {path}: {response.status_code}"
+
+
+@pytest.fixture(scope="module")
+def one_client() -> Iterator[tuple[FastAPI, TestClient]]:
+    """One app and client for the thousand requests below (building an app per test doubled
+    their time); each test points it at its own session and starts without cookies."""
+    app = create_app()
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        yield app, client
+
+
+@pytest.fixture
+def walker(one_client: tuple[FastAPI, TestClient], session: Session) -> Iterator[TestClient]:
+    app, client = one_client
+
+    def _test_session() -> Iterator[Session]:
+        yield session
+
+    app.dependency_overrides[get_session] = _test_session
+    client.cookies.clear()
+    yield client
+    app.dependency_overrides.clear()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ROUTES, ids=_id)
+def test_each_role_is_let_through_or_refused_as_the_policy_says(
+    walker: TestClient, session: Session, route: tuple[str, str], role: str
+) -> None:
+    client = walker
+    if route not in POLICY:
+        pytest.fail(f"{_id(route)} declares no policy")
+    method, path = route
+    world = World(session)
+    if route in PREPARE:
+        PREPARE[route](world)
+        session.commit()
+    url = world.fill(path)
+    if path.startswith(JSON_API_PREFIX):
+        headers = world.bearer(role) if role != "anonymous" else {}
+        body = API_BODIES[route](world) if route in API_BODIES else None
+        before = change_count(session), reading_count(session)
+        response = client.request(method, url, headers=headers, json=body)
+    else:
+        token = csrf_token(client) if role == "anonymous" else login(client, world.users[role])
+        data: dict[str, object] | None = None
+        files = None
+        if method in STATE_CHANGING:
+            data = {**(FORMS[route](world) if route in FORMS else {}), "csrf_token": token}
+            if route in FILES:
+                field, filename, content = FILES[route]
+                files = {field: (filename, io.BytesIO(content), "text/plain")}
+        before = change_count(session), reading_count(session)
+        response = client.request(method, url, data=data, files=files)
+
+    rule = POLICY[route]
+    if role in ALLOWED[rule]:
+        assert response.status_code < 500, response.text[:2000]
+        assert response.status_code not in (401, 403), response.text[:2000]
+        if rule is not Rule.PUBLIC:  # logging out ends on the login page
+            assert not _refused(response, role, path), f"{role} refused: {response.status_code}"
+        if route in FORMS or route in FILES or route in API_BODIES:
+            assert response.status_code < 400, response.text[:2000]
+    else:
+        assert _refused(response, role, path), f"{role} let through: {response.status_code} {response.text[:500]}"
+        assert (change_count(session), reading_count(session)) == before, "a refused request wrote something"

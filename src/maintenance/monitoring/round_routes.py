@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
-from maintenance.assets.access import can_write_in, writable_workshop_ids
+from maintenance.assets.access import can_write_in, require_write_in, writable_workshop_ids
 from maintenance.assets.document_routes import stored_file_response
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, utcnow
@@ -422,6 +422,8 @@ def create_route(request: Request, session: SessionDep, user: WriterUser, form: 
 @router.get("/rounds/routes/{route_id:int}/edit")
 def edit_route_page(request: Request, session: SessionDep, user: WriterUser, route_id: RecordId) -> Response:
     route = rounds.get_route_or_raise(session, route_id)
+    # As the point's edit page: the form is for those who may save it.
+    require_write_in(session, user, route.workshop_id)
     return _route_form(request, session, user, route, route.model_dump(), {})
 
 
