@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from datetime import date
@@ -227,7 +228,8 @@ def _validated(build: Callable[[], T]) -> T:
 
 
 def raise_cli_error(message: str) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}")
+    # One line whatever the terminal's width (scripts read it), and the message's brackets are text.
+    err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(1)
 
 
