@@ -38,7 +38,7 @@ from maintenance.org import auth as org_auth
 from maintenance.org import routes as org_routes
 from maintenance.org import token_routes
 from maintenance.org.auth import current_user
-from maintenance.security import RequestContextMiddleware, csrf_protect
+from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
 
 # The most a request body may hold (checked from Content-Length and while it streams in, before
 # anything parses it): ordinary forms (two 4,000-character fields of Chinese, URL-encoded, fit),
@@ -98,7 +98,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(refuse_nul_characters)],
     )
     # Requests pass RequestContext → Locale → (server errors) → Session → BodyLimit → routes.
     app.add_middleware(

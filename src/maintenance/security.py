@@ -18,8 +18,9 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from maintenance.exceptions import CsrfFailed
+from maintenance.exceptions import CsrfFailed, FieldError, ValidationFailed
 from maintenance.i18n import N_
+from maintenance.i18n import gettext as _
 
 _password_hash = PasswordHash((Argon2Hasher(),))
 _request_id: ContextVar[str] = ContextVar("maintenance_request_id", default="")
@@ -85,6 +86,34 @@ async def csrf_protect(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):
         raise CsrfFailed()
+
+
+# --- NUL characters -----------------------------------------------------------------------
+
+NUL = "\x00"
+
+
+def nul_refused(field: str) -> ValidationFailed:
+    return ValidationFailed(_("Some input is not valid."), [FieldError(field, _("Remove the NUL character (\\0)."))])
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """App-wide dependency: no address, query parameter or form field may carry a NUL character.
+    No text of the plant contains one, and PostgreSQL can neither store nor compare it (a NUL
+    reaching a query was a 500). JSON bodies are checked by the models that read them."""
+    if NUL in request.scope.get("path", ""):
+        raise nul_refused("path")
+    for name, value in request.query_params.multi_items():
+        if NUL in name or NUL in value:
+            raise nul_refused(name.replace(NUL, ""))
+    if request.method not in SAFE_METHODS and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # Starlette caches the parsed form for the endpoint
+        for name, field in form.multi_items():
+            text = field if isinstance(field, str) else (field.filename or "")
+            if NUL in name or NUL in text:
+                raise nul_refused(name.replace(NUL, ""))
 
 
 # --- API tokens ---------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from maintenance.monitoring.choices import ConditionState, Quantity, ReadingSour
 from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.orders import scheduler
 from maintenance.org.models import Workshop
+from maintenance.security import NUL
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # A reading before this is a typing error (no plant kept records then); the bound also keeps
@@ -147,7 +148,7 @@ def within_workshops(
         if unknown:
             found = session.execute(
                 select(col(MeasurementPoint.code), col(MeasurementPoint.workshop_id)).where(
-                    col(MeasurementPoint.code).in_(unknown)
+                    col(MeasurementPoint.code).in_([code for code in unknown if NUL not in code])
                 )
             ).all()
             workshop_of.update(dict.fromkeys(unknown))
@@ -240,6 +241,8 @@ _UPDATE_LATEST = (
 
 
 def _points_by_code(session: Session, codes: set[str]) -> dict[str, Row[Any]]:
+    # No point's code holds a NUL, and PostgreSQL cannot compare one: such a row is an unknown point.
+    codes = {code for code in codes if NUL not in code}
     if not codes:
         return {}
     found = session.execute(select(*_POINT_COLUMNS).where(_POINT.c.code.in_(codes))).all()

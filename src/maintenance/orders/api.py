@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -51,6 +51,7 @@ from maintenance.orders.models import (
 )
 from maintenance.org.auth import api_scope
 from maintenance.org.models import User, Workshop
+from maintenance.security import NUL
 
 router = APIRouter(tags=["orders"])
 
@@ -223,6 +224,13 @@ class OrderApiCreate(BaseModel):
     provider: Provider = Provider.IN_HOUSE
     assignee_name: str = Field(default="", max_length=100, description="In-house team or contractor")
 
+    @field_validator("asset_tag", "title", "description", "assignee_name")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if NUL in value:  # PostgreSQL can neither store nor compare it
+            raise ValueError(_("Remove the NUL character (\\0)."))
+        return value
+
 
 class PmPlanApiRead(BaseModel):
     id: int
@@ -315,6 +323,15 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
     return value
 
 
+def _day_start(day: date) -> datetime | None:
+    """When ``day`` begins at the plant, in UTC; None for 1 January of year 1, which begins before
+    year 1 in UTC (a range bound there leaves that end of the range open)."""
+    try:
+        return plant_day_start(day)
+    except OverflowError:
+        return None
+
+
 @router.get(
     "/orders",
     response_model=OrderApiPage,
@@ -359,10 +376,10 @@ def list_orders(
         conditions.append(col(Asset.tag) == asset.strip())
     if turnaround:
         conditions.append(col(Turnaround.code) == turnaround.strip())
-    if date_from is not None:
-        conditions.append(col(WorkOrder.requested_at) >= plant_day_start(date_from))
-    if date_to is not None:
-        conditions.append(col(WorkOrder.requested_at) < plant_day_start(date_to + timedelta(days=1)))
+    if date_from is not None and (start := _day_start(date_from)) is not None:
+        conditions.append(col(WorkOrder.requested_at) >= start)
+    if date_to is not None and date_to < date.max and (end := _day_start(date_to + timedelta(days=1))) is not None:
+        conditions.append(col(WorkOrder.requested_at) < end)
     if updated_since is not None:
         conditions.append(col(WorkOrder.updated_at) >= updated_since)
     stmt = _order_select().where(*conditions)
