@@ -35,8 +35,9 @@ from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderState, OrderType, Priority
 from maintenance.orders.models import WorkOrder, WorkOrderCreate
 
-# Orders are raised by the monitoring process, not by whoever sent the readings: an API token's
-# user may send readings for points in any workshop, and the order must be raised all the same.
+# Orders are raised by the monitoring process, not by whoever sent the readings: the readings come
+# from a form, a round, a file, a collector's token or a system process, and the order is the
+# condition's, raised the same way whichever it was (who sent each reading is on the reading).
 MONITORING_ACTOR = SystemActor(username="system:monitoring")
 FINISHED_ORDER_STATES = frozenset({OrderState.COMPLETED, OrderState.CLOSED, OrderState.CANCELLED})
 ACTIVE_ALERT_STATES = (AlertState.OPEN, AlertState.BACK_TO_NORMAL)
