@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
@@ -91,7 +92,10 @@ def call(
         "server": ("testserver", 80),
         "state": {},
     }
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    # On a thread of its own: a browser test earlier in this worker leaves Playwright's event
+    # loop running on the main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
     start = next(message for message in sent if message["type"] == "http.response.start")
     body = b"".join(bytes(message.get("body", b"")) for message in sent if message["type"] == "http.response.body")  # type: ignore[arg-type]
     response_headers = {bytes(k).decode(): bytes(v).decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
