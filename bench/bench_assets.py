@@ -148,8 +148,8 @@ def main() -> None:
     from maintenance.assets.models import Asset
     from maintenance.config import get_settings
     from maintenance.db import get_engine
+    from maintenance.demo.org import DEMO_PASSWORD
     from maintenance.main import create_app
-    from maintenance.org.demo import DEMO_PASSWORD
     from maintenance.org.models import Unit, Workshop
 
     console = Console(width=200)

@@ -246,8 +246,8 @@ def generate(db_path: Path, count: int, seed: int) -> None:
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings
     from maintenance.db import get_engine, session_scope, utcnow
-    from maintenance.demo import SEED_ACTOR
-    from maintenance.org import demo as org_demo
+    from maintenance.demo import org as org_demo
+    from maintenance.demo.plant import SEED_ACTOR
     from maintenance.org.models import Site, Unit, Workshop
 
     console = Console(stderr=True)

@@ -218,13 +218,13 @@ def seed_small_plant() -> dict[str, object]:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from maintenance import demo
     from maintenance.assets import documents
     from maintenance.assets import stocktake as stocktakes
     from maintenance.assets.models import Asset
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings
     from maintenance.db import get_engine, plant_today, session_scope, utcnow
+    from maintenance.demo import plant as demo
     from maintenance.monitoring import rounds
     from maintenance.monitoring.models import CampaignWorkshop, InspectionRoute, MeasurementPoint
     from maintenance.orders import attachments, pm, service, turnarounds

@@ -144,18 +144,18 @@ def _redacted_url() -> str:
 @app.command("seed")
 def seed(demo: Annotated[bool, typer.Option("--demo", help="Load the demo plant")] = False) -> None:
     """Load the demo plant once; does nothing when it is already loaded."""
-    from maintenance import demo as demo_loader
     from maintenance.config import get_settings
     from maintenance.db import utcnow
+    from maintenance.demo import plant as demo_plant
 
     if not demo:
         err_console.print("nothing to do: pass --demo to load the demo plant")
         raise typer.Exit(2)
     with command_transaction("seed") as session:
-        loaded = demo_loader.load_demo_plant(session, get_settings().seed_dir, now=utcnow(), console=console)
+        loaded = demo_plant.load_demo_plant(session, get_settings().seed_dir, now=utcnow(), console=console)
     if not loaded:
         console.print("demo plant already loaded; nothing changed")
-    demo_loader.print_logins(console)
+    demo_plant.print_logins(console)
 
 
 # --- serve --------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ UNIT_CHANGED = "IP-6202"  # 2#包装秤: moved to 包装二线 on 2025-11-05; th
 
 
 def _seed_tags_commissioned_by(day: date) -> set[str]:
-    """The demo creates each asset on its commission date (maintenance.assets.demo)."""
+    """The demo creates each asset on its commission date (maintenance.demo.assets)."""
     with SEED_ASSETS.open(encoding="utf-8") as handle:
         return {row["tag"] for row in csv.DictReader(handle) if date.fromisoformat(row["commission_date"]) <= day}
 

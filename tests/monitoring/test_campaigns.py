@@ -19,9 +19,10 @@ from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today, utcnow
-from maintenance.demo import PARTS, SEED_ACTOR
+from maintenance.demo.inspections import campaigns as campaign_demo
+from maintenance.demo.plant import PARTS, SEED_ACTOR
 from maintenance.exceptions import Conflict, PermissionDenied, ValidationFailed
-from maintenance.monitoring import campaign_demo, campaigns
+from maintenance.monitoring import campaigns
 from maintenance.monitoring.campaigns import CampaignFilters, CampaignState, SheetStatus
 from maintenance.monitoring.choices import CampaignKind
 from maintenance.monitoring.models import (

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today, utcnow
-from maintenance.demo import PARTS, SEED_ACTOR
-from maintenance.monitoring import demo as monitoring_demo
+from maintenance.demo import monitoring as monitoring_demo
+from maintenance.demo.plant import PARTS, SEED_ACTOR
 from maintenance.monitoring import trend
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestReport

@@ -9,13 +9,14 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from maintenance.assets import demo as assets_demo
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
-from maintenance.monitoring import campaign_demo, round_demo
-from maintenance.monitoring import demo as monitoring_demo
-from maintenance.orders import demo as orders_demo
-from maintenance.org import demo as org_demo
+from maintenance.demo import assets as assets_demo
+from maintenance.demo import monitoring as monitoring_demo
+from maintenance.demo import org as org_demo
+from maintenance.demo.inspections import campaigns as campaign_demo
+from maintenance.demo.inspections import rounds as round_demo
+from maintenance.demo.orders import history as orders_demo
 
 SEED_ACTOR = SystemActor(username="cli:seed")
 

@@ -20,9 +20,9 @@ from maintenance.assets.service import get_asset_by_tag
 from maintenance.audit.service import verify_chain
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today, utcnow
-from maintenance.demo import PARTS, SEED_ACTOR, load_demo_plant
+from maintenance.demo.orders import history as orders_demo
+from maintenance.demo.plant import PARTS, SEED_ACTOR, load_demo_plant
 from maintenance.monitoring.models import ConditionAlert
-from maintenance.orders import demo as orders_demo
 from maintenance.orders import rules
 from maintenance.orders.choices import (
     DONE_STATES,

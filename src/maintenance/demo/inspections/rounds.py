@@ -23,6 +23,7 @@ from sqlalchemy import select, tuple_, update
 from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
+from maintenance.demo.org import read_csv
 from maintenance.monitoring import rounds
 from maintenance.monitoring.choices import ConditionState, ReadingSource, RoundState, RouteFrequency
 from maintenance.monitoring.models import (
@@ -40,7 +41,6 @@ from maintenance.monitoring.round_periods import GRACE, period_of, periods_betwe
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType
 from maintenance.orders.models import WorkOrderCreate
-from maintenance.org.demo import read_csv
 from maintenance.org.models import UserWorkshop, Workshop
 
 HISTORY_DAYS = 14

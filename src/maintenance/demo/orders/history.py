@@ -52,6 +52,7 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import plant_timezone
+from maintenance.demo.org import read_csv
 from maintenance.orders import pm, service, turnarounds
 from maintenance.orders.choices import (
     ChecklistResult,
@@ -80,7 +81,6 @@ from maintenance.orders.models import (
     WorkOrderCreate,
 )
 from maintenance.org import service as org_service
-from maintenance.org.demo import read_csv
 from maintenance.org.models import Role, User
 
 SEED = 20261123

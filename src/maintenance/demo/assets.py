@@ -23,8 +23,8 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
+from maintenance.demo.org import read_csv
 from maintenance.org import service as org_service
-from maintenance.org.demo import read_csv
 from maintenance.org.models import Unit, Workshop
 
 CREATED_AT = time(8)  # plant time on the commission date

@@ -47,13 +47,13 @@ from sqlmodel import Session, col
 from maintenance.assets import service as asset_service
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
+from maintenance.demo.org import read_csv
 from maintenance.monitoring import service
 from maintenance.monitoring.choices import LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import MeasurementPoint, PointCreate
 from maintenance.monitoring.thickness import add_years
 from maintenance.org import service as org_service
-from maintenance.org.demo import read_csv
 
 SEED = 20261123
 DAYS = 90

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from maintenance.assets import demo as assets_demo
 from maintenance.assets import service
 from maintenance.assets.choices import AssetStatus, SpecialCategory
 from maintenance.assets.filters import AssetFilters
@@ -20,7 +19,8 @@ from maintenance.assets.models import Asset, AssetVersion
 from maintenance.audit.service import verify_chain
 from maintenance.config import get_settings
 from maintenance.db import utcnow
-from maintenance.demo import PARTS, SEED_ACTOR
+from maintenance.demo import assets as assets_demo
+from maintenance.demo.plant import PARTS, SEED_ACTOR
 from maintenance.org.models import Unit, Workshop
 
 SEED_DIR = get_settings().seed_dir

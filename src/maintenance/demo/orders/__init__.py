@@ -1,0 +1,1 @@
+"""The work-order part of the demo plant: a year of maintenance history."""
