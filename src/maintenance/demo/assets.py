@@ -23,7 +23,7 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
-from maintenance.demo.org import read_csv
+from maintenance.demo.seed_files import read_csv
 from maintenance.org import service as org_service
 from maintenance.org.models import Unit, Workshop
 

@@ -47,7 +47,7 @@ from sqlmodel import Session, col
 from maintenance.assets import service as asset_service
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
-from maintenance.demo.org import read_csv
+from maintenance.demo.seed_files import read_csv
 from maintenance.monitoring import service
 from maintenance.monitoring.choices import LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings

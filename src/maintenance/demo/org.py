@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
 from maintenance.audit.service import Actor
+from maintenance.demo.seed_files import read_csv
 from maintenance.org import service
 from maintenance.org.models import Role, SiteCreate, UnitCreate, UserCreate, WorkshopCreate
 
 # Demonstration only: printed by `maintenance seed --demo` and in the README.
 DEMO_PASSWORD = "demo2026"  # noqa: S105 (a published demo password)
-
-
-def read_csv(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
 
 
 def is_loaded(session: Session, seed_dir: Path) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy import select, tuple_, update
 from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
-from maintenance.demo.org import read_csv
+from maintenance.demo.seed_files import read_csv
 from maintenance.monitoring import rounds
 from maintenance.monitoring.choices import ConditionState, ReadingSource, RoundState, RouteFrequency
 from maintenance.monitoring.models import (

@@ -52,7 +52,7 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import plant_timezone
-from maintenance.demo.org import read_csv
+from maintenance.demo.seed_files import read_csv
 from maintenance.orders import pm, service, turnarounds
 from maintenance.orders.choices import (
     ChecklistResult,
