@@ -69,7 +69,7 @@ DATE_SENSITIVE_TESTS := tests/test_clock.py tests/demo/test_assets.py tests/demo
 	tests/orders/test_kpis.py tests/orders/test_list.py tests/orders/test_pm_pages.py tests/orders/test_numbering.py \
 	tests/monitoring/test_rounds.py tests/monitoring/test_round_pages.py tests/monitoring/test_campaigns.py \
 	tests/monitoring/test_thickness.py tests/assets/test_exports.py tests/assets/test_depreciation.py \
-	tests/assets/test_stocktake.py
+	tests/assets/stocktake/test_stocktake.py
 test-dates: setup
 	@for start in $(CLOCK_STARTS); do \
 		echo "== the date-sensitive tests with the clock started at $$start"; \

@@ -219,8 +219,8 @@ def seed_small_plant() -> dict[str, object]:
     from sqlmodel import col
 
     from maintenance.assets import documents
-    from maintenance.assets import stocktake as stocktakes
     from maintenance.assets.models import Asset
+    from maintenance.assets.stocktake import service as stocktakes
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings
     from maintenance.db import get_engine, plant_today, session_scope, utcnow

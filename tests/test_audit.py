@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, SQLModel
 
-from maintenance.assets import stocktake as stocktake_service
-from maintenance.assets.stocktake_models import AssetCondition, CountResult, StocktakeLine
+from maintenance.assets.stocktake import service as stocktake_service
+from maintenance.assets.stocktake.models import AssetCondition, CountResult, StocktakeLine
 from maintenance.audit import service as audit
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.audit.service import GENESIS_HASH, SystemActor

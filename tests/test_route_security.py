@@ -27,10 +27,10 @@ from sqlmodel import Session
 from starlette.routing import Mount
 
 from maintenance.assets import class_aliases, documents
-from maintenance.assets import stocktake as stocktake_service
 from maintenance.assets.document_models import AssetDocument
 from maintenance.assets.models import Asset, AssetClassAlias
-from maintenance.assets.stocktake_models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
+from maintenance.assets.stocktake import service as stocktake_service
+from maintenance.assets.stocktake.models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.db import get_session

@@ -16,10 +16,11 @@ from starlette.types import ASGIApp
 
 from maintenance import home, web
 from maintenance.assets import api as asset_api
-from maintenance.assets import class_alias_routes, document_routes, documents, labels, stocktake_routes
+from maintenance.assets import class_alias_routes, document_routes, documents, labels
 from maintenance.assets import import_routes as asset_import_routes
 from maintenance.assets import imports as asset_imports
 from maintenance.assets import routes as asset_routes
+from maintenance.assets.stocktake import routes as stocktake_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.config import PACKAGE_ROOT, get_settings

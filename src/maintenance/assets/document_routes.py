@@ -11,7 +11,7 @@ from maintenance.assets import documents
 from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in, is_manager
 from maintenance.assets.models import Asset
-from maintenance.assets.stocktake import users_by_id
+from maintenance.assets.stocktake.service import users_by_id
 from maintenance.db import SessionDep
 from maintenance.exceptions import NotFound, ValidationFailed
 from maintenance.i18n import gettext as _

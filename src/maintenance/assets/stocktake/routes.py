@@ -11,11 +11,11 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from maintenance.assets import service as asset_service
-from maintenance.assets import stocktake as service
 from maintenance.assets.access import can_write_in, is_manager, writable_workshop_ids
 from maintenance.assets.models import Asset
 from maintenance.assets.routes import org_lookups
-from maintenance.assets.stocktake_models import (
+from maintenance.assets.stocktake import service
+from maintenance.assets.stocktake.models import (
     AssetCondition,
     CountResult,
     Stocktake,
@@ -23,7 +23,7 @@ from maintenance.assets.stocktake_models import (
     StocktakeState,
     StocktakeSurplusCreate,
 )
-from maintenance.assets.stocktake_report import XLSX_MEDIA_TYPE, build_workbook
+from maintenance.assets.stocktake.report import XLSX_MEDIA_TYPE, build_workbook
 from maintenance.db import SessionDep
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.i18n import gettext as _
@@ -72,7 +72,7 @@ def stocktake_list(request: Request, session: SessionDep, user: CurrentUser, pag
     writable = writable_workshop_ids(session, user)
     return render(
         request,
-        "stocktake/page.html",
+        "assets/stocktake/page.html",
         {
             "page": stocktakes,
             "filters": filters,
@@ -129,7 +129,7 @@ def stocktake_page(
     people_ids |= {stocktake.started_by_id, stocktake.closed_by_id}
     return render(
         request,
-        "stocktake/detail.html",
+        "assets/stocktake/detail.html",
         {
             **_detail_context(session, user, stocktake),
             "lines": lines,
@@ -165,7 +165,7 @@ def _line_response(
 ) -> Response:
     return render(
         request,
-        "stocktake/_line_updated.html",
+        "assets/stocktake/_line_updated.html",
         {
             **_detail_context(session, user, stocktake),
             "line": line,
@@ -212,7 +212,7 @@ def _surplus_response(request: Request, session: Session, user: User, stocktake:
     surplus = service.surplus_of(session, stocktake)
     return render(
         request,
-        "stocktake/_surplus_updated.html",
+        "assets/stocktake/_surplus_updated.html",
         {
             **_detail_context(session, user, stocktake),
             "surplus": surplus,
@@ -260,7 +260,7 @@ def _report(session: Session, stocktake: Stocktake) -> tuple[service.StocktakeRe
 def report_page(request: Request, session: SessionDep, user: CurrentUser, stocktake_id: RecordId) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id)
     report, people, tags = _report(session, stocktake)
-    return render(request, "stocktake/report.html", {"report": report, "people": people, "asset_tags": tags})
+    return render(request, "assets/stocktake/report.html", {"report": report, "people": people, "asset_tags": tags})
 
 
 @router.get("/stocktakes/{stocktake_id}/report.xlsx")
@@ -289,7 +289,7 @@ def _banner(request: Request, session: Session, user: User, asset: Asset, *, sta
             service.surplus_for_asset(session, target.stocktake, asset) if target.line is None else None
         )
         context["people"] = service.users_by_id(session, {target.line.counted_by_id} if target.line else set())
-    return render(request, "stocktake/_scan_banner.html", context, block=None, status_code=status_code)
+    return render(request, "assets/stocktake/_scan_banner.html", context, block=None, status_code=status_code)
 
 
 @router.get("/assets/{asset_id}/stocktake")

@@ -18,8 +18,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from maintenance.assets.stocktake import StocktakeReport
-from maintenance.assets.stocktake_models import CountResult, StocktakeLine, StocktakeSurplus
+from maintenance.assets.stocktake.models import CountResult, StocktakeLine, StocktakeSurplus
+from maintenance.assets.stocktake.service import StocktakeReport
 from maintenance.db import plant_timezone, utcnow
 from maintenance.i18n import gettext as _
 from maintenance.org.models import User

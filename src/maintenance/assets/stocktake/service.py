@@ -21,7 +21,7 @@ from maintenance.assets.access import is_manager, require_write_in, writable_wor
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.models import Asset
-from maintenance.assets.stocktake_models import (
+from maintenance.assets.stocktake.models import (
     AssetCondition,
     CountResult,
     Stocktake,

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from maintenance.assets import stocktake as stocktake_service
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.models import Asset
-from maintenance.assets.stocktake_models import CountResult, Stocktake, StocktakeLine, StocktakeState, StocktakeSurplus
+from maintenance.assets.stocktake import service as stocktake_service
+from maintenance.assets.stocktake.models import CountResult, Stocktake, StocktakeLine, StocktakeState, StocktakeSurplus
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.db import plant_today
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
