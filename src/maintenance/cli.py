@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from maintenance.exceptions import FieldError, ValidationFailed
     from maintenance.monitoring.imports import ReadingImportReport
     from maintenance.monitoring.rounds import RoundsReport
-    from maintenance.orders.scheduler import SchedulerReport
+    from maintenance.orders.pm.scheduler import SchedulerReport
 else:
 
     class _ImportedOnFirstUse:
@@ -729,7 +729,7 @@ def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, Ro
     then the rounds of the periods running now."""
     from maintenance.db import plant_today
     from maintenance.monitoring import rounds
-    from maintenance.orders import scheduler
+    from maintenance.orders.pm import scheduler
 
     actor = cli_actor("scheduler")
     with command_transaction("scheduler") as session:

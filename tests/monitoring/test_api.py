@@ -15,9 +15,9 @@ from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.db import utcnow
 from maintenance.monitoring.choices import LimitPreset, Quantity
 from maintenance.monitoring.models import Reading
-from maintenance.orders import pm
 from maintenance.orders.choices import IntervalUnit, PlanBasis
 from maintenance.orders.models import PmPlanCreate, WorkOrder
+from maintenance.orders.pm import service as pm
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, User
 from maintenance.security import new_api_token

@@ -18,10 +18,10 @@ from maintenance.monitoring.alerts import close_alerts_of_finished_orders
 from maintenance.monitoring.choices import AlertState, ConditionState, Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestMode, ReadingIn
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
-from maintenance.orders import pm
 from maintenance.orders import service as orders
 from maintenance.orders.choices import IntervalUnit, OrderState, OrderType, PlanBasis, Priority
 from maintenance.orders.models import PmPlanCreate, WorkOrder
+from maintenance.orders.pm import service as pm
 from tests.monitoring.conftest import SYSTEM, T0, Ingest, MakePoint, series
 
 HOUR = timedelta(hours=1)

@@ -58,7 +58,7 @@ from maintenance.i18n import gettext as _
 from maintenance.monitoring import alerts, rules
 from maintenance.monitoring.choices import ConditionState, Quantity, ReadingSource
 from maintenance.monitoring.models import MeasurementPoint, Reading
-from maintenance.orders import scheduler
+from maintenance.orders.pm import scheduler
 from maintenance.org.models import Workshop
 from maintenance.security import NUL
 

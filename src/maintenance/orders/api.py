@@ -26,7 +26,7 @@ from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_day_start, plant_today
 from maintenance.exceptions import FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.orders import scheduler, service
+from maintenance.orders import service
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -49,6 +49,7 @@ from maintenance.orders.models import (
     WorkOrder,
     WorkOrderCreate,
 )
+from maintenance.orders.pm import scheduler
 from maintenance.org.auth import api_scope
 from maintenance.org.models import User, Workshop
 from maintenance.security import NUL

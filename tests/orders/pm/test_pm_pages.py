@@ -15,9 +15,10 @@ from sqlmodel import Session, col
 from maintenance.assets.models import Asset
 from maintenance.audit.models import ObjectChange
 from maintenance.db import plant_today
-from maintenance.orders import pm, scheduler
 from maintenance.orders.choices import CostKind, IntervalUnit, OrderState, PlanBasis
 from maintenance.orders.models import PmPlan, PmPlanCostLine, PmPlanCreate, WorkOrder
+from maintenance.orders.pm import scheduler
+from maintenance.orders.pm import service as pm
 from maintenance.org.models import Role, User, Workshop
 from tests import factories
 from tests.conftest import login

@@ -1,5 +1,5 @@
 """PM plans (预防性维修计划): create and edit. The scheduler that turns plans into orders is
-:mod:`maintenance.orders.scheduler`."""
+:mod:`maintenance.orders.pm.scheduler`."""
 
 from __future__ import annotations
 

@@ -21,9 +21,9 @@ from sqlmodel import Session
 from maintenance.audit.service import SystemActor
 from maintenance.cli import alembic_config
 from maintenance.db import build_engine
-from maintenance.orders import pm
 from maintenance.orders.choices import IntervalUnit, PlanBasis
 from maintenance.orders.models import PmPlanCreate
+from maintenance.orders.pm import service as pm
 from tests import factories
 
 CLI = [sys.executable, "-m", "maintenance.cli"]

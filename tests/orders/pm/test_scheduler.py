@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from maintenance.assets import service as asset_service
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
-from maintenance.orders import pm, scheduler, service
+from maintenance.orders import service
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -27,7 +27,9 @@ from maintenance.orders.choices import (
     Provider,
 )
 from maintenance.orders.models import PmPlan, PmPlanCostLine, PmPlanCreate, WorkOrder
-from maintenance.orders.scheduler import add_months
+from maintenance.orders.pm import scheduler
+from maintenance.orders.pm import service as pm
+from maintenance.orders.pm.scheduler import add_months
 from tests import factories
 from tests.orders.conftest import SYSTEM
 

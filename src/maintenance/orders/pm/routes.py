@@ -2,8 +2,8 @@
 lines, checklist, upcoming due dates, runtime meter and orders, the create/edit forms (409 on a
 stale version) and the manager's "generate due orders now".
 
-Routes are thin: writes go through :mod:`maintenance.orders.pm` and
-:mod:`maintenance.orders.scheduler`, which check the user's workshop.
+Routes are thin: writes go through :mod:`maintenance.orders.pm.service` and
+:mod:`maintenance.orders.pm.scheduler`, which check the user's workshop.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from maintenance.config import get_settings
 from maintenance.db import SessionDep, parse_plant_datetime, plant_now, plant_today, utcnow
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.orders import pm, scheduler
 from maintenance.orders.choices import CostKind, IntervalUnit, PlanBasis, Priority, Provider
 from maintenance.orders.forms import on_asset_tag, resolve_asset_tag
 from maintenance.orders.models import PmPlan, PmPlanCreate, PmPlanUpdate
+from maintenance.orders.pm import scheduler
+from maintenance.orders.pm import service as pm
 from maintenance.orders.service import check_may_write, parse_checklist_template
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
@@ -105,7 +106,7 @@ def plan_list(request: Request, session: SessionDep, user: CurrentUser, page: in
     filtered_asset = session.get(Asset, filters.asset_id) if filters.asset_id else None
     return render(
         request,
-        "orders/pm_list.html",
+        "orders/pm/page.html",
         {
             "page": plans,
             "filters": filters,
@@ -158,7 +159,7 @@ def _form_page(
 ) -> Response:
     return render(
         request,
-        "orders/pm_form.html",
+        "orders/pm/form.html",
         {"plan": plan, "values": values, "errors": errors, **CHOICES},
         status_code=status_code,
     )
@@ -289,14 +290,14 @@ def _detail_context(session: Session, user: User, plan: PmPlan) -> dict[str, Any
 @router.get("/pm-plans/{plan_id:int}")
 def plan_page(request: Request, session: SessionDep, user: CurrentUser, plan_id: RecordId) -> Response:
     plan = pm.get_plan_or_raise(session, plan_id)
-    return render(request, "orders/pm_detail.html", _detail_context(session, user, plan))
+    return render(request, "orders/pm/detail.html", _detail_context(session, user, plan))
 
 
 def _lines_fragment(
     request: Request, session: Session, user: User, plan: PmPlan, *, status_code: int = 200, **overrides: Any
 ) -> Response:
     context = _detail_context(session, user, plan) | overrides
-    return render(request, "orders/pm_detail.html", context, block="lines", status_code=status_code)
+    return render(request, "orders/pm/detail.html", context, block="lines", status_code=status_code)
 
 
 @router.post("/pm-plans/{plan_id:int}/lines")
