@@ -227,10 +227,11 @@ def seed_small_plant() -> dict[str, object]:
     from maintenance.demo import plant as demo
     from maintenance.monitoring import rounds
     from maintenance.monitoring.models import CampaignWorkshop, InspectionRoute, MeasurementPoint
-    from maintenance.orders import attachments, service, turnarounds
+    from maintenance.orders import attachments, service
     from maintenance.orders.choices import ChecklistResult, IntervalUnit, OrderType, PlanBasis
     from maintenance.orders.models import PmPlanCreate, TurnaroundCreate, WorkOrderCreate
     from maintenance.orders.pm import service as pm
+    from maintenance.orders.turnarounds import service as turnarounds
     from maintenance.org import service as org_service
     from maintenance.org.models import Role
 

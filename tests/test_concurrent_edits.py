@@ -47,7 +47,6 @@ from maintenance.monitoring.models import (
     RouteUpdate,
 )
 from maintenance.orders import service as order_service
-from maintenance.orders import turnarounds
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import (
     Turnaround,
@@ -57,6 +56,7 @@ from maintenance.orders.models import (
     WorkOrderCreate,
     WorkOrderUpdate,
 )
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org.models import Role, User
 from tests import factories
 from tests.conftest import login

@@ -52,7 +52,7 @@ from maintenance.monitoring.models import (
     RouteStop,
     StopFields,
 )
-from maintenance.orders import attachments, turnarounds
+from maintenance.orders import attachments
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, CostKind, OrderType
 from maintenance.orders.models import (
@@ -69,6 +69,7 @@ from maintenance.orders.models import (
     WorkOrderCreate,
 )
 from maintenance.orders.pm import service as pm
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from tests import factories

@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
-from maintenance.orders import service, turnarounds
+from maintenance.orders import service
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import Turnaround, TurnaroundCreate, WorkOrder, WorkOrderCreate
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from tests import factories
 

@@ -18,7 +18,7 @@ from maintenance.assets.models import Asset
 from maintenance.audit.models import ObjectChange
 from maintenance.db import plant_today
 from maintenance.exceptions import ValidationFailed
-from maintenance.orders import service, turnarounds
+from maintenance.orders import service
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -41,6 +41,7 @@ from maintenance.orders.models import (
     WorkOrderCreate,
 )
 from maintenance.orders.pm import service as pm
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, User, Workshop
 from tests import factories

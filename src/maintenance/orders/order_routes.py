@@ -57,7 +57,7 @@ from maintenance.orders.models import (
     WorkOrderFields,
     WorkOrderUpdate,
 )
-from maintenance.orders.turnarounds import list_turnarounds
+from maintenance.orders.turnarounds.service import list_turnarounds
 from maintenance.org.auth import CurrentUser, WriterUser
 from maintenance.org.models import Role, User, Workshop
 from maintenance.web import (

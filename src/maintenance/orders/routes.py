@@ -21,11 +21,11 @@ from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_today
-from maintenance.orders import turnarounds as turnaround_service
 from maintenance.orders.calendar import CalendarKind, grid_for, orders_between
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType, Priority
 from maintenance.orders.filters import QUEUES, OrderFilters
 from maintenance.orders.models import WorkOrder
+from maintenance.orders.turnarounds import service as turnaround_service
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import Role, User

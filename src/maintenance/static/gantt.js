@@ -4,7 +4,7 @@
 //
 // Markup (no inline script, strict CSP): a container <div data-gantt="ID"> and a data block
 // <script type="application/json" id="ID">{"rows": [...], "start": ..., "end": ..., "labels": {...}}</script>
-// as rendered by templates/orders/turnaround_detail.html (rows from turnarounds.gantt_rows).
+// as rendered by templates/orders/turnarounds/detail.html (rows from turnarounds.service.gantt_rows).
 // With hundreds of rows the chart shows a window of them and scrolls (wheel or the slider on
 // the right); Ctrl + wheel or the bottom slider zooms the time axis.
 (function () {

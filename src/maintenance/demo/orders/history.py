@@ -53,7 +53,7 @@ from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import plant_timezone
 from maintenance.demo.seed_files import read_csv
-from maintenance.orders import service, turnarounds
+from maintenance.orders import service
 from maintenance.orders.choices import (
     ChecklistResult,
     CostKind,
@@ -81,6 +81,7 @@ from maintenance.orders.models import (
     WorkOrderCreate,
 )
 from maintenance.orders.pm import service as pm
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, User
 

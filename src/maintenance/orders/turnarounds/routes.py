@@ -14,10 +14,11 @@ from sqlmodel import Session, col
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, MaintenanceError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.orders import rules, turnarounds
+from maintenance.orders import rules
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderState, OrderType
 from maintenance.orders.models import Turnaround, TurnaroundCreate, TurnaroundUpdate
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import Role, User
@@ -50,7 +51,7 @@ def turnaround_list(request: Request, session: SessionDep, user: CurrentUser, pa
     totals = turnarounds.scope_totals(session, [t.id for t in listed.items])
     return render(
         request,
-        "orders/turnaround_list.html",
+        "orders/turnarounds/page.html",
         {
             "page": listed,
             "totals": totals,
@@ -75,7 +76,7 @@ def _form_page(
 ) -> Response:
     return render(
         request,
-        "orders/turnaround_form.html",
+        "orders/turnarounds/form.html",
         {
             "turnaround": turnaround,
             "values": values,
@@ -162,7 +163,7 @@ def _detail_page(
     gantt = turnarounds.gantt_rows(session, turnaround, rows)
     return render(
         request,
-        "orders/turnaround_detail.html",
+        "orders/turnarounds/detail.html",
         {
             "turnaround": turnaround,
             "summary": turnarounds.scope_summary(session, turnaround),

@@ -19,9 +19,10 @@ from maintenance.assets.models import Asset
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.exceptions import Conflict, NotFound, ValidationFailed
 from maintenance.i18n import LOCALE_COOKIE
-from maintenance.orders import service, turnarounds
+from maintenance.orders import service
 from maintenance.orders.choices import CostKind, OrderState, OrderType
 from maintenance.orders.models import CostLineCreate, Turnaround, TurnaroundCreate, WorkOrder
+from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org.models import Role, User, Workshop
 from tests import factories
 from tests.conftest import login
