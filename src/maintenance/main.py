@@ -32,8 +32,9 @@ from maintenance.monitoring import import_routes as reading_import_routes
 from maintenance.monitoring import imports as reading_imports
 from maintenance.monitoring import routes as monitoring_routes
 from maintenance.orders import api as order_api
-from maintenance.orders import kpi_routes, order_routes
+from maintenance.orders import order_routes
 from maintenance.orders import routes as order_list_routes
+from maintenance.orders.kpis import routes as kpi_routes
 from maintenance.orders.pm import routes as pm_routes
 from maintenance.orders.turnarounds import routes as turnaround_routes
 from maintenance.org import api as org_api

@@ -18,7 +18,7 @@ from maintenance.i18n import plant_time
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.monitoring.rules import Limits, VibrationZones
 from maintenance.monitoring.trend import Forecast, Sample
-from maintenance.orders.charts import BOOTSTRAP_HEX
+from maintenance.orders.kpis.charts import BOOTSTRAP_HEX
 
 WARNING_COLOUR = "#fd7e14"  # Bootstrap orange: readable on white where warning yellow is not
 ALARM_COLOUR = BOOTSTRAP_HEX["danger"]

@@ -10,7 +10,7 @@ from typing import Any
 from maintenance.choices import Choice
 from maintenance.i18n import gettext as _
 from maintenance.orders.choices import OrderType, Provider
-from maintenance.orders.kpis import Backlog, BacklogAge, MixCell, OrderMix, Reliability
+from maintenance.orders.kpis.service import Backlog, BacklogAge, MixCell, OrderMix, Reliability
 
 # Bootstrap 5's theme colours, so a chart's series match the badges next to it.
 BOOTSTRAP_HEX = {

@@ -20,9 +20,12 @@ from maintenance.assets.choices import AssetClass, AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
 from maintenance.db import UTCDateTime, utcnow
-from maintenance.orders import charts, kpi_routes, kpis, service
+from maintenance.orders import service
 from maintenance.orders.choices import CostKind, FailureMode, OrderType, Provider
-from maintenance.orders.kpis import BacklogAge, Period
+from maintenance.orders.kpis import charts
+from maintenance.orders.kpis import routes as kpi_routes
+from maintenance.orders.kpis import service as kpis
+from maintenance.orders.kpis.service import BacklogAge, Period
 from maintenance.orders.models import CostLineCreate, FailureReportUpdate, WorkOrder, WorkOrderCreate
 from maintenance.org.models import Role, Workshop
 from tests import factories

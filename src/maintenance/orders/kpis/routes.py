@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from maintenance.db import SessionDep, plant_today
 from maintenance.i18n import gettext as _
-from maintenance.orders import charts, kpis
 from maintenance.orders.choices import CostKind, OrderType, Provider
+from maintenance.orders.kpis import charts
+from maintenance.orders.kpis import service as kpis
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
 from maintenance.web import RecordId, render
@@ -78,7 +79,7 @@ def kpi_page(request: Request, session: SessionDep, user: CurrentUser) -> Respon
     }
     return render(
         request,
-        "orders/kpis.html",
+        "orders/kpis/page.html",
         {
             "report": report,
             "period": period,
