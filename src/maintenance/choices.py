@@ -73,3 +73,22 @@ class ChoiceType(TypeDecorator[Choice]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> Choice | None:
         return None if value is None else self.choice(value)
+
+
+# Bootstrap 5's theme colours as hex for the charts (ECharts draws on a canvas and cannot read the
+# theme's CSS variables), so a chart's series match the badges next to it.
+BOOTSTRAP_HEX = {
+    "primary": "#0d6efd",
+    "secondary": "#6c757d",
+    "success": "#198754",
+    "danger": "#dc3545",
+    "warning": "#ffc107",
+    "info": "#0dcaf0",
+    "light": "#adb5bd",  # light grey on a white page would vanish: use grey-500
+    "dark": "#212529",
+}
+
+
+def colour_of(choice: Choice) -> str:
+    """The hex of the choice's badge colour (grey for a colour the table does not know)."""
+    return BOOTSTRAP_HEX.get(choice.colour, BOOTSTRAP_HEX["secondary"])

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from maintenance.choices import BOOTSTRAP_HEX
 from maintenance.i18n import gettext as _
 from maintenance.i18n import plant_time
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.monitoring.rules import Limits, VibrationZones
 from maintenance.monitoring.trend import Forecast, Sample
-from maintenance.orders.kpis.charts import BOOTSTRAP_HEX
 
 WARNING_COLOUR = "#fd7e14"  # Bootstrap orange: readable on white where warning yellow is not
 ALARM_COLOUR = BOOTSTRAP_HEX["danger"]

@@ -7,26 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from maintenance.choices import Choice
+from maintenance.choices import BOOTSTRAP_HEX, colour_of
 from maintenance.i18n import gettext as _
 from maintenance.orders.choices import OrderType, Provider
 from maintenance.orders.kpis.service import Backlog, BacklogAge, MixCell, OrderMix, Reliability
-
-# Bootstrap 5's theme colours, so a chart's series match the badges next to it.
-BOOTSTRAP_HEX = {
-    "primary": "#0d6efd",
-    "secondary": "#6c757d",
-    "success": "#198754",
-    "danger": "#dc3545",
-    "warning": "#ffc107",
-    "info": "#0dcaf0",
-    "light": "#adb5bd",  # light grey on a white page would vanish: use grey-500
-    "dark": "#212529",
-}
-
-
-def colour_of(choice: Choice) -> str:
-    return BOOTSTRAP_HEX.get(choice.colour, BOOTSTRAP_HEX["secondary"])
 
 
 def _number(value: Decimal | float | int | None, digits: int = 2) -> float | None:
