@@ -21,6 +21,7 @@ from maintenance.audit.service import verify_chain
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.demo.orders import history as orders_demo
+from maintenance.demo.orders.jobs import Job
 from maintenance.demo.plant import PARTS, SEED_ACTOR, load_demo_plant
 from maintenance.monitoring.models import ConditionAlert
 from maintenance.orders import rules
@@ -44,7 +45,7 @@ class Demo:
     plans: list[list[tuple[Any, ...]]]  # the order plan of two separate runs, as fingerprints
 
 
-def _fingerprint(jobs: list[orders_demo.Job]) -> list[tuple[Any, ...]]:
+def _fingerprint(jobs: list[Job]) -> list[tuple[Any, ...]]:
     return [
         (
             job.data.order_type,

@@ -35,12 +35,10 @@ progress or on hold, the newest ones drafts.
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +50,9 @@ from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import plant_timezone
+from maintenance.demo.orders.jobs import ZERO, Job, Line
+from maintenance.demo.orders.replay import replay
+from maintenance.demo.orders.seed_data import Fault, Item, parse_quantities, parse_range, read_faults, read_items
 from maintenance.demo.seed_files import read_csv
 from maintenance.orders import service
 from maintenance.orders.choices import (
@@ -68,9 +69,6 @@ from maintenance.orders.choices import (
     Provider,
 )
 from maintenance.orders.models import (
-    ChecklistItem,
-    CostLineCreate,
-    FailureReportUpdate,
     PmPlan,
     PmPlanCostLine,
     PmPlanCreate,
@@ -124,179 +122,6 @@ TEAMS = {
     "TNK": "罐区维修班",
     "PKG": "包装车间维修班",
 }
-ZERO = Decimal("0")
-
-
-# --- Reference data -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """A material or a service as ``materials.csv``/``services.csv`` list it."""
-
-    code: str
-    name: str
-    uom: str
-    price: Decimal
-    import_price: Decimal | None = None
-    refurbish_price: Decimal | None = None
-    is_service: bool = False
-
-
-@dataclass(frozen=True)
-class Fault:
-    asset_class: str
-    types: frozenset[OrderType]
-    weight: float
-    mode: FailureMode
-    mechanism: FailureMechanism
-    cause: FailureCause
-    detection: DetectionMethod
-    title: str
-    downtime_hours: tuple[int, int]
-    labour_hours: tuple[int, int]
-    parts: list[tuple[str, Decimal]]
-    services: list[tuple[str, Decimal]]
-
-
-def _money(text: str) -> Decimal | None:
-    return Decimal(text) if text.strip() else None
-
-
-def _range(text: str) -> tuple[int, int]:
-    low, _sep, high = text.partition("-")
-    return int(low), int(high or low)
-
-
-def _quantities(text: str, sep: str = " ") -> list[tuple[str, Decimal]]:
-    """``"SEAL-M50:1 GKT-SW100:2"`` → [("SEAL-M50", 1), ("GKT-SW100", 2)]."""
-    pairs = []
-    for part in text.split(sep):
-        if part.strip():
-            code, _colon, quantity = part.strip().partition(":")
-            pairs.append((code, Decimal(quantity or "1")))
-    return pairs
-
-
-def read_items(folder: Path) -> dict[str, Item]:
-    items = {
-        row["code"]: Item(
-            row["code"],
-            row["name"],
-            row["uom"],
-            Decimal(row["price_cny"]),
-            _money(row["import_price_cny"]),
-            _money(row["refurbish_price_cny"]),
-        )
-        for row in read_csv(folder / "materials.csv")
-    }
-    for row in read_csv(folder / "services.csv"):
-        items[row["code"]] = Item(row["code"], row["name"], row["uom"], Decimal(row["price_cny"]), is_service=True)
-    return items
-
-
-def read_faults(folder: Path) -> list[Fault]:
-    return [
-        Fault(
-            row["asset_class"],
-            frozenset(OrderType(code) for code in row["types"].split()),
-            float(row["weight"]),
-            FailureMode(row["failure_mode"]),
-            FailureMechanism(row["failure_mechanism"]),
-            FailureCause(row["failure_cause"]),
-            DetectionMethod(row["detection"]),
-            row["title"],
-            _range(row["downtime_hours"]),
-            _range(row["labour_hours"]),
-            _quantities(row["parts"]),
-            _quantities(row["services"]),
-        )
-        for row in read_csv(folder / "failures.csv")
-    ]
-
-
-# --- Orders as planned before they are replayed ---------------------------------------------
-
-
-@dataclass
-class Line:
-    """A cost line as it stands today (planned and actual), added when its order is raised."""
-
-    kind: CostKind
-    description: str
-    item_code: str = ""
-    uom: str = ""
-    provider: Provider = Provider.IN_HOUSE
-    planned_quantity: Decimal = ZERO
-    planned_price: Decimal = ZERO
-    quantity: Decimal = ZERO
-    price: Decimal = ZERO
-    used: Decimal | None = None
-    returned: Decimal = ZERO
-    reference: Decimal | None = None
-
-    @property
-    def actual_cny(self) -> Decimal:
-        return self.quantity * self.price
-
-    def create(self) -> CostLineCreate:
-        return CostLineCreate(
-            kind=self.kind,
-            description=self.description[:200],
-            item_code=self.item_code,
-            uom=self.uom,
-            provider=self.provider,
-            planned_quantity=self.planned_quantity.quantize(Decimal("0.001")),
-            planned_unit_price_cny=self.planned_price.quantize(Decimal("0.01")),
-            quantity=self.quantity.quantize(Decimal("0.001")),
-            unit_price_cny=self.price.quantize(Decimal("0.01")),
-            used_quantity=None if self.used is None else self.used.quantize(Decimal("0.001")),
-            returned_quantity=self.returned.quantize(Decimal("0.001")),
-            reference_price_cny=None if self.reference is None else self.reference.quantize(Decimal("0.01")),
-        )
-
-
-@dataclass
-class Step:
-    """One action (a button on the order page) taken at ``at`` by ``actor``."""
-
-    at: datetime
-    action: str
-    actor: Actor
-    note: str = ""
-
-
-@dataclass
-class Job:
-    """One order's whole life, planned before anything is written."""
-
-    data: WorkOrderCreate
-    requested_at: datetime
-    requested_by: Actor
-    worker: Actor  # who records checks and failure data
-    steps: list[Step] = field(default_factory=list)
-    lines: list[Line] = field(default_factory=list)
-    checks: list[tuple[str, str]] = field(default_factory=list)
-    results: list[tuple[ChecklistResult, Decimal | None, str]] = field(default_factory=list)
-    failure: dict[str, object] | None = None
-    plan: PmPlan | None = None
-    due: date | None = None
-    raises: Job | None = None  # the corrective order a failed check raises
-    checked: bool = False
-    order: WorkOrder | None = None
-
-    def add(self, at: datetime, action: str, actor: Actor, note: str = "") -> datetime:
-        """Append a step, never before the previous one; returns its time."""
-        last = self.steps[-1].at if self.steps else self.requested_at
-        at = max(at, last + timedelta(minutes=5))
-        self.steps.append(Step(at, action, actor, note))
-        return at
-
-    @property
-    def actual_cny(self) -> Decimal:
-        return sum((line.actual_cny for line in self.lines), ZERO)
-
-
 # --- Dates --------------------------------------------------------------------------------
 
 
@@ -588,7 +413,7 @@ class History:
 
     def load(self) -> None:
         self.plan()
-        self.replay()
+        replay(self.session, self.jobs, cutoff=self.cutoff, manager=self.boss)
         self.switch_plans_to_condition_monitoring()
 
     def plan(self) -> list[Job]:
@@ -662,7 +487,7 @@ class History:
                 ),
                 actor=self.engineer(asset),
             )
-            for code, quantity in _quantities(row["estimate"], ";"):
+            for code, quantity in parse_quantities(row["estimate"], ";"):
                 pm.add_estimated_line(
                     self.session, plan, self.estimate(plan, code, quantity), actor=self.engineer(asset)
                 )
@@ -730,7 +555,7 @@ class History:
         for plan, row in self.plans:
             asset = self.asset(row["tag"])
             checks = service.parse_checklist_template(plan.checklist_template)
-            estimates = _quantities(row["estimate"], ";")
+            estimates = parse_quantities(row["estimate"], ";")
             for due, switched in self.due_dates(plan, row, asset):
                 title = row["cbm_title"] if switched else plan.title
                 self.jobs.append(self.pm_job(plan, asset, due, title, checks, estimates))
@@ -1035,7 +860,7 @@ class History:
         engineer = self.engineer(asset)
         assert self.turnaround is not None
         requested = self.working_time(date(self.ta_start.year, 6, 15) + timedelta(days=rng.randint(0, 66)), 8, 16)
-        hours = rng.uniform(*_range(task["labour_hours"]))
+        hours = rng.uniform(*parse_range(task["labour_hours"]))
         provider = Provider(task["provider"])
         big = hours > 300
         crew_hours = rng.choice((40, 60, 80)) if not big else 160
@@ -1075,10 +900,10 @@ class History:
         job.lines.append(self.labour(hours, provider, started=True, finished=True))
         if provider == Provider.CONTRACTOR:
             job.lines.append(self.labour(hours * 0.1, Provider.IN_HOUSE, started=True, finished=True))
-        for code, quantity in _quantities(task["parts"]) + _quantities(task["services"]):
+        for code, quantity in parse_quantities(task["parts"]) + parse_quantities(task["services"]):
             job.lines.extend(self.part_lines(code, quantity, requested, started=True, finished=True))
         for column, kind in (("refurbished", CostKind.REFURBISHED), ("localised", CostKind.LOCALISED)):
-            for code, quantity in _quantities(task[column]):
+            for code, quantity in parse_quantities(task[column]):
                 job.lines.extend(self.part_lines(code, quantity, requested, started=True, finished=True, prefer=kind))
         return job
 
@@ -1143,12 +968,12 @@ class History:
         provider = Provider(row["provider"])
         if hours:
             job.lines.append(self.labour(hours, provider, started=True, finished=finished))
-        for code, quantity in _quantities(row["parts"]) + _quantities(row["services"]):
+        for code, quantity in parse_quantities(row["parts"]) + parse_quantities(row["services"]):
             job.lines.extend(
                 self.part_lines(code, quantity, requested, started=True, finished=finished, prefer=CostKind.MATERIAL)
             )
         for column, kind in (("refurbished", CostKind.REFURBISHED), ("localised", CostKind.LOCALISED)):
-            for code, quantity in _quantities(row[column]):
+            for code, quantity in parse_quantities(row[column]):
                 job.lines.extend(
                     self.part_lines(code, quantity, requested, started=True, finished=finished, prefer=kind)
                 )
@@ -1220,84 +1045,6 @@ class History:
                 )
                 job.lines[index] = repaired
                 total += saving(repaired)
-
-    # --- replay ----------------------------------------------------------------------------
-
-    def replay(self) -> None:
-        """Create the orders and take their steps in time order, up to the start of today."""
-        queue: list[tuple[datetime, int, int, Job]] = []
-        sequence = 0
-        for job in self.jobs:
-            if job.requested_at < self.cutoff:
-                queue.append((job.requested_at, sequence, -1, job))
-                sequence += 1
-        heapq.heapify(queue)
-        while queue:
-            _at, _seq, index, job = heapq.heappop(queue)
-            if index < 0:
-                self.create(job)
-            else:
-                child = self.take(job, job.steps[index])
-                if child is not None and child.steps and child.steps[0].at < self.cutoff:
-                    heapq.heappush(queue, (child.steps[0].at, sequence, 0, child))
-                    sequence += 1
-            following = index + 1
-            if following < len(job.steps) and job.steps[following].at < self.cutoff:
-                heapq.heappush(queue, (job.steps[following].at, sequence, following, job))
-                sequence += 1
-
-    def create(self, job: Job) -> None:
-        session = self.session
-        order = service.create_order(
-            session, job.data, actor=job.requested_by, at=job.requested_at, pm_plan=job.plan, plan_due_date=job.due
-        )
-        job.order = order
-        if job.checks:
-            service.add_checks(session, order, job.checks, actor=job.requested_by)
-        if job.lines:
-            lines = [line.create() for line in job.lines]
-            service.add_cost_lines(session, order, lines, actor=job.worker, at=job.requested_at)
-
-    def take(self, job: Job, step: Step) -> Job | None:
-        session = self.session
-        order = job.order
-        assert order is not None
-        child = None
-        if step.action == "complete" and job.results and not job.checked:
-            items = session.scalars(
-                select(ChecklistItem)
-                .where(col(ChecklistItem.order_id) == order.id)
-                .order_by(col(ChecklistItem.position))
-            ).all()
-            for item, (result, value, note) in zip(items, job.results, strict=True):
-                service.record_check(session, order, item, result=result, value=value, note=note, actor=job.worker)
-                if result == ChecklistResult.NOT_OK and job.raises is not None and child is None:
-                    raised = service.raise_order_from_check(
-                        session, order, item, actor=job.worker, at=job.raises.requested_at
-                    )
-                    job.raises.order = raised
-                    child = job.raises
-            job.checked = True
-        actor = step.actor
-        if (
-            step.action == "approve"
-            and actor is not self.boss
-            and (service.needs_manager_approval(order) or service.is_own_request(actor, order))
-        ):
-            actor = self.boss  # above the limit, and for an order its approver raised, the manager approves
-        service.perform(session, order, step.action, actor=actor, note=step.note, at=step.at)
-        if step.action == "start" and job.failure is not None and order.failure_mode is None:
-            service.record_failure(
-                session,
-                order,
-                FailureReportUpdate.model_validate(job.failure | {"version": order.version}),
-                actor=job.worker,
-            )
-        if child is not None and child.order is not None:
-            # The service raised it; it gets its cost lines as the other orders get theirs.
-            lines = [line.create() for line in child.lines]
-            service.add_cost_lines(session, child.order, lines, actor=child.worker, at=child.requested_at)
-        return child
 
     def switch_plans_to_condition_monitoring(self) -> None:
         for plan, row in self.plans:
