@@ -235,3 +235,13 @@ def count_queries(engine: Engine) -> Iterator[list[str]]:
     event.listen(engine, "before_cursor_execute", _record)
     yield statements
     event.remove(engine, "before_cursor_execute", _record)
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English, whatever the catalogs hold (tests that check a refusal's reason by word)."""
+    from maintenance.i18n import _current_locale
+
+    token = _current_locale.set("en")
+    yield
+    _current_locale.reset(token)

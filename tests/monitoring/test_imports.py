@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from maintenance import cli
 from maintenance.config import get_settings
-from maintenance.i18n import LOCALE_COOKIE, set_locale
+from maintenance.i18n import LOCALE_COOKIE
 from maintenance.monitoring import imports
 from maintenance.monitoring.choices import ReadingSource
 from maintenance.monitoring.imports import ReadingImportFailed, ReadingImportReport
@@ -42,13 +42,6 @@ from tests.monitoring.conftest import SYSTEM, MakePoint
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    set_locale("en")
-    yield
-    set_locale(get_settings().language)
 
 
 # --- Building files -----------------------------------------------------------------------
