@@ -16,8 +16,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -47,7 +46,7 @@ from maintenance.db import plant_today
 from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import LOCALE_COOKIE
 from maintenance.org.models import Role, Site, Unit, User, Workshop
-from tests import bombs, factories
+from tests import bombs, factories, spreadsheet_files
 from tests.conftest import login
 
 ACTOR = SystemActor(username="test-import")
@@ -59,25 +58,7 @@ HEADER = ["位号", "设备名称", "设备类别", "车间", "装置", "上级�
 
 
 def xlsx_bytes(rows: list[list[Any]], *, sheet: str = "设备台账") -> bytes:
-    """Strings as text cells (never formulas), numbers as numbers, dates as real date cells."""
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    worksheet = book.add_worksheet(sheet)
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, datetime):
-                worksheet.write_datetime(r, c, value, day)
-            elif isinstance(value, date):
-                worksheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)  # noqa: DTZ001
-            elif isinstance(value, int | float):
-                worksheet.write_number(r, c, value)
-            else:
-                worksheet.write_string(r, c, value)
-    book.close()
-    return buffer.getvalue()
+    return spreadsheet_files.xlsx_bytes(rows, sheet=sheet)
 
 
 def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
@@ -1062,11 +1043,6 @@ WORKBOOK_BOMBS = {
 }
 
 
-@pytest.fixture
-def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    bombs.parser_must_not_run(monkeypatch)
-
-
 def stored_uploads(folder: Path) -> set[str]:
     return {path.name for path in folder.iterdir()} if folder.exists() else set()
 
@@ -1156,24 +1132,6 @@ def test_a_confirmation_refused_with_nothing_importable_removes_the_file(
     response = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
     assert response.status_code == 422
     assert not (imports_dir / f"{digest}.xlsx").exists()
-
-
-@pytest.fixture
-def cli_in_test_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The command in-process, its transaction inside the test's (as the app fixture does)."""
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    monkeypatch.setattr(cli, "session_scope", scope)
-    monkeypatch.setenv("COLUMNS", "200")
-    return CliRunner()
 
 
 @pytest.mark.parametrize(
