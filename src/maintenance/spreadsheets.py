@@ -6,6 +6,11 @@ meaning is unambiguous (full-width characters, zero-width spaces, the apostrophe
 before a formula sign: :func:`cell_text`); free text a person wrote — a name, a specification,
 notes — is kept as written, only trimmed (:func:`free_text`): 原料泵（备） stays 原料泵（备）, 5000m³
 stays 5000m³. Core module: it knows no domain.
+
+What every import shares: the one reader (:func:`read_tables`, a file's sheets row by row), the
+limits checked before a workbook is parsed (:func:`check_workbook`) and while a CSV file is read,
+the header matcher (:class:`HeaderMatcher`) and the cell parsers (:func:`parse_date`,
+:func:`parse_money`, :func:`parse_int`, :func:`parse_rate`, :func:`parse_choice`).
 """
 
 from __future__ import annotations
