@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -85,12 +86,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, event, make_url, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 from starlette.routing import Route  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
 
+from maintenance import cli  # noqa: E402
 from maintenance.cli import alembic_config  # noqa: E402
 from maintenance.db import build_engine, get_engine, get_session  # noqa: E402
 from maintenance.main import create_app  # noqa: E402
 from maintenance.org.models import Role, User  # noqa: E402
-from tests import factories  # noqa: E402
+from tests import bombs, factories  # noqa: E402
 
 PASSWORD = factories.PASSWORD
 
@@ -235,3 +238,37 @@ def count_queries(engine: Engine) -> Iterator[list[str]]:
     event.listen(engine, "before_cursor_execute", _record)
     yield statements
     event.remove(engine, "before_cursor_execute", _record)
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English, whatever the catalogs hold (tests that check a refusal's reason by word)."""
+    from maintenance.i18n import _current_locale
+
+    token = _current_locale.set("en")
+    yield
+    _current_locale.reset(token)
+
+
+@pytest.fixture
+def cli_in_test_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A CLI command in-process, its transaction inside the test's (as the app fixture does)."""
+
+    @contextmanager
+    def scope() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    monkeypatch.setattr(cli, "session_scope", scope)
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+@pytest.fixture
+def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails the test if a workbook parser runs (a hostile file must be refused before)."""
+    bombs.parser_must_not_run(monkeypatch)

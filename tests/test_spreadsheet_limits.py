@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -21,11 +20,7 @@ from tests import bombs
 LIMITS = SheetLimits(rows=200_000, columns=200, cells=4_000_000, unpacked_bytes=64 * 2**20, text_chars=50_000_000)
 
 
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    set_locale("en")
-    yield
-    set_locale("zh_CN")
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def refusal(content: bytes, limits: SheetLimits = LIMITS) -> str:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, TaskID
     from sqlmodel import Session
 
-    from maintenance.assets.imports import ImportReport
+    from maintenance.assets.imports.report import ImportReport
     from maintenance.audit import service as audit_service
     from maintenance.audit.service import SystemActor
     from maintenance.exceptions import FieldError, ValidationFailed
@@ -495,13 +495,14 @@ def import_assets(
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
     from maintenance.assets import imports
+    from maintenance.assets.imports.report import ImportFailed, ImportMode
 
     if not file.is_file():
         raise_cli_error(f"no such file: {file}")
     content = file.read_bytes()
-    mode = imports.ImportMode.VALID_ONLY if valid_only else imports.ImportMode.ALL_OR_NOTHING
+    mode = ImportMode.VALID_ONLY if valid_only else ImportMode.ALL_OR_NOTHING
 
-    def run(session: Session, progress: Progress, task: TaskID) -> imports.ImportReport:
+    def run(session: Session, progress: Progress, task: TaskID) -> ImportReport:
         def advance(done: int, total: int) -> None:
             if done == 1 or done % 50 == 0 or done == total:
                 progress.update(task, description=f"importing {file.name}", completed=done, total=total)
@@ -522,7 +523,7 @@ def import_assets(
         (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()),
         f"checking {file.name}",
         run,
-        imports.ImportFailed,
+        ImportFailed,
         lambda failure: failure.report,
         _print_import_report,
     )
@@ -658,7 +659,7 @@ def _print_reading_import_report(report: object, shown_errors: int = 200) -> Non
 
 
 def _print_import_report(report: object) -> None:
-    from maintenance.assets.imports import ImportReport
+    from maintenance.assets.imports.report import ImportReport
 
     assert isinstance(report, ImportReport)
     _print_import_source(report)

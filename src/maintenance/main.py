@@ -18,8 +18,8 @@ from maintenance import home, web
 from maintenance.assets import api as asset_api
 from maintenance.assets import class_alias_routes, document_routes, documents, labels
 from maintenance.assets import import_routes as asset_import_routes
-from maintenance.assets import imports as asset_imports
 from maintenance.assets import routes as asset_routes
+from maintenance.assets.imports import reading as asset_import_reading
 from maintenance.assets.stocktake import routes as stocktake_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
@@ -54,7 +54,7 @@ _FORM_ROOM = 64 * 1024
 ORDER_ATTACHMENTS_AT_ONCE = 5
 BODY_LIMITS = (
     BodyLimit("/api/v1/.*", API_BODY_BYTES),
-    BodyLimit("/assets/import/preview", asset_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/assets/import/preview", asset_import_reading.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/assets/[0-9]+/documents", documents.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/rounds/[0-9]+/stops/[0-9]+", documents.MAX_BYTES + _FORM_ROOM, upload=True),

@@ -6,6 +6,11 @@ meaning is unambiguous (full-width characters, zero-width spaces, the apostrophe
 before a formula sign: :func:`cell_text`); free text a person wrote — a name, a specification,
 notes — is kept as written, only trimmed (:func:`free_text`): 原料泵（备） stays 原料泵（备）, 5000m³
 stays 5000m³. Core module: it knows no domain.
+
+What every import shares: the one reader (:func:`read_tables`, a file's sheets row by row), the
+limits checked before a workbook is parsed (:func:`check_workbook`) and while a CSV file is read,
+the header matcher (:class:`HeaderMatcher`) and the cell parsers (:func:`parse_date`,
+:func:`parse_money`, :func:`parse_int`, :func:`parse_rate`, :func:`parse_choice`).
 """
 
 from __future__ import annotations
@@ -13,16 +18,17 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
+import io
 import posixpath
 import re
 import unicodedata
 import zipfile
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import IO, Any, TypeVar
 from xml.parsers import expat
 
@@ -636,6 +642,124 @@ def bounded_csv_rows(stream: IO[str], delimiter: str, limits: SheetLimits) -> It
         yield row
 
 
+# --- Reading: one reader for every import -------------------------------------------------
+#
+# CSV is read through the csv module line by line (bounded as it goes), a workbook through
+# python-calamine, whose cells stay in Rust until a row is asked for: pandas' read_excel with
+# the calamine engine does the same parse and then builds a DataFrame of every sheet on top
+# (bench/bench_spreadsheets.py measures the difference).
+
+# Lines looked at to choose a CSV file's delimiter.
+_DELIMITER_SNIFF_LINES = 30
+
+
+@dataclass
+class Table:
+    """One sheet's rows as (row number as Excel shows it, cells), read lazily."""
+
+    rows: Iterator[tuple[int, Sequence[Any]]]
+    file_format: str  # CSV, XLSX or XLS
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def read_tables(file: IO[bytes], extension: str, limits: SheetLimits) -> Iterator[Table]:
+    """The sheets of ``file`` (seekable, binary; ``extension`` as :func:`check_upload` gave it),
+    each read as its rows are asked for. A workbook is checked against ``limits`` before it is
+    parsed, a CSV file while it is read; the file is left open for the caller to close."""
+    return _csv_tables(file, limits) if extension == "csv" else _excel_tables(file, extension, limits)
+
+
+def _csv_tables(file: IO[bytes], limits: SheetLimits) -> Iterator[Table]:
+    head = file.read(ENCODING_SNIFF_BYTES)
+    file.seek(0)
+    codec, encoding = detect_encoding(head)
+    if b"\x00" in head and codec != "utf-16":
+        raise not_csv_error()
+    delimiter = csv_delimiter(head.decode(codec, errors="ignore").splitlines()[:_DELIMITER_SNIFF_LINES])
+    text = io.TextIOWrapper(file, encoding=codec, newline="")
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        try:
+            yield from enumerate(bounded_csv_rows(text, delimiter, limits), start=1)
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                _(
+                    "The file changes encoding part-way (it began as %(encoding)s). Save it from Excel as "
+                    "CSV (UTF-8) or as .xlsx.",
+                    encoding=encoding,
+                )
+            ) from error
+        except csv.Error as error:
+            raise csv_error(error) from error
+        finally:
+            if not file.closed:
+                text.detach()  # the caller closes the file, not the wrapper
+
+    yield Table(rows(), "CSV", encoding)
+
+
+def _excel_tables(file: IO[bytes], extension: str, limits: SheetLimits) -> Iterator[Table]:
+    import python_calamine  # loaded when a workbook is actually read
+
+    head = file.read(8)
+    file.seek(0)
+    check_excel_signature(head, extension)
+    check_workbook(file, limits)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(file)
+    except Exception as error:  # calamine and zipfile raise their own kinds
+        raise workbook_error(error) from error
+    file_format = "XLSX" if extension == "xlsx" else "XLS"
+    for index, name in enumerate(workbook.sheet_names):
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+        except Exception as error:
+            raise workbook_error(error) from error
+        first_row = sheet.start[0] if sheet.start else 0  # calamine skips the empty rows above the data
+        yield Table(enumerate(sheet.iter_rows(), start=first_row + 1), file_format, sheet=str(name))
+
+
+# --- Header matching ----------------------------------------------------------------------
+
+
+def header_keys(text: str) -> list[str]:
+    """Comparison keys of a header: as written and without a bracketed unit, so 原值(元) and
+    数值[mm/s] also match 原值 and 数值."""
+    folded = normalise_text(text).casefold()
+    bare = re.sub(r"[(\[].*?[)\]]", "", folded)
+    return list(dict.fromkeys(key for key in (squash(folded), squash(bare)) if key))
+
+
+class HeaderMatcher:
+    """Which field a header cell names, given every name of each field (template headers in
+    Chinese and English, the field itself, the aliases people write). A name claimed by two
+    fields belongs to the first."""
+
+    def __init__(self, names: Mapping[str, Iterable[str]]) -> None:
+        self._field_by_key: dict[str, str] = {}
+        for field, texts in names.items():
+            for text in texts:
+                for key in header_keys(text):
+                    self._field_by_key.setdefault(key, field)
+
+    def field_for(self, header: Any) -> str | None:
+        if not isinstance(header, str):
+            return None
+        for key in header_keys(header):
+            if key in self._field_by_key:
+                return self._field_by_key[key]
+        return None
+
+    def fields_in(self, cells: Sequence[Any]) -> dict[int, str]:
+        """Column index → field, for each cell of a row that names a field."""
+        found: dict[int, str] = {}
+        for index, cell in enumerate(cells):
+            if (name := self.field_for(cell)) is not None:
+                found[index] = name
+        return found
+
+
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _FORMULA_START = ("=", "+", "-", "@")
 # What people write in a cell to mean "nothing here".
@@ -725,3 +849,207 @@ def choice_names(choice: type[C], extra: Mapping[str, str] | None = None) -> dic
     for text, code in (extra or {}).items():
         names.setdefault(squash(text), choice(code))
     return names
+
+
+# --- Cell parsers: what people write for dates, amounts, counts, rates and choices ----------
+
+
+# Excel serial numbers taken as dates: 1950-01-01 … 2099-12-31. Smaller numbers are more
+# likely years or counts than dates in the 1900s, so they are refused rather than guessed.
+_SERIAL_MIN = (date(1950, 1, 1) - EXCEL_EPOCH).days
+_SERIAL_MAX = (date(2099, 12, 31) - EXCEL_EPOCH).days
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_AMBIGUOUS_DATE = re.compile(r"^\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}$")
+_MONTH_ONLY = re.compile(r"^(\d{4})\s*(?:年\s*(\d{1,2})\s*月?|[-/.](\d{1,2}))$")
+
+
+def _date_hint() -> str:
+    return _("Write dates as 2024-03-05, 2024/3/5, 2024.03.05 or 2024年3月5日.")
+
+
+def _make_date(year: int, month: int, day: int, original: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise CellError(_("There is no date %(value)s.", value=original)) from None
+
+
+def _serial_date(number: float, original: str) -> date:
+    if _SERIAL_MIN <= number <= _SERIAL_MAX:
+        return EXCEL_EPOCH + timedelta(days=int(number))  # a fraction is the time of day
+    if float(number).is_integer() and 19000101 <= number <= 20991231:
+        digits = str(int(number))
+        return _make_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]), original)
+    raise CellError(_("%(value)s is not a date. %(hint)s", value=original, hint=_date_hint()))
+
+
+def parse_date(value: Any) -> date | None:
+    """Date cells, Excel serials and the unambiguous written forms; D/M/Y and M/D/Y are refused."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, time):
+        raise CellError(_("%(value)s is a time of day, not a date.", value=value.isoformat()))
+    if isinstance(value, bool):
+        raise CellError(_("%(value)s is not a date. %(hint)s", value=value, hint=_date_hint()))
+    if isinstance(value, int | float):
+        return None if value != value else _serial_date(value, cell_text(value))
+    text = cell_text(value)
+    if text.casefold() in NOTHING or not text:
+        return None
+    for form in _DATE_FORMS:
+        match = form.match(text)
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            return _make_date(year, month, day, text)
+    if re.fullmatch(r"\d{5}(?:\.\d+)?", text):
+        return _serial_date(float(text), text)
+    if _AMBIGUOUS_DATE.match(text):
+        raise CellError(
+            _(
+                "%(value)s is ambiguous: day and month could be either way round. Write it as year-month-day, "
+                "e.g. 2024-03-05.",
+                value=text,
+            )
+        )
+    if _MONTH_ONLY.match(text):
+        raise CellError(_("%(value)s has no day. Give the full date, e.g. 2024-03-05.", value=text))
+    raise CellError(_("%(value)s is not a date. %(hint)s", value=text, hint=_date_hint()))
+
+
+_CENT = Decimal("0.01")
+_MONEY_LIMIT = Decimal(10) ** 14  # Numeric(16, 2)
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$", re.IGNORECASE)
+
+
+def _decimal(value: Any) -> tuple[Decimal, bool]:
+    """(number, came from a binary float) for numeric cells; text goes through the parsers."""
+    if isinstance(value, bool):
+        raise CellError(_("%(value)s is not a number.", value=value))
+    if isinstance(value, int):
+        return Decimal(value), False
+    return Decimal(repr(value)), True
+
+
+def _number_text(text: str) -> Decimal:
+    """A non-negative number written with optional thousands separators (1,234,567.00)."""
+    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+    bare = text.strip("()").lstrip("-+").strip()
+    if "," in bare:
+        if not _GROUPED.match(bare):
+            raise CellError(_("%(value)s is ambiguous: commas must separate thousands (1,234,567.00).", value=text))
+        bare = bare.replace(",", "")
+    if not _PLAIN_NUMBER.match(bare):
+        raise CellError(_("%(value)s is not a number.", value=text))
+    number = Decimal(bare)
+    if negative and number:
+        raise CellError(_("%(value)s is negative; the value must be 0 or more.", value=text))
+    return number
+
+
+def _to_cents(number: Decimal, *, from_float: bool, original: str) -> Decimal:
+    if not number.is_finite():
+        raise CellError(_("%(value)s is not a number.", value=original))
+    if number < 0:
+        raise CellError(_("%(value)s is negative; the value must be 0 or more.", value=original))
+    cents = number.quantize(_CENT)
+    # A float cell may carry binary noise (1234.5600000000002); text must be exact.
+    if cents != number and not (from_float and abs(cents - number) < Decimal("0.000001")):
+        raise CellError(_("%(value)s has more than two decimal places (fen).", value=original))
+    if cents >= _MONEY_LIMIT:
+        raise CellError(_("%(value)s is too large.", value=original))
+    return cents
+
+
+def parse_money(value: Any, *, scale: Decimal = Decimal(1)) -> Decimal | None:
+    """元 as Decimal: 1,234,567.00, ¥1234, 1234元, 12.5万 (=125000.00), 1.2亿; numeric cells via repr,
+    never through binary arithmetic. ``scale`` is 10000 under a 原值(万元) header."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value:
+            return None
+        number, from_float = _decimal(value)
+        return _to_cents(number * scale, from_float=from_float, original=cell_text(value))
+    text = cell_text(value)
+    if not text or text.casefold() in NOTHING:
+        return None
+    compact = text.replace(" ", "")
+    unit = scale
+    for suffix, multiplier in (("万元", 10**4), ("亿元", 10**8), ("万", 10**4), ("亿", 10**8)):
+        if compact.endswith(suffix):
+            compact, unit = compact[: -len(suffix)], Decimal(multiplier)
+            break
+    compact = re.sub(r"^(?:¥|RMB|CNY)|(?:元|RMB|CNY)$", "", compact, flags=re.IGNORECASE)
+    compact = re.sub(r"^(-?)(?:¥|RMB|CNY)", r"\1", compact, flags=re.IGNORECASE)
+    if not compact:
+        raise CellError(_("%(value)s is not an amount.", value=text))
+    try:
+        number = _number_text(compact)
+    except CellError:
+        raise
+    except InvalidOperation:
+        raise CellError(_("%(value)s is not an amount.", value=text)) from None
+    return _to_cents(number * unit, from_float=False, original=text)
+
+
+def parse_int(value: Any, *, low: int, high: int) -> int | None:
+    if isinstance(value, float) and value != value:
+        return None
+    text = cell_text(value)
+    if not text or text.casefold() in NOTHING:
+        return None
+    bare = re.sub(r"(?:年|years?|yrs?)$", "", text, flags=re.IGNORECASE).strip()
+    match = re.fullmatch(r"(\d+)(?:\.0+)?", bare)
+    if match is None:
+        raise CellError(_("%(value)s is not a whole number.", value=text))
+    number = int(match.group(1))
+    if not low <= number <= high:
+        raise CellError(_("%(value)s is out of range: enter %(low)s to %(high)s.", value=text, low=low, high=high))
+    return number
+
+
+_RATE_STEP = Decimal("0.0001")
+
+
+def parse_rate(value: Any, *, percent_header: bool = False) -> Decimal | None:
+    """A fraction of 1: 5% or 0.05. A bare number above 1 is a percentage only under a 残值率(%) header."""
+    if isinstance(value, float) and value != value:
+        return None
+    text = cell_text(value)
+    if not text or text.casefold() in NOTHING:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number, from_float = _decimal(value)
+        is_percent = False
+    else:
+        is_percent = text.endswith(("%", "％"))
+        number, from_float = _number_text(text.rstrip("%％").strip()), False
+    if is_percent or (number > 1 and percent_header):
+        number = number / 100
+    elif number > 1:
+        raise CellError(_("%(value)s is ambiguous: write the rate as 5%% or 0.05.", value=text))
+    if number > 1:
+        raise CellError(_("%(value)s is more than 100%%.", value=text))
+    rounded = number.quantize(_RATE_STEP)
+    if rounded != number and not (from_float and abs(rounded - number) < Decimal("0.0000001")):
+        raise CellError(_("%(value)s has more decimal places than 0.0001 (0.01%%).", value=text))
+    return rounded
+
+
+def parse_choice(value: Any, names: Mapping[str, C], choice: type[C]) -> C | None:
+    """The member of ``choice`` a cell names, by any of ``names`` (:func:`choice_names`); None for
+    an empty cell."""
+    text = cell_text(value)
+    if not text:
+        return None
+    member = names.get(squash(text))
+    if member is None:
+        raise CellError(
+            _("%(value)s is not one of: %(options)s.", value=text, options=", ".join(item.label for item in choice))
+        )
+    return member

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -37,16 +36,17 @@ from typer.testing import CliRunner
 from maintenance import cli
 from maintenance.assets import class_aliases, imports, service
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
-from maintenance.assets.imports import CellError, ImportFailed, ImportMode, ImportReport
+from maintenance.assets.imports import columns, reading, template
+from maintenance.assets.imports.report import ImportFailed, ImportMode, ImportReport
 from maintenance.assets.models import Asset, AssetClassAliasCreate, AssetCreate
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
 from maintenance.db import plant_today
-from maintenance.exceptions import ValidationFailed
+from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import LOCALE_COOKIE
 from maintenance.org.models import Role, Site, Unit, User, Workshop
-from tests import bombs, factories
+from tests import bombs, factories, spreadsheet_files
 from tests.conftest import login
 
 ACTOR = SystemActor(username="test-import")
@@ -58,25 +58,7 @@ HEADER = ["位号", "设备名称", "设备类别", "车间", "装置", "上级�
 
 
 def xlsx_bytes(rows: list[list[Any]], *, sheet: str = "设备台账") -> bytes:
-    """Strings as text cells (never formulas), numbers as numbers, dates as real date cells."""
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    worksheet = book.add_worksheet(sheet)
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if value is None or value == "":
-                continue
-            if isinstance(value, datetime):
-                worksheet.write_datetime(r, c, value, day)
-            elif isinstance(value, date):
-                worksheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)  # noqa: DTZ001
-            elif isinstance(value, int | float):
-                worksheet.write_number(r, c, value)
-            else:
-                worksheet.write_string(r, c, value)
-    book.close()
-    return buffer.getvalue()
+    return spreadsheet_files.xlsx_bytes(rows, sheet=sheet)
 
 
 def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
@@ -108,16 +90,6 @@ def sheet(*lines: list[Any], title: bool = True) -> list[list[Any]]:
     """A title row and a blank row above the header, as plant sheets have them (header on row 3)."""
     top: list[list[Any]] = [["2026年设备台账"], []] if title else []
     return [*top, HEADER, *lines]
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    """Messages in English, whatever the catalogs hold (the reasons below are checked by word)."""
-    from maintenance.i18n import _current_locale
-
-    token = _current_locale.set("en")
-    yield
-    _current_locale.reset(token)
 
 
 @dataclass
@@ -308,49 +280,6 @@ def test_the_preview_shows_free_text_as_it_will_be_stored(session: Session, plan
     assert report.rows[0].display["name"] == "原料泵（备）"
 
 
-@pytest.mark.parametrize(
-    "cell",
-    [
-        "2024年3月5日",
-        "2024 年 3 月 5 日",
-        "2024/3/5",
-        "2024-03-05",
-        "2024.03.05",
-        "2024-03-05 00:00:00",
-        "20240305",
-        "45356",
-        45356,
-        45356.75,
-        20240305,
-        date(2024, 3, 5),
-        datetime(2024, 3, 5, 14, 30),  # noqa: DTZ001 (Excel cells have no time zone)
-    ],
-    ids=repr,
-)
-def test_unambiguous_dates_are_read(cell: Any) -> None:
-    assert imports.parse_date(cell) == date(2024, 3, 5)
-
-
-@pytest.mark.parametrize(
-    ("cell", "reason"),
-    [
-        ("03/05/24", "ambiguous"),
-        ("3/5/2024", "ambiguous"),
-        ("05.03.2024", "ambiguous"),
-        ("2024年3月", "day"),
-        ("2024-02-30", "2024-02-30"),
-        ("2024", "2024"),
-        (2024, "2024"),
-        ("去年", "去年"),
-    ],
-)
-@pytest.mark.usefixtures("english")
-def test_ambiguous_or_impossible_dates_are_refused_with_a_reason(cell: Any, reason: str) -> None:
-    with pytest.raises(CellError) as error:
-        imports.parse_date(cell)
-    assert reason in str(error.value)
-
-
 def test_date_cells_and_excel_serials_in_a_workbook(session: Session, plant: Plant) -> None:
     rows = sheet(
         line("P-101", installed=date(2019, 5, 10)),
@@ -363,72 +292,24 @@ def test_date_cells_and_excel_serials_in_a_workbook(session: Session, plant: Pla
     assert {asset(session, f"P-10{i}").install_date for i in range(1, 5)} == {date(2019, 5, 10)}
 
 
-@pytest.mark.parametrize(
-    ("cell", "expected"),
-    [
-        ("1,234,567.00", "1234567.00"),
-        ("¥1234", "1234.00"),
-        ("￥1,234.5", "1234.50"),
-        ("1234元", "1234.00"),
-        ("12.5万", "125000.00"),
-        ("12.5万元", "125000.00"),
-        ("1.2亿", "120000000.00"),
-        ("0", "0.00"),
-        (1234.5, "1234.50"),
-        (1234567, "1234567.00"),
-        (0.1 + 0.2, "0.30"),  # binary noise from a formula cell
-        (1234.5600000000002, "1234.56"),
-    ],
-)
-def test_amounts_are_exact_decimals(cell: Any, expected: str) -> None:
-    value = imports.parse_money(cell)
-    assert isinstance(value, Decimal)
-    assert value == Decimal(expected)
-    assert str(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("cell", "reason"),
-    [("1,23", "ambiguous"), ("-5", "negative"), ("(1,000)", "negative"), ("12.345", "decimal"), ("abc", "abc")],
-)
-@pytest.mark.usefixtures("english")
-def test_bad_amounts_are_refused(cell: Any, reason: str) -> None:
-    with pytest.raises(CellError) as error:
-        imports.parse_money(cell)
-    assert reason in str(error.value)
-
-
 def test_amounts_under_a_wan_yuan_header_are_scaled(session: Session, plant: Plant) -> None:
     rows = [["位号", "设备名称", "设备类别", "车间", "原值(万元)"], ["P-101", "泵", "泵", "SYN", 12.5]]
     run_import(session, xlsx_bytes(rows))
     assert asset(session, "P-101").original_value_cny == Decimal("125000.00")
 
 
-@pytest.mark.parametrize(
-    ("cell", "percent_header", "expected"),
-    [("5%", False, "0.0500"), ("0.05", False, "0.0500"), (0.05, False, "0.0500"), ("5", True, "0.0500")],
-)
-def test_salvage_rates(cell: Any, percent_header: bool, expected: str) -> None:
-    assert imports.parse_rate(cell, percent_header=percent_header) == Decimal(expected)
-
-
-def test_a_bare_rate_above_one_is_ambiguous() -> None:
-    with pytest.raises(CellError, match="5"):
-        imports.parse_rate("5")
-
-
 def test_choices_match_codes_labels_and_common_variants() -> None:
-    assert imports.parse_choice("A类", Criticality) == Criticality.A
-    assert imports.parse_choice("a", Criticality) == Criticality.A
-    assert imports.parse_choice("B类(重要)", Criticality) == Criticality.B
-    assert imports.parse_choice("B类（重要）", Criticality) == Criticality.B
-    assert imports.parse_choice("检修", AssetStatus) == AssetStatus.UNDER_REPAIR
-    assert imports.parse_choice("under_repair", AssetStatus) == AssetStatus.UNDER_REPAIR
-    assert imports.parse_choice("塔器", AssetClass) == AssetClass.VESSEL
-    assert imports.parse_choice("Heat exchanger", AssetClass) == AssetClass.HEAT_EXCHANGER
-    assert imports.parse_choice("场（厂）内专用机动车辆", SpecialCategory) == SpecialCategory.VEHICLE
-    assert imports.parse_choice("无", SpecialCategory) == SpecialCategory.NONE
-    assert imports.parse_choice("/", SpecialCategory) == SpecialCategory.NONE
+    assert columns.parse_choice("A类", Criticality) == Criticality.A
+    assert columns.parse_choice("a", Criticality) == Criticality.A
+    assert columns.parse_choice("B类(重要)", Criticality) == Criticality.B
+    assert columns.parse_choice("B类（重要）", Criticality) == Criticality.B
+    assert columns.parse_choice("检修", AssetStatus) == AssetStatus.UNDER_REPAIR
+    assert columns.parse_choice("under_repair", AssetStatus) == AssetStatus.UNDER_REPAIR
+    assert columns.parse_choice("塔器", AssetClass) == AssetClass.VESSEL
+    assert columns.parse_choice("Heat exchanger", AssetClass) == AssetClass.HEAT_EXCHANGER
+    assert columns.parse_choice("场（厂）内专用机动车辆", SpecialCategory) == SpecialCategory.VEHICLE
+    assert columns.parse_choice("无", SpecialCategory) == SpecialCategory.NONE
+    assert columns.parse_choice("/", SpecialCategory) == SpecialCategory.NONE
 
 
 # The words plant ledgers use for equipment classes, and the ISO 14224 class each one is.
@@ -774,7 +655,7 @@ def test_a_unit_alone_names_its_workshop(session: Session, plant: Plant) -> None
 
 
 def test_template_has_the_columns_dropdowns_and_an_example_that_imports(session: Session, plant: Plant) -> None:
-    content = imports.template_workbook(session)
+    content = template.template_workbook(session)
     frame = pd.read_excel(io.BytesIO(content), engine="calamine", header=None, dtype=object, na_filter=False)
     assert list(frame.iloc[0])[:4] == ["位号", "设备名称", "设备类别", "车间"]
     assert list(frame.iloc[1])[:2] == ["Tag", "Name"]
@@ -960,7 +841,7 @@ def test_web_refuses_files_over_the_size_limit(
     manager_client: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, token = manager_client
-    monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(reading, "MAX_UPLOAD_BYTES", 1000)
     response = upload(client, token, b"x" * 1001, "big.csv")
     assert response.status_code == 413
 
@@ -1162,11 +1043,6 @@ WORKBOOK_BOMBS = {
 }
 
 
-@pytest.fixture
-def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    bombs.parser_must_not_run(monkeypatch)
-
-
 def stored_uploads(folder: Path) -> set[str]:
     return {path.name for path in folder.iterdir()} if folder.exists() else set()
 
@@ -1249,31 +1125,13 @@ def test_a_confirmation_refused_with_nothing_importable_removes_the_file(
 
     def unreadable(*_args: Any, **_kwargs: Any) -> ImportReport:
         report = ImportReport(filename="台账.xlsx")
-        report.file_errors.append(imports.FieldError("File", "The file changed."))
+        report.file_errors.append(FieldError("File", "The file changed."))
         raise ImportFailed("Nothing was imported: the file cannot be read as an asset list.", report)
 
     monkeypatch.setattr(imports, "import_assets", unreadable)
     response = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
     assert response.status_code == 422
     assert not (imports_dir / f"{digest}.xlsx").exists()
-
-
-@pytest.fixture
-def cli_in_test_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The command in-process, its transaction inside the test's (as the app fixture does)."""
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    monkeypatch.setattr(cli, "session_scope", scope)
-    monkeypatch.setenv("COLUMNS", "200")
-    return CliRunner()
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,11 @@ import math
 import re
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import xlsxwriter
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +26,7 @@ from typer.testing import CliRunner
 
 from maintenance import cli
 from maintenance.config import get_settings
-from maintenance.i18n import LOCALE_COOKIE, set_locale
+from maintenance.i18n import LOCALE_COOKIE
 from maintenance.monitoring import imports
 from maintenance.monitoring.choices import ReadingSource
 from maintenance.monitoring.imports import ReadingImportFailed, ReadingImportReport
@@ -36,19 +34,12 @@ from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn
 from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
-from tests import bombs, factories
+from tests import bombs, factories, spreadsheet_files
 from tests.conftest import login
 from tests.monitoring.conftest import SYSTEM, MakePoint
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    set_locale("en")
-    yield
-    set_locale(get_settings().language)
 
 
 # --- Building files -----------------------------------------------------------------------
@@ -60,21 +51,7 @@ def csv_bytes(rows: Iterable[Iterable[Any]], encoding: str = "utf-8") -> bytes:
 
 
 def xlsx_bytes(rows: list[list[Any]]) -> bytes:
-    """Strings as text cells, numbers as numbers, datetimes as real date cells."""
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("读数")
-    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if isinstance(value, datetime):
-                sheet.write_datetime(r, c, value, stamp)
-            elif isinstance(value, int | float):
-                sheet.write_number(r, c, value)
-            elif value is not None:
-                sheet.write_string(r, c, value)
-    book.close()
-    return buffer.getvalue()
+    return spreadsheet_files.xlsx_bytes(rows, sheet="读数", date_format="yyyy-mm-dd hh:mm")
 
 
 def run_import(session: Session, content: bytes, filename: str = "readings.csv", **options: Any) -> ReadingImportReport:
@@ -560,24 +537,6 @@ def test_auditors_cannot_import(client: TestClient, session: Session) -> None:
 # --- The CLI ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_in_test_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The command in-process, its transaction inside the test's (as the app fixture does)."""
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    monkeypatch.setattr(cli, "session_scope", scope)
-    monkeypatch.setenv("COLUMNS", "200")
-    return CliRunner()
-
-
 def test_cli_imports_readings_and_prints_a_summary(
     cli_in_test_session: CliRunner, session: Session, make_point: MakePoint, tmp_path: Path
 ) -> None:
@@ -643,11 +602,6 @@ WORKBOOK_BOMBS = {
     "shared string in every cell": (bombs.SHARED_STRING_BOMB, "more than 100 million characters"),
     "deflate bomb": (bombs.deflate_bomb(16), "times its size, the limit is 100"),
 }
-
-
-@pytest.fixture
-def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    bombs.parser_must_not_run(monkeypatch)
 
 
 def reading_count(session: Session) -> int:

@@ -186,3 +186,6 @@ def test_shortest_remaining_life_sorts_first_and_unlimited_last() -> None:
 
 def test_ten_years_from_a_leap_day_is_the_28th_of_february() -> None:
     assert add_years(date(2024, 2, 29), 10) == date(2034, 2, 28)
+    assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
+    assert add_years(date(2025, 2, 28), -1) == date(2024, 2, 28)

@@ -20,11 +20,13 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from maintenance.assets import imports
-from maintenance.assets.imports import ImportFailed, ImportFileError, ImportMode, ImportReport
+from maintenance.assets.imports import columns, reading, template
+from maintenance.assets.imports.report import PREVIEW_ROWS, ImportFailed, ImportMode, ImportReport
 from maintenance.config import get_settings
 from maintenance.db import SessionDep
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import ManagerUser
+from maintenance.spreadsheets import ImportFileError
 from maintenance.web import FormDep, add_toast, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -65,7 +67,7 @@ def _prune(folder: Path) -> None:
 def stored_file(token: str) -> Path | None:
     if not _TOKEN.fullmatch(token):
         return None
-    for extension in imports.EXTENSIONS:
+    for extension in reading.EXTENSIONS:
         path = imports_dir() / f"{token}.{extension}"
         if path.is_file():
             return path
@@ -84,9 +86,9 @@ def _upload_page(request: Request, error: str | None = None, status_code: int = 
         "assets/import.html",
         {
             "error": error,
-            "columns": imports.COLUMNS,
-            "max_mb": imports.MAX_UPLOAD_BYTES // 2**20,
-            "accept": ",".join(f".{extension}" for extension in imports.EXTENSIONS),
+            "columns": columns.COLUMNS,
+            "max_mb": reading.MAX_UPLOAD_BYTES // 2**20,
+            "accept": ",".join(f".{extension}" for extension in reading.EXTENSIONS),
         },
         status_code=status_code,
     )
@@ -103,7 +105,7 @@ def _preview_page(
     return render(
         request,
         "assets/import_preview.html",
-        {"report": report, "token": token, "error": error, "modes": ImportMode, "preview_size": imports.PREVIEW_ROWS},
+        {"report": report, "token": token, "error": error, "modes": ImportMode, "preview_size": PREVIEW_ROWS},
         status_code=status_code,
     )
 
@@ -118,8 +120,8 @@ def import_template(session: SessionDep, user: ManagerUser) -> Response:
     filename = "设备台账导入模板.xlsx"
     disposition = f"attachment; filename=\"asset-import-template.xlsx\"; filename*=UTF-8''{quote(filename)}"
     return Response(
-        imports.template_workbook(session),
-        media_type=imports.XLSX_MEDIA_TYPE,
+        template.template_workbook(session),
+        media_type=template.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": disposition, "Cache-Control": "no-store", "Vary": "HX-Request"},
     )
 
@@ -129,10 +131,10 @@ def import_preview(request: Request, session: SessionDep, user: ManagerUser, for
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _upload_page(request, _("Choose an XLSX or CSV file to upload."), 422)
-    limit = imports.MAX_UPLOAD_BYTES
+    limit = reading.MAX_UPLOAD_BYTES
     content = upload.file.read(limit + 1)
     try:
-        extension = imports.check_upload(upload.filename, len(content), max_bytes=limit)
+        extension = reading.check_upload(upload.filename, len(content), max_bytes=limit)
     except ImportFileError as error:
         too_large = len(content) > limit
         return _upload_page(request, error.message, 413 if too_large else 422)

@@ -55,15 +55,12 @@ from maintenance.monitoring.ingest import (
 )
 from maintenance.org.models import User
 from maintenance.spreadsheets import (
-    ENCODING_SNIFF_BYTES,
     EXCEL_EPOCH,
     NOTHING,
     CellError,
     ImportFileError,
     cell_text,
-    detect_encoding,
     normalise_text,
-    squash,
 )
 
 logger = logging.getLogger("maintenance.imports")
@@ -110,27 +107,9 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_BY_FIELD = {column.field: column for column in COLUMNS}
 
 
-def _header_keys(text: str) -> list[str]:
-    """The header as written and without a bracketed unit: 数值(mm/s) → 数值(mm/s), 数值."""
-    folded = normalise_text(text).casefold()
-    bare = re.sub(r"[(\[].*?[)\]]", "", folded)
-    return list(dict.fromkeys(key for key in (squash(folded), squash(bare)) if key))
-
-
-_HEADER_INDEX: dict[str, str] = {}
-for _column in COLUMNS:
-    for _name in (_column.zh, _column.en, _column.field, *_column.aliases):
-        for _key in _header_keys(_name):
-            _HEADER_INDEX.setdefault(_key, _column.field)
-
-
-def field_for_header(header: Any) -> str | None:
-    if not isinstance(header, str):
-        return None
-    for key in _header_keys(header):
-        if key in _HEADER_INDEX:
-            return _HEADER_INDEX[key]
-    return None
+HEADERS = spreadsheets.HeaderMatcher(
+    {column.field: (column.zh, column.en, column.field, *column.aliases) for column in COLUMNS}
+)
 
 
 # --- Cells --------------------------------------------------------------------------------
@@ -308,16 +287,6 @@ class ReadingImportFailed(ValidationFailed):
 # --- Reading files as streams -------------------------------------------------------------
 
 
-@dataclass
-class _Table:
-    """The rows of one sheet as (Excel row number, cells), read lazily."""
-
-    rows: Iterator[tuple[int, Sequence[Any]]]
-    file_format: str
-    encoding: str | None = None
-    sheet: str | None = None
-
-
 def check_upload(filename: str, size: int, *, max_bytes: int | None = MAX_UPLOAD_BYTES) -> str:
     return spreadsheets.check_upload(
         filename,
@@ -343,73 +312,17 @@ def sheet_limits() -> spreadsheets.SheetLimits:
     )
 
 
-def _csv_tables(file: IO[bytes]) -> Iterator[_Table]:
-    head = file.read(ENCODING_SNIFF_BYTES)
-    file.seek(0)
-    codec, encoding = detect_encoding(head)
-    if b"\x00" in head and codec != "utf-16":
-        raise spreadsheets.not_csv_error()
-    delimiter = spreadsheets.csv_delimiter(head.decode(codec, errors="ignore").splitlines()[:HEADER_SCAN_ROWS])
-    text = io.TextIOWrapper(file, encoding=codec, newline="")
-
-    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        try:
-            yield from enumerate(spreadsheets.bounded_csv_rows(text, delimiter, sheet_limits()), start=1)
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                _(
-                    "The file changes encoding part-way (it began as %(encoding)s). Save it from Excel as "
-                    "CSV (UTF-8) or as .xlsx.",
-                    encoding=encoding,
-                )
-            ) from error
-        except csv.Error as error:
-            raise spreadsheets.csv_error(error) from error
-        finally:
-            if not file.closed:
-                text.detach()  # the caller closes the file, not the wrapper
-
-    yield _Table(rows(), "CSV", encoding)
-
-
-def _excel_tables(file: IO[bytes], extension: str) -> Iterator[_Table]:
-    import python_calamine  # loaded when a workbook is actually read
-
-    head = file.read(8)
-    file.seek(0)
-    spreadsheets.check_excel_signature(head, extension)
-    spreadsheets.check_workbook(file, sheet_limits())
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(file)
-    except Exception as error:  # calamine and zipfile raise their own kinds
-        raise spreadsheets.workbook_error(error) from error
-    file_format = "XLSX" if extension == "xlsx" else "XLS"
-    for index, name in enumerate(workbook.sheet_names):
-        try:
-            sheet = workbook.get_sheet_by_index(index)
-        except Exception as error:
-            raise spreadsheets.workbook_error(error) from error
-        first_row = sheet.start[0] if sheet.start else 0
-        yield _Table(enumerate(sheet.iter_rows(), start=first_row + 1), file_format, sheet=str(name))
-
-
-def _tables(file: IO[bytes], extension: str) -> Iterator[_Table]:
-    return _csv_tables(file) if extension == "csv" else _excel_tables(file, extension)
-
-
 def _is_blank(cells: Sequence[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
-def _find_header(table: _Table) -> tuple[int, Sequence[Any], dict[str, list[int]]] | None:
+def _find_header(table: spreadsheets.Table) -> tuple[int, Sequence[Any], dict[str, list[int]]] | None:
     """(row number, header cells, field → column indexes) when one of the first rows names all
     three columns; the rows above it (titles, notes) are passed over."""
     for number, cells in itertools.islice(table.rows, HEADER_SCAN_ROWS):
         found: dict[str, list[int]] = {}
-        for index, cell in enumerate(cells):
-            name = field_for_header(cell)
-            if name is not None:
-                found.setdefault(name, []).append(index)
+        for index, name in HEADERS.fields_in(cells).items():
+            found.setdefault(name, []).append(index)
         if len(found) == len(COLUMNS):
             return number, cells, found
     return None
@@ -509,7 +422,7 @@ def import_readings(
 
 def _open_table(file: IO[bytes], extension: str, report: ReadingImportReport) -> _OpenTable:
     """The first sheet with a header row; fills the report's source and columns."""
-    for table in _tables(file, extension):
+    for table in spreadsheets.read_tables(file, extension, sheet_limits()):
         found = _find_header(table)
         if found is None:
             continue
@@ -584,7 +497,7 @@ def _parse_rows(
         if errors and _is_blank((point_cell, time_cell, value_cell)):
             report.skipped_blank += 1
             continue
-        if errors and field_for_header(point_cell) == "point" and field_for_header(value_cell) == "value":
+        if errors and HEADERS.field_for(point_cell) == "point" and HEADERS.field_for(value_cell) == "value":
             continue  # the header again (a second page pasted below, the template's English row)
         report.received += 1
         if progress is not None and report.received % PROGRESS_EVERY == 0:

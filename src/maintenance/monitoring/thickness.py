@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
+
 DAYS_PER_YEAR = 365.25
 MAX_INTERVAL_YEARS = 10  # API 570: never longer than 10 years between thickness inspections
 # Thicknesses closer than this (mm) are equal: readings are floats, the required thickness Numeric(8, 2).
@@ -111,10 +113,9 @@ def _rate(before: float, after: float, start: date, end: date) -> float | None:
 
 
 def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
+    """``day`` moved by whole years; 29 February becomes 28 February in a year without one."""
+    moved: date = day + relativedelta(years=years)
+    return moved
 
 
 def assess(

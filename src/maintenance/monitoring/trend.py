@@ -22,6 +22,7 @@ feeds them for any number of points at once (the alarm board).
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -82,17 +83,13 @@ def fit_line(readings: Sequence[Sample]) -> LinearFit | None:
     if len(readings) < 2:
         return None
     origin = min(moment for moment, _ in readings)
-    xs = [_days(moment - origin) for moment, _ in readings]
-    ys = [value for _, value in readings]
-    n = len(readings)
-    mean_x = sum(xs) / n
-    mean_y = sum(ys) / n
-    sxx = sum((x - mean_x) ** 2 for x in xs)
-    if sxx == 0:
+    days = [_days(moment - origin) for moment, _ in readings]
+    values = [value for _, value in readings]
+    try:
+        slope, intercept = statistics.linear_regression(days, values)
+    except statistics.StatisticsError:  # every reading at one instant: no line through them
         return None
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
-    slope = sxy / sxx
-    return LinearFit(origin=origin, intercept=mean_y - slope * mean_x, slope_per_day=slope)
+    return LinearFit(origin=origin, intercept=intercept, slope_per_day=slope)
 
 
 @dataclass(frozen=True)

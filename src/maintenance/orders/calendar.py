@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from babel.dates import format_skeleton
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, func, select
 from sqlmodel import col
 
@@ -70,25 +71,19 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _add_months(day: date, months: int) -> date:
-    """The first of the month ``months`` away from ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def grid_for(view: CalendarKind, anchor: date) -> CalendarGrid:
     if view == "week":
         start = _monday(anchor)
         days = [start + timedelta(days=offset) for offset in range(7)]
         return CalendarGrid(view, anchor, [days], previous=start - timedelta(days=7), next=start + timedelta(days=7))
     first = anchor.replace(day=1)
-    following = _add_months(first, 1)
+    following = first + relativedelta(months=1)
     start = _monday(first)
     weeks: list[list[date]] = []
     while start < following:
         weeks.append([start + timedelta(days=offset) for offset in range(7)])
         start += timedelta(days=7)
-    return CalendarGrid(view, first, weeks, previous=_add_months(first, -1), next=following)
+    return CalendarGrid(view, first, weeks, previous=first - relativedelta(months=1), next=following)
 
 
 def orders_between(

@@ -91,6 +91,8 @@ def complete(session: Session, order: WorkOrder, at: datetime) -> None:
         (date(2026, 11, 30), 3, date(2027, 2, 28)),
         (date(2026, 3, 15), -3, date(2025, 12, 15)),
         (date(2026, 5, 31), 12, date(2027, 5, 31)),
+        (date(2028, 2, 29), 12, date(2029, 2, 28)),
+        (date(2027, 1, 31), -11, date(2026, 2, 28)),
     ],
 )
 def test_months_are_added_on_the_calendar_and_clamped_to_the_month_end(

@@ -79,6 +79,7 @@ from maintenance.orders.models import (
     WorkOrderCreate,
 )
 from maintenance.orders.pm import service as pm
+from maintenance.orders.pm.scheduler import add_months
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, User
@@ -123,14 +124,6 @@ TEAMS = {
     "PKG": "包装车间维修班",
 }
 # --- Dates --------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last))
 
 
 def plant_instant(day: date, hour: int = 0, minute: int = 0) -> datetime:

@@ -36,13 +36,13 @@ never fail (the order-number counter row serialises them; see ``service.next_ord
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -68,11 +68,10 @@ SCHEDULER_ACTOR = SystemActor(username="system:scheduler")
 
 
 def add_months(day: date, months: int) -> date:
-    """``day`` moved by whole calendar months, clamped to the end of a shorter month."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
+    """``day`` moved by whole calendar months, clamped to the end of a shorter month (31 January
+    + 1 month is 28 or 29 February)."""
+    moved: date = day + relativedelta(months=months)
+    return moved
 
 
 def shift(day: date, count: int, unit: IntervalUnit) -> date:
