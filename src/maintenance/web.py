@@ -1,4 +1,4 @@
-"""Rendering: full page or htmx fragment, redirects, toasts, pagination.
+"""Rendering: full page or htmx fragment, redirects, toasts, list filters, pagination, forms.
 
 ``render`` sends the ``content`` block to non-boosted htmx requests and the whole
 page otherwise, and always sets ``Vary: HX-Request`` (one URL serves both).
@@ -30,6 +30,7 @@ from maintenance.i18n import gettext as _
 from maintenance.security import csrf_token
 
 ToastLevel = Literal["success", "info", "warning", "danger"]
+_M = TypeVar("_M", bound=BaseModel)
 _FLASH_KEY = "flash"
 
 templates = Jinja2Blocks(directory=str(get_settings().templates_dir))
@@ -126,6 +127,27 @@ MAX_RECORD_ID = 2_147_483_647
 RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 
+# --- List filters -------------------------------------------------------------------------
+
+
+def filters_from_query(model: type[_M]) -> Callable[[Request], _M]:
+    """A dependency building a list's filter model from the query string.
+
+    A bad value (a hand-edited URL: an unknown choice, a malformed date, an id too large for
+    the database) drops that one filter rather than failing the page, so a list always shows.
+    """
+
+    def from_query(request: Request) -> _M:
+        params = dict(request.query_params)
+        try:
+            return model.model_validate(params)
+        except ValidationError as exc:
+            bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            return model.model_validate({key: value for key, value in params.items() if key not in bad})
+
+    return from_query
+
+
 # --- Pagination ---------------------------------------------------------------------------
 
 
@@ -189,8 +211,6 @@ async def form_data(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(form_data)]
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def _error_message(error: ErrorDetails) -> str:

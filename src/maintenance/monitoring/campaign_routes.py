@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -45,6 +45,7 @@ from maintenance.web import (
     RecordId,
     add_toast,
     differences,
+    filters_from_query,
     is_htmx,
     paginate,
     redirect,
@@ -75,14 +76,7 @@ def _field_labels() -> dict[str, str]:
 # --- The list -----------------------------------------------------------------------------
 
 
-def parse_filters(request: Request) -> CampaignFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return CampaignFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return CampaignFilters.model_validate({key: value for key, value in params.items() if key not in bad})
+CampaignFiltersDep = Annotated[CampaignFilters, Depends(filters_from_query(CampaignFilters))]
 
 
 @dataclass(frozen=True)
@@ -92,10 +86,11 @@ class CampaignRow:
 
 
 @router.get("/campaigns")
-def campaign_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
+def campaign_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: CampaignFiltersDep, page: int = 1
+) -> Response:
     """Count, rows (with their counts aggregated in SQL) and the years of the filter: three
     queries whatever the page holds."""
-    filters = parse_filters(request)
     listed = paginate(session, campaigns.list_campaigns(filters), page, scalars=False)
     listed.items = [CampaignRow(row[0], campaigns.progress_from_row(row)) for row in listed.items]
     return render(

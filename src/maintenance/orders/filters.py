@@ -16,8 +16,9 @@ is the work still to do while "my completed orders" stays one click away.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlmodel import col
@@ -27,7 +28,7 @@ from maintenance.db import plant_day_start, plant_today
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import User, UserWorkshop
-from maintenance.web import RecordId
+from maintenance.web import RecordId, filters_from_query
 
 Queue = Literal["open", "mine", "my_workshops", "overdue"]
 QUEUES: tuple[Queue, ...] = ("open", "mine", "my_workshops", "overdue")
@@ -154,3 +155,6 @@ class OrderFilters(BaseModel):
         """The filters as URL parameters (export links and tabs keep the list's filter)."""
         data = self.model_dump(exclude_defaults=True, mode="json")
         return {key: str(value) for key, value in data.items()}
+
+
+OrderFiltersDep = Annotated[OrderFilters, Depends(filters_from_query(OrderFilters))]

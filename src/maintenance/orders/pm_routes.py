@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from maintenance.assets import service as asset_service
@@ -39,6 +38,7 @@ from maintenance.web import (
     add_toast,
     differences,
     field_errors,
+    filters_from_query,
     is_htmx,
     paginate,
     redirect,
@@ -75,14 +75,7 @@ def _field_labels() -> dict[str, str]:
     }
 
 
-def parse_filters(request: Request) -> pm.PlanFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return pm.PlanFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return pm.PlanFilters.model_validate({key: value for key, value in params.items() if key not in bad})
+PlanFiltersDep = Annotated[pm.PlanFilters, Depends(filters_from_query(pm.PlanFilters))]
 
 
 def _workshops(session: Session) -> dict[str, Any]:
@@ -94,10 +87,11 @@ def _workshops(session: Session) -> dict[str, Any]:
 
 
 @router.get("/pm-plans")
-def plan_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
+def plan_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: PlanFiltersDep, page: int = 1
+) -> Response:
     """Four queries whatever the page holds: count, rows (plans with their asset), workshops,
     and the filtered asset when there is one. Next due dates come from each plan's own fields."""
-    filters = parse_filters(request)
     plans = paginate(session, pm.list_plans(filters), page, scalars=False)
     today = plant_today()
     next_due = {row[0].id: scheduler.next_due_date(row[0], today) for row in plans.items}
