@@ -8,7 +8,7 @@ Toasts reach every HTML response through the out-of-band ``toasts`` block.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -256,9 +256,13 @@ def validate_form(
         }
 
 
-def field_errors(errors: list[FieldError]) -> dict[str, str]:
-    """A domain error's per-field reasons, keyed for the form macros."""
-    return {error.field: error.message for error in errors}
+def field_errors(errors: Sequence[FieldError]) -> dict[str, str]:
+    """A domain error's per-field reasons, keyed for the form macros; several reasons for one
+    field are joined (every refused checklist line is shown, not just the last)."""
+    joined: dict[str, str] = {}
+    for error in errors:
+        joined[error.field] = f"{joined[error.field]} {error.message}" if error.field in joined else error.message
+    return joined
 
 
 # --- Stale edits (the 409 page) ----------------------------------------------------------
@@ -282,7 +286,7 @@ def differences(
     labels: Mapping[str, str] | None = None,
     display: Callable[[str, Any], Any] | None = None,
 ) -> list[Difference]:
-    """The submitted fields whose value differs from the stored one, for ``_conflict_table.html``.
+    """The submitted fields whose value differs from the stored one, for :func:`conflict_response`.
 
     ``labels`` names fields as users read them (default: the field's name); ``display`` turns
     a raw value into what the page shows (default: the value itself).
@@ -295,6 +299,40 @@ def differences(
         for name, value in submitted.model_dump(exclude=set(exclude)).items()
         if current.get(name) != value
     ]
+
+
+def conflict_response(
+    request: Request,
+    *,
+    heading: str,
+    changes: list[Difference] | None,
+    audit: tuple[str, int | None],
+    edit_url: str | None = None,
+    back: tuple[str, str] | None = None,
+    advice: str | None = None,
+    note: str | None = None,
+) -> Response:
+    """The 409 page of a refused stale edit: nothing was saved; compare and start again.
+
+    ``heading`` names the record; ``changes`` compares stored and submitted fields (None when
+    there is no form to compare, then ``note`` says where the record stands); ``audit`` is the
+    record's (object type, id) in the change log; ``edit_url`` leads to the form again and
+    ``back`` (url, label) to the record's page.
+    """
+    object_type, object_id = audit
+    back_url, back_label = back or (None, None)
+    context = {
+        "heading": heading,
+        "advice": advice or _("Nothing of yours was saved. Compare, then edit the current version again."),
+        "changes": changes,
+        "note": note,
+        "edit_url": edit_url,
+        "back_url": back_url,
+        "back_label": back_label,
+        "object_type": object_type,
+        "object_id": object_id,
+    }
+    return render(request, "_conflict.html", context, status_code=409)
 
 
 def compile_all_templates() -> None:

@@ -26,6 +26,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     paginate,
@@ -177,11 +178,12 @@ def update_asset(
         try:
             service.update_asset(session, asset, data, actor=user, cascade_status=form.get("cascade") == "yes")
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "assets/conflict.html",
-                {"asset": asset, "mine": data, "changes": differences(asset, data), **org_lookups(session), **CHOICES},
-                status_code=409,
+                heading=_("Someone else changed asset %(tag)s while you were editing it.", tag=asset.tag),
+                changes=differences(asset, data),
+                audit=("asset", asset.id),
+                edit_url=f"/assets/{asset.id}/edit",
             )
         except ValidationFailed as error:
             errors = field_errors(error.errors) | {"__all__": error.message}

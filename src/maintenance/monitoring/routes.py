@@ -47,6 +47,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     paginate,
@@ -504,11 +505,13 @@ def update_point(
         try:
             service.update_point(session, point, data, actor=user)
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "monitoring/point_conflict.html",
-                {"point": point, "changes": _differences(session, point, data)},
-                status_code=409,
+                heading=_("Someone else changed point %(code)s while you were editing it.", code=point.code),
+                changes=_differences(session, point, data),
+                audit=("measurement_point", point.id),
+                edit_url=f"/monitoring/points/{point.id}/edit",
+                back=(f"/monitoring/points/{point.id}", _("Back to the point")),
             )
         except ValidationFailed as error:
             errors = _service_errors(error)

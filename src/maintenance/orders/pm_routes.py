@@ -36,6 +36,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     filters_from_query,
@@ -220,11 +221,13 @@ def update_plan(request: Request, session: SessionDep, user: WriterUser, plan_id
         try:
             pm.update_plan(session, plan, data, actor=user)
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "orders/pm_conflict.html",
-                {"plan": plan, "changes": _differences(session, plan, data)},
-                status_code=409,
+                heading=_("Someone else changed PM plan %(title)s while you were editing it.", title=plan.title),
+                changes=_differences(session, plan, data),
+                audit=("pm_plan", plan.id),
+                edit_url=f"/pm-plans/{plan.id}/edit",
+                back=(f"/pm-plans/{plan.id}", _("Back to the plan")),
             )
         except ValidationFailed as error:
             errors = on_asset_tag(field_errors(error.errors)) | {"__all__": error.message}
