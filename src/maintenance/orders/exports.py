@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.responses import Response
-from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy import Select, String, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -24,6 +24,7 @@ from maintenance.assets.models import Asset
 from maintenance.choices import Choice
 from maintenance.exports import ExportColumn
 from maintenance.i18n import NP_, ContextMessage, current_locale
+from maintenance.orders import service
 from maintenance.orders.choices import FailureMode, OrderState, OrderType, Priority, Provider
 from maintenance.orders.filters import OrderFilters
 from maintenance.orders.models import Turnaround, WorkOrder
@@ -103,7 +104,7 @@ def export_select(filters: OrderFilters, user: User) -> Select[Any]:
         type_coerce(getattr(WorkOrder, name), String()).label(name) if name in _CHOICES else getattr(WorkOrder, name)
         for name in _FIELDS
     ]
-    stmt = filters.apply(select(WorkOrder), user).with_only_columns(
+    stmt = service.list_orders(filters, user).with_only_columns(
         *columns,
         col(asset.tag).label("asset_tag"),
         col(asset.name).label("asset_name"),

@@ -20,6 +20,7 @@ from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_today
+from maintenance.orders import service
 from maintenance.orders import turnarounds as turnaround_service
 from maintenance.orders.calendar import CalendarKind, grid_for, orders_between
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType, Priority
@@ -84,7 +85,7 @@ def order_list(
         from maintenance.orders import exports  # one filtered query feeds page and files alike
 
         return exports.export_response(session, filters, export_format, user=user)
-    orders = paginate(session, filters.apply(select(WorkOrder), user), page)
+    orders = paginate(session, service.list_orders(filters, user), page)
     workshops = org_service.list_workshops(session)
     turnarounds = turnaround_service.list_turnarounds(session)
     return render(
