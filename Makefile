@@ -97,7 +97,7 @@ lock:
 	$(BIN)/python -m pip freeze --exclude-editable | { echo "# Exact versions of every Python package (direct and transitive), used as pip constraints."; echo "# Regenerate with \`make lock\` after changing pyproject.toml."; cat; } > requirements.lock
 
 i18n-extract: $(STAMPS)/python
-	$(BIN)/pybabel extract --ignore-dirs='.*' --no-location --sort-by-file -F $(I18N)/babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -o $(I18N)/messages.pot --project=maintenance --version=1 src templates
+	$(BIN)/pybabel extract --ignore-dirs='.*' --no-location --sort-by-file -F $(I18N)/babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -k NP_:1c,2 -o $(I18N)/messages.pot --project=maintenance --version=1 src templates
 
 i18n-update: i18n-extract
 	$(BIN)/pybabel update --no-fuzzy-matching -i $(I18N)/messages.pot -d $(I18N) -D messages

@@ -249,7 +249,7 @@ def main() -> None:
         )
         return stmt.execution_options(yield_per=1000)
 
-    headers = [column.header(True) for column in exports.COLUMNS]
+    headers = [column.header("zh_CN") for column in exports.COLUMNS]
     kinds = [column.kind for column in exports.COLUMNS]
     assert len(headers) == 24, "the baseline query has 24 columns; update it with the export"
 

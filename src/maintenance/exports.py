@@ -21,22 +21,26 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import xlsxwriter
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from sqlalchemy import Select
+from sqlmodel import Session
 from starlette.background import BackgroundTask
 
 from maintenance.choices import Choice
-from maintenance.db import plant_timezone
+from maintenance.db import plant_timezone, utcnow
 from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.i18n import NP_, ContextMessage, current_locale, translate
 from maintenance.i18n import gettext as _
 
 ExportFormat = Literal["csv", "xlsx"]
@@ -45,11 +49,16 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 # A non-HttpOnly cookie the export links watch (static/app.js) to know the file has started.
 EXPORT_COOKIE = "maintenance_export"
+
 # Rows fetched per round trip (a server-side cursor on PostgreSQL).
 BATCH_SIZE = 1000
 
 CellKind = Literal["text", "date", "datetime", "money", "int", "number", "rate"]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Between the parts of a filter in words: punctuation that follows the language.
+FILTER_SEPARATORS = {"zh_CN": "；", "en": "; "}
+
+logger = logging.getLogger("maintenance.exports")
 
 
 def plant_local(moment: datetime | None) -> datetime | None:
@@ -69,16 +78,16 @@ def choice_labels(choices: dict[str, type[Choice]], *, zh: bool) -> dict[str, di
 
 @dataclass(frozen=True)
 class ExportColumn:
-    """One column of an export: its key, its zh/en header, how its cells are typed, its width."""
+    """One column of an export: its key, its header (an English msgid in the export's context),
+    how its cells are typed, its width."""
 
     key: str
-    zh: str
-    en: str
+    label: ContextMessage
     kind: CellKind = "text"
     width: int = 12
 
-    def header(self, zh: bool) -> str:
-        return self.zh if zh else self.en
+    def header(self, locale: str) -> str:
+        return translate(locale, self.label)
 
 
 def check_format(fmt: str) -> ExportFormat:
@@ -263,3 +272,137 @@ def download_response(
         )
     response.set_cookie(EXPORT_COOKIE, fmt, max_age=120, path="/", samesite="strict")
     return response
+
+
+# --- The table export ---------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class TableExport:
+    """One export of a list: a domain declares its columns, its query and how a row of that
+    query becomes a row of the file; this class writes the CSV, the XLSX (a header sheet, then
+    the data) and the download, in the export's language (``locale``) whatever the request's.
+
+    Subclasses set the class attributes, implement :meth:`select`, :meth:`records` and
+    :meth:`filter_text`, and may add header-sheet lines (:meth:`scope_entries`) or name the
+    file by another day or a scope (:attr:`file_day`, :meth:`file_scope`).
+    """
+
+    columns: ClassVar[tuple[ExportColumn, ...]]
+    title: ClassVar[ContextMessage]  # the header sheet's title
+    sheet_name: ClassVar[ContextMessage]  # the data sheet's
+    file_stem: ClassVar[ContextMessage]  # its msgid names the file for clients without UTF-8 names
+    temp_prefix: ClassVar[str] = "export-"
+
+    session: Session
+    locale: str = field(default_factory=current_locale)
+    exported_by: str
+    exported_at: datetime = field(default_factory=utcnow)
+    row_count: int = 0
+
+    @property
+    def zh(self) -> bool:
+        """Choices carry their own zh/en labels (choices.py), picked by this."""
+        return self.locale == "zh_CN"
+
+    def text(self, message: str | ContextMessage, **variables: object) -> str:
+        return translate(self.locale, message, **variables)
+
+    def join_filters(self, parts: Sequence[str], nothing: ContextMessage) -> str:
+        """A filter in words, its parts joined, or ``nothing`` when it filters nothing out."""
+        return FILTER_SEPARATORS.get(self.locale, "; ").join(parts) if parts else self.text(nothing)
+
+    # --- What a domain declares ------------------------------------------------------------
+
+    def select(self) -> Select[Any]:
+        """The list's query (same filters, same order) reduced to the exported columns."""
+        raise NotImplementedError
+
+    def records(self, result: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        """The file's rows (typed values in :attr:`columns` order) from the query's."""
+        raise NotImplementedError
+
+    def filter_text(self) -> str:
+        raise NotImplementedError
+
+    def scope_entries(self) -> list[tuple[str, Any]]:
+        """The header sheet's lines before who exported it and when."""
+        return [(self.text(NP_("export", "Filter")), self.filter_text())]
+
+    @property
+    def file_day(self) -> date:
+        """The day in the file's name: the plant day of the export."""
+        return self.exported_at.astimezone(plant_timezone()).date()
+
+    def file_scope(self) -> str:
+        """What the file's name says besides the list and the day (e.g. a turnaround's code)."""
+        return ""
+
+    # --- Rows --------------------------------------------------------------------------------
+
+    def headers(self) -> list[str]:
+        return [column.header(self.locale) for column in self.columns]
+
+    def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Fetched in batches of ``batch_size`` rows (a server-side cursor on PostgreSQL), as
+        Core rows: the ORM adds nothing to a read-only table of columns."""
+        stmt = self.select().execution_options(yield_per=batch_size or BATCH_SIZE)
+        self.session.flush()
+        self.row_count = 0
+        for row in self.records(self.session.connection().execute(stmt)):
+            self.row_count += 1
+            yield row
+
+    # --- Files -------------------------------------------------------------------------------
+
+    def csv_chunks(self, rows: Iterable[tuple[Any, ...]] | None = None, rows_per_chunk: int = 500) -> Iterator[bytes]:
+        """The CSV as UTF-8 (with BOM) chunks of a few hundred rows each."""
+        return csv_chunks(self.columns, self.headers(), self.rows() if rows is None else rows, rows_per_chunk)
+
+    def write_csv(self, path: str | os.PathLike[str], rows: Iterable[tuple[Any, ...]] | None = None) -> int:
+        write_csv_file(path, self.csv_chunks(rows))
+        return self.row_count
+
+    def write_xlsx(self, path: str | os.PathLike[str], rows: Iterable[tuple[Any, ...]] | None = None) -> int:
+        """The header sheet first, then the data (constant memory)."""
+        workbook = open_workbook(path)
+        try:
+            about = workbook.add_worksheet(self.text(NP_("export", "About")))
+            data_name = self.text(self.sheet_name)
+            self.row_count = write_table(
+                workbook, data_name, self.columns, self.headers(), self.rows() if rows is None else rows
+            )
+            entries = [
+                *self.scope_entries(),
+                (self.text(NP_("export", "Exported by")), self.exported_by),
+                (self.text(NP_("export", "Exported at")), plant_local(self.exported_at)),
+                (self.text(NP_("export", "Time zone")), str(plant_timezone())),
+                (self.text(NP_("export", "Rows")), self.row_count),
+                (self.text(NP_("export", "Data sheet")), data_name),
+            ]
+            write_about(about, workbook, self.text(self.title), entries)
+        finally:
+            workbook.close()
+        return self.row_count
+
+    # --- The web download --------------------------------------------------------------------
+
+    def file_names(self, fmt: ExportFormat) -> tuple[str, str]:
+        """(the real name, an ASCII fallback): 工单_TA2026_2026-11-23.xlsx, orders_TA2026_2026-11-23.xlsx."""
+        tail = f"{self.file_scope()}_{self.file_day.isoformat()}.{fmt}"
+        return f"{self.text(self.file_stem)}{tail}", f"{self.file_stem.message}{tail}"
+
+    def response_headers(self, fmt: ExportFormat) -> dict[str, str]:
+        name, fallback = self.file_names(fmt)
+        return {"Content-Disposition": content_disposition(name, fallback), "Cache-Control": "no-store"}
+
+    def response(self, fmt: ExportFormat) -> Response:
+        """CSV streamed as it is produced, or XLSX in constant memory."""
+        logger.info("%s export %s by %s (%s)", self.file_stem.message, fmt, self.exported_by, self.filter_text())
+        return download_response(
+            fmt,
+            headers=self.response_headers(fmt),
+            csv_chunks=self.csv_chunks,
+            write_xlsx=self.write_xlsx,
+            temp_prefix=self.temp_prefix,
+        )

@@ -1,4 +1,4 @@
-"""Rendering: full page or htmx fragment, redirects, toasts, pagination.
+"""Rendering: full page or htmx fragment, redirects, toasts, list filters, pagination, forms.
 
 ``render`` sends the ``content`` block to non-boosted htmx requests and the whole
 page otherwise, and always sets ``Vary: HX-Request`` (one URL serves both).
@@ -8,7 +8,7 @@ Toasts reach every HTML response through the out-of-band ``toasts`` block.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -30,6 +30,7 @@ from maintenance.i18n import gettext as _
 from maintenance.security import csrf_token
 
 ToastLevel = Literal["success", "info", "warning", "danger"]
+_M = TypeVar("_M", bound=BaseModel)
 _FLASH_KEY = "flash"
 
 templates = Jinja2Blocks(directory=str(get_settings().templates_dir))
@@ -126,6 +127,27 @@ MAX_RECORD_ID = 2_147_483_647
 RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 
+# --- List filters -------------------------------------------------------------------------
+
+
+def filters_from_query(model: type[_M]) -> Callable[[Request], _M]:
+    """A dependency building a list's filter model from the query string.
+
+    A bad value (a hand-edited URL: an unknown choice, a malformed date, an id too large for
+    the database) drops that one filter rather than failing the page, so a list always shows.
+    """
+
+    def from_query(request: Request) -> _M:
+        params = dict(request.query_params)
+        try:
+            return model.model_validate(params)
+        except ValidationError as exc:
+            bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            return model.model_validate({key: value for key, value in params.items() if key not in bad})
+
+    return from_query
+
+
 # --- Pagination ---------------------------------------------------------------------------
 
 
@@ -190,8 +212,6 @@ async def form_data(request: Request) -> FormData:
 
 FormDep = Annotated[FormData, Depends(form_data)]
 
-_M = TypeVar("_M", bound=BaseModel)
-
 
 def _error_message(error: ErrorDetails) -> str:
     """Pydantic's reasons in the user's language."""
@@ -236,9 +256,13 @@ def validate_form(
         }
 
 
-def field_errors(errors: list[FieldError]) -> dict[str, str]:
-    """A domain error's per-field reasons, keyed for the form macros."""
-    return {error.field: error.message for error in errors}
+def field_errors(errors: Sequence[FieldError]) -> dict[str, str]:
+    """A domain error's per-field reasons, keyed for the form macros; several reasons for one
+    field are joined (every refused checklist line is shown, not just the last)."""
+    joined: dict[str, str] = {}
+    for error in errors:
+        joined[error.field] = f"{joined[error.field]} {error.message}" if error.field in joined else error.message
+    return joined
 
 
 # --- Stale edits (the 409 page) ----------------------------------------------------------
@@ -262,7 +286,7 @@ def differences(
     labels: Mapping[str, str] | None = None,
     display: Callable[[str, Any], Any] | None = None,
 ) -> list[Difference]:
-    """The submitted fields whose value differs from the stored one, for ``_conflict_table.html``.
+    """The submitted fields whose value differs from the stored one, for :func:`conflict_response`.
 
     ``labels`` names fields as users read them (default: the field's name); ``display`` turns
     a raw value into what the page shows (default: the value itself).
@@ -275,6 +299,40 @@ def differences(
         for name, value in submitted.model_dump(exclude=set(exclude)).items()
         if current.get(name) != value
     ]
+
+
+def conflict_response(
+    request: Request,
+    *,
+    heading: str,
+    changes: list[Difference] | None,
+    audit: tuple[str, int | None],
+    edit_url: str | None = None,
+    back: tuple[str, str] | None = None,
+    advice: str | None = None,
+    note: str | None = None,
+) -> Response:
+    """The 409 page of a refused stale edit: nothing was saved; compare and start again.
+
+    ``heading`` names the record; ``changes`` compares stored and submitted fields (None when
+    there is no form to compare, then ``note`` says where the record stands); ``audit`` is the
+    record's (object type, id) in the change log; ``edit_url`` leads to the form again and
+    ``back`` (url, label) to the record's page.
+    """
+    object_type, object_id = audit
+    back_url, back_label = back or (None, None)
+    context = {
+        "heading": heading,
+        "advice": advice or _("Nothing of yours was saved. Compare, then edit the current version again."),
+        "changes": changes,
+        "note": note,
+        "edit_url": edit_url,
+        "back_url": back_url,
+        "back_label": back_label,
+        "object_type": object_type,
+        "object_id": object_id,
+    }
+    return render(request, "_conflict.html", context, status_code=409)
 
 
 def compile_all_templates() -> None:

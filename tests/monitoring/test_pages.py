@@ -185,6 +185,27 @@ def test_xlsx_export_downloads(client: TestClient, auditor: User, make_point: Ma
     assert response.content[:2] == b"PK"
 
 
+def test_export_headers_are_in_the_users_language(client: TestClient, auditor: User, make_point: MakePoint) -> None:
+    make_point(code="H-1")
+    login(client, auditor)
+
+    def header_row() -> list[str]:
+        response = client.get("/monitoring", params={"export": "csv"})
+        return next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    assert header_row() == [
+        "测点编号", "测点名称", "设备位号", "设备名称", "车间", "测量参数", "单位", "最新值", "ISO 10816 区域",
+        "测量时间", "状态", "状态起始", "高预警值", "高报警值", "低预警值", "低报警值", "限值依据", "启用",
+        "未完成预知维修工单",
+    ]  # fmt: skip
+    client.cookies.set("lang", "en")
+    assert header_row() == [
+        "Point code", "Point name", "Asset tag", "Asset name", "Workshop", "Quantity", "Unit", "Latest value",
+        "ISO 10816 zone", "Taken at", "State", "State since", "Warning high", "Alarm high", "Warning low",
+        "Alarm low", "Limit preset", "Active", "Open CBM order",
+    ]  # fmt: skip
+
+
 def test_list_runs_a_fixed_number_of_queries(
     client: TestClient,
     session: Session,

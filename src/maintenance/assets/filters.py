@@ -4,13 +4,14 @@ its htmx fragment, the CSV/XLSX exports, the labels sheet and the JSON API."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, or_
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
-from maintenance.web import RecordId
+from maintenance.web import RecordId, filters_from_query
 
 # Sort keys users may ask for (``-`` prefix for descending) → column names on Asset/AssetVersion.
 SORTABLE = {
@@ -85,3 +86,6 @@ class AssetFilters(BaseModel):
         """The filters as URL parameters (exports and labels links keep the list's filter)."""
         data = self.model_dump(exclude_defaults=True, mode="json")
         return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in data.items()}
+
+
+AssetFiltersDep = Annotated[AssetFilters, Depends(filters_from_query(AssetFilters))]

@@ -16,7 +16,8 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from maintenance.assets import service
-from maintenance.assets.routes import org_lookups, parse_filters
+from maintenance.assets.filters import AssetFiltersDep
+from maintenance.assets.routes import org_lookups
 from maintenance.db import SessionDep
 from maintenance.org.auth import CurrentUser
 from maintenance.web import render
@@ -34,8 +35,10 @@ def qr_data_uri(text: str) -> str:
 
 
 @router.get("/assets/labels")
-def label_sheet(request: Request, session: SessionDep, user: CurrentUser, batch: int = 1) -> Response:
-    filters = parse_filters(request).model_copy(update={"as_of": None})  # labels are for assets as they are now
+def label_sheet(
+    request: Request, session: SessionDep, user: CurrentUser, filters: AssetFiltersDep, batch: int = 1
+) -> Response:
+    filters = filters.model_copy(update={"as_of": None})  # labels are for assets as they are now
     stmt = service.list_assets(filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     batches = max(1, -(-total // MAX_LABELS))

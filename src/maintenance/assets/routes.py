@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -16,7 +15,7 @@ from maintenance.assets import service
 from maintenance.assets.access import can_write_in
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.depreciation import book_value_of
-from maintenance.assets.filters import AssetFilters
+from maintenance.assets.filters import AssetFiltersDep
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
@@ -27,6 +26,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     paginate,
@@ -45,16 +45,6 @@ CHOICES = {
 }
 
 
-def parse_filters(request: Request) -> AssetFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return AssetFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return AssetFilters.model_validate({key: value for key, value in params.items() if key not in bad})
-
-
 def org_lookups(session: Session) -> dict[str, Any]:
     """Workshops and units by id: small tables, loaded whole once per page."""
     workshops = org_service.list_workshops(session)
@@ -68,8 +58,9 @@ def org_lookups(session: Session) -> dict[str, Any]:
 
 
 @router.get("/assets")
-def asset_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
-    filters = parse_filters(request)
+def asset_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: AssetFiltersDep, page: int = 1
+) -> Response:
     stmt = service.list_assets(filters)
     export_format = request.query_params.get("export")
     if export_format:
@@ -187,11 +178,12 @@ def update_asset(
         try:
             service.update_asset(session, asset, data, actor=user, cascade_status=form.get("cascade") == "yes")
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "assets/conflict.html",
-                {"asset": asset, "mine": data, "changes": differences(asset, data), **org_lookups(session), **CHOICES},
-                status_code=409,
+                heading=_("Someone else changed asset %(tag)s while you were editing it.", tag=asset.tag),
+                changes=differences(asset, data),
+                audit=("asset", asset.id),
+                edit_url=f"/assets/{asset.id}/edit",
             )
         except ValidationFailed as error:
             errors = field_errors(error.errors) | {"__all__": error.message}

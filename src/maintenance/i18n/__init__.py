@@ -13,6 +13,7 @@ plant's midnight is the previous day in UTC).
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -61,6 +62,31 @@ _ = gettext
 def N_(message: str) -> str:
     """Mark a string for extraction where it is defined; translate it where it is shown."""
     return message
+
+
+@dataclass(frozen=True)
+class ContextMessage:
+    """A msgid with its context (msgctxt): the same English word may need different Chinese in
+    different places (an asset export's "Unit" is 装置, a point export's is 单位)."""
+
+    context: str
+    message: str
+
+
+def NP_(context: str, message: str) -> ContextMessage:
+    """Mark a string and its context for extraction (``-k NP_:1c,2``); translate it where it is shown."""
+    return ContextMessage(context, message)
+
+
+def translate(locale: str, message: str | ContextMessage, **variables: object) -> str:
+    """``message`` in ``locale`` rather than the request's (a file is written in the language
+    asked for, from the web or the CLI)."""
+    translations = _translations(locale)
+    if isinstance(message, ContextMessage):
+        text = str(translations.pgettext(message.context, message.message))
+    else:
+        text = translations.gettext(message)
+    return text % variables if variables else text
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:

@@ -10,20 +10,19 @@ runs a fixed number of queries whatever the number of campaigns, workshops, item
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from maintenance.assets.access import can_write_in
 from maintenance.db import SessionDep, plant_today
-from maintenance.exceptions import Conflict, FieldError, ValidationFailed
+from maintenance.exceptions import Conflict, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
 from maintenance.monitoring import campaigns
@@ -44,7 +43,10 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
+    field_errors,
+    filters_from_query,
     is_htmx,
     paginate,
     redirect,
@@ -75,14 +77,7 @@ def _field_labels() -> dict[str, str]:
 # --- The list -----------------------------------------------------------------------------
 
 
-def parse_filters(request: Request) -> CampaignFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return CampaignFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return CampaignFilters.model_validate({key: value for key, value in params.items() if key not in bad})
+CampaignFiltersDep = Annotated[CampaignFilters, Depends(filters_from_query(CampaignFilters))]
 
 
 @dataclass(frozen=True)
@@ -92,10 +87,11 @@ class CampaignRow:
 
 
 @router.get("/campaigns")
-def campaign_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
+def campaign_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: CampaignFiltersDep, page: int = 1
+) -> Response:
     """Count, rows (with their counts aggregated in SQL) and the years of the filter: three
     queries whatever the page holds."""
-    filters = parse_filters(request)
     listed = paginate(session, campaigns.list_campaigns(filters), page, scalars=False)
     listed.items = [CampaignRow(row[0], campaigns.progress_from_row(row)) for row in listed.items]
     return render(
@@ -138,15 +134,6 @@ def _validate(model: type[BaseModel], values: dict[str, Any]) -> tuple[Any, dict
         errors["deadline"] = _("The deadline cannot come before the start.")
         data = None
     return data, errors
-
-
-def by_field(errors: Sequence[FieldError]) -> dict[str, str]:
-    """A domain error's reasons keyed by field, several reasons for one field joined (every
-    refused checklist line is shown, not just the last)."""
-    joined: dict[str, str] = {}
-    for error in errors:
-        joined[error.field] = f"{joined[error.field]} {error.message}" if error.field in joined else error.message
-    return joined
 
 
 def _workshop_ids(values: dict[str, Any]) -> list[int]:
@@ -194,12 +181,12 @@ def create_campaign(request: Request, session: SessionDep, user: ManagerUser, fo
     data, errors = _validate(CampaignCreate, values)
     items = campaigns.parse_items(str(values.get("items", "")))
     workshop_ids = _workshop_ids(values)
-    errors = by_field(campaigns.setup_errors(session, items, workshop_ids)) | errors
+    errors = field_errors(campaigns.setup_errors(session, items, workshop_ids)) | errors
     if data is not None and not errors:
         try:
             campaign = campaigns.create_campaign(session, data, items, workshop_ids, actor=user)
         except ValidationFailed as error:
-            errors = by_field(error.errors) | {"__all__": error.message}
+            errors = field_errors(error.errors) | {"__all__": error.message}
         else:
             add_toast(request, _("Seasonal inspection “%(name)s” created.", name=campaign.name))
             return redirect(request, f"/campaigns/{campaign.id}")
@@ -227,12 +214,13 @@ def update_campaign(
             def display(name: str, value: Any) -> Any:
                 return CampaignKind(value).label if name == "kind" and value else value
 
-            changes = differences(campaign, data, labels=_field_labels(), display=display)
-            return render(
+            return conflict_response(
                 request,
-                "monitoring/campaign_conflict.html",
-                {"campaign": campaign, "changes": changes},
-                status_code=409,
+                heading=_("Someone else changed “%(name)s” while you were editing it.", name=campaign.name),
+                changes=differences(campaign, data, labels=_field_labels(), display=display),
+                audit=("inspection_campaign", campaign.id),
+                edit_url=f"/campaigns/{campaign.id}/edit",
+                back=(f"/campaigns/{campaign.id}", _("Back to the inspection")),
             )
         add_toast(request, _("Seasonal inspection “%(name)s” saved.", name=campaign.name))
         return redirect(request, f"/campaigns/{campaign.id}")
@@ -477,7 +465,7 @@ def sheet_page(
 
 
 def _errors_of(error: ValidationFailed) -> dict[str, str]:
-    return by_field(error.errors) or {"__all__": error.message}
+    return field_errors(error.errors) or {"__all__": error.message}
 
 
 @router.post("/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}")

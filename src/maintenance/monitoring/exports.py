@@ -8,11 +8,8 @@ not grow with the rows. How files are written is :mod:`maintenance.exports`.
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from fastapi.responses import Response
@@ -22,9 +19,8 @@ from sqlmodel import Session, col
 from maintenance import exports as core
 from maintenance.assets.models import Asset
 from maintenance.choices import Choice
-from maintenance.db import plant_timezone, utcnow
-from maintenance.exports import BATCH_SIZE, ExportColumn, ExportFormat
-from maintenance.i18n import current_locale
+from maintenance.exports import ExportColumn
+from maintenance.i18n import NP_, current_locale
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity
 from maintenance.monitoring.filters import PointFilters, list_points
@@ -34,28 +30,26 @@ from maintenance.orders.models import WorkOrder
 from maintenance.org import service as org_service
 from maintenance.org.models import User
 
-logger = logging.getLogger("maintenance.exports")
-
 COLUMNS: tuple[ExportColumn, ...] = (
-    ExportColumn("code", "测点编号", "Point code", width=20),
-    ExportColumn("name", "测点名称", "Point name", width=20),
-    ExportColumn("asset_tag", "设备位号", "Asset tag", width=14),
-    ExportColumn("asset_name", "设备名称", "Asset name", width=18),
-    ExportColumn("workshop", "车间", "Workshop", width=14),
-    ExportColumn("quantity", "测量参数", "Quantity", width=16),
-    ExportColumn("unit", "单位", "Unit", width=8),
-    ExportColumn("latest_value", "最新值", "Latest value", "number", 10),
-    ExportColumn("zone", "ISO 10816 区域", "ISO 10816 zone", width=8),
-    ExportColumn("latest_taken_at", "测量时间", "Taken at", "datetime", 16),
-    ExportColumn("state", "状态", "State", width=8),
-    ExportColumn("state_since", "状态起始", "State since", "datetime", 16),
-    ExportColumn("warning_high", "高预警值", "Warning high", "number", 10),
-    ExportColumn("alarm_high", "高报警值", "Alarm high", "number", 10),
-    ExportColumn("warning_low", "低预警值", "Warning low", "number", 10),
-    ExportColumn("alarm_low", "低报警值", "Alarm low", "number", 10),
-    ExportColumn("preset", "限值依据", "Limit preset", width=24),
-    ExportColumn("is_active", "启用", "Active", width=6),
-    ExportColumn("open_order", "未完成预知维修工单", "Open CBM order", width=16),
+    ExportColumn("code", NP_("point export", "Point code"), width=20),
+    ExportColumn("name", NP_("point export", "Point name"), width=20),
+    ExportColumn("asset_tag", NP_("point export", "Asset tag"), width=14),
+    ExportColumn("asset_name", NP_("point export", "Asset name"), width=18),
+    ExportColumn("workshop", NP_("point export", "Workshop"), width=14),
+    ExportColumn("quantity", NP_("point export", "Quantity"), width=16),
+    ExportColumn("unit", NP_("point export", "Unit"), width=8),
+    ExportColumn("latest_value", NP_("point export", "Latest value"), "number", 10),
+    ExportColumn("zone", NP_("point export", "ISO 10816 zone"), width=8),
+    ExportColumn("latest_taken_at", NP_("point export", "Taken at"), "datetime", 16),
+    ExportColumn("state", NP_("point export", "State"), width=8),
+    ExportColumn("state_since", NP_("point export", "State since"), "datetime", 16),
+    ExportColumn("warning_high", NP_("point export", "Warning high"), "number", 10),
+    ExportColumn("alarm_high", NP_("point export", "Alarm high"), "number", 10),
+    ExportColumn("warning_low", NP_("point export", "Warning low"), "number", 10),
+    ExportColumn("alarm_low", NP_("point export", "Alarm low"), "number", 10),
+    ExportColumn("preset", NP_("point export", "Limit preset"), width=24),
+    ExportColumn("is_active", NP_("point export", "Active"), width=6),
+    ExportColumn("open_order", NP_("point export", "Open CBM order"), width=16),
 )
 
 _CHOICES: dict[str, type[Choice]] = {"quantity": Quantity, "state": ConditionState, "preset": LimitPreset}
@@ -102,47 +96,39 @@ def export_select(filters: PointFilters) -> Select[Any]:
     )
 
 
-@dataclass
-class PointExport:
-    session: Session
+@dataclass(kw_only=True)
+class PointExport(core.TableExport):
+    columns = COLUMNS
+    title = NP_("point export", "Measurement-point export")
+    sheet_name = NP_("point export", "Points")
+    file_stem = NP_("point export", "points")
+    temp_prefix = "point-export-"
+
     filters: PointFilters
-    user: User
-    zh: bool
-    exported_at: datetime
     workshops: dict[int, str] = field(default_factory=dict)
-    row_count: int = 0
 
     @classmethod
-    def start(cls, session: Session, filters: PointFilters, *, user: User, zh: bool | None = None) -> PointExport:
+    def start(cls, session: Session, filters: PointFilters, *, user: User, locale: str | None = None) -> PointExport:
         return cls(
             session=session,
             filters=filters,
-            user=user,
-            zh=current_locale() == "zh_CN" if zh is None else zh,
-            exported_at=utcnow(),
+            locale=locale or current_locale(),
+            exported_by=f"{user.display_name} ({user.username})",
             workshops={w.id: w.name for w in org_service.list_workshops(session) if w.id is not None},
         )
 
-    def headers(self) -> list[str]:
-        return [column.header(self.zh) for column in COLUMNS]
+    def select(self) -> Select[Any]:
+        return export_select(self.filters)
 
-    def file_names(self, fmt: ExportFormat) -> tuple[str, str]:
-        day = self.exported_at.astimezone(plant_timezone()).date().isoformat()
-        return f"{'测点' if self.zh else 'points'}_{day}.{fmt}", f"points_{day}.{fmt}"
-
-    def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
+    def records(self, result: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         labels = core.choice_labels(_CHOICES, zh=self.zh)
         zones = {preset.value: zone for preset, zone in ISO_10816_3.items()}
         vibration = Quantity.VIBRATION.value
-        yes, no = ("是", "否") if self.zh else ("yes", "no")
-        stmt = export_select(self.filters).execution_options(yield_per=batch_size or BATCH_SIZE)
-        self.session.flush()
-        self.row_count = 0
+        yes, no = self.text("yes"), self.text("no")
         for (
             code, name, tag, asset_name, workshop_id, quantity, unit, value, taken_at, state, since,
             warning_high, alarm_high, warning_low, alarm_low, preset, is_active, open_order,
-        ) in self.session.connection().execute(stmt):  # fmt: skip
-            self.row_count += 1
+        ) in result:  # fmt: skip
             zone = zones.get(preset) if quantity == vibration else None
             yield (
                 code,
@@ -167,49 +153,15 @@ class PointExport:
             )
 
     def filter_text(self) -> str:
+        """The list's own parameters (code=value), sort left out."""
         data = self.filters.query_params()
         data.pop("sort", None)
         if not data:
-            return "全部测点" if self.zh else "all points"
+            return self.text(NP_("point export", "all points"))
         return "; ".join(f"{key}={value}" for key, value in sorted(data.items()))
-
-    def csv_chunks(self, rows: Iterable[tuple[Any, ...]] | None = None, rows_per_chunk: int = 500) -> Iterator[bytes]:
-        return core.csv_chunks(COLUMNS, self.headers(), self.rows() if rows is None else rows, rows_per_chunk)
-
-    def write_xlsx(self, path: str | os.PathLike[str]) -> int:
-        zh = self.zh
-        workbook = core.open_workbook(path)
-        try:
-            about = workbook.add_worksheet("说明" if zh else "About")
-            data_name = "测点" if zh else "Points"
-            self.row_count = core.write_table(workbook, data_name, COLUMNS, self.headers(), self.rows())
-            core.write_about(
-                about,
-                workbook,
-                "测点导出" if zh else "Measurement-point export",
-                [
-                    ("筛选条件" if zh else "Filter", self.filter_text()),
-                    ("导出人" if zh else "Exported by", f"{self.user.display_name} ({self.user.username})"),
-                    ("导出时间" if zh else "Exported at", core.plant_local(self.exported_at)),
-                    ("时区" if zh else "Time zone", str(plant_timezone())),
-                    ("行数" if zh else "Rows", self.row_count),
-                ],
-            )
-        finally:
-            workbook.close()
-        return self.row_count
 
 
 def export_response(session: Session, filters: PointFilters, fmt: str, *, user: User) -> Response:
     """The list's filtered query as a CSV (streamed) or XLSX (constant memory) download."""
     checked = core.check_format(fmt)
-    export = PointExport.start(session, filters, user=user)
-    logger.info("point export %s by %s (%s)", checked, user.username, export.filter_text())
-    name, fallback = export.file_names(checked)
-    return core.download_response(
-        checked,
-        headers={"Content-Disposition": core.content_disposition(name, fallback), "Cache-Control": "no-store"},
-        csv_chunks=export.csv_chunks,
-        write_xlsx=export.write_xlsx,
-        temp_prefix="point-export-",
-    )
+    return PointExport.start(session, filters, user=user).response(checked)

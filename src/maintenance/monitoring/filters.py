@@ -8,9 +8,9 @@ latest reading (points never read have none); ``active`` defaults to active poin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select, case
 from sqlmodel import col
@@ -20,7 +20,7 @@ from maintenance.monitoring import service
 from maintenance.monitoring.choices import ConditionState, Quantity
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.org.models import Workshop
-from maintenance.web import RecordId
+from maintenance.web import RecordId, filters_from_query
 
 DEFAULT_SORT = "code"
 
@@ -85,6 +85,9 @@ class PointFilters(BaseModel):
     def query_params(self) -> dict[str, str]:
         data = self.model_dump(exclude_defaults=True, mode="json")
         return {key: str(value) for key, value in data.items()}
+
+
+PointFiltersDep = Annotated[PointFilters, Depends(filters_from_query(PointFilters))]
 
 
 def list_points(filters: PointFilters) -> Select[Any]:

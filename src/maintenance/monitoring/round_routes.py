@@ -53,6 +53,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     is_htmx,
@@ -445,11 +446,13 @@ def update_route(
                     return workshops.get(value, value)
                 return RouteFrequency(value).label if name == "frequency" and value else value
 
-            return render(
+            return conflict_response(
                 request,
-                "monitoring/route_conflict.html",
-                {"route": route, "changes": differences(route, data, labels=_route_labels(), display=display)},
-                status_code=409,
+                heading=_("Someone else changed route %(code)s while you were editing it.", code=route.code),
+                changes=differences(route, data, labels=_route_labels(), display=display),
+                audit=("inspection_route", route.id),
+                edit_url=f"/rounds/routes/{route.id}/edit",
+                back=(f"/rounds/routes/{route.id}", _("Back to the route")),
             )
         except ValidationFailed as error:
             errors = _service_errors(error)

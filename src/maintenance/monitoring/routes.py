@@ -20,7 +20,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy import case, select
 from sqlmodel import Session, col
 
@@ -34,7 +33,7 @@ from maintenance.i18n import ngettext
 from maintenance.monitoring import charts, service, trend
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity, ReadingSource
-from maintenance.monitoring.filters import PointFilters, list_points
+from maintenance.monitoring.filters import PointFiltersDep, list_points
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, PointCreate, PointUpdate, Reading
 from maintenance.monitoring.rules import ISO_10816_3, QUANTITIES, Limits, VibrationZones, breached_limit
@@ -48,6 +47,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     paginate,
@@ -150,24 +150,15 @@ def _workshops(session: Session) -> dict[str, Any]:
     return {"workshops": workshops, "workshop_by_id": {w.id: w for w in workshops}}
 
 
-def parse_filters(request: Request) -> PointFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return PointFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return PointFilters.model_validate({key: value for key, value in params.items() if key not in bad})
-
-
 # --- The list -----------------------------------------------------------------------------
 
 
 @router.get("/monitoring")
-def point_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
+def point_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: PointFiltersDep, page: int = 1
+) -> Response:
     """Count, rows (points with their asset), workshops, units and open orders: five queries
     (six with an asset filter) whatever the page holds."""
-    filters = parse_filters(request)
     export_format = request.query_params.get("export")
     if export_format:
         from maintenance.monitoring import exports
@@ -514,11 +505,13 @@ def update_point(
         try:
             service.update_point(session, point, data, actor=user)
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "monitoring/point_conflict.html",
-                {"point": point, "changes": _differences(session, point, data)},
-                status_code=409,
+                heading=_("Someone else changed point %(code)s while you were editing it.", code=point.code),
+                changes=_differences(session, point, data),
+                audit=("measurement_point", point.id),
+                edit_url=f"/monitoring/points/{point.id}/edit",
+                back=(f"/monitoring/points/{point.id}", _("Back to the point")),
             )
         except ValidationFailed as error:
             errors = _service_errors(error)

@@ -12,18 +12,18 @@ Money and quantities are decimal strings (元, hours); codes are the choice code
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from maintenance.assets.models import Asset
-from maintenance.db import SessionDep, plant_day_start, plant_today
+from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders import service
@@ -41,6 +41,7 @@ from maintenance.orders.choices import (
     Priority,
     Provider,
 )
+from maintenance.orders.filters import DEFAULT_SORT, OrderFilters
 from maintenance.orders.models import (
     ChecklistItem,
     PmPlan,
@@ -281,17 +282,15 @@ class PmPlanApiPage(BaseModel):
 _ORDER_FIELDS = [name for name in OrderApiRead.model_fields if hasattr(WorkOrder, name)]
 
 
-def _order_select() -> Select[Any]:
-    """Orders with the codes and names the items show, in one statement."""
-    columns: list[Any] = [
-        WorkOrder,
-        col(Asset.tag).label("asset_tag"),
-        col(Workshop.code).label("workshop_code"),
-        col(Turnaround.code).label("turnaround_code"),
-        col(Assignee.username).label("assignee_username"),
-    ]
+def _with_codes(stmt: Select[Any]) -> Select[Any]:
+    """A select over WorkOrder with the codes and names the items show, in one statement."""
     return (
-        select(*columns)
+        stmt.add_columns(
+            col(Asset.tag).label("asset_tag"),
+            col(Workshop.code).label("workshop_code"),
+            col(Turnaround.code).label("turnaround_code"),
+            col(Assignee.username).label("assignee_username"),
+        )
         .join(Asset, col(Asset.id) == col(WorkOrder.asset_id))
         .join(Workshop, col(Workshop.id) == col(WorkOrder.workshop_id))
         .outerjoin(Turnaround, col(Turnaround.id) == col(WorkOrder.turnaround_id))
@@ -322,15 +321,6 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
             [FieldError(field, _("Give the time with a UTC offset, e.g. 2026-03-01T08:00:00+08:00."))],
         )
     return value
-
-
-def _day_start(day: date) -> datetime | None:
-    """When ``day`` begins at the plant, in UTC; None for 1 January of year 1, which begins before
-    year 1 in UTC (a range bound there leaves that end of the range open)."""
-    try:
-        return plant_day_start(day)
-    except OverflowError:
-        return None
 
 
 @router.get(
@@ -366,36 +356,27 @@ def list_orders(
         raise ValidationFailed(
             _("Some input is not valid."), [FieldError("to", _("The end of the range cannot come before its start."))]
         )
-    conditions: list[ColumnElement[bool]] = []
-    if order_types:
-        conditions.append(col(WorkOrder.order_type).in_(order_types))
-    if states:
-        conditions.append(col(WorkOrder.state).in_(states))
-    if workshop:
-        conditions.append(col(Workshop.code) == workshop.strip())
-    if asset:
-        conditions.append(col(Asset.tag) == asset.strip())
-    if turnaround:
-        conditions.append(col(Turnaround.code) == turnaround.strip())
-    if date_from is not None and (start := _day_start(date_from)) is not None:
-        conditions.append(col(WorkOrder.requested_at) >= start)
-    if date_to is not None and date_to < date.max and (end := _day_start(date_to + timedelta(days=1))) is not None:
-        conditions.append(col(WorkOrder.requested_at) < end)
-    if updated_since is not None:
-        conditions.append(col(WorkOrder.updated_at) >= updated_since)
-    stmt = _order_select().where(*conditions)
-    count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    if updated_since is not None:
-        stmt = stmt.order_by(col(WorkOrder.updated_at), col(WorkOrder.id))
-    else:
-        stmt = stmt.order_by(col(WorkOrder.requested_at).desc(), col(WorkOrder.id).desc())
-    rows = session.execute(stmt.limit(size).offset((page - 1) * size)).all()
+    filters = OrderFilters(
+        order_types=order_types or [],
+        states=states or [],
+        workshop_code=workshop.strip() if workshop else None,
+        asset_tag=asset.strip() if asset else None,
+        turnaround_code=turnaround.strip() if turnaround else None,
+        date_from=date_from,
+        date_to=date_to,
+        updated_since=updated_since,
+        # An ERP syncing changes pages oldest change first, so it can remember where it stopped.
+        sort="updated" if updated_since is not None else DEFAULT_SORT,
+    )
+    stmt = service.list_orders(filters, user)
+    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(_with_codes(stmt).limit(size).offset((page - 1) * size)).all()
     return OrderApiPage(data=[_order_item(row) for row in rows], count=count, page=page, size=size)
 
 
 def _detail(session: Session, order: WorkOrder) -> OrderApiDetail:
     row = session.execute(
-        _order_select()
+        _with_codes(select(WorkOrder))
         .add_columns(col(OriginOrder.number).label("origin_order_number"))
         .outerjoin(OriginOrder, col(OriginOrder.id) == col(WorkOrder.origin_order_id))
         .where(col(WorkOrder.id) == order.id)

@@ -15,9 +15,10 @@ is the work still to do while "my completed orders" stays one click away.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlmodel import col
@@ -25,9 +26,9 @@ from sqlmodel import col
 from maintenance.assets.models import Asset
 from maintenance.db import plant_day_start, plant_today
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType
-from maintenance.orders.models import WorkOrder
-from maintenance.org.models import User, UserWorkshop
-from maintenance.web import RecordId
+from maintenance.orders.models import Turnaround, WorkOrder
+from maintenance.org.models import User, UserWorkshop, Workshop
+from maintenance.web import RecordId, filters_from_query
 
 Queue = Literal["open", "mine", "my_workshops", "overdue"]
 QUEUES: tuple[Queue, ...] = ("open", "mine", "my_workshops", "overdue")
@@ -48,6 +49,15 @@ def overdue_condition(today: date) -> ColumnElement[bool]:
     return col(WorkOrder.state).in_(OPEN_STATES) & (finish_by() < today)
 
 
+def _day_start(day: date) -> datetime | None:
+    """When ``day`` begins at the plant, in UTC; None for 1 January of year 1, which begins before
+    year 1 in UTC (a range bound there leaves that end of the range open)."""
+    try:
+        return plant_day_start(day)
+    except OverflowError:
+        return None
+
+
 def in_declared_order(column: Any, choice: Any) -> Any:
     """Sort a choice column in the order its members are declared (draft before approved …)."""
     return case({member.value: index for index, member in enumerate(choice)}, value=column, else_=len(choice))
@@ -64,6 +74,7 @@ SORTABLE: dict[str, Any] = {
     "due": finish_by,
     "cost": lambda: col(WorkOrder.actual_cost_cny),
     "created": lambda: col(WorkOrder.requested_at),
+    "updated": lambda: col(WorkOrder.updated_at),
 }
 
 
@@ -79,6 +90,14 @@ class OrderFilters(BaseModel):
     turnaround_id: RecordId | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # What the JSON API filters on besides: several types or states (any of them), records by
+    # their codes, and changes since an instant (an ERP's incremental sync).
+    order_types: list[OrderType] = Field(default_factory=list)
+    states: list[OrderState] = Field(default_factory=list)
+    workshop_code: str | None = None
+    asset_tag: str | None = None
+    turnaround_code: str | None = None
+    updated_since: datetime | None = None
     sort: str = DEFAULT_SORT
 
     @field_validator("q", mode="before")
@@ -123,10 +142,26 @@ class OrderFilters(BaseModel):
             value = getattr(self, name)
             if value is not None:
                 conditions.append(getattr(WorkOrder, name) == value)
-        if self.date_from is not None:
-            conditions.append(col(WorkOrder.requested_at) >= plant_day_start(self.date_from))
-        if self.date_to is not None:
+        if self.order_types:
+            conditions.append(col(WorkOrder.order_type).in_(self.order_types))
+        if self.states:
+            conditions.append(col(WorkOrder.state).in_(self.states))
+        # Records named by their codes (the API's): a subquery, so an unknown code matches nothing.
+        by_code = (
+            (self.workshop_code, WorkOrder.workshop_id, Workshop.id, Workshop.code),
+            (self.asset_tag, WorkOrder.asset_id, Asset.id, Asset.tag),
+            (self.turnaround_code, WorkOrder.turnaround_id, Turnaround.id, Turnaround.code),
+        )
+        for code, reference, key, code_column in by_code:
+            if code is not None:
+                named = select(col(key)).where(col(code_column) == code).correlate(None)
+                conditions.append(col(reference).in_(named))
+        if self.date_from is not None and (start := _day_start(self.date_from)) is not None:
+            conditions.append(col(WorkOrder.requested_at) >= start)
+        if self.date_to is not None and self.date_to < date.max:  # the day after the last does not exist
             conditions.append(col(WorkOrder.requested_at) < plant_day_start(self.date_to + timedelta(days=1)))
+        if self.updated_since is not None:
+            conditions.append(col(WorkOrder.updated_at) >= self.updated_since)
         if self.queue == "open" or (self.queue in ("mine", "my_workshops") and self.state is None):
             conditions.append(col(WorkOrder.state).in_(OPEN_STATES))
         if self.queue == "mine":
@@ -154,3 +189,6 @@ class OrderFilters(BaseModel):
         """The filters as URL parameters (export links and tabs keep the list's filter)."""
         data = self.model_dump(exclude_defaults=True, mode="json")
         return {key: str(value) for key, value in data.items()}
+
+
+OrderFiltersDep = Annotated[OrderFilters, Depends(filters_from_query(OrderFilters))]

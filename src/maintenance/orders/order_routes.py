@@ -65,6 +65,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     is_htmx,
@@ -314,11 +315,15 @@ def _differences(session: Session, stored: WorkOrder, mine: WorkOrderFields | Fa
 def _conflict_page(
     request: Request, session: Session, order: WorkOrder, changes: list[Difference] | None, *, edit: bool = False
 ) -> Response:
-    return render(
+    return conflict_response(
         request,
-        "orders/conflict.html",
-        {"order": order, "changes": changes, "edit": edit},
-        status_code=409,
+        heading=_("Someone else changed order %(number)s while you were working on it.", number=order.number),
+        advice=_("Nothing of yours was saved. Compare, then make your change again on the current version."),
+        changes=changes,
+        note=_("The order is now %(state)s (version %(version)s).", state=order.state.label, version=order.version),
+        audit=("work_order", order.id),
+        edit_url=f"/orders/{order.id}/edit" if edit else None,
+        back=(f"/orders/{order.id}", _("Back to the order")),
     )
 
 

@@ -13,7 +13,6 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
@@ -21,9 +20,10 @@ from maintenance.assets import service as asset_service
 from maintenance.assets.access import can_write_in
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_today
+from maintenance.orders import service
 from maintenance.orders.calendar import CalendarKind, grid_for, orders_between
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType, Priority
-from maintenance.orders.filters import QUEUES, OrderFilters
+from maintenance.orders.filters import QUEUES, OrderFilters, OrderFiltersDep
 from maintenance.orders.models import WorkOrder
 from maintenance.orders.turnarounds import service as turnaround_service
 from maintenance.org import service as org_service
@@ -37,16 +37,6 @@ WRITERS = frozenset({Role.ENGINEER, Role.MANAGER, Role.ADMIN})
 ASSET_TAB_SIZE = 20
 
 CHOICES = {"order_types": OrderType, "states": OrderState, "priorities": Priority}
-
-
-def parse_filters(request: Request) -> OrderFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return OrderFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return OrderFilters.model_validate({key: value for key, value in params.items() if key not in bad})
 
 
 def _ids(values: Iterable[int | None]) -> list[int]:
@@ -87,14 +77,15 @@ def queue_counts(session: Session, filters: OrderFilters, user: User) -> dict[st
 
 
 @router.get("/orders")
-def order_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
-    filters = parse_filters(request)
+def order_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: OrderFiltersDep, page: int = 1
+) -> Response:
     export_format = request.query_params.get("export")
     if export_format:
         from maintenance.orders import exports  # one filtered query feeds page and files alike
 
         return exports.export_response(session, filters, export_format, user=user)
-    orders = paginate(session, filters.apply(select(WorkOrder), user), page)
+    orders = paginate(session, service.list_orders(filters, user), page)
     workshops = org_service.list_workshops(session)
     turnarounds = turnaround_service.list_turnarounds(session)
     return render(
@@ -125,14 +116,14 @@ def order_list(request: Request, session: SessionDep, user: CurrentUser, page: i
 
 
 @router.get("/orders/calendar")
-def order_calendar(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def order_calendar(request: Request, session: SessionDep, user: CurrentUser, filters: OrderFiltersDep) -> Response:
+    """Of the list's filters, only workshop_id and order_type apply here."""
     params = request.query_params
     view: CalendarKind = "month" if params.get("view") == "month" else "week"
     try:
         anchor = date.fromisoformat(params.get("date", ""))
     except ValueError:
         anchor = plant_today()
-    filters = parse_filters(request)  # only workshop_id and order_type apply here
     grid = grid_for(view, anchor)
     orders = list(
         session.scalars(

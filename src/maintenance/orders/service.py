@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -28,6 +28,7 @@ from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDen
 from maintenance.i18n import gettext as _
 from maintenance.orders import rules
 from maintenance.orders.choices import ChecklistResult, CostKind, OrderState, OrderType, PlanBasis, Provider
+from maintenance.orders.filters import OrderFilters
 from maintenance.orders.models import (
     ChecklistItem,
     CostLine,
@@ -101,6 +102,12 @@ def get_order_or_raise(session: Session, order_id: int, *, for_update: bool = Fa
 
 def get_order_by_number(session: Session, number: str) -> WorkOrder | None:
     return session.scalar(select(WorkOrder).where(col(WorkOrder.number) == number.strip().upper()))
+
+
+def list_orders(filters: OrderFilters, user: User) -> Select[tuple[WorkOrder]]:
+    """Orders matching ``filters`` in their order (``user`` is whose queue "mine" is): the one
+    query of the list page, its fragment, its exports and the JSON API."""
+    return filters.apply(select(WorkOrder), user)
 
 
 def cost_lines_of(session: Session, order: WorkOrder) -> Sequence[CostLine]:

@@ -3,11 +3,10 @@ phone banner on the asset page that marks a scanned asset found, sign-off and th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from maintenance.assets import service as asset_service
@@ -29,21 +28,25 @@ from maintenance.exceptions import Conflict, FieldError, MaintenanceError, Valid
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User, Workshop
-from maintenance.web import FormDep, RecordId, add_toast, is_htmx, paginate, redirect, render, validate_form
+from maintenance.web import (
+    FormDep,
+    RecordId,
+    add_toast,
+    filters_from_query,
+    is_htmx,
+    paginate,
+    redirect,
+    render,
+    validate_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
 CHOICES = {"states": StocktakeState, "results": CountResult, "conditions": AssetCondition}
 
 
-def _filters(model: Any, request: Request) -> Any:
-    """Bad filter values in a hand-edited URL fall back to "no filter"."""
-    params = dict(request.query_params)
-    try:
-        return model.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return model.model_validate({key: value for key, value in params.items() if key not in bad})
+StocktakeFiltersDep = Annotated[service.StocktakeFilters, Depends(filters_from_query(service.StocktakeFilters))]
+LineFiltersDep = Annotated[service.LineFilters, Depends(filters_from_query(service.LineFilters))]
 
 
 def _condition(form: FormDep) -> AssetCondition | None:
@@ -65,8 +68,9 @@ def _note(form: FormDep) -> str | None:
 
 
 @router.get("/stocktakes")
-def stocktake_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
-    filters = _filters(service.StocktakeFilters, request)
+def stocktake_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: StocktakeFiltersDep, page: int = 1
+) -> Response:
     stocktakes = paginate(session, service.list_stocktakes(filters), page)
     lookups = org_lookups(session)
     writable = writable_workshop_ids(session, user)
@@ -119,10 +123,14 @@ def _detail_context(session: Session, user: User, stocktake: Stocktake) -> dict[
 
 @router.get("/stocktakes/{stocktake_id}")
 def stocktake_page(
-    request: Request, session: SessionDep, user: CurrentUser, stocktake_id: RecordId, page: int = 1
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    stocktake_id: RecordId,
+    filters: LineFiltersDep,
+    page: int = 1,
 ) -> Response:
     stocktake = service.get_stocktake_or_raise(session, stocktake_id)
-    filters = _filters(service.LineFilters, request)
     lines = paginate(session, service.list_lines(stocktake, filters), page)
     surplus = service.surplus_of(session, stocktake)
     people_ids = {line.counted_by_id for line in lines.items} | {item.recorded_by_id for item in surplus}

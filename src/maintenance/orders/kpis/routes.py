@@ -5,10 +5,11 @@ reads it; the filter form swaps the results with htmx and ``static/charts.js`` r
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from maintenance.db import SessionDep, plant_today
 from maintenance.i18n import gettext as _
@@ -17,7 +18,7 @@ from maintenance.orders.kpis import charts
 from maintenance.orders.kpis import service as kpis
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
-from maintenance.web import RecordId, render
+from maintenance.web import RecordId, filters_from_query, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,14 +32,7 @@ class KpiFilters(BaseModel):
     end_date: date | None = None
 
 
-def parse_filters(request: Request) -> KpiFilters:
-    """A hand-edited URL with a bad value drops that value (the page never fails on a filter)."""
-    params = {key: value for key, value in request.query_params.items() if value != ""}
-    try:
-        return KpiFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return KpiFilters.model_validate({key: value for key, value in params.items() if key not in bad})
+KpiFiltersDep = Annotated[KpiFilters, Depends(filters_from_query(KpiFilters))]
 
 
 def year_choices(today: date) -> list[int]:
@@ -63,8 +57,7 @@ def period_of(filters: KpiFilters, today: date) -> tuple[kpis.Period, str | None
 
 
 @router.get("/orders/kpis")
-def kpi_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    filters = parse_filters(request)
+def kpi_page(request: Request, session: SessionDep, user: CurrentUser, filters: KpiFiltersDep) -> Response:
     today = plant_today()
     period, note = period_of(filters, today)
     workshops = org_service.list_workshops(session)

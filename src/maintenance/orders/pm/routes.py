@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from maintenance.assets import service as asset_service
@@ -38,8 +37,10 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
+    filters_from_query,
     is_htmx,
     paginate,
     redirect,
@@ -76,14 +77,7 @@ def _field_labels() -> dict[str, str]:
     }
 
 
-def parse_filters(request: Request) -> pm.PlanFilters:
-    """Bad filter values (a hand-edited URL) fall back to "no filter" rather than an error page."""
-    params = dict(request.query_params)
-    try:
-        return pm.PlanFilters.model_validate(params)
-    except ValidationError as exc:
-        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-        return pm.PlanFilters.model_validate({key: value for key, value in params.items() if key not in bad})
+PlanFiltersDep = Annotated[pm.PlanFilters, Depends(filters_from_query(pm.PlanFilters))]
 
 
 def _workshops(session: Session) -> dict[str, Any]:
@@ -95,10 +89,11 @@ def _workshops(session: Session) -> dict[str, Any]:
 
 
 @router.get("/pm-plans")
-def plan_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
+def plan_list(
+    request: Request, session: SessionDep, user: CurrentUser, filters: PlanFiltersDep, page: int = 1
+) -> Response:
     """Four queries whatever the page holds: count, rows (plans with their asset), workshops,
     and the filtered asset when there is one. Next due dates come from each plan's own fields."""
-    filters = parse_filters(request)
     plans = paginate(session, pm.list_plans(filters), page, scalars=False)
     today = plant_today()
     next_due = {row[0].id: scheduler.next_due_date(row[0], today) for row in plans.items}
@@ -227,11 +222,13 @@ def update_plan(request: Request, session: SessionDep, user: WriterUser, plan_id
         try:
             pm.update_plan(session, plan, data, actor=user)
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "orders/pm_conflict.html",
-                {"plan": plan, "changes": _differences(session, plan, data)},
-                status_code=409,
+                heading=_("Someone else changed PM plan %(title)s while you were editing it.", title=plan.title),
+                changes=_differences(session, plan, data),
+                audit=("pm_plan", plan.id),
+                edit_url=f"/pm-plans/{plan.id}/edit",
+                back=(f"/pm-plans/{plan.id}", _("Back to the plan")),
             )
         except ValidationFailed as error:
             errors = on_asset_tag(field_errors(error.errors)) | {"__all__": error.message}

@@ -26,6 +26,7 @@ from maintenance.web import (
     FormDep,
     RecordId,
     add_toast,
+    conflict_response,
     differences,
     field_errors,
     paginate,
@@ -132,11 +133,12 @@ def update_turnaround(
         try:
             turnarounds.update_turnaround(session, turnaround, data, actor=user)
         except Conflict:
-            return render(
+            return conflict_response(
                 request,
-                "orders/turnaround_conflict.html",
-                {"turnaround": turnaround, "changes": differences(turnaround, data)},
-                status_code=409,
+                heading=_("Someone else changed turnaround %(code)s while you were editing it.", code=turnaround.code),
+                changes=differences(turnaround, data),
+                audit=("turnaround", turnaround.id),
+                edit_url=f"/turnarounds/{turnaround.id}/edit",
             )
         except ValidationFailed as error:
             errors = field_errors(error.errors) | {"__all__": error.message}
