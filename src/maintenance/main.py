@@ -23,7 +23,7 @@ from maintenance.assets import routes as asset_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.config import PACKAGE_ROOT, get_settings
-from maintenance.exceptions import add_exception_handlers
+from maintenance.exception_handlers import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
 from maintenance.monitoring import api as monitoring_api
 from maintenance.monitoring import campaign_routes, round_routes, thickness_routes
