@@ -70,6 +70,7 @@ from maintenance.orders.models import (
 )
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 from tests.conftest import csrf_token, fill, login, route_table
 
@@ -704,7 +705,9 @@ class World:
     def order(self) -> WorkOrder:
         """A draft raised by a system process: whoever approves it did not request it (four eyes)."""
         data = WorkOrderCreate(order_type=OrderType.CM, asset_id=self.asset.id, title="机封泄漏")  # type: ignore[arg-type]
-        return order_service.create_order(self.session, data, actor=SystemActor(username="system:route-security"))
+        return order_service.create_order(
+            self.session, data, actor=SystemActor(username="system:route-security", capabilities=EVERY_CAPABILITY)
+        )
 
     @kept
     def attachment(self) -> OrderAttachment:

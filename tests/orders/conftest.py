@@ -15,9 +15,10 @@ from maintenance.orders import service, turnarounds
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import Turnaround, TurnaroundCreate, WorkOrder, WorkOrderCreate
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 
-SYSTEM = SystemActor(username="test")
+SYSTEM = SystemActor(username="test", capabilities=EVERY_CAPABILITY)
 
 MakeOrder = Callable[..., WorkOrder]
 

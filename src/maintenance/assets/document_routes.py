@@ -9,7 +9,6 @@ from starlette.datastructures import UploadFile
 
 from maintenance.assets import documents
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in, is_manager
 from maintenance.assets.models import Asset
 from maintenance.assets.stocktake import users_by_id
 from maintenance.db import SessionDep
@@ -17,6 +16,7 @@ from maintenance.exceptions import NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import FormDep, RecordId, add_toast, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ def _fragment(
             "documents": items,
             "uploaders": users_by_id(session, {item.uploaded_by_id for item in items}),
             "can_upload": can_write_in(session, user, asset.workshop_id),
-            "can_delete": is_manager(user),
+            "can_delete": can(user, Capability.MANAGE),
             "error": error,
             "accept": documents.ACCEPT_ATTRIBUTE,
             "allowed": ", ".join(documents.ALLOWED),

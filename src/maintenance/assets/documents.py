@@ -28,7 +28,6 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from maintenance.assets.access import is_manager, require_write_in
 from maintenance.assets.document_models import AssetDocument
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
@@ -36,6 +35,7 @@ from maintenance.config import get_settings
 from maintenance.exceptions import FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, require_write_in
 
 MAX_BYTES = 20 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -244,7 +244,7 @@ def attach_document(session: Session, asset: Asset, stream: BinaryIO, filename: 
 
 
 def delete_document(session: Session, asset: Asset, document: AssetDocument, *, actor: User) -> None:
-    if not is_manager(actor):
+    if not can(actor, Capability.MANAGE):
         raise PermissionDenied(_("Only a manager or an administrator can delete documents."))
     audit.record_delete(session, actor, document, asset_tag=asset.tag)
     session.delete(document)

@@ -60,8 +60,11 @@ from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType, Provider
 from maintenance.orders.models import WorkOrderCreate
 from maintenance.org.models import User, Workshop
+from maintenance.org.permissions import Capability
 
-ROUNDS_ACTOR = SystemActor(username="system:rounds")
+ROUNDS_ACTOR = SystemActor(
+    username="system:rounds", capabilities=frozenset({Capability.WRITE_EVERYWHERE})
+)  # raises work in any workshop
 PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
 
 
