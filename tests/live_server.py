@@ -219,8 +219,8 @@ def seed_small_plant() -> dict[str, object]:
     from sqlmodel import col
 
     from maintenance import demo
-    from maintenance.assets import documents
     from maintenance.assets import stocktake as stocktakes
+    from maintenance.assets.documents import service as documents
     from maintenance.assets.models import Asset
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings

@@ -26,9 +26,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from starlette.routing import Mount
 
-from maintenance.assets import class_aliases, documents
+from maintenance.assets import class_aliases
 from maintenance.assets import stocktake as stocktake_service
-from maintenance.assets.document_models import AssetDocument
+from maintenance.assets.documents import service as documents
+from maintenance.assets.documents.models import AssetDocument
 from maintenance.assets.models import Asset, AssetClassAlias
 from maintenance.assets.stocktake_models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
 from maintenance.audit.models import ObjectChange

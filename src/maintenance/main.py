@@ -14,12 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from maintenance import home, web
+from maintenance import files, home, web
 from maintenance.assets import api as asset_api
-from maintenance.assets import class_alias_routes, document_routes, documents, labels, stocktake_routes
+from maintenance.assets import class_alias_routes, labels, stocktake_routes
 from maintenance.assets import import_routes as asset_import_routes
 from maintenance.assets import imports as asset_imports
 from maintenance.assets import routes as asset_routes
+from maintenance.assets.documents import routes as document_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.config import PACKAGE_ROOT, get_settings
@@ -52,9 +53,9 @@ BODY_LIMITS = (
     BodyLimit("/api/v1/.*", API_BODY_BYTES),
     BodyLimit("/assets/import/preview", asset_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/assets/[0-9]+/documents", documents.MAX_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/rounds/[0-9]+/stops/[0-9]+", documents.MAX_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * documents.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/assets/[0-9]+/documents", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/rounds/[0-9]+/stops/[0-9]+", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
 )
 
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).

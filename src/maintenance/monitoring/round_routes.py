@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
-from maintenance.assets.document_routes import stored_file_response
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import Conflict, NotFound, ValidationFailed
+from maintenance.files import stored_file_response
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import rounds, service
 from maintenance.monitoring.choices import RoundState, RouteFrequency

@@ -31,12 +31,12 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from maintenance.assets.documents import store_named_upload
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
+from maintenance.files import store_named_upload
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES
 from maintenance.monitoring.choices import ReadingSource, RoundState

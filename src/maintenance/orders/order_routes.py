@@ -23,13 +23,12 @@ from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.document_routes import stored_file_response
-from maintenance.assets.documents import ACCEPT_ATTRIBUTE, ALLOWED, MAX_BYTES
 from maintenance.assets.models import Asset
 from maintenance.choices import Choice
 from maintenance.config import get_settings
 from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, PermissionDenied, ValidationFailed
+from maintenance.files import ACCEPT_ATTRIBUTE, ALLOWED, MAX_BYTES, stored_file_response
 from maintenance.i18n import gettext as _
 from maintenance.orders import attachments, rules, service
 from maintenance.orders.choices import (
