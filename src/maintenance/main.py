@@ -120,6 +120,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
+    app.state.home_cards = (asset_routes.HOME_CARD, order_list_routes.HOME_CARD, monitoring_routes.HOME_CARD)
     app.include_router(org_routes.router)
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)

@@ -19,6 +19,8 @@ from maintenance.assets.filters import AssetFilters
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
+from maintenance.home import HomeCard
+from maintenance.i18n import N_
 from maintenance.i18n import gettext as _
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser
@@ -36,6 +38,9 @@ from maintenance.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+HOME_CARD = HomeCard(
+    "/assets", "bi-hdd-stack", N_("Asset registry"), N_("Sites, workshops, units and every asset with its values.")
+)
 
 CHOICES = {
     "classes": AssetClass,

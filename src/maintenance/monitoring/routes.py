@@ -28,8 +28,9 @@ from maintenance.assets import service as asset_service
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, parse_plant_datetime, plant_now, utcnow
 from maintenance.exceptions import Conflict, FieldError, ValidationFailed
+from maintenance.home import HomeCard
+from maintenance.i18n import N_, ngettext
 from maintenance.i18n import gettext as _
-from maintenance.i18n import ngettext
 from maintenance.monitoring import charts, service, trend
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity, ReadingSource
@@ -57,6 +58,9 @@ from maintenance.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+HOME_CARD = HomeCard(
+    "/monitoring", "bi-activity", N_("Condition monitoring"), N_("Readings, rounds, limits and alarms.")
+)
 
 TREND_DAYS = (30, 90, 365)
 DEFAULT_TREND_DAYS = 90

@@ -20,6 +20,8 @@ from sqlmodel import Session, col
 from maintenance.assets import service as asset_service
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_today
+from maintenance.home import HomeCard
+from maintenance.i18n import N_
 from maintenance.orders import turnarounds as turnaround_service
 from maintenance.orders.calendar import CalendarKind, grid_for, orders_between
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType, Priority
@@ -32,6 +34,9 @@ from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import RecordId, paginate, render
 
 router = APIRouter(include_in_schema=False)
+HOME_CARD = HomeCard(
+    "/orders", "bi-tools", N_("Work orders"), N_("Planned, condition-based and corrective work, costs and failures.")
+)
 
 ASSET_TAB_SIZE = 20
 
