@@ -59,6 +59,7 @@ lint: $(STAMPS)/python
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The date-sensitive tests again with the clock started on days where date arithmetic breaks
 # (design.md §2): a year end at 23:30 plant time, the first minutes of a year, a leap day.

@@ -115,9 +115,10 @@ def main() -> None:
     from maintenance.monitoring.models import PointCreate
     from maintenance.org import service as org_service
     from maintenance.org.models import User
+    from maintenance.org.permissions import EVERY_CAPABILITY
 
     console = Console(width=160)
-    actor = SystemActor(username="bench")
+    actor = SystemActor(username="bench", capabilities=EVERY_CAPABILITY)
     rss: list[tuple[str, float]] = [("after building the database", peak_rss_mb())]
 
     # --- Points and a token --------------------------------------------------------------------

@@ -218,7 +218,7 @@ def seed_small_plant() -> dict[str, object]:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from maintenance.assets import documents
+    from maintenance.assets.documents import service as documents
     from maintenance.assets.models import Asset
     from maintenance.assets.stocktake import service as stocktakes
     from maintenance.cli import alembic_config

@@ -29,10 +29,11 @@ from maintenance.orders.choices import OrderType
 from maintenance.orders.models import WorkOrderCreate
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, UserWorkshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from maintenance.security import API_SCOPES
 from tests import factories
 
-SYSTEM = SystemActor(username="test:fuzz")
+SYSTEM = SystemActor(username="test:fuzz", capabilities=EVERY_CAPABILITY)
 # A deeper run by hand, with other examples each time: MAINTENANCE_FUZZ_EXAMPLES=500. CI keeps
 # it short and the same on every run.
 DEEP_RUN = os.environ.get("MAINTENANCE_FUZZ_EXAMPLES")

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from maintenance.audit.models import ChangeAction, ObjectChange
 from maintenance.config import get_settings
-from maintenance.org import service
+from maintenance.org import permissions, service
 from maintenance.org.models import LoginAttempt, Role, Site, Unit, User, UserWorkshop, Workshop
 from maintenance.security import verify_password
 from tests import factories
@@ -48,7 +48,7 @@ def change_count(session: Session) -> int:
 
 
 def workshop_ids(session: Session, user: User) -> list[int]:
-    return service.workshop_ids_of(session, user)
+    return permissions.workshop_ids_of(session, user)
 
 
 def unknown_workshop_id(session: Session) -> int:

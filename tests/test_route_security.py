@@ -26,8 +26,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from starlette.routing import Mount
 
-from maintenance.assets import class_aliases, documents
-from maintenance.assets.document_models import AssetDocument
+from maintenance.assets import class_aliases
+from maintenance.assets.documents import service as documents
+from maintenance.assets.documents.models import AssetDocument
 from maintenance.assets.models import Asset, AssetClassAlias
 from maintenance.assets.stocktake import service as stocktake_service
 from maintenance.assets.stocktake.models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
@@ -72,6 +73,7 @@ from maintenance.orders.pm import service as pm
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 from tests.conftest import csrf_token, fill, login, route_table
 
@@ -706,7 +708,9 @@ class World:
     def order(self) -> WorkOrder:
         """A draft raised by a system process: whoever approves it did not request it (four eyes)."""
         data = WorkOrderCreate(order_type=OrderType.CM, asset_id=self.asset.id, title="机封泄漏")  # type: ignore[arg-type]
-        return order_service.create_order(self.session, data, actor=SystemActor(username="system:route-security"))
+        return order_service.create_order(
+            self.session, data, actor=SystemActor(username="system:route-security", capabilities=EVERY_CAPABILITY)
+        )
 
     @kept
     def attachment(self) -> OrderAttachment:

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maintenance.exception_handlers import error_response
 from maintenance.exceptions import MaintenanceError, NotAuthenticated
 from maintenance.i18n import gettext as _
 from maintenance.security import SAFE_METHODS
@@ -79,8 +80,6 @@ class BodyLimitMiddleware:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, error: MaintenanceError) -> None:
-        from maintenance.exceptions import error_response  # draws pages: imported when needed
-
         response = error_response(Request(scope), error.status_code, error.message)
         await response(scope, receive, send)
 

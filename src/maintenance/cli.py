@@ -103,9 +103,11 @@ def command_transaction(name: str) -> Iterator[Session]:
 
 
 def cli_actor(name: str) -> SystemActor:
+    """The operator at the shell: they own the database already, so every capability."""
     from maintenance.audit.service import SystemActor
+    from maintenance.org.permissions import EVERY_CAPABILITY
 
-    return SystemActor(username=f"cli:{name}")
+    return SystemActor(username=f"cli:{name}", capabilities=EVERY_CAPABILITY)
 
 
 # --- db -----------------------------------------------------------------------------------

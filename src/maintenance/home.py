@@ -1,9 +1,13 @@
-"""The home page, health check and language switch: pages that belong to no domain."""
+"""The home page, health check and language switch: pages that belong to no domain.
+
+The home page shows one card per domain; each domain declares its own (``HOME_CARD`` beside its
+router) and main.py, which knows every domain, hands them to the app as ``app.state.home_cards``.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,9 +23,18 @@ router = APIRouter(include_in_schema=False)
 logger = logging.getLogger(__name__)
 
 
+class HomeCard(NamedTuple):
+    """A domain's card on the home page; ``title`` and ``text`` are msgids (``N_``), translated when drawn."""
+
+    href: str
+    icon: str
+    title: str
+    text: str
+
+
 @router.get("/")
 def home_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "home/page.html")
+    return render(request, "home/page.html", {"cards": request.app.state.home_cards})
 
 
 @router.post("/language")

@@ -14,17 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
-from maintenance import home, web
+from maintenance import files, home, web
 from maintenance.assets import api as asset_api
-from maintenance.assets import class_alias_routes, document_routes, documents, labels
+from maintenance.assets import class_alias_routes, labels
 from maintenance.assets import import_routes as asset_import_routes
 from maintenance.assets import routes as asset_routes
+from maintenance.assets.documents import routes as document_routes
 from maintenance.assets.imports import reading as asset_import_reading
 from maintenance.assets.stocktake import routes as stocktake_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.config import PACKAGE_ROOT, get_settings
-from maintenance.exceptions import add_exception_handlers
+from maintenance.exception_handlers import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
 from maintenance.monitoring import api as monitoring_api
 from maintenance.monitoring import campaign_routes, round_routes, thickness_routes
@@ -56,9 +57,9 @@ BODY_LIMITS = (
     BodyLimit("/api/v1/.*", API_BODY_BYTES),
     BodyLimit("/assets/import/preview", asset_import_reading.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/assets/[0-9]+/documents", documents.MAX_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/rounds/[0-9]+/stops/[0-9]+", documents.MAX_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * documents.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/assets/[0-9]+/documents", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/rounds/[0-9]+/stops/[0-9]+", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
 )
 
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).
@@ -123,6 +124,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
+    app.state.home_cards = (asset_routes.HOME_CARD, order_list_routes.HOME_CARD, monitoring_routes.HOME_CARD)
     app.include_router(org_routes.router)
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)

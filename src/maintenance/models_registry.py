@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def import_all_models() -> None:
-    import maintenance.assets.document_models
+    import maintenance.assets.documents.models
     import maintenance.assets.models
     import maintenance.assets.stocktake.models
     import maintenance.audit.models

@@ -20,6 +20,7 @@ from maintenance.monitoring.choices import CampaignKind
 from maintenance.monitoring.models import CampaignResult, InspectionCampaign
 from maintenance.orders.choices import OrderState
 from maintenance.org.models import Role, User
+from maintenance.org.permissions import EVERY_CAPABILITY
 
 TODAY = plant_today()
 
@@ -35,7 +36,9 @@ def demo_session(session: Session) -> Session:
 
 def test_the_demo_has_a_finished_summer_and_a_current_winter_campaign(demo_session: Session) -> None:
     session = demo_session
-    summer, winter = campaign_demo.seed_campaigns(session, SystemActor(username="test"), TODAY)
+    summer, winter = campaign_demo.seed_campaigns(
+        session, SystemActor(username="test", capabilities=EVERY_CAPABILITY), TODAY
+    )
 
     def statuses(campaign: InspectionCampaign) -> list[SheetStatus]:
         items = campaigns.items_of(session, campaign)
@@ -64,4 +67,6 @@ def test_the_demo_has_a_finished_summer_and_a_current_winter_campaign(demo_sessi
     answered_by = session.scalars(select(col(CampaignResult.answered_by_id)).distinct()).all()
     assert {session.get(User, user_id).role for user_id in answered_by} == {Role.ENGINEER}  # type: ignore[union-attr]
 
-    assert campaign_demo.seed_campaigns(session, SystemActor(username="test"), TODAY) == []
+    assert (
+        campaign_demo.seed_campaigns(session, SystemActor(username="test", capabilities=EVERY_CAPABILITY), TODAY) == []
+    )

@@ -17,9 +17,10 @@ from maintenance.monitoring.choices import Quantity, ReadingSource
 from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import InspectionRoute, MeasurementPoint, PointCreate, RouteStop, StopFields
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 
-SYSTEM = SystemActor(username="test")
+SYSTEM = SystemActor(username="test", capabilities=EVERY_CAPABILITY)
 # Readings of the tests start here (in the past, so none is "in the future").
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

@@ -18,6 +18,7 @@ from maintenance.monitoring.models import Reading
 from maintenance.orders.choices import IntervalUnit, PlanBasis
 from maintenance.orders.models import PmPlanCreate, WorkOrder
 from maintenance.orders.pm import service as pm
+from maintenance.org import permissions
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, User
 from maintenance.security import new_api_token
@@ -222,7 +223,7 @@ def test_mode_valid_refuses_the_rows_of_another_workshop_and_keeps_the_others(
     client: TestClient, session: Session, other_workshops_engineer: User, make_point: MakePoint
 ) -> None:
     foreign = make_point()
-    own_asset = factories.AssetFactory(workshop_id=org_service.workshop_ids_of(session, other_workshops_engineer)[0])
+    own_asset = factories.AssetFactory(workshop_id=permissions.workshop_ids_of(session, other_workshops_engineer)[0])
     own = make_point(asset_id=own_asset.id)
     headers = token_for(session, other_workshops_engineer, "readings:write")
     body = [*batch(own.code, [1.0]), *batch(foreign.code, [9.0]), *batch(own.code, [2.0], start=T0 + timedelta(days=1))]

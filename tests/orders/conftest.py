@@ -16,9 +16,10 @@ from maintenance.orders.choices import OrderType
 from maintenance.orders.models import Turnaround, TurnaroundCreate, WorkOrder, WorkOrderCreate
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 
-SYSTEM = SystemActor(username="test")
+SYSTEM = SystemActor(username="test", capabilities=EVERY_CAPABILITY)
 
 MakeOrder = Callable[..., WorkOrder]
 

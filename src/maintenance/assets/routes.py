@@ -12,16 +12,18 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from maintenance.assets import service
-from maintenance.assets.access import can_write_in
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.filters import AssetFiltersDep
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
+from maintenance.home import HomeCard
+from maintenance.i18n import N_
 from maintenance.i18n import gettext as _
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import (
     FormDep,
     RecordId,
@@ -36,6 +38,9 @@ from maintenance.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+HOME_CARD = HomeCard(
+    "/assets", "bi-hdd-stack", N_("Asset registry"), N_("Sites, workshops, units and every asset with its values.")
+)
 
 CHOICES = {
     "classes": AssetClass,
@@ -85,7 +90,7 @@ def asset_list(
             "parents": parents,
             "book": book,
             "component_counts": service.component_counts(session, [i for i in row_ids if i]),
-            "can_edit": user.role.value in ("manager", "admin"),
+            "can_edit": can(user, Capability.MANAGE),
             **org_lookups(session),
             **CHOICES,
         },
@@ -260,7 +265,7 @@ def asset_page(
             "tab": tab if tab in TABS else "details",
             "book": book_value_of(asset, plant_today()),
             "today": plant_today(),
-            "can_edit": user.role.value in ("manager", "admin"),
+            "can_edit": can(user, Capability.MANAGE),
             # Engineers of the asset's workshop, managers and admins; the button links to the
             # orders domain by URL only (this domain never imports it).
             "can_raise_order": can_write_in(session, user, asset.workshop_id),

@@ -59,8 +59,13 @@ class Actor(Protocol):
 
 @dataclass(frozen=True)
 class SystemActor:
+    """A process that makes changes (the scheduler, the demo loader, the CLI). What it may do
+    is listed where it is declared: ``capabilities`` holds the names of the
+    ``maintenance.org.permissions.Capability`` values it was given, none by default."""
+
     username: str
     id: int | None = None
+    capabilities: frozenset[str] = frozenset()
 
 
 def _json_safe(value: Any) -> Any:

@@ -17,8 +17,10 @@ from maintenance.demo import org as org_demo
 from maintenance.demo.inspections import campaigns as campaign_demo
 from maintenance.demo.inspections import rounds as round_demo
 from maintenance.demo.orders import history as orders_demo
+from maintenance.org.models import Role
+from maintenance.org.permissions import ROLE_CAPABILITIES
 
-SEED_ACTOR = SystemActor(username="cli:seed")
+SEED_ACTOR = SystemActor(username="cli:seed", capabilities=ROLE_CAPABILITIES[Role.MANAGER])  # builds as a manager would
 
 # Each domain's part, in dependency order: (name, module with is_loaded(session, seed_dir) and
 # load(session, seed_dir, actor, now)). Every part takes the same clock reading, so the whole plant

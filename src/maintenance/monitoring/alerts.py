@@ -34,11 +34,14 @@ from maintenance.monitoring.service import limits_of
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderState, OrderType, Priority
 from maintenance.orders.models import WorkOrder, WorkOrderCreate
+from maintenance.org.permissions import Capability
 
 # Orders are raised by the monitoring process, not by whoever sent the readings: the readings come
 # from a form, a round, a file, a collector's token or a system process, and the order is the
 # condition's, raised the same way whichever it was (who sent each reading is on the reading).
-MONITORING_ACTOR = SystemActor(username="system:monitoring")
+MONITORING_ACTOR = SystemActor(
+    username="system:monitoring", capabilities=frozenset({Capability.WRITE_EVERYWHERE})
+)  # raises work in any workshop
 FINISHED_ORDER_STATES = frozenset({OrderState.COMPLETED, OrderState.CLOSED, OrderState.CANCELLED})
 ACTIVE_ALERT_STATES = (AlertState.OPEN, AlertState.BACK_TO_NORMAL)
 

@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 from typing_extensions import TypedDict
 
-from maintenance.assets.access import require_writer, writable_workshop_ids
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_timezone
 from maintenance.exceptions import FieldError, PermissionDenied, ValidationFailed
@@ -39,6 +38,7 @@ from maintenance.orders.choices import OrderState
 from maintenance.orders.models import WorkOrder
 from maintenance.org.auth import api_scope
 from maintenance.org.models import User, Workshop
+from maintenance.org.permissions import require_writer, writable_workshop_ids
 
 router = APIRouter(tags=["monitoring"])
 

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from maintenance.assets.access import can_write_in
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, ValidationFailed
 from maintenance.i18n import gettext as _
@@ -38,7 +37,8 @@ from maintenance.monitoring.models import (
 from maintenance.orders.choices import ChecklistResult
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
-from maintenance.org.models import Role, User, Workshop
+from maintenance.org.models import User, Workshop
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import (
     FormDep,
     RecordId,
@@ -58,10 +58,6 @@ router = APIRouter(include_in_schema=False)
 
 CAMPAIGN_FIELDS = ("name", "kind", "starts_on", "deadline", "instructions")
 CHOICES = {"kinds": CampaignKind, "check_results": ChecklistResult}
-
-
-def _can_manage(user: User) -> bool:
-    return user.role in (Role.MANAGER, Role.ADMIN)
 
 
 def _field_labels() -> dict[str, str]:
@@ -102,7 +98,7 @@ def campaign_list(
             "filters": filters,
             "years": campaigns.campaign_years(session),
             "today": plant_today(),
-            "can_manage": _can_manage(user),
+            "can_manage": can(user, Capability.MANAGE),
             **CHOICES,
         },
         block="results",
@@ -245,7 +241,7 @@ def _campaign_page(
     items = campaigns.items_of(session, campaign)
     rows = campaigns.workshop_progress(session, campaign, len(items), today)
     progress = campaigns.progress_of(rows, len(items))
-    can_manage = _can_manage(user)
+    can_manage = can(user, Capability.MANAGE)
     taking_part = {row.workshop.id for row in rows}
     return render(
         request,
@@ -362,12 +358,12 @@ def _sheet_url(sheet: Sheet) -> str:
 
 
 def _permissions(session: Session, user: User, sheet: Sheet) -> dict[str, bool]:
-    may_write = user.role != Role.AUDITOR and can_write_in(session, user, sheet.workshop.id or 0)
+    may_write = can_write_in(session, user, sheet.workshop.id or 0)
     submitted = sheet.part.submitted_at is not None
     return {
         "can_answer": may_write and not submitted,
         "can_raise": may_write,
-        "can_reopen": _can_manage(user) and submitted,
+        "can_reopen": can(user, Capability.MANAGE) and submitted,
     }
 
 

@@ -4,7 +4,7 @@ finding; a finding on an asset raises one corrective work order. A workshop subm
 once every item is answered; a manager may reopen it.
 
 Who may do what (``actor`` is a user, or a :class:`SystemActor` such as the demo loader, which may
-do anything):
+do what its capabilities allow; org.permissions decides):
 
 - managers and admins set campaigns up: create, edit (optimistic lock on ``version``), add and
   remove items, add workshops, reopen a submitted sheet;
@@ -30,13 +30,12 @@ from sqlalchemy import Select, extract, func, select
 from sqlmodel import Session, col
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import require_write_in
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
 from maintenance.choices import Choice
 from maintenance.db import plant_timezone, utcnow, versioned_write
-from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
 from maintenance.monitoring.choices import CampaignKind
@@ -51,7 +50,8 @@ from maintenance.monitoring.models import (
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderState, OrderType, Provider
 from maintenance.orders.models import WorkOrder, WorkOrderCreate
-from maintenance.org.models import User, Workshop
+from maintenance.org.models import Workshop
+from maintenance.org.permissions import Capability, require, require_write_in
 
 ITEM_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 500
@@ -140,8 +140,7 @@ def answers_per_item(session: Session, campaign: InspectionCampaign) -> dict[int
 
 
 def _require_manager(actor: Actor) -> None:
-    if isinstance(actor, User) and not order_service.is_manager(actor):
-        raise PermissionDenied(_("Only managers set up seasonal inspections."))
+    require(actor, Capability.MANAGE, _("Only managers set up seasonal inspections."))
 
 
 def parse_items(text: str) -> list[str]:
@@ -350,8 +349,7 @@ def add_workshops(
 
 
 def _require_write(session: Session, actor: Actor, part: CampaignWorkshop) -> None:
-    if isinstance(actor, User):
-        require_write_in(session, actor, part.workshop_id)
+    require_write_in(session, actor, part.workshop_id)
 
 
 def _require_open(session: Session, part: CampaignWorkshop) -> None:
@@ -543,8 +541,7 @@ def submit(session: Session, part: CampaignWorkshop, *, actor: Actor, at: dateti
 
 def reopen(session: Session, part: CampaignWorkshop, *, actor: Actor) -> CampaignWorkshop:
     """A manager takes a submitted sheet back so that its answers may change again."""
-    if isinstance(actor, User) and not order_service.is_manager(actor):
-        raise PermissionDenied(_("Only a manager reopens a submitted sheet."))
+    require(actor, Capability.MANAGE, _("Only a manager reopens a submitted sheet."))
     session.refresh(part, with_for_update=True)
     if part.submitted_at is None:
         raise Conflict(_("This sheet has not been submitted."))

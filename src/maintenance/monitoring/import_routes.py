@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
-from maintenance.assets.access import writable_workshop_ids
 from maintenance.db import SessionDep
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import imports
@@ -27,6 +26,7 @@ from maintenance.monitoring.ingest import IngestMode
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.orders.models import WorkOrder
 from maintenance.org.auth import WriterUser
+from maintenance.org.permissions import writable_workshop_ids
 from maintenance.web import FormDep, render
 
 router = APIRouter(include_in_schema=False)

@@ -37,7 +37,6 @@ from typing import IO, Any
 from sqlmodel import Session
 
 from maintenance import spreadsheets
-from maintenance.assets.access import writable_workshop_ids
 from maintenance.audit.service import Actor
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone
@@ -54,6 +53,7 @@ from maintenance.monitoring.ingest import (
     within_workshops,
 )
 from maintenance.org.models import User
+from maintenance.org.permissions import writable_workshop_ids
 from maintenance.spreadsheets import (
     EXCEL_EPOCH,
     NOTHING,
@@ -514,8 +514,8 @@ def _within_workshops(
     session: Session, rows: Iterable[ReadingIn], actor: Actor, report: ReadingImportReport, chunk_size: int
 ) -> Iterator[ReadingIn]:
     """``rows`` without those of points outside the actor's workshops (refused with the reason).
-    Managers, admins and system processes import everywhere."""
-    allowed = writable_workshop_ids(session, actor) if isinstance(actor, User) else None
+    Managers, admins and system processes that write everywhere import everywhere."""
+    allowed = writable_workshop_ids(session, actor)
     if allowed is None:
         yield from rows
         return

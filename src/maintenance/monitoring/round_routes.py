@@ -22,11 +22,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
-from maintenance.assets.access import can_write_in, require_write_in, writable_workshop_ids
-from maintenance.assets.document_routes import stored_file_response
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import Conflict, NotFound, ValidationFailed
+from maintenance.files import stored_file_response
 from maintenance.i18n import gettext as _
 from maintenance.monitoring import rounds, service
 from maintenance.monitoring.choices import RoundState, RouteFrequency
@@ -48,7 +47,8 @@ from maintenance.orders.forms import resolve_asset_tag
 from maintenance.orders.models import WorkOrder
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, WriterUser
-from maintenance.org.models import Role, User, Workshop
+from maintenance.org.models import User, Workshop
+from maintenance.org.permissions import Capability, can, can_write_in, require_write_in, writable_workshop_ids
 from maintenance.web import (
     FormDep,
     RecordId,
@@ -354,7 +354,7 @@ def route_list(request: Request, session: SessionDep, user: CurrentUser, page: i
         "workshops": workshops,
         "workshop_id": workshop_id,
         "q": query,
-        "can_create": user.role != Role.AUDITOR,
+        "can_create": can(user, Capability.WRITE),
         **_helpers(),
     }
     return render(request, "monitoring/route_list.html", context, block="results")

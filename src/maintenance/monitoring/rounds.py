@@ -31,12 +31,12 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from maintenance.assets.documents import store_named_upload
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
+from maintenance.files import store_named_upload
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES
 from maintenance.monitoring.choices import ReadingSource, RoundState
@@ -60,8 +60,11 @@ from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType, Provider
 from maintenance.orders.models import WorkOrderCreate
 from maintenance.org.models import User, Workshop
+from maintenance.org.permissions import Capability
 
-ROUNDS_ACTOR = SystemActor(username="system:rounds")
+ROUNDS_ACTOR = SystemActor(
+    username="system:rounds", capabilities=frozenset({Capability.WRITE_EVERYWHERE})
+)  # raises work in any workshop
 PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
 
 

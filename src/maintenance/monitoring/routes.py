@@ -24,12 +24,12 @@ from sqlalchemy import case, select
 from sqlmodel import Session, col
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in, require_write_in
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, parse_plant_datetime, plant_now, utcnow
 from maintenance.exceptions import Conflict, FieldError, ValidationFailed
+from maintenance.home import HomeCard
+from maintenance.i18n import N_, ngettext
 from maintenance.i18n import gettext as _
-from maintenance.i18n import ngettext
 from maintenance.monitoring import charts, service, trend
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity, ReadingSource
@@ -41,7 +41,8 @@ from maintenance.orders.forms import on_asset_tag, resolve_asset_tag
 from maintenance.orders.models import WorkOrder
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, WriterUser
-from maintenance.org.models import Role, User
+from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, can_write_in, require_write_in
 from maintenance.web import (
     Difference,
     FormDep,
@@ -57,8 +58,10 @@ from maintenance.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+HOME_CARD = HomeCard(
+    "/monitoring", "bi-activity", N_("Condition monitoring"), N_("Readings, rounds, limits and alarms.")
+)
 
-WRITERS = frozenset({Role.ENGINEER, Role.MANAGER, Role.ADMIN})
 TREND_DAYS = (30, 90, 365)
 DEFAULT_TREND_DAYS = 90
 # The chart draws at most this many readings (the newest of the window; ECharts thins them
@@ -175,7 +178,7 @@ def point_list(
             "units": units,
             "open_orders": open_orders_by_point(session, (row[0].id for row in points.items)),
             "filtered_asset": session.get(Asset, filters.asset_id) if filters.asset_id else None,
-            "can_create": user.role in WRITERS,
+            "can_create": can(user, Capability.WRITE),
             **_workshops(session),
             **_template_helpers(),
         },
@@ -255,7 +258,7 @@ def _point_context(
         "forecast": forecast,
         "readings": paginate(session, newest_first, page, READINGS_PAGE_SIZE),
         "open_order": open_order,
-        "can_write": user.role in WRITERS and can_write_in(session, user, point.workshop_id),
+        "can_write": can_write_in(session, user, point.workshop_id),
         "entry_values": entry_values or {"taken_at": _now_local_minute()},
         "entry_errors": entry_errors or {},
         "entry_result": entry_result,
@@ -668,7 +671,7 @@ def asset_points(request: Request, session: SessionDep, user: CurrentUser, asset
             "asset": asset,
             "points": points,
             "open_orders": open_orders_by_point(session, (point.id for point in points)),
-            "can_add": user.role in WRITERS and can_write_in(session, user, asset.workshop_id),
+            "can_add": can_write_in(session, user, asset.workshop_id),
             **_template_helpers(),
         },
         block=None,

@@ -2,7 +2,7 @@
 
 Services flush, never commit; every create and edit of a point is in the change log. ``actor`` is
 a user (engineers write in their workshops, managers and admins everywhere, auditors nowhere) or
-a :class:`SystemActor` (the demo loader), which may do anything.
+a :class:`SystemActor` (the demo loader) with the capabilities it was given (org.permissions).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
-from maintenance.assets.access import require_write_in
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
@@ -23,7 +22,8 @@ from maintenance.i18n import gettext as _
 from maintenance.monitoring import rules
 from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity
 from maintenance.monitoring.models import MeasurementPoint, PointCreate, PointFields, PointUpdate
-from maintenance.org.models import User, Workshop
+from maintenance.org.models import Workshop
+from maintenance.org.permissions import require_write_in
 
 
 def limits_of(point: PointFields) -> rules.Limits:
@@ -169,8 +169,7 @@ def _validate(session: Session, data: PointFields, point: MeasurementPoint | Non
 
 
 def check_may_write(session: Session, actor: Actor, workshop_id: int) -> None:
-    if isinstance(actor, User):
-        require_write_in(session, actor, workshop_id)
+    require_write_in(session, actor, workshop_id)
 
 
 def create_point(session: Session, data: PointCreate, *, actor: Actor) -> MeasurementPoint:

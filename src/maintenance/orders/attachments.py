@@ -1,7 +1,7 @@
 """Photos and files on a work order (taken at the equipment, often on a phone).
 
-The bytes are checked and stored exactly as asset documents are (by SHA-256, see
-:mod:`maintenance.assets.documents`); the row is an :class:`OrderAttachment`. Whoever may
+The bytes are checked and stored by the file store (by SHA-256, see :mod:`maintenance.files`),
+as asset documents are; the row is an :class:`OrderAttachment`. Whoever may
 change the order may attach to it and remove its attachments; every change is in the log.
 """
 
@@ -13,9 +13,9 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from maintenance.assets.documents import store_named_upload
 from maintenance.audit import service as audit
 from maintenance.exceptions import NotFound
+from maintenance.files import store_named_upload
 from maintenance.i18n import gettext as _
 from maintenance.orders.models import OrderAttachment, WorkOrder
 from maintenance.orders.service import check_may_write

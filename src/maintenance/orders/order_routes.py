@@ -23,14 +23,12 @@ from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in
-from maintenance.assets.document_routes import stored_file_response
-from maintenance.assets.documents import ACCEPT_ATTRIBUTE, ALLOWED, MAX_BYTES
 from maintenance.assets.models import Asset
 from maintenance.choices import Choice
 from maintenance.config import get_settings
 from maintenance.db import SessionDep, parse_plant_datetime, plant_timezone
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, PermissionDenied, ValidationFailed
+from maintenance.files import ACCEPT_ATTRIBUTE, ALLOWED, MAX_BYTES, stored_file_response
 from maintenance.i18n import gettext as _
 from maintenance.orders import attachments, rules, service
 from maintenance.orders.choices import (
@@ -60,6 +58,7 @@ from maintenance.orders.models import (
 from maintenance.orders.turnarounds.service import list_turnarounds
 from maintenance.org.auth import CurrentUser, WriterUser
 from maintenance.org.models import Role, User, Workshop
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import (
     Difference,
     FormDep,
@@ -353,9 +352,9 @@ def cost_groups(lines: Sequence[CostLine]) -> list[CostGroup]:
 
 def visible_actions(session: Session, user: User, order: WorkOrder) -> tuple[list[rules.Action], str]:
     """The buttons this user may press now, and why an expected one is missing (if it is)."""
-    if not can_write_in(session, user, order.workshop_id) or user.role == Role.AUDITOR:
+    if not can_write_in(session, user, order.workshop_id):
         return [], ""
-    manager = service.is_manager(user)
+    manager = can(user, Capability.APPROVE)
     shown: list[rules.Action] = []
     notes: list[str] = []
     for action in rules.actions_from(order.state):
@@ -402,7 +401,7 @@ def page_context(session: Session, user: User, order: WorkOrder) -> dict[str, An
         session.scalars(select(WorkOrder).where(col(WorkOrder.origin_order_id) == order.id).order_by(col(WorkOrder.id)))
     )
     actions, approval_note = visible_actions(session, user, order)
-    may_write = can_write_in(session, user, order.workshop_id) and user.role != Role.AUDITOR
+    may_write = can_write_in(session, user, order.workshop_id)
     return {
         "order": order,
         "asset": session.get(Asset, order.asset_id),
@@ -666,7 +665,7 @@ def _check_row(
             return order_page(request, session, user, order, status_code=status_code, check_errors={item.id: errors})
         return redirect(request, f"/orders/{order.id}#check-{item.id}")
     raised = session.get(WorkOrder, item.raised_order_id) if item.raised_order_id else None
-    may_write = can_write_in(session, user, order.workshop_id) and user.role != Role.AUDITOR
+    may_write = can_write_in(session, user, order.workshop_id)
     return render(
         request,
         "orders/_check.html",

@@ -17,9 +17,10 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_today
+from maintenance.home import HomeCard
+from maintenance.i18n import N_
 from maintenance.orders import service
 from maintenance.orders.calendar import CalendarKind, grid_for, orders_between
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType, Priority
@@ -28,12 +29,15 @@ from maintenance.orders.models import WorkOrder
 from maintenance.orders.turnarounds import service as turnaround_service
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
-from maintenance.org.models import Role, User
+from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import RecordId, paginate, render
 
 router = APIRouter(include_in_schema=False)
+HOME_CARD = HomeCard(
+    "/orders", "bi-tools", N_("Work orders"), N_("Planned, condition-based and corrective work, costs and failures.")
+)
 
-WRITERS = frozenset({Role.ENGINEER, Role.MANAGER, Role.ADMIN})
 ASSET_TAB_SIZE = 20
 
 CHOICES = {"order_types": OrderType, "states": OrderState, "priorities": Priority}
@@ -105,7 +109,7 @@ def order_list(
             "filtered_asset": session.get(Asset, filters.asset_id) if filters.asset_id else None,
             "today": plant_today(),
             "is_overdue": is_overdue,
-            "can_raise": user.role in WRITERS,
+            "can_raise": can(user, Capability.WRITE),
             **CHOICES,
         },
         block="results",
@@ -175,7 +179,7 @@ def asset_orders(request: Request, session: SessionDep, user: CurrentUser, asset
             "assignees": users_by_id(session, orders),
             "today": plant_today(),
             "is_overdue": is_overdue,
-            "can_raise": user.role in WRITERS and can_write_in(session, user, asset.workshop_id),
+            "can_raise": can_write_in(session, user, asset.workshop_id),
         },
         block=None,
     )

@@ -2,8 +2,8 @@
 failures. They flush, never commit; every write is in the change log, every state change also
 in ``order_transition``.
 
-``actor`` is a user (whose role and workshops are checked here, so pages, API and CLI share
-the rules) or a :class:`SystemActor` (the scheduler, the demo loader), which may do anything.
+``actor`` is a user or a :class:`SystemActor` (the scheduler, the demo loader); what either may do
+is checked here, through :mod:`maintenance.org.permissions`, so pages, API and CLI share the rules.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from maintenance.assets.access import EVERYWHERE, require_write_in
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
@@ -45,6 +44,7 @@ from maintenance.orders.models import (
     WorkOrderUpdate,
 )
 from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, require_write_in
 
 CENT = Decimal("0.01")
 NUMBER_FORMAT = "WO-{year}-{number:06d}"
@@ -53,14 +53,8 @@ NUMBER_FORMAT = "WO-{year}-{number:06d}"
 # --- Who may do what ----------------------------------------------------------------------
 
 
-def is_manager(actor: Actor) -> bool:
-    """Managers, admins and system processes act everywhere and approve anything."""
-    return not isinstance(actor, User) or actor.role in EVERYWHERE
-
-
 def check_may_write(session: Session, actor: Actor, order: WorkOrder | None, workshop_id: int) -> None:
-    if isinstance(actor, User):
-        require_write_in(session, actor, workshop_id)
+    require_write_in(session, actor, workshop_id)
     if order is not None and order.state not in rules.EDITABLE_STATES:
         raise Conflict(
             _(
@@ -379,8 +373,7 @@ def perform(
         )
     if version is not None and version != order.version:
         raise _stale(order)
-    if isinstance(actor, User):
-        require_write_in(session, actor, order.workshop_id)
+    require_write_in(session, actor, order.workshop_id)
     note = note.strip()
     if action.needs_note and not note:
         raise ValidationFailed(_("Give a reason."), [FieldError("note", _("This field is required."))])
@@ -407,7 +400,7 @@ def _checks_and_changes(
                     number=order.number,
                 )
             )
-        if needs_manager_approval(order) and not is_manager(actor):
+        if needs_manager_approval(order) and not can(actor, Capability.APPROVE):
             raise PermissionDenied(
                 _(
                     "Orders planned above %(limit)s need a manager's approval.",
@@ -428,7 +421,7 @@ def _checks_and_changes(
         return {"actual_finish_at": at, "signed_off_by_id": actor.id, "signed_off_at": at}
     if action is rules.REOPEN:
         return {"actual_finish_at": None, "signed_off_by_id": None, "signed_off_at": None}
-    if action is rules.CLOSE and not is_manager(actor):
+    if action is rules.CLOSE and not can(actor, Capability.APPROVE):
         raise PermissionDenied(_("Only a manager closes orders (their costs are then final)."))
     return {}
 

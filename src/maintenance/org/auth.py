@@ -1,5 +1,6 @@
 """Who is asking: the session user for pages, the token's user for /api/v1,
-and the role and scope checks every route declares in its signature."""
+and the capability and scope checks every route declares in its signature (the capabilities
+are :mod:`maintenance.org.permissions`')."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from maintenance.db import SessionDep
 from maintenance.exceptions import MaintenanceError, NotAuthenticated, PermissionDenied
 from maintenance.i18n import gettext as _
-from maintenance.org import service
-from maintenance.org.models import Role, User
+from maintenance.org import permissions, service
+from maintenance.org.models import User
+from maintenance.org.permissions import Capability
 
 SESSION_USER_KEY = "user_id"
 # The user's session epoch when the session began; a session whose epoch is no longer the
@@ -58,10 +60,11 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def user_with(capability: Capability) -> Callable[[User], User]:
+    """The session user, refused unless the policy gives them ``capability``."""
+
     def check(user: Annotated[User, Depends(current_user)]) -> User:
-        if user.role not in roles:
-            raise PermissionDenied()
+        permissions.require(user, capability)
         return user
 
     return check
@@ -69,10 +72,10 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
-AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]
-ManagerUser = Annotated[User, Depends(require_roles(Role.MANAGER, Role.ADMIN))]
+AdminUser = Annotated[User, Depends(user_with(Capability.ADMINISTER))]
+ManagerUser = Annotated[User, Depends(user_with(Capability.MANAGE))]
 # Everyone who may change records; auditors read and export only.
-WriterUser = Annotated[User, Depends(require_roles(Role.ENGINEER, Role.MANAGER, Role.ADMIN))]
+WriterUser = Annotated[User, Depends(user_with(Capability.WRITE))]
 
 
 # --- API ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from maintenance.db import SessionDep, UnmanagedSessionDep, transaction
 from maintenance.exceptions import MaintenanceError
 from maintenance.i18n import gettext as _
-from maintenance.org import logins, service
+from maintenance.org import logins, permissions, service
 from maintenance.org.auth import AdminUser, OptionalUser, keep_session, login_session, logout_session
 from maintenance.org.models import (
     Role,
@@ -161,7 +161,7 @@ def create_user(request: Request, session: SessionDep, admin: AdminUser, form: F
 @router.get("/admin/users/{user_id}")
 def edit_user_page(request: Request, session: SessionDep, admin: AdminUser, user_id: RecordId) -> Response:
     user = service.get_user_or_raise(session, user_id)
-    values = {**user.model_dump(), "workshop_ids": service.workshop_ids_of(session, user)}
+    values = {**user.model_dump(), "workshop_ids": permissions.workshop_ids_of(session, user)}
     return _user_form(request, session, user, values, {})
 
 

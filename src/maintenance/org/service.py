@@ -39,6 +39,7 @@ from maintenance.org.models import (
     WorkshopCreate,
     WorkshopUpdate,
 )
+from maintenance.org.permissions import may_manage_token, workshop_ids_of
 from maintenance.security import API_SCOPES, hash_api_token, hash_password, new_api_token
 
 # --- Org tree -----------------------------------------------------------------------------
@@ -193,16 +194,6 @@ def list_users(filters: UserFilters) -> Select[User]:
     if filters.role:
         stmt = stmt.where(col(User.role) == filters.role)
     return stmt
-
-
-def workshop_ids_of(session: Session, user: User) -> list[int]:
-    return list(
-        session.scalars(
-            select(col(UserWorkshop.workshop_id))
-            .where(col(UserWorkshop.user_id) == user.id)
-            .order_by(col(UserWorkshop.workshop_id))
-        )
-    )
 
 
 def workshops_by_user(session: Session, user_ids: Sequence[int]) -> dict[int, list[Workshop]]:
@@ -406,13 +397,6 @@ def list_api_tokens(user_id: int | None = None) -> Select[ApiToken, User]:
     if user_id is not None:
         stmt = stmt.where(col(ApiToken.user_id) == user_id)
     return stmt.order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
-
-
-def may_manage_token(actor: Actor, token: ApiToken) -> bool:
-    """Admins and system processes (the CLI) manage every token; users their own."""
-    if not isinstance(actor, User):
-        return True
-    return actor.role == Role.ADMIN or actor.id == token.user_id
 
 
 def revoke_api_token(session: Session, token: ApiToken, *, actor: Actor) -> ApiToken:

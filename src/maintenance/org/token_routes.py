@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from maintenance.db import SessionDep, plant_today, utcnow
 from maintenance.exceptions import MaintenanceError
 from maintenance.i18n import gettext as _
-from maintenance.org import service
+from maintenance.org import permissions, service
 from maintenance.org.auth import CurrentUser
-from maintenance.org.models import Role, User
+from maintenance.org.models import User
+from maintenance.org.permissions import Capability
 from maintenance.security import API_SCOPES
 from maintenance.web import FormDep, RecordId, add_toast, field_errors, paginate, redirect, render, validate_form
 
@@ -39,7 +40,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     # Admins see every user's tokens, everyone else their own.
-    owner_id = None if user.role == Role.ADMIN else user.id
+    owner_id = None if permissions.can(user, Capability.ADMINISTER) else user.id
     tokens = paginate(session, service.list_api_tokens(owner_id), page, scalars=False)
     today = plant_today()
     allowed = service.allowed_scopes(user.role)

@@ -28,10 +28,11 @@ from maintenance.orders.kpis import service as kpis
 from maintenance.orders.kpis.service import BacklogAge, Period
 from maintenance.orders.models import CostLineCreate, FailureReportUpdate, WorkOrder, WorkOrderCreate
 from maintenance.org.models import Role, Workshop
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 from tests.conftest import login
 
-SYSTEM = SystemActor(username="kpi-test")
+SYSTEM = SystemActor(username="kpi-test", capabilities=EVERY_CAPABILITY)
 PLANT = ZoneInfo("Asia/Shanghai")
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 MARCH_HOURS = 31 * 24  # 744 h

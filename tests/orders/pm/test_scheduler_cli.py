@@ -24,6 +24,7 @@ from maintenance.db import build_engine
 from maintenance.orders.choices import IntervalUnit, PlanBasis
 from maintenance.orders.models import PmPlanCreate
 from maintenance.orders.pm import service as pm
+from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 
 CLI = [sys.executable, "-m", "maintenance.cli"]
@@ -72,7 +73,7 @@ def plant(tmp_path: Path) -> Plant:
     with Session(engine, expire_on_commit=False) as session:
         factories.bind(session)
         asset = factories.AssetFactory(tag="P-1101A")
-        actor = SystemActor(username="test")
+        actor = SystemActor(username="test", capabilities=EVERY_CAPABILITY)
         common = {"asset_id": asset.id, "interval": 1, "interval_unit": IntervalUnit.MONTH, "lead_days": 3}
         pm.create_plan(
             session,

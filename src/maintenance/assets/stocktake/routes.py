@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in, is_manager, writable_workshop_ids
 from maintenance.assets.models import Asset
 from maintenance.assets.routes import org_lookups
 from maintenance.assets.stocktake import service
@@ -28,6 +27,7 @@ from maintenance.exceptions import Conflict, FieldError, MaintenanceError, Valid
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User, Workshop
+from maintenance.org.permissions import Capability, can, can_write_in, writable_workshop_ids
 from maintenance.web import (
     FormDep,
     RecordId,
@@ -116,7 +116,7 @@ def _detail_context(session: Session, user: User, stocktake: Stocktake) -> dict[
         "workshop": session.get(Workshop, stocktake.workshop_id),
         "progress": service.progress_of(session, [stocktake.id])[stocktake.id],  # type: ignore[list-item,index]
         "can_count": can_count,
-        "can_sign": stocktake.is_open and is_manager(user),
+        "can_sign": stocktake.is_open and can(user, Capability.MANAGE),
         **CHOICES,
     }
 

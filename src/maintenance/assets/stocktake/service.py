@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlmodel import Session, col
 
-from maintenance.assets.access import is_manager, require_write_in, writable_workshop_ids
 from maintenance.assets.choices import AssetStatus
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.models import Asset
@@ -36,6 +35,7 @@ from maintenance.db import plant_today, utcnow
 from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, User, Workshop
+from maintenance.org.permissions import Capability, can, require_write_in, writable_workshop_ids
 from maintenance.web import RecordId
 
 ZERO = Decimal("0.00")
@@ -470,7 +470,7 @@ def delete_surplus(session: Session, stocktake: Stocktake, surplus_id: int, *, a
 def close_stocktake(session: Session, stocktake: Stocktake, *, statement: str, actor: User) -> Stocktake:
     """Sign the count off: who, when and what they declare. Afterwards nothing changes."""
     _require_open(stocktake)
-    if not is_manager(actor):
+    if not can(actor, Capability.MANAGE):
         raise PermissionDenied(_("Only a manager or an administrator can sign a stocktake off."))
     statement = statement.strip()
     if not statement:
@@ -503,7 +503,7 @@ def close_stocktake(session: Session, stocktake: Stocktake, *, statement: str, a
 def discard_stocktake(session: Session, stocktake: Stocktake, *, actor: User) -> None:
     """Delete an open count started by mistake (a signed one is a record and stays)."""
     _require_open(stocktake)
-    if not is_manager(actor):
+    if not can(actor, Capability.MANAGE):
         raise PermissionDenied(_("Only a manager or an administrator can discard a stocktake."))
     progress = progress_of(session, [stocktake.id])[stocktake.id]  # type: ignore[list-item,index]
     audit.record_delete(session, actor, stocktake, counted_lines=progress.counted, surplus_items=progress.surplus_count)

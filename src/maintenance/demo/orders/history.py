@@ -83,11 +83,13 @@ from maintenance.orders.pm.scheduler import add_months
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, User
+from maintenance.org.permissions import ROLE_CAPABILITIES, Capability
 
 SEED = 20261123
 # The plant date on which the dated story in seed/orders is told (see the module docstring).
 STORY_DATE = date(2026, 11, 23)
-SCHEDULER = SystemActor(username="scheduler")  # raises the PM orders, as the PM scheduler does
+# Raises the PM orders, as the PM scheduler does (and with its capabilities).
+SCHEDULER = SystemActor(username="scheduler", capabilities=frozenset({Capability.WRITE_EVERYWHERE}))
 LABOUR_RATE = {Provider.IN_HOUSE: Decimal("85.00"), Provider.CONTRACTOR: Decimal("145.00")}  # 元/h
 PRODUCT_MARGIN_CNY = Decimal("4200.00")  # 元 per tonne of lost production
 # How the year goes, from its first month to its last (interpolated linearly in between).
@@ -205,7 +207,9 @@ class History:
             if user is None:
                 raise ValueError(f"users.csv: {row['username']} is not loaded")
             self.users.append(user)
-            proxy = SystemActor(username=user.username, id=user.id)
+            # The demo writes the plant's history in these people's names, with a manager's
+            # capabilities: what it replays was decided, not asked for.
+            proxy = SystemActor(username=user.username, id=user.id, capabilities=ROLE_CAPABILITIES[Role.MANAGER])
             if row["role"] == Role.ENGINEER:
                 for code in row["workshops"].split():
                     self.engineers.setdefault(code, proxy)

@@ -17,7 +17,6 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in, is_manager
 from maintenance.assets.models import Asset
 from maintenance.config import get_settings
 from maintenance.db import SessionDep, parse_plant_datetime, plant_now, plant_today, utcnow
@@ -32,6 +31,7 @@ from maintenance.orders.service import check_may_write, parse_checklist_template
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import (
     Difference,
     FormDep,
@@ -110,7 +110,7 @@ def plan_list(
             "hours_run": hours_run,
             "filtered_asset": filtered_asset,
             "can_create": user.role.value != "auditor",
-            "can_generate": is_manager(user),
+            "can_generate": can(user, Capability.MANAGE),
             **_workshops(session),
             **CHOICES,
         },
@@ -275,7 +275,7 @@ def _detail_context(session: Session, user: User, plan: PmPlan) -> dict[str, Any
         "lead_hours": scheduler.runtime_lead_hours(plan),
         "runtime_due": scheduler.runtime_is_due(plan),
         "can_write": can_write_in(session, user, plan.workshop_id) and user.role.value != "auditor",
-        "can_generate": is_manager(user),
+        "can_generate": can(user, Capability.MANAGE),
         "line_values": {"kind": CostKind.LABOUR.value, "quantity": "1", "provider": Provider.IN_HOUSE.value},
         "line_errors": {},
         "meter_now": meter_now_value(),

@@ -56,12 +56,15 @@ from maintenance.i18n import gettext as _
 from maintenance.orders import service
 from maintenance.orders.choices import OPEN_STATES, IntervalUnit, OrderState, OrderType, PlanBasis
 from maintenance.orders.models import PmPlan, PmPlanCostLine, WorkOrder, WorkOrderCreate
+from maintenance.org.permissions import Capability
 
 HOURS_PER_DAY = 24
 # Stepping over already-used floating dates: a safety bound, never reached in practice.
 _MAX_STEPS = 1000
-METER_ACTOR = SystemActor(username="system:runtime-meter")
-SCHEDULER_ACTOR = SystemActor(username="system:scheduler")
+# They raise, cost and approve (within the approval limit) orders in every workshop; approving
+# above the limit and closing are left to managers.
+METER_ACTOR = SystemActor(username="system:runtime-meter", capabilities=frozenset({Capability.WRITE_EVERYWHERE}))
+SCHEDULER_ACTOR = SystemActor(username="system:scheduler", capabilities=frozenset({Capability.WRITE_EVERYWHERE}))
 
 
 # --- Calendar arithmetic ------------------------------------------------------------------

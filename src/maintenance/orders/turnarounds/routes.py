@@ -21,7 +21,8 @@ from maintenance.orders.models import Turnaround, TurnaroundCreate, TurnaroundUp
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
-from maintenance.org.models import Role, User
+from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can
 from maintenance.web import (
     FormDep,
     RecordId,
@@ -41,10 +42,6 @@ router = APIRouter(include_in_schema=False)
 SCOPE_TABLE_LIMIT = 100
 
 
-def _can_manage(user: User) -> bool:
-    return user.role in (Role.MANAGER, Role.ADMIN)
-
-
 @router.get("/turnarounds")
 def turnaround_list(request: Request, session: SessionDep, user: CurrentUser, page: int = 1) -> Response:
     stmt = select(Turnaround).order_by(col(Turnaround.start_date).desc(), col(Turnaround.id).desc())
@@ -58,7 +55,7 @@ def turnaround_list(request: Request, session: SessionDep, user: CurrentUser, pa
             "totals": totals,
             "empty_totals": turnarounds.ScopeTotals(),
             "today": plant_today(),
-            "can_manage": _can_manage(user),
+            "can_manage": can(user, Capability.MANAGE),
         },
         block="results",
     )
@@ -190,8 +187,8 @@ def _detail_page(
             "cancelled": OrderState.CANCELLED,
             "editable_states": rules.EDITABLE_STATES,
             "today": plant_today(),
-            "can_manage": _can_manage(user),
-            "can_write": user.role != Role.AUDITOR,
+            "can_manage": can(user, Capability.MANAGE),
+            "can_write": can(user, Capability.WRITE),
             "scope_values": scope_values or {},
             "scope_errors": scope_errors or {},
         },

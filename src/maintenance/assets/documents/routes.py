@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
-from maintenance.assets import documents
+from maintenance import files
 from maintenance.assets import service as asset_service
-from maintenance.assets.access import can_write_in, is_manager
+from maintenance.assets.documents import service as documents
 from maintenance.assets.models import Asset
 from maintenance.assets.stocktake.service import users_by_id
 from maintenance.db import SessionDep
-from maintenance.exceptions import NotFound, ValidationFailed
+from maintenance.exceptions import ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser, ManagerUser, WriterUser
 from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import FormDep, RecordId, add_toast, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -28,17 +29,17 @@ def _fragment(
     items = documents.documents_of(session, asset)
     return render(
         request,
-        "assets/_documents.html",
+        "assets/documents/_list.html",
         {
             "asset": asset,
             "documents": items,
             "uploaders": users_by_id(session, {item.uploaded_by_id for item in items}),
             "can_upload": can_write_in(session, user, asset.workshop_id),
-            "can_delete": is_manager(user),
+            "can_delete": can(user, Capability.MANAGE),
             "error": error,
-            "accept": documents.ACCEPT_ATTRIBUTE,
-            "allowed": ", ".join(documents.ALLOWED),
-            "max_mb": documents.MAX_BYTES // (1024 * 1024),
+            "accept": files.ACCEPT_ATTRIBUTE,
+            "allowed": ", ".join(files.ALLOWED),
+            "max_mb": files.MAX_BYTES // (1024 * 1024),
         },
         block=None,
         status_code=status_code,
@@ -76,21 +77,7 @@ def download_document(
 ) -> Response:
     asset = asset_service.get_asset_or_raise(session, asset_id)
     document = documents.get_document_or_raise(session, asset, document_id)
-    return stored_file_response(document.sha256, document.filename, document.content_type)
-
-
-def stored_file_response(sha256: str, filename: str, content_type: str, *, inline: bool = False) -> FileResponse:
-    """A stored upload (asset document or order attachment) sent under its own name and type."""
-    path = documents.blob_path(sha256)
-    if not path.is_file():
-        raise NotFound(_("The stored file of %(name)s is missing. Ask an administrator to restore it.", name=filename))
-    return FileResponse(
-        path,
-        media_type=content_type,
-        filename=filename,
-        content_disposition_type="inline" if inline else "attachment",
-        headers={"Vary": "HX-Request", "Cache-Control": "private, max-age=0"},
-    )
+    return files.stored_file_response(document.sha256, document.filename, document.content_type)
 
 
 @router.post("/assets/{asset_id}/documents/{document_id}/delete")

@@ -1,14 +1,15 @@
-"""Asset documents: checking uploads, storing them by content hash, listing and deleting.
+"""The content-addressed file store: uploads checked, stored once by SHA-256, served back.
 
 A file is accepted when its extension is on the list *and* its first bytes look like that
 kind of file (a renamed .exe is refused), and it is at most ``MAX_BYTES`` long. The bytes
 go to ``files_dir/ab/abcdef…`` named by their SHA-256, written through a temporary file
-and renamed, so a file attached twice (or to two assets) is stored once and a crash never
+and renamed, so a file attached twice (or to two records) is stored once and a crash never
 leaves half a file under a real name.
 
-Deleting a document removes its row, not the stored bytes: other rows may share them, the
-change log names the hash, and the transaction may still roll back. Order attachments
-share the same store, so a clean-up of unreferenced files must consult every domain's rows.
+The rows that name a file belong to the domains (asset documents, order attachments, round
+photos). Deleting a row leaves the stored bytes: other rows may share them, the change log
+names the hash, and the transaction may still roll back; a clean-up of unreferenced files
+must consult every domain's rows.
 """
 
 from __future__ import annotations
@@ -20,22 +21,15 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from fastapi.responses import FileResponse
 
-from maintenance.assets.access import is_manager, require_write_in
-from maintenance.assets.document_models import AssetDocument
-from maintenance.assets.models import Asset
-from maintenance.audit import service as audit
 from maintenance.config import get_settings
-from maintenance.exceptions import FieldError, NotFound, PermissionDenied, ValidationFailed
+from maintenance.exceptions import FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.org.models import User
 
 MAX_BYTES = 20 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -208,44 +202,18 @@ def store_named_upload(stream: BinaryIO, filename: str) -> tuple[str, StoredFile
     return name, store_upload(stream, name)
 
 
-# --- Records ------------------------------------------------------------------------------
+# --- Serving a stored file ----------------------------------------------------------------
 
 
-def documents_of(session: Session, asset: Asset) -> Sequence[AssetDocument]:
-    return session.scalars(
-        select(AssetDocument)
-        .where(col(AssetDocument.asset_id) == asset.id)
-        .order_by(col(AssetDocument.uploaded_at).desc(), col(AssetDocument.id).desc())
-    ).all()
-
-
-def get_document_or_raise(session: Session, asset: Asset, document_id: int) -> AssetDocument:
-    document = session.get(AssetDocument, document_id)
-    if document is None or document.asset_id != asset.id:
-        raise NotFound(_("This document does not exist or belongs to another asset."))
-    return document
-
-
-def attach_document(session: Session, asset: Asset, stream: BinaryIO, filename: str, *, actor: User) -> AssetDocument:
-    require_write_in(session, actor, asset.workshop_id)
-    name, stored = store_named_upload(stream, filename)
-    document = AssetDocument(
-        asset_id=asset.id,  # type: ignore[arg-type]
-        filename=name,
-        content_type=stored.content_type,
-        size_bytes=stored.size_bytes,
-        sha256=stored.sha256,
-        uploaded_by_id=actor.id,  # type: ignore[arg-type]
+def stored_file_response(sha256: str, filename: str, content_type: str, *, inline: bool = False) -> FileResponse:
+    """A stored upload (asset document, order attachment, round photo) sent under its own name and type."""
+    path = blob_path(sha256)
+    if not path.is_file():
+        raise NotFound(_("The stored file of %(name)s is missing. Ask an administrator to restore it.", name=filename))
+    return FileResponse(
+        path,
+        media_type=content_type,
+        filename=filename,
+        content_disposition_type="inline" if inline else "attachment",
+        headers={"Vary": "HX-Request", "Cache-Control": "private, max-age=0"},
     )
-    session.add(document)
-    session.flush()
-    audit.record_create(session, actor, document, asset_tag=asset.tag)
-    return document
-
-
-def delete_document(session: Session, asset: Asset, document: AssetDocument, *, actor: User) -> None:
-    if not is_manager(actor):
-        raise PermissionDenied(_("Only a manager or an administrator can delete documents."))
-    audit.record_delete(session, actor, document, asset_tag=asset.tag)
-    session.delete(document)
-    session.flush()

@@ -1,0 +1,1 @@
+"""Documents attached to an asset (drawings, manuals, certificates, photos): models, service, routes."""
