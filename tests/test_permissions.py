@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from maintenance.audit.service import SystemActor
 from maintenance.cli import cli_actor
-from maintenance.demo import SEED_ACTOR
+from maintenance.demo.plant import SEED_ACTOR
 from maintenance.exceptions import PermissionDenied
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.alerts import MONITORING_ACTOR
