@@ -225,7 +225,7 @@ def seed_small_plant() -> dict[str, object]:
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings
     from maintenance.db import get_engine, plant_today, session_scope, utcnow
-    from maintenance.monitoring import rounds
+    from maintenance.inspections import rounds
     from maintenance.monitoring.models import CampaignWorkshop, InspectionRoute, MeasurementPoint
     from maintenance.orders import attachments, pm, service, turnarounds
     from maintenance.orders.choices import ChecklistResult, IntervalUnit, OrderType, PlanBasis

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from maintenance.audit import service as audit_service
     from maintenance.audit.service import SystemActor
     from maintenance.exceptions import FieldError, ValidationFailed
+    from maintenance.inspections.rounds import RoundsReport
     from maintenance.monitoring.imports import ReadingImportReport
-    from maintenance.monitoring.rounds import RoundsReport
     from maintenance.orders.scheduler import SchedulerReport
 else:
 
@@ -728,7 +728,7 @@ def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, Ro
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
     then the rounds of the periods running now."""
     from maintenance.db import plant_today
-    from maintenance.monitoring import rounds
+    from maintenance.inspections import rounds
     from maintenance.orders import scheduler
 
     actor = cli_actor("scheduler")

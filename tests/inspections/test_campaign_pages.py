@@ -4,7 +4,7 @@ stale edit), the campaign page (completion by workshop, findings with their asse
 checklist) and a workshop's sheet (each item saved with htmx, a finding raising an order, Submit).
 
 The default locale is zh_CN: pages are checked in Chinese. Fixtures ``workshop`` and ``asset`` (an
-asset of that workshop) come from tests/monitoring/conftest.py.
+asset of that workshop) come from tests/inspections/conftest.py.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlmodel import Session, col
 
 from maintenance.assets.models import Asset
 from maintenance.db import plant_today
-from maintenance.monitoring import campaigns
-from maintenance.monitoring.choices import CampaignKind
-from maintenance.monitoring.models import (
+from maintenance.inspections import campaigns
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import (
     CampaignCreate,
     CampaignItem,
     CampaignResult,

@@ -3,7 +3,7 @@ the workshops, a deadline); each workshop's engineers answer every item OK or no
 an asset raises one corrective order; a workshop submits once everything is answered; completion
 is reported per workshop (on time, late, overdue) and over all campaigns from SQL aggregates.
 
-Fixtures ``workshop`` and ``asset`` (an asset of that workshop) come from tests/monitoring/conftest.py.
+Fixtures ``workshop`` and ``asset`` (an asset of that workshop) come from tests/inspections/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from maintenance.config import get_settings
 from maintenance.db import plant_timezone, plant_today, utcnow
 from maintenance.demo import PARTS, SEED_ACTOR
 from maintenance.exceptions import Conflict, PermissionDenied, ValidationFailed
-from maintenance.monitoring import campaign_demo, campaigns
-from maintenance.monitoring.campaigns import CampaignFilters, CampaignState, SheetStatus
-from maintenance.monitoring.choices import CampaignKind
-from maintenance.monitoring.models import (
+from maintenance.inspections import campaigns
+from maintenance.inspections.campaigns import CampaignFilters, CampaignState, SheetStatus
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import (
     CampaignCreate,
     CampaignItem,
     CampaignResult,
@@ -32,6 +32,7 @@ from maintenance.monitoring.models import (
     CampaignWorkshop,
     InspectionCampaign,
 )
+from maintenance.monitoring import campaign_demo
 from maintenance.orders.choices import ChecklistResult, OrderState, OrderType
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import Role, User, Workshop

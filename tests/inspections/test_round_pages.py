@@ -20,17 +20,10 @@ from sqlmodel import Session, col
 from maintenance.assets.models import Asset
 from maintenance.db import utcnow
 from maintenance.i18n import LOCALE_COOKIE
-from maintenance.monitoring import round_routes, rounds
-from maintenance.monitoring.choices import RoundState, RouteFrequency
-from maintenance.monitoring.models import (
-    InspectionRound,
-    InspectionRoute,
-    MeasurementPoint,
-    Reading,
-    RouteCreate,
-    RouteStop,
-    StopFields,
-)
+from maintenance.inspections import round_routes, rounds
+from maintenance.inspections.choices import RoundState, RouteFrequency
+from maintenance.inspections.models import InspectionRound, InspectionRoute, RouteCreate, RouteStop, StopFields
+from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.org.models import Role, User, Workshop
 from tests import factories
 from tests.conftest import login

@@ -3,7 +3,7 @@ are never doubled by a retried submit, readings judged by the same ingest (an al
 the point's CBM order), failed checks that raise a corrective order, finishing with missed stops,
 and the completion KPI that counts periods nobody started.
 
-Fixtures ``workshop``, ``asset`` and ``make_point`` come from tests/monitoring/conftest.py.
+Fixtures ``workshop``, ``asset`` and ``make_point`` come from tests/inspections/conftest.py.
 """
 
 from __future__ import annotations
@@ -17,20 +17,19 @@ from sqlmodel import Session, col
 from maintenance.assets.models import Asset
 from maintenance.audit.models import ObjectChange
 from maintenance.exceptions import Conflict, PermissionDenied, ValidationFailed
-from maintenance.monitoring import rounds
-from maintenance.monitoring.choices import ConditionState, ReadingSource, RoundState, RouteFrequency
-from maintenance.monitoring.models import (
-    ConditionAlert,
+from maintenance.inspections import rounds
+from maintenance.inspections.choices import RoundState, RouteFrequency
+from maintenance.inspections.models import (
     InspectionRound,
     InspectionRoute,
-    MeasurementPoint,
-    Reading,
     RoundEntry,
     RouteCreate,
     RouteStop,
     StopFields,
 )
-from maintenance.monitoring.round_periods import GRACE, period_of, periods_between
+from maintenance.inspections.round_periods import GRACE, period_of, periods_between
+from maintenance.monitoring.choices import ConditionState, ReadingSource
+from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
 from maintenance.orders.choices import ChecklistResult, OrderType
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import Role, User, Workshop

@@ -4,7 +4,7 @@ completion, the create/edit forms (managers; 409 on a stale version), the campai
 sheet, made for a phone: each item a card saved on its own with htmx (a plain POST falls back to
 a redirect), a "raise work order" button on a finding, and Submit.
 
-Routes are thin: everything is written by :mod:`maintenance.monitoring.campaigns`. Every page
+Routes are thin: everything is written by :mod:`maintenance.inspections.campaigns`. Every page
 runs a fixed number of queries whatever the number of campaigns, workshops, items or findings.
 """
 
@@ -26,10 +26,10 @@ from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
-from maintenance.monitoring import campaigns
-from maintenance.monitoring.campaigns import CampaignFilters, CampaignProgress
-from maintenance.monitoring.choices import CampaignKind
-from maintenance.monitoring.models import (
+from maintenance.inspections import campaigns
+from maintenance.inspections.campaigns import CampaignFilters, CampaignProgress
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import (
     CampaignCreate,
     CampaignItem,
     CampaignUpdate,
@@ -100,7 +100,7 @@ def campaign_list(request: Request, session: SessionDep, user: CurrentUser, page
     listed.items = [CampaignRow(row[0], campaigns.progress_from_row(row)) for row in listed.items]
     return render(
         request,
-        "monitoring/campaigns.html",
+        "inspections/campaigns.html",
         {
             "page": listed,
             "filters": filters,
@@ -163,7 +163,7 @@ def _form_page(
 ) -> Response:
     return render(
         request,
-        "monitoring/campaign_form.html",
+        "inspections/campaign_form.html",
         {
             "campaign": campaign,
             "values": values,
@@ -230,7 +230,7 @@ def update_campaign(
             changes = differences(campaign, data, labels=_field_labels(), display=display)
             return render(
                 request,
-                "monitoring/campaign_conflict.html",
+                "inspections/campaign_conflict.html",
                 {"campaign": campaign, "changes": changes},
                 status_code=409,
             )
@@ -261,7 +261,7 @@ def _campaign_page(
     taking_part = {row.workshop.id for row in rows}
     return render(
         request,
-        "monitoring/campaign.html",
+        "inspections/campaign.html",
         {
             "campaign": campaign,
             "items": items,
@@ -415,7 +415,7 @@ def _sheet_page(
     lines = campaigns.sheet_lines(session, sheet.part, items)
     return render(
         request,
-        "monitoring/campaign_sheet.html",
+        "inspections/campaign_sheet.html",
         {
             **_sheet_context(session, user, sheet, len(items)),
             "lines": lines,
@@ -456,7 +456,7 @@ def _item_response(
     [line] = campaigns.sheet_lines(session, sheet.part, items, only=item)
     return render(
         request,
-        "monitoring/campaign_item.html",
+        "inspections/campaign_item.html",
         {
             **_sheet_context(session, user, sheet, len(items)),
             "line": line,

@@ -39,8 +39,8 @@ from maintenance.db import plant_timezone, utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.i18n import ngettext
-from maintenance.monitoring.choices import CampaignKind
-from maintenance.monitoring.models import (
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import (
     CampaignCreate,
     CampaignItem,
     CampaignResult,

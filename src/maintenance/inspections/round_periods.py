@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from maintenance.db import plant_timezone
-from maintenance.monitoring.choices import RouteFrequency
+from maintenance.inspections.choices import RouteFrequency
 
 SHIFT_HOURS = 8
 GRACE = timedelta(hours=2)

@@ -6,7 +6,7 @@ small form that htmx posts and swaps in place, with a plain-POST fallback; the s
 retried submit a no-op (:func:`rounds.record_entry`), and ``static/rounds.js`` tells the engineer
 when a submit did not get through so the value is kept in the form to send again.
 
-Routes are thin: everything is written by :mod:`maintenance.monitoring.rounds`. Every page runs a
+Routes are thin: everything is written by :mod:`maintenance.inspections.rounds`. Every page runs a
 fixed number of queries whatever the number of routes, stops or rounds.
 """
 
@@ -28,20 +28,21 @@ from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import Conflict, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.monitoring import rounds, service
-from maintenance.monitoring.choices import RoundState, RouteFrequency
-from maintenance.monitoring.filters import workshop_filter
-from maintenance.monitoring.models import (
+from maintenance.inspections import rounds
+from maintenance.inspections.choices import RoundState, RouteFrequency
+from maintenance.inspections.models import (
     InspectionRound,
     InspectionRoute,
-    MeasurementPoint,
     RoundEntry,
     RouteCreate,
     RouteStop,
     RouteUpdate,
     StopFields,
 )
-from maintenance.monitoring.round_periods import GRACE
+from maintenance.inspections.round_periods import GRACE
+from maintenance.monitoring import service
+from maintenance.monitoring.filters import workshop_filter
+from maintenance.monitoring.models import MeasurementPoint
 from maintenance.monitoring.routes import parse_reading_form, unit_of
 from maintenance.orders.choices import ChecklistResult
 from maintenance.orders.forms import resolve_asset_tag
@@ -148,7 +149,7 @@ def rounds_board(request: Request, session: SessionDep, user: CurrentUser, page:
     }
     # The filters redraw both sections (#main); the pager only the history (#results).
     block = "content" if request.headers.get("HX-Target") == "main" else "results"
-    return render(request, "monitoring/rounds.html", context, block=block)
+    return render(request, "inspections/rounds.html", context, block=block)
 
 
 @router.post("/rounds/start")
@@ -232,7 +233,7 @@ def round_page(request: Request, session: SessionDep, user: CurrentUser, round_i
     views = _stop_views(session, found)
     return render(
         request,
-        "monitoring/round.html",
+        "inspections/round.html",
         {**_round_context(session, user, found), "views": views, "values": {}, "errors": {}},
     )
 
@@ -281,7 +282,7 @@ def enter_stop(
             return redirect(request, f"/rounds/{found.id}#stop-{stop.id}")
         context = {**_round_context(session, user, found), "views": _stop_views(session, found)}
         context |= {"values": values, "errors": errors, "error_stop_id": stop.id}
-        return render(request, "monitoring/round.html", context, status_code=422)
+        return render(request, "inspections/round.html", context, status_code=422)
     context = {
         **_round_context(session, user, found),
         "view": next(view for view in _stop_views(session, found) if view.stop.id == stop.id),
@@ -290,7 +291,7 @@ def enter_stop(
         "just_saved": created,
         "oob": True,
     }
-    return render(request, "monitoring/_round_stop.html", context, block=None, status_code=422 if errors else 200)
+    return render(request, "inspections/_round_stop.html", context, block=None, status_code=422 if errors else 200)
 
 
 @router.post("/rounds/{round_id:int}/finish")
@@ -356,7 +357,7 @@ def route_list(request: Request, session: SessionDep, user: CurrentUser, page: i
         "can_create": user.role != Role.AUDITOR,
         **_helpers(),
     }
-    return render(request, "monitoring/route_list.html", context, block="results")
+    return render(request, "inspections/route_list.html", context, block="results")
 
 
 def _route_labels() -> dict[str, str]:
@@ -382,7 +383,7 @@ def _route_form(
     workshops = [w for w in org_service.list_workshops(session) if writable is None or w.id in writable]
     return render(
         request,
-        "monitoring/route_form.html",
+        "inspections/route_form.html",
         {"route": route, "values": values, "errors": errors, "workshops": workshops, **_helpers()},
         status_code=status_code,
     )
@@ -447,7 +448,7 @@ def update_route(
 
             return render(
                 request,
-                "monitoring/route_conflict.html",
+                "inspections/route_conflict.html",
                 {"route": route, "changes": differences(route, data, labels=_route_labels(), display=display)},
                 status_code=409,
             )
@@ -512,7 +513,7 @@ def _route_page(
         "errors": errors or {},
         **_helpers(),
     }
-    return render(request, "monitoring/route.html", context, status_code=status_code)
+    return render(request, "inspections/route.html", context, status_code=status_code)
 
 
 @router.get("/rounds/routes/{route_id:int}")

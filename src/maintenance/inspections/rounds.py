@@ -38,15 +38,10 @@ from maintenance.audit.service import Actor, SystemActor
 from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES
-from maintenance.monitoring.choices import ReadingSource, RoundState
-from maintenance.monitoring.ingest import ReadingIn, ingest_readings
-from maintenance.monitoring.models import (
-    ConditionAlert,
+from maintenance.inspections.choices import RoundState
+from maintenance.inspections.models import (
     InspectionRound,
     InspectionRoute,
-    MeasurementPoint,
-    Reading,
     RoundEntry,
     RouteCreate,
     RouteFields,
@@ -54,7 +49,11 @@ from maintenance.monitoring.models import (
     RouteUpdate,
     StopFields,
 )
-from maintenance.monitoring.round_periods import GRACE, accepts_entries, period_of, periods_between
+from maintenance.inspections.round_periods import GRACE, accepts_entries, period_of, periods_between
+from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES
+from maintenance.monitoring.choices import ReadingSource
+from maintenance.monitoring.ingest import ReadingIn, ingest_readings
+from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
 from maintenance.monitoring.service import check_may_write
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType, Provider
