@@ -68,7 +68,7 @@ DATE_SENSITIVE_TESTS := tests/test_clock.py tests/assets/test_demo_seed.py tests
 	tests/monitoring/test_demo_seed.py tests/orders/test_scheduler.py tests/orders/test_scheduler_cli.py \
 	tests/orders/test_kpis.py tests/orders/test_list.py tests/orders/test_pm_pages.py tests/orders/test_numbering.py \
 	tests/inspections/test_rounds.py tests/inspections/test_round_pages.py tests/inspections/test_campaigns.py \
-	tests/monitoring/test_thickness.py tests/assets/test_exports.py tests/assets/test_depreciation.py \
+	tests/monitoring/thickness/test_assessment.py tests/assets/test_exports.py tests/assets/test_depreciation.py \
 	tests/assets/test_stocktake.py
 test-dates: setup
 	@for start in $(CLOCK_STARTS); do \

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from maintenance.audit.service import SystemActor
     from maintenance.exceptions import FieldError, ValidationFailed
     from maintenance.inspections.rounds import RoundsReport
-    from maintenance.monitoring.imports import ReadingImportReport
+    from maintenance.monitoring.readings.imports import ReadingImportReport
     from maintenance.orders.scheduler import SchedulerReport
 else:
 
@@ -546,8 +546,8 @@ def import_readings(
     run that found errors)."""
     from rich.progress import MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from maintenance.monitoring import imports
-    from maintenance.monitoring.ingest import IngestMode
+    from maintenance.monitoring.readings import imports
+    from maintenance.monitoring.readings.ingest import IngestMode
 
     if not file.is_file():
         raise_cli_error(f"no such file: {file}")
@@ -633,7 +633,7 @@ def _print_row_errors(errors: list[FieldError], shown: int | None = None) -> Non
 def _print_reading_import_report(report: object, shown_errors: int = 200) -> None:
     from rich.table import Table
 
-    from maintenance.monitoring.imports import ReadingImportReport
+    from maintenance.monitoring.readings.imports import ReadingImportReport
 
     assert isinstance(report, ReadingImportReport)
     _print_import_source(report)

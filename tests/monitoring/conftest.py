@@ -14,8 +14,8 @@ from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
 from maintenance.monitoring import service
 from maintenance.monitoring.choices import Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import MeasurementPoint, PointCreate
+from maintenance.monitoring.readings.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from tests import factories
 

@@ -52,8 +52,8 @@ from maintenance.inspections.models import (
 from maintenance.inspections.round_periods import GRACE, accepts_entries, period_of, periods_between
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES
 from maintenance.monitoring.choices import ReadingSource
-from maintenance.monitoring.ingest import ReadingIn, ingest_readings
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
+from maintenance.monitoring.readings.ingest import ReadingIn, ingest_readings
 from maintenance.monitoring.service import check_may_write
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType, Provider

@@ -29,11 +29,11 @@ from typer.testing import CliRunner
 from maintenance import cli
 from maintenance.config import get_settings
 from maintenance.i18n import LOCALE_COOKIE, set_locale
-from maintenance.monitoring import imports
 from maintenance.monitoring.choices import ReadingSource
-from maintenance.monitoring.imports import ReadingImportFailed, ReadingImportReport
-from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn
 from maintenance.monitoring.models import MeasurementPoint, Reading
+from maintenance.monitoring.readings import imports
+from maintenance.monitoring.readings.imports import ReadingImportFailed, ReadingImportReport
+from maintenance.monitoring.readings.ingest import IngestMode, IngestReport, ReadingIn
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from tests import bombs, factories

@@ -16,8 +16,8 @@ from maintenance.db import UTCDateTime, utcnow
 from maintenance.exceptions import ValidationFailed
 from maintenance.monitoring.alerts import close_alerts_of_finished_orders
 from maintenance.monitoring.choices import AlertState, ConditionState, Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestMode, ReadingIn
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
+from maintenance.monitoring.readings.ingest import IngestMode, ReadingIn
 from maintenance.orders import pm
 from maintenance.orders import service as orders
 from maintenance.orders.choices import IntervalUnit, OrderState, OrderType, PlanBasis, Priority

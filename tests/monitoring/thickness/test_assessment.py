@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from maintenance.monitoring.thickness import ThicknessReading, add_years, assess
+from maintenance.monitoring.thickness.assessment import ThicknessReading, add_years, assess
 
 
 def reading(day: str, mm: float) -> ThicknessReading:

@@ -21,10 +21,10 @@ from starlette.datastructures import UploadFile
 from maintenance.assets.access import writable_workshop_ids
 from maintenance.db import SessionDep
 from maintenance.i18n import gettext as _
-from maintenance.monitoring import imports
-from maintenance.monitoring.imports import ReadingImportFailed, ReadingImportReport
-from maintenance.monitoring.ingest import IngestMode
 from maintenance.monitoring.models import MeasurementPoint
+from maintenance.monitoring.readings import imports
+from maintenance.monitoring.readings.imports import ReadingImportFailed, ReadingImportReport
+from maintenance.monitoring.readings.ingest import IngestMode
 from maintenance.orders.models import WorkOrder
 from maintenance.org.auth import WriterUser
 from maintenance.web import FormDep, render
@@ -51,7 +51,7 @@ def _page(
 ) -> Response:
     return render(
         request,
-        "monitoring/import.html",
+        "monitoring/readings/import.html",
         {
             "report": report,
             "error": error,

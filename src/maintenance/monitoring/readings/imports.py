@@ -45,7 +45,7 @@ from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import current_locale
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.choices import ReadingSource
-from maintenance.monitoring.ingest import (
+from maintenance.monitoring.readings.ingest import (
     MAX_REPORTED_ERRORS,
     IngestMode,
     IngestReport,

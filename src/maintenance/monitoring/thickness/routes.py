@@ -25,7 +25,7 @@ from maintenance.i18n import gettext as _
 from maintenance.monitoring.choices import Quantity
 from maintenance.monitoring.filters import workshop_filter
 from maintenance.monitoring.models import MeasurementPoint, Reading
-from maintenance.monitoring.thickness import ThicknessAssessment, ThicknessReading, add_years, assess
+from maintenance.monitoring.thickness.assessment import ThicknessAssessment, ThicknessReading, add_years, assess
 from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import Workshop
@@ -126,7 +126,7 @@ def thickness_register(request: Request, session: SessionDep, user: CurrentUser)
     today = plant_today()
     return render(
         request,
-        "monitoring/thickness.html",
+        "monitoring/thickness/page.html",
         {
             "locations": locations,
             "summary": summarise(locations, today),
@@ -149,7 +149,7 @@ def point_thickness(request: Request, point_id: RecordId, session: SessionDep, u
     today = plant_today()
     return render(
         request,
-        "monitoring/_thickness.html",
+        "monitoring/thickness/_assessment.html",
         {"point": point, "assessment": assess_point(point, readings), "today": today},
         block=None,
     )
