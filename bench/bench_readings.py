@@ -13,7 +13,7 @@ a. API: ``POST /api/v1/readings`` in batches of 5,000 (JSON ``[{point, taken_at,
    ``Authorization: Bearer …``) through the real app in-process (Starlette ``TestClient``); each
    request is its own transaction, as in production.
 b. CSV import: the rows written beforehand (not timed) to a UTF-8 CSV file with plant-time
-   timestamps, then :func:`maintenance.monitoring.imports.import_readings` on it, streamed, in
+   timestamps, then :func:`maintenance.monitoring.readings.imports.import_readings` on it, streamed, in
    one transaction (what ``maintenance import readings FILE`` does).
 c. Baseline: stdlib ``sqlite3`` ``executemany`` of the same rows, in batches of 5,000, into a
    table of the same shape (the six columns of ``reading``, primary key (point_id, taken_at),
@@ -109,10 +109,11 @@ def main() -> None:
     from maintenance.assets.models import Asset
     from maintenance.audit.service import SystemActor
     from maintenance.db import get_engine, plant_timezone, session_scope
-    from maintenance.monitoring import imports, service
+    from maintenance.monitoring import service
     from maintenance.monitoring.choices import LimitPreset, Quantity
-    from maintenance.monitoring.ingest import IngestMode
     from maintenance.monitoring.models import PointCreate
+    from maintenance.monitoring.readings import imports
+    from maintenance.monitoring.readings.ingest import IngestMode
     from maintenance.org import service as org_service
     from maintenance.org.models import User
     from maintenance.org.permissions import EVERY_CAPABILITY

@@ -225,8 +225,9 @@ def seed_small_plant() -> dict[str, object]:
     from maintenance.config import get_settings
     from maintenance.db import get_engine, plant_today, session_scope, utcnow
     from maintenance.demo import plant as demo
-    from maintenance.monitoring import rounds
-    from maintenance.monitoring.models import CampaignWorkshop, InspectionRoute, MeasurementPoint
+    from maintenance.inspections import rounds
+    from maintenance.inspections.models import CampaignWorkshop, InspectionRoute
+    from maintenance.monitoring.models import MeasurementPoint
     from maintenance.orders import attachments, service
     from maintenance.orders.choices import ChecklistResult, IntervalUnit, OrderType, PlanBasis
     from maintenance.orders.models import PmPlanCreate, TurnaroundCreate, WorkOrderCreate

@@ -22,8 +22,8 @@ from maintenance.db import get_session
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity, ReadingSource
-from maintenance.monitoring.ingest import ReadingIn, ingest_readings
 from maintenance.monitoring.models import PointCreate
+from maintenance.monitoring.readings.ingest import ReadingIn, ingest_readings
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import WorkOrderCreate

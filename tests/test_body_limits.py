@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from maintenance.i18n import LOCALE_COOKIE
 from maintenance.main import FORM_BODY_BYTES
-from maintenance.monitoring import imports as reading_imports
+from maintenance.monitoring.readings import imports as reading_imports
 from maintenance.org import service as org_service
 from maintenance.org.models import Role, UserWorkshop
 from tests import factories

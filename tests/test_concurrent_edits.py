@@ -31,21 +31,20 @@ from maintenance import db
 from maintenance.assets import service as asset_service
 from maintenance.assets.models import Asset, AssetUpdate
 from maintenance.exceptions import Conflict
-from maintenance.main import create_app
-from maintenance.monitoring import campaigns, rounds
-from maintenance.monitoring import service as point_service
-from maintenance.monitoring.choices import CampaignKind, Quantity
-from maintenance.monitoring.models import (
+from maintenance.inspections import campaigns, rounds
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import (
     CampaignCreate,
     CampaignUpdate,
     InspectionCampaign,
     InspectionRoute,
-    MeasurementPoint,
-    PointCreate,
-    PointUpdate,
     RouteCreate,
     RouteUpdate,
 )
+from maintenance.main import create_app
+from maintenance.monitoring import service as point_service
+from maintenance.monitoring.choices import Quantity
+from maintenance.monitoring.models import MeasurementPoint, PointCreate, PointUpdate
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import (

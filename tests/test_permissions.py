@@ -14,8 +14,8 @@ from maintenance.cli import cli_actor
 from maintenance.demo.plant import SEED_ACTOR
 from maintenance.exceptions import PermissionDenied
 from maintenance.i18n import gettext as _
+from maintenance.inspections.rounds import ROUNDS_ACTOR
 from maintenance.monitoring.alerts import MONITORING_ACTOR
-from maintenance.monitoring.rounds import ROUNDS_ACTOR
 from maintenance.orders.pm.scheduler import METER_ACTOR, SCHEDULER_ACTOR
 from maintenance.org import permissions
 from maintenance.org.models import ApiToken, Role, User, UserWorkshop

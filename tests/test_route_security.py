@@ -35,24 +35,23 @@ from maintenance.assets.stocktake.models import Stocktake, StocktakeLine, Stockt
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.db import get_session
-from maintenance.main import create_app
-from maintenance.monitoring import campaigns, rounds
-from maintenance.monitoring import service as monitoring_service
-from maintenance.monitoring.choices import CampaignKind, Quantity
-from maintenance.monitoring.models import (
+from maintenance.inspections import campaigns, rounds
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import (
     CampaignCreate,
     CampaignItem,
     InspectionCampaign,
     InspectionRound,
     InspectionRoute,
-    MeasurementPoint,
-    PointCreate,
-    Reading,
     RoundEntry,
     RouteCreate,
     RouteStop,
     StopFields,
 )
+from maintenance.main import create_app
+from maintenance.monitoring import service as monitoring_service
+from maintenance.monitoring.choices import Quantity
+from maintenance.monitoring.models import MeasurementPoint, PointCreate, Reading
 from maintenance.orders import attachments
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, CostKind, OrderType

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from maintenance.audit import service as audit_service
     from maintenance.audit.service import SystemActor
     from maintenance.exceptions import FieldError, ValidationFailed
-    from maintenance.monitoring.imports import ReadingImportReport
-    from maintenance.monitoring.rounds import RoundsReport
+    from maintenance.inspections.rounds import RoundsReport
+    from maintenance.monitoring.readings.imports import ReadingImportReport
     from maintenance.orders.pm.scheduler import SchedulerReport
 else:
 
@@ -549,8 +549,8 @@ def import_readings(
     run that found errors)."""
     from rich.progress import MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from maintenance.monitoring import imports
-    from maintenance.monitoring.ingest import IngestMode
+    from maintenance.monitoring.readings import imports
+    from maintenance.monitoring.readings.ingest import IngestMode
 
     if not file.is_file():
         raise_cli_error(f"no such file: {file}")
@@ -636,7 +636,7 @@ def _print_row_errors(errors: list[FieldError], shown: int | None = None) -> Non
 def _print_reading_import_report(report: object, shown_errors: int = 200) -> None:
     from rich.table import Table
 
-    from maintenance.monitoring.imports import ReadingImportReport
+    from maintenance.monitoring.readings.imports import ReadingImportReport
 
     assert isinstance(report, ReadingImportReport)
     _print_import_source(report)
@@ -731,7 +731,7 @@ def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, Ro
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
     then the rounds of the periods running now."""
     from maintenance.db import plant_today
-    from maintenance.monitoring import rounds
+    from maintenance.inspections import rounds
     from maintenance.orders.pm import scheduler
 
     actor = cli_actor("scheduler")

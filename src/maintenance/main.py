@@ -27,11 +27,12 @@ from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exception_handlers import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
+from maintenance.inspections import campaign_routes, round_routes
 from maintenance.monitoring import api as monitoring_api
-from maintenance.monitoring import campaign_routes, round_routes, thickness_routes
-from maintenance.monitoring import import_routes as reading_import_routes
-from maintenance.monitoring import imports as reading_imports
 from maintenance.monitoring import routes as monitoring_routes
+from maintenance.monitoring.readings import import_routes as reading_import_routes
+from maintenance.monitoring.readings import imports as reading_imports
+from maintenance.monitoring.thickness import routes as thickness_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import order_routes
 from maintenance.orders import routes as order_list_routes

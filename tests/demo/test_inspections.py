@@ -14,10 +14,10 @@ from maintenance.config import get_settings
 from maintenance.db import plant_today, utcnow
 from maintenance.demo.inspections import campaigns as campaign_demo
 from maintenance.demo.plant import PARTS, SEED_ACTOR
-from maintenance.monitoring import campaigns
-from maintenance.monitoring.campaigns import SheetStatus
-from maintenance.monitoring.choices import CampaignKind
-from maintenance.monitoring.models import CampaignResult, InspectionCampaign
+from maintenance.inspections import campaigns
+from maintenance.inspections.campaigns import SheetStatus
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import CampaignResult, InspectionCampaign
 from maintenance.orders.choices import OrderState
 from maintenance.org.models import Role, User
 from maintenance.org.permissions import EVERY_CAPABILITY

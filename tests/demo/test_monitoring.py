@@ -19,10 +19,10 @@ from maintenance.demo import monitoring as monitoring_demo
 from maintenance.demo.plant import PARTS, SEED_ACTOR
 from maintenance.monitoring import trend
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestReport
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
+from maintenance.monitoring.readings.ingest import IngestReport
 from maintenance.monitoring.service import limits_of
-from maintenance.monitoring.thickness_routes import thickness_locations
+from maintenance.monitoring.thickness.routes import thickness_locations
 from maintenance.orders.choices import OrderType
 from maintenance.orders.models import WorkOrder
 

@@ -12,10 +12,10 @@ from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
-from maintenance.monitoring import rounds, service
+from maintenance.monitoring import service
 from maintenance.monitoring.choices import Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
-from maintenance.monitoring.models import InspectionRoute, MeasurementPoint, PointCreate, RouteStop, StopFields
+from maintenance.monitoring.models import MeasurementPoint, PointCreate
+from maintenance.monitoring.readings.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
@@ -102,21 +102,3 @@ def ingest(session: Session) -> Ingest:
         return ingest_readings(session, rows, **options)
 
     return run
-
-
-# --- Rounds: each test module defines its own ``route`` (daily or per shift) ---------------
-
-
-@pytest.fixture
-def point(make_point: MakePoint) -> MeasurementPoint:
-    """A vibration point on ``asset``: warning 4.5, alarm 7.1 mm/s."""
-    return make_point(code="P-1-DE-V")
-
-
-@pytest.fixture
-def stops(session: Session, route: InspectionRoute, point: MeasurementPoint, asset: Asset) -> list[RouteStop]:
-    """The module's ``route``: a reading of ``point``, then a seal check on the same pump."""
-    return [
-        rounds.add_stop(session, route, StopFields(point_id=point.id), actor=SYSTEM),
-        rounds.add_stop(session, route, StopFields(asset_id=asset.id, check_text="机封无泄漏"), actor=SYSTEM),
-    ]

@@ -50,9 +50,9 @@ from maintenance.db import plant_timezone
 from maintenance.demo.seed_files import read_csv
 from maintenance.monitoring import service
 from maintenance.monitoring.choices import LimitPreset, Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import MeasurementPoint, PointCreate
-from maintenance.monitoring.thickness import add_years
+from maintenance.monitoring.readings.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
+from maintenance.monitoring.thickness.assessment import add_years
 from maintenance.org import service as org_service
 
 SEED = 20261123

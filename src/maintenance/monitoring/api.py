@@ -31,8 +31,8 @@ from maintenance.i18n import gettext as _
 from maintenance.monitoring import service
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
-from maintenance.monitoring.ingest import IngestMode, ReadingIn, ingest_readings, within_workshops
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
+from maintenance.monitoring.readings.ingest import IngestMode, ReadingIn, ingest_readings, within_workshops
 from maintenance.orders.api import _AUTH_RESPONSES
 from maintenance.orders.choices import OrderState
 from maintenance.orders.models import WorkOrder

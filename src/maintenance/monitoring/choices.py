@@ -47,31 +47,3 @@ class AlertState(Choice):
     OPEN = ("open", "报警中", "Active", "danger")
     BACK_TO_NORMAL = ("normal_again", "已恢复正常", "Back to normal", "success")
     CLOSED = ("closed", "已处理", "Closed", "secondary")
-
-
-class RouteFrequency(Choice):
-    """How often a round (点检路线) is walked; periods are cut in plant time (see :mod:`round_periods`)."""
-
-    SHIFT = ("shift", "每班", "Every shift", "primary")
-    DAY = ("day", "每天", "Daily", "info")
-    WEEK = ("week", "每周", "Weekly", "secondary")
-
-
-class RoundState(Choice):
-    """A round of one period. One not finished by the end of its period (plus the grace time)
-    counts as missed; that is derived from the clock, not stored."""
-
-    DUE = ("due", "待点检", "Due", "secondary")
-    IN_PROGRESS = ("in_progress", "点检中", "In progress", "primary")
-    COMPLETED = ("completed", "已完成", "Completed", "success")
-
-
-class CampaignKind(Choice):
-    """Seasonal special inspections (季节性专项检查)."""
-
-    WINTERIZATION = ("winterization", "防冻防凝", "Winterization", "info")
-    FLOOD = ("flood", "防汛", "Flood protection", "primary")
-    HEAT = ("heat", "防暑降温", "Summer heat", "warning")
-    LIGHTNING = ("lightning", "防雷防静电", "Lightning and static", "secondary")
-    TYPHOON = ("typhoon", "防台风", "Typhoon", "dark")
-    OTHER = ("other", "其他专项检查", "Other", "light")

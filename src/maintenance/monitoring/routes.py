@@ -5,7 +5,7 @@ version), the managers' alarm board, and the readings tab of an asset page (the 
 pulls it in with htmx; it never imports monitoring).
 
 Routes are thin: points are written by :mod:`maintenance.monitoring.service`, readings by
-:func:`maintenance.monitoring.ingest.ingest_readings` (the same path as file imports and the API),
+:func:`maintenance.monitoring.readings.ingest.ingest_readings` (the same path as file imports and the API),
 so a value typed in raises the same CBM order a data collector's would. Every list runs a fixed
 number of queries whatever the number of rows.
 """
@@ -34,8 +34,8 @@ from maintenance.monitoring import charts, service, trend
 from maintenance.monitoring.alerts import ACTIVE_ALERT_STATES, FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import ConditionState, LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.filters import PointFiltersDep, list_points
-from maintenance.monitoring.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, PointCreate, PointUpdate, Reading
+from maintenance.monitoring.readings.ingest import IngestMode, IngestReport, ReadingIn, ingest_readings
 from maintenance.monitoring.rules import ISO_10816_3, QUANTITIES, Limits, VibrationZones, breached_limit
 from maintenance.orders.forms import on_asset_tag, resolve_asset_tag
 from maintenance.orders.models import WorkOrder

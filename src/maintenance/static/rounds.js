@@ -1,4 +1,4 @@
-// Walking a round on a flaky network (templates/monitoring/_round_stop.html). A stop's form is
+// Walking a round on a flaky network (templates/inspections/_round_stop.html). A stop's form is
 // posted by htmx; when the request never reached the server (no signal, timeout) htmx leaves the
 // form as it is, and this shows the engineer that nothing was sent so they tap Save again. The
 // server makes a repeated submit of a stop that did arrive a no-op, so retrying is always safe.

@@ -8,7 +8,7 @@
   without orders, one without an asset yet); 包装车间 has not started.
 
 Dates are relative to ``today`` (the plant date), so the demo stays current. Everything goes
-through :mod:`maintenance.monitoring.campaigns` as people would do it: the manager sets the
+through :mod:`maintenance.inspections.campaigns` as people would do it: the manager sets the
 campaigns up, each workshop's engineer answers, raises orders and submits (their permissions
 are checked as on the pages); ``actor`` stands in for whoever the demo plant lacks. Answers and
 orders are backdated to working hours on the days they were made.
@@ -25,9 +25,9 @@ from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
 from maintenance.db import plant_timezone
-from maintenance.monitoring import campaigns
-from maintenance.monitoring.choices import CampaignKind
-from maintenance.monitoring.models import CampaignCreate, CampaignItem, CampaignResult, InspectionCampaign
+from maintenance.inspections import campaigns
+from maintenance.inspections.choices import CampaignKind
+from maintenance.inspections.models import CampaignCreate, CampaignItem, CampaignResult, InspectionCampaign
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, DetectionMethod, FailureCause, FailureMechanism, FailureMode
 from maintenance.orders.models import FailureReportUpdate

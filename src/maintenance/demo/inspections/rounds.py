@@ -24,20 +24,19 @@ from sqlmodel import Session, col
 
 from maintenance.audit.service import Actor
 from maintenance.demo.seed_files import read_csv
-from maintenance.monitoring import rounds
-from maintenance.monitoring.choices import ConditionState, ReadingSource, RoundState, RouteFrequency
-from maintenance.monitoring.models import (
-    ConditionAlert,
+from maintenance.inspections import rounds
+from maintenance.inspections.choices import RoundState, RouteFrequency
+from maintenance.inspections.models import (
     InspectionRound,
     InspectionRoute,
-    MeasurementPoint,
-    Reading,
     RoundEntry,
     RouteCreate,
     RouteStop,
     StopFields,
 )
-from maintenance.monitoring.round_periods import GRACE, period_of, periods_between
+from maintenance.inspections.round_periods import GRACE, period_of, periods_between
+from maintenance.monitoring.choices import ConditionState, ReadingSource
+from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType
 from maintenance.orders.models import WorkOrderCreate
