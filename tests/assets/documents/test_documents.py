@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from maintenance import files
-from maintenance.assets.documents import service as documents
 from maintenance.assets.documents.models import AssetDocument
 from maintenance.assets.models import Asset
 from maintenance.audit.models import ChangeAction, ObjectChange
