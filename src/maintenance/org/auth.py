@@ -1,6 +1,6 @@
 """Who is asking: the session user for pages, the token's user for /api/v1,
-and the capability and scope checks every route declares in its signature (the capabilities
-are :mod:`maintenance.org.permissions`')."""
+and the capability and scope checks every route declares in its signature (capabilities are
+:mod:`maintenance.org.permissions`' to define)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 Every check asks it the same question, "may this actor do this?", whether the actor is a user
 (pages, API, tokens) or a system process (the demo loader, the scheduler, the CLI, the rounds and
-monitoring jobs). A user's capabilities come from their role; a system actor has only the
+monitoring jobs). The routes' dependencies built on it (``WriterUser``, ``ManagerUser``,
+``AdminUser``) live in :mod:`maintenance.org.auth` beside the session user they check: org.service
+uses this module, and auth uses org.service. A user's capabilities come from their role; a system actor has only the
 capabilities it was given where it is declared (``SystemActor(..., capabilities=...)``): a process
 that was given none may do nothing, it is not trusted for being a process.
 
@@ -25,8 +27,8 @@ from maintenance.org.models import ApiToken, Role, User, UserWorkshop
 
 class Capability(StrEnum):
     WRITE = "write"
-    """Change records in the workshops one belongs to: raise and work orders, readings, rounds,
-    counts, documents."""
+    """Change records in the workshops one belongs to: raise and work on orders, take readings and
+    rounds, count stocktakes, attach documents."""
     WRITE_EVERYWHERE = "write_everywhere"
     """Change records in every workshop."""
     MANAGE = "manage"
