@@ -41,8 +41,8 @@ from maintenance.orders.pm import routes as pm_routes
 from maintenance.orders.turnarounds import routes as turnaround_routes
 from maintenance.org import api as org_api
 from maintenance.org import auth as org_auth
+from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
-from maintenance.org import token_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
 
@@ -126,6 +126,8 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
     app.state.home_cards = (asset_routes.HOME_CARD, order_list_routes.HOME_CARD, monitoring_routes.HOME_CARD)
+    # The layout asks the one policy what to show (web, a core module, knows no domain).
+    web.templates.env.globals.update(can=permissions.can, Capability=permissions.Capability)
     app.include_router(org_routes.router)
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)
