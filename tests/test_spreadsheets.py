@@ -82,7 +82,15 @@ def test_amounts_are_exact_decimals(cell: Any, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("cell", "reason"),
-    [("1,23", "ambiguous"), ("-5", "negative"), ("(1,000)", "negative"), ("12.345", "decimal"), ("abc", "abc")],
+    [
+        ("1,23", "ambiguous"),
+        ("-5", "negative"),
+        ("(1,000)", "negative"),
+        ("12.345", "decimal"),
+        ("abc", "abc"),
+        ("100000000000000", "too large"),
+        (1e26, "too large"),  # more digits than a Decimal context holds: refused, not a crash
+    ],
 )
 @pytest.mark.usefixtures("english")
 def test_bad_amounts_are_refused(cell: Any, reason: str) -> None:
@@ -97,6 +105,13 @@ def test_bad_amounts_are_refused(cell: Any, reason: str) -> None:
 )
 def test_salvage_rates(cell: Any, percent_header: bool, expected: str) -> None:
     assert spreadsheets.parse_rate(cell, percent_header=percent_header) == Decimal(expected)
+
+
+@pytest.mark.parametrize("cell", ["-0.05", -0.05, -1e30])
+@pytest.mark.usefixtures("english")
+def test_negative_salvage_rates_are_refused(cell: Any) -> None:
+    with pytest.raises(CellError, match="negative"):
+        spreadsheets.parse_rate(cell)
 
 
 def test_a_bare_rate_above_one_is_ambiguous() -> None:

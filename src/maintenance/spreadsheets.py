@@ -958,7 +958,8 @@ def _to_cents(number: Decimal, *, from_float: bool, original: str) -> Decimal:
         raise CellError(_("%(value)s is not a number.", value=original))
     if number < 0:
         raise CellError(_("%(value)s is negative; the value must be 0 or more.", value=original))
-    cents = number.quantize(_CENT)
+    # A number longer than the decimal context holds cannot be rounded to fen: it is too large anyway.
+    cents = number.quantize(_CENT) if number < _MONEY_LIMIT else number
     # A float cell may carry binary noise (1234.5600000000002); text must be exact.
     if cents != number and not (from_float and abs(cents - number) < Decimal("0.000001")):
         raise CellError(_("%(value)s has more than two decimal places (fen).", value=original))
@@ -1035,6 +1036,8 @@ def parse_rate(value: Any, *, percent_header: bool = False) -> Decimal | None:
         raise CellError(_("%(value)s is ambiguous: write the rate as 5%% or 0.05.", value=text))
     if number > 1:
         raise CellError(_("%(value)s is more than 100%%.", value=text))
+    if number < 0:
+        raise CellError(_("%(value)s is negative; the value must be 0 or more.", value=text))
     rounded = number.quantize(_RATE_STEP)
     if rounded != number and not (from_float and abs(rounded - number) < Decimal("0.0000001")):
         raise CellError(_("%(value)s has more decimal places than 0.0001 (0.01%%).", value=text))
