@@ -55,7 +55,15 @@ else:
 # and org.service's limits by tests/test_cli_startup.py).
 ROLE_CODES = ("engineer", "manager", "auditor", "admin")
 RoleCode = Enum("RoleCode", {code: code for code in ROLE_CODES}, type=str)  # type: ignore[misc]
-API_SCOPE_NAMES = ("assets:read", "assets:write", "orders:read", "orders:write", "readings:read", "readings:write")
+API_SCOPE_NAMES = (
+    "assets:read",
+    "assets:write",
+    "orders:read",
+    "orders:write",
+    "readings:read",
+    "readings:write",
+    "special:read",
+)
 TOKEN_DAYS = (90, 366)  # default, at most
 
 app = typer.Typer(help="Equipment maintenance management: operator commands.", no_args_is_help=True)

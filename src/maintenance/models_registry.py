@@ -11,4 +11,5 @@ def import_all_models() -> None:
     import maintenance.inspections.models
     import maintenance.monitoring.models
     import maintenance.orders.models
-    import maintenance.org.models  # noqa: F401
+    import maintenance.org.models
+    import maintenance.special.models  # noqa: F401

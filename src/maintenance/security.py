@@ -39,6 +39,7 @@ API_SCOPES: dict[str, str] = {
     "orders:write": N_("Create work orders"),
     "readings:read": N_("Read measurement points, readings and alarms"),
     "readings:write": N_("Send readings"),
+    "special:read": N_("Read the special-equipment register and its coverage"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Special equipment (特种设备): registrations, statutory inspections, regulator findings, coverage."""
