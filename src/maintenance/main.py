@@ -45,6 +45,7 @@ from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
+from maintenance.special import item_routes as special_item_routes
 
 # The most a request body may hold (checked from Content-Length and while it streams in, before
 # anything parses it): ordinary forms (two 4,000-character fields of Chinese, URL-encoded, fit),
@@ -61,6 +62,7 @@ BODY_LIMITS = (
     BodyLimit("/assets/[0-9]+/documents", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/rounds/[0-9]+/stops/[0-9]+", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/special-equipment/[0-9]+/inspections", files.MAX_BYTES + _FORM_ROOM, upload=True),
 )
 
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).
@@ -149,6 +151,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(campaign_routes.router)
     app.include_router(monitoring_routes.router)
     app.include_router(round_routes.router)
+    app.include_router(special_item_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)

@@ -240,8 +240,8 @@ def _form_date(form: FormDep, name: str) -> date | None:
 
 # --- The asset page -----------------------------------------------------------------------
 
-# The statutory inspection records (检验记录) get a tab with the special-equipment module.
-TABS = ("details", "components", "readings", "orders", "documents", "history")
+# "inspections": the statutory inspection records (检验记录) of special equipment.
+TABS = ("details", "components", "readings", "orders", "inspections", "documents", "history")
 
 
 @router.get("/assets/{asset_id}")
