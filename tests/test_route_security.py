@@ -27,6 +27,7 @@ from sqlmodel import Session
 from starlette.routing import Mount
 
 from maintenance.assets import class_aliases
+from maintenance.assets.choices import SpecialCategory
 from maintenance.assets.documents import service as documents
 from maintenance.assets.documents.models import AssetDocument
 from maintenance.assets.models import Asset, AssetClassAlias
@@ -34,7 +35,7 @@ from maintenance.assets.stocktake import service as stocktake_service
 from maintenance.assets.stocktake.models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
-from maintenance.db import get_session
+from maintenance.db import get_session, plant_today
 from maintenance.inspections import campaigns, rounds
 from maintenance.inspections.choices import CampaignKind
 from maintenance.inspections.models import (
@@ -73,6 +74,10 @@ from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
+from maintenance.special import records as special_records
+from maintenance.special.choices import InspectionResult
+from maintenance.special.models import InspectionCreate, InspectionType, RegistrationCreate
+from maintenance.special.rules import add_months
 from tests import factories
 from tests.conftest import csrf_token, fill, login, route_table
 
@@ -482,6 +487,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/tokens"): USER,
     ("POST", "/tokens"): USER,
     ("POST", "/tokens/{token_id}/revoke"): OWNER,
+    # Special equipment: the item page, its tab and banner, recording (the asset's workshop)
+    ("GET", "/special-equipment/{asset_id:int}"): USER,
+    ("GET", "/special-equipment/{asset_id:int}/records"): USER,
+    ("GET", "/special-equipment/{asset_id:int}/banner"): USER,
+    ("POST", "/special-equipment/{asset_id:int}/registration"): WORKSHOP,
+    ("POST", "/special-equipment/{asset_id:int}/registration/events"): WORKSHOP,
+    ("POST", "/special-equipment/{asset_id:int}/applications"): WORKSHOP,
+    ("POST", "/special-equipment/{asset_id:int}/inspections"): WORKSHOP,
     # The change log: read by everyone
     ("GET", "/audit"): USER,
     ("GET", "/audit/chain"): USER,
@@ -895,8 +908,39 @@ def _in_scope(world: World) -> None:
     turnarounds.add_to_scope(world.session, world.turnaround, world.order, tie_in=False, actor=world.admin)
 
 
+# Special equipment: the item pages and forms act on workshop A's asset made a pressure vessel,
+# registered and inspected a year ago (its annual check is due: an application is accepted).
+def _special_equipment(world: World) -> None:
+    world.asset.special_category = SpecialCategory.PRESSURE_VESSEL
+    registration = RegistrationCreate(certificate_number="容RS-1", registration_date=date(2022, 1, 5), authority="市局")
+    special_records.register_asset(world.session, world.asset, registration, actor=world.admin, today=plant_today())
+    annual = world.session.scalars(select(InspectionType).where(InspectionType.code == "PV-ANNUAL")).one()
+    last = InspectionCreate(
+        inspection_type_id=annual.id,  # type: ignore[arg-type]
+        inspected_date=add_months(plant_today(), -11),
+        agency="市特检院",
+        result=InspectionResult.PASS,
+    )
+    special_records.record_inspection(world.session, world.asset, last, actor=world.admin, today=plant_today())
+
+
+def _special_type_id(world: World) -> int:
+    return world.session.scalars(select(InspectionType.id).where(InspectionType.code == "PV-ANNUAL")).one()
+
+
+_SPECIAL_ROUTES = [
+    ("GET", "/special-equipment/{asset_id:int}"),
+    ("GET", "/special-equipment/{asset_id:int}/records"),
+    ("GET", "/special-equipment/{asset_id:int}/banner"),
+    ("POST", "/special-equipment/{asset_id:int}/registration"),
+    ("POST", "/special-equipment/{asset_id:int}/registration/events"),
+    ("POST", "/special-equipment/{asset_id:int}/applications"),
+    ("POST", "/special-equipment/{asset_id:int}/inspections"),
+]
+
 # What the record must be in before the route can act on it (a failed check raises an order).
 PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
+    **dict.fromkeys(_SPECIAL_ROUTES, _special_equipment),
     ("POST", "/orders/{order_id:int}/checks/{item_id:int}/raise"): _failed_check,
     ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}/raise"): _answered(
         ChecklistResult.NOT_OK
@@ -999,6 +1043,29 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     ("POST", "/rounds/routes/{route_id:int}/stops/{stop_id:int}/move"): lambda world: {"direction": "up"},
     ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/items/{item_id:int}"): lambda world: {
         "result": "ok"
+    },
+    # Special equipment: the item's forms
+    ("POST", "/special-equipment/{asset_id:int}/registration"): lambda world: {
+        "certificate_number": "容RS-2",
+        "registration_date": "2022-01-05",
+        "authority": "市局",
+        "version": "1",
+    },
+    ("POST", "/special-equipment/{asset_id:int}/registration/events"): lambda world: {
+        "kind": "change",
+        "event_date": "2024-05-06",
+        "description": "使用单位名称变更",
+    },
+    ("POST", "/special-equipment/{asset_id:int}/applications"): lambda world: {
+        "inspection_type_id": _special_type_id(world),
+        "applied_date": plant_today().isoformat(),
+        "agency": "市特检院",
+    },
+    ("POST", "/special-equipment/{asset_id:int}/inspections"): lambda world: {
+        "inspection_type_id": _special_type_id(world),
+        "inspected_date": plant_today().isoformat(),
+        "agency": "市特检院",
+        "result": "pass",
     },
 }
 # Uploads, as (form field, file name, content).
