@@ -143,7 +143,7 @@ def test_a_failed_inspection_raises_the_banner_until_a_pass_is_recorded(
     assert failed.status_code == 303
     shown = client.get(banner, headers={"HX-Request": "true"})
     assert 'data-testid="must-not-operate"' in shown.text
-    assert "failed the inspection of" in shown.text
+    assert "检验不合格" in shown.text  # "failed the inspection of …"
 
     passed = client.post(
         f"/special-equipment/{vessel.id}/inspections",
@@ -164,7 +164,7 @@ def test_an_overdue_item_shows_the_banner_with_its_due_date(
     shown = client.get(f"/special-equipment/{asset.id}/banner").text
 
     assert 'data-testid="must-not-operate"' in shown
-    assert "overdue since" in shown
+    assert "起超期未检" in shown  # "overdue since"
     assert 'data-type="PV-ANNUAL"' in shown
     assert 'data-type="PV-PERIODIC"' not in shown
 
@@ -206,7 +206,7 @@ def test_a_bad_form_is_answered_422_with_the_field_reason(
     )
 
     assert future.status_code == 422
-    assert "Must be today or earlier." in future.text
+    assert "不能晚于今天。" in future.text  # "Must be today or earlier."
     assert no_agency.status_code == 422
     assert "此项为必填项。" in no_agency.text  # "This field is required." (pages are Chinese first)
     assert session.scalar(select(func.count()).select_from(SpecialInspection)) == 2  # the fixture's two
@@ -228,7 +228,7 @@ def test_a_second_application_for_the_same_due_date_is_refused_with_the_first_na
     again = client.post(url, data=form | {"applied_date": "2026-03-05"})
 
     assert again.status_code == 422
-    assert "already applied for on 2026-03-01" in again.text
+    assert "已于 2026-03-01 报检" in again.text  # "already applied for on 2026-03-01"
 
 
 @pytest.mark.parametrize("who", ["auditor", "other engineer"])

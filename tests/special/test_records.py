@@ -1,5 +1,6 @@
 """Recording an item's register: registration (with change and cancellation), applications and
-inspection reports with their PDF. Dates are fixed: "today" is 10 March 2026."""
+inspection reports with their PDF. Dates are fixed: "today" is 10 March 2026. Messages are
+checked in Chinese, the plant's default language."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_an_asset_that_is_not_special_equipment_is_refused_with_a_reason(
 ) -> None:
     pump = make_item(special_category=SpecialCategory.NONE, tag="P-101")
 
-    with pytest.raises(ValidationFailed, match="P-101 is not special equipment"):
+    with pytest.raises(ValidationFailed, match="P-101 不是特种设备"):
         records.register_asset(session, pump, registration_data(), actor=manager, today=TODAY)
 
 
@@ -123,9 +124,9 @@ def test_a_cancellation_ends_the_registration(session: Session, make_item: MakeI
     assert registration.cancelled_date == date(2026, 2, 1)
     assert changes_of(session, "special_registration_event") == 2
     update = RegistrationUpdate.model_validate(registration_data().model_dump() | {"version": registration.version})
-    with pytest.raises(ValidationFailed, match="cancelled on 2026-02-01"):
+    with pytest.raises(ValidationFailed, match="已于 2026-02-01 注销"):
         records.update_registration(session, asset, registration, update, actor=manager, today=TODAY)
-    with pytest.raises(ValidationFailed, match="cancelled on 2026-02-01"):
+    with pytest.raises(ValidationFailed, match="已于 2026-02-01 注销"):
         records.record_registration_event(session, asset, registration, change, actor=manager, today=TODAY)
 
 
@@ -149,7 +150,7 @@ def test_an_application_is_for_the_current_due_date_once(
     assert application.due_date == date(2026, 6, 1)
     assert changes_of(session, "special_application") == 1
     again = form.model_copy(update={"applied_date": date(2026, 3, 5)})
-    with pytest.raises(ValidationFailed, match="already applied for on 2026-03-01"):
+    with pytest.raises(ValidationFailed, match="已于 2026-03-01 报检"):
         records.record_application(session, asset, again, actor=workshop_engineer, today=TODAY)
 
 
@@ -172,7 +173,7 @@ def test_an_application_dated_in_the_future_or_before_the_last_inspection_is_ref
         )
 
     assert [e.field for e in future.value.errors] == ["applied_date"]
-    assert [e.message for e in early.value.errors] == ["Must be after 2025-06-01."]
+    assert [e.message for e in early.value.errors] == ["必须晚于 2025-06-01。"]
 
 
 # --- Inspections -------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ def test_the_report_pdf_is_kept_with_the_asset_documents_and_linked(
 def test_a_report_that_is_not_a_pdf_is_refused(
     session: Session, make_item: MakeItem, inspection_type: TypeByCode, manager: User
 ) -> None:
-    with pytest.raises(ValidationFailed, match="must be a PDF"):
+    with pytest.raises(ValidationFailed, match="必须是 PDF"):
         records.record_inspection(
             session,
             make_item(),
