@@ -188,11 +188,11 @@ def test_asset_page_shows_details_components_and_history_tabs(
     assert "P-1" in history.text
 
 
-def test_asset_page_has_no_tab_for_a_module_not_built_yet(
+def test_asset_page_of_plain_equipment_has_no_statutory_inspections_tab(
     client: TestClient, engineer: User, make_asset: MakeAsset
 ) -> None:
-    """The statutory inspection records (检验记录) come with the special-equipment module; until
-    then no tab says that orders and monitoring, which exist, are coming. An old link shows the details."""
+    """The statutory inspection records (检验记录) are special equipment's; no tab says that
+    orders and monitoring, which exist, are coming. A link to the tab shows the details."""
     pump = make_asset(tag="P-1", name="循环水泵")
     login(client, engineer)
 

@@ -244,6 +244,13 @@ def _form_date(form: FormDep, name: str) -> date | None:
 TABS = ("details", "components", "readings", "orders", "inspections", "documents", "history")
 
 
+def _tabs_of(asset: Asset) -> tuple[str, ...]:
+    """Only special equipment has statutory inspection records."""
+    if asset.special_category == SpecialCategory.NONE:
+        return tuple(tab for tab in TABS if tab != "inspections")
+    return TABS
+
+
 @router.get("/assets/{asset_id}")
 def asset_page(
     request: Request,
@@ -262,7 +269,7 @@ def asset_page(
             "asset": asset,
             "parent": parent,
             "components": components,
-            "tab": tab if tab in TABS else "details",
+            "tab": tab if tab in _tabs_of(asset) else "details",
             "book": book_value_of(asset, plant_today()),
             "today": plant_today(),
             "can_edit": can(user, Capability.MANAGE),
