@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, extract, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
 from maintenance.assets.models import Asset
@@ -55,11 +55,16 @@ class FindingFilters(BaseModel):
 FindingFiltersDep = Annotated[FindingFilters, Depends(filters_from_query(FindingFilters))]
 
 
+def issued_in(year: int) -> ColumnElement[bool]:
+    """Issued in the calendar ``year`` (a date range, so the issued-date index serves it)."""
+    return col(Finding.issued_date).between(date(year, 1, 1), date(year, 12, 31))
+
+
 def list_findings(filters: FindingFilters) -> Select[Finding]:
     """The register, latest issued first."""
     stmt = select(Finding)
     if filters.year is not None:
-        stmt = stmt.where(extract("year", col(Finding.issued_date)) == filters.year)
+        stmt = stmt.where(issued_in(filters.year))
     if filters.workshop_id is not None:
         stmt = stmt.where(col(Finding.workshop_id) == filters.workshop_id)
     if filters.kind is not None:
@@ -77,9 +82,7 @@ def is_overdue(finding: Finding, as_of: date) -> bool:
 
 def shutdown_orders_in(session: Session, year: int) -> int:
     """How many shutdown orders the regulator issued in ``year`` (rectification notices do not count)."""
-    stmt = select(func.count()).where(
-        col(Finding.kind) == FindingKind.SHUTDOWN, extract("year", col(Finding.issued_date)) == year
-    )
+    stmt = select(func.count()).where(col(Finding.kind) == FindingKind.SHUTDOWN, issued_in(year))
     return session.scalar(stmt) or 0
 
 
