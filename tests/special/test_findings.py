@@ -130,6 +130,7 @@ def test_list_exports_the_filtered_rows_as_csv(client: TestClient, manager: User
     assert "特检整改〔2026〕7号" in text
     assert "特检整改〔2025〕3号" not in text
     assert len(text.strip().splitlines()) == 2  # the header and one finding
+    assert client.get(f"{LIST}?year=2026&export=xlsx").content[:2] == b"PK"  # a workbook (a zip)
 
 
 def test_the_list_runs_a_fixed_number_of_queries(
