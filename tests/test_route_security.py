@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from starlette.routing import Mount
 
+from maintenance import files
 from maintenance.assets import class_aliases
 from maintenance.assets.choices import SpecialCategory
 from maintenance.assets.documents import service as documents
@@ -74,9 +75,10 @@ from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
+from maintenance.special import findings as special_findings
 from maintenance.special import records as special_records
-from maintenance.special.choices import InspectionResult
-from maintenance.special.models import InspectionCreate, InspectionType, RegistrationCreate
+from maintenance.special.choices import FindingKind, InspectionResult
+from maintenance.special.models import Finding, FindingCreate, InspectionCreate, InspectionType, RegistrationCreate
 from maintenance.special.rules import add_months
 from tests import factories
 from tests.conftest import csrf_token, fill, login, route_table
@@ -495,6 +497,20 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/special-equipment/{asset_id:int}/registration/events"): WORKSHOP,
     ("POST", "/special-equipment/{asset_id:int}/applications"): WORKSHOP,
     ("POST", "/special-equipment/{asset_id:int}/inspections"): WORKSHOP,
+    # Special equipment: regulator findings (recorded by managers, rectified in the workshop) and
+    # the inspection rules (admins)
+    ("GET", "/special-equipment/findings"): USER,
+    ("GET", "/special-equipment/findings/indicator"): USER,
+    ("GET", "/special-equipment/findings/new"): MANAGER,
+    ("POST", "/special-equipment/findings/new"): MANAGER,
+    ("GET", "/special-equipment/findings/{finding_id:int}"): USER,
+    ("POST", "/special-equipment/findings/{finding_id:int}"): WORKSHOP,
+    ("GET", "/special-equipment/findings/{finding_id:int}/evidence"): USER,
+    ("GET", "/admin/special-inspection-types"): ADMIN,
+    ("GET", "/admin/special-inspection-types/new"): ADMIN,
+    ("POST", "/admin/special-inspection-types/new"): ADMIN,
+    ("GET", "/admin/special-inspection-types/{type_id:int}"): ADMIN,
+    ("POST", "/admin/special-inspection-types/{type_id:int}"): ADMIN,
     # The change log: read by everyone
     ("GET", "/audit"): USER,
     ("GET", "/audit/chain"): USER,
@@ -816,6 +832,22 @@ class World:
         return class_aliases.list_aliases(self.session)[0]
 
     @kept
+    def finding(self) -> Finding:
+        data = FindingCreate(
+            kind=FindingKind.RECTIFICATION,
+            workshop_id=self.workshop_a.id,  # type: ignore[arg-type]
+            issued_date=date(2026, 3, 10),
+            issued_by="市特检院",
+            description="安全阀校验过期",
+        )
+        evidence = files.store_named_upload(io.BytesIO(b"%PDF-1.4 evidence"), "evidence.pdf")
+        return special_findings.create_finding(self.session, data, evidence=evidence, actor=self.admin)
+
+    @kept
+    def inspection_type(self) -> InspectionType:
+        return self.session.scalars(select(InspectionType).where(InspectionType.code == "PV-PERIODIC")).one()
+
+    @kept
     def token(self) -> ApiToken:
         owner = self.users["engineer_a"]
         token, _plaintext = org_service.create_api_token(
@@ -878,6 +910,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "turnaround_id": lambda world: world.turnaround.id,
     "alias_id": lambda world: world.alias.id,
     "token_id": lambda world: world.token.id,
+    "finding_id": lambda world: world.finding.id,
+    "type_id": lambda world: world.inspection_type.id,
     "tag": lambda world: world.asset.tag,
     "object_type": lambda world: "asset",
     "object_id": lambda world: world.asset.id,
@@ -995,6 +1029,30 @@ def _point_fields(world: World) -> dict[str, object]:
     }
 
 
+def _finding_fields(world: World) -> dict[str, object]:
+    return {
+        "kind": "rectification",
+        "workshop_id": world.workshop_a.id,
+        "issued_date": "2026-03-10",
+        "issued_by": "市特检院",
+        "description": "压力表未检",
+        "status": "open",
+    }
+
+
+def _inspection_type_fields(world: World) -> dict[str, object]:
+    return {
+        "code": world.inspection_type.code,
+        "category": world.inspection_type.category.value,
+        "name": world.inspection_type.name,
+        "name_en": world.inspection_type.name_en,
+        "interval_months": world.inspection_type.interval_months,
+        "reminder_days": world.inspection_type.reminder_days,
+        "is_active": "true",
+        "version": world.inspection_type.version,
+    }
+
+
 _COST_LINE = {"kind": "service", "description": "外委检修", "quantity": "1", "unit_price_cny": "100"}
 
 # A filled-in form per state-changing page: what its page would send.
@@ -1067,6 +1125,14 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "agency": "市特检院",
         "result": "pass",
     },
+    ("POST", "/special-equipment/findings/new"): _finding_fields,
+    ("POST", "/special-equipment/findings/{finding_id:int}"): lambda world: (
+        _finding_fields(world) | {"status": "rectifying", "version": world.finding.version}
+    ),
+    ("POST", "/admin/special-inspection-types/new"): lambda world: (
+        _inspection_type_fields(world) | {"code": "GC-PERIODIC", "category": "gas_cylinder"}
+    ),
+    ("POST", "/admin/special-inspection-types/{type_id:int}"): _inspection_type_fields,
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

@@ -45,7 +45,9 @@ from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
+from maintenance.special import finding_routes as special_finding_routes
 from maintenance.special import item_routes as special_item_routes
+from maintenance.special import type_routes as special_type_routes
 
 # The most a request body may hold (checked from Content-Length and while it streams in, before
 # anything parses it): ordinary forms (two 4,000-character fields of Chinese, URL-encoded, fit),
@@ -61,6 +63,7 @@ BODY_LIMITS = (
     BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/assets/[0-9]+/documents", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/rounds/[0-9]+/stops/[0-9]+", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/special-equipment/findings/(new|[0-9]+)", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/special-equipment/[0-9]+/inspections", files.MAX_BYTES + _FORM_ROOM, upload=True),
 )
@@ -133,6 +136,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(org_routes.router)
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)
+    app.include_router(special_type_routes.router)
     # Before the asset router: /assets/labels would otherwise match /assets/{asset_id}.
     app.include_router(labels.router)
     app.include_router(stocktake_routes.router)
@@ -152,6 +156,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(monitoring_routes.router)
     app.include_router(round_routes.router)
     app.include_router(special_item_routes.router)
+    app.include_router(special_finding_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
