@@ -103,6 +103,7 @@ PUBLIC_MOUNTS = {
 NOT_HTML = {
     "/healthz": "JSON for monitoring",
     "/openapi.json": "the API description",
+    "/special-equipment/due.xlsx": "the due list in the regulator's ledger layout, a spreadsheet",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -482,6 +483,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/tokens"): USER,
     ("POST", "/tokens"): USER,
     ("POST", "/tokens/{token_id}/revoke"): OWNER,
+    # Special equipment: lists (the register, the due list and its ledger, coverage): read by everyone
+    ("GET", "/special-equipment"): USER,
+    ("GET", "/special-equipment/due"): USER,
+    ("GET", "/special-equipment/due.xlsx"): USER,
+    ("GET", "/special-equipment/coverage"): USER,
+    ("GET", "/special-equipment/coverage/card"): USER,
     # The change log: read by everyone
     ("GET", "/audit"): USER,
     ("GET", "/audit/chain"): USER,

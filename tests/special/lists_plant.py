@@ -36,9 +36,9 @@ class Plant:
     late: Asset
 
 
-@pytest.fixture
-def plant(session: Session, workshop: Workshop, make_item: MakeItem, report: Report, apply: Apply) -> Plant:
-    other = factories.WorkshopFactory()
+@pytest.fixture(name="plant")
+def plant_fixture(session: Session, workshop: Workshop, make_item: MakeItem, report: Report, apply: Apply) -> Plant:
+    other = factories.WorkshopFactory(code="ZZ-B")  # sorts after workshop A ("W…")
 
     def valve(tag: str, **fields: object) -> Asset:
         return make_item(

@@ -17,11 +17,11 @@ def coverage_trend_option(trend: list[tuple[date, Coverage]], target: Fraction) 
     (a month without items in service has no point)."""
     target_percent = float(target * 100)
     return {
-        "title": {"text": _("Coverage at each month's end (%)"), "left": "center", "textStyle": {"fontSize": 14}},
+        "title": {"text": _("Coverage at each month's end"), "left": "center", "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 48, "right": 24, "top": 40, "bottom": 32, "containLabel": True},
         "xAxis": {"type": "category", "data": [month_end.isoformat() for month_end, _coverage in trend]},
-        "yAxis": {"type": "value", "min": 0, "max": 100},
+        "yAxis": {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
         "series": [
             {
                 "name": _("Coverage"),

@@ -29,10 +29,11 @@ def _due_list(request: Request, session: SessionDep, user: CurrentUser, filters:
     entries = due.due_entries([item for item in items if filters.matches(item)], as_of, filters.days)
     workshops = org_service.list_workshops(session)
     names = workshop_names(workshops)
+    groups = due.by_workshop(entries, [w.id for w in workshops if w.id is not None])
     if ledger:
         scope = NP_("special ledger", "Due within %(days)s days, and overdue")
         export = LedgerExport.of_due(
-            entries,
+            [entry for _workshop_id, group in groups for entry in group],  # as the page lists them
             session=session,
             exported_by=exported_by(user),
             as_of=as_of,
@@ -50,7 +51,7 @@ def _due_list(request: Request, session: SessionDep, user: CurrentUser, filters:
             "as_of": as_of,
             "horizon": as_of + timedelta(days=filters.days),
             "entries": entries,
-            "groups": due.by_workshop(entries, [w.id for w in workshops if w.id is not None]),
+            "groups": groups,
             "calendar": calendar,
             "categories": CATEGORIES,
             "workshops": workshops,
