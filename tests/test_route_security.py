@@ -110,6 +110,7 @@ PUBLIC_MOUNTS = {
 NOT_HTML = {
     "/healthz": "JSON for monitoring",
     "/openapi.json": "the API description",
+    "/special-equipment/due.xlsx": "the due list in the regulator's ledger layout, a spreadsheet",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -511,6 +512,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/special-inspection-types/new"): ADMIN,
     ("GET", "/admin/special-inspection-types/{type_id:int}"): ADMIN,
     ("POST", "/admin/special-inspection-types/{type_id:int}"): ADMIN,
+    # Special equipment: lists (the register, the due list and its ledger, coverage): read by everyone
+    ("GET", "/special-equipment"): USER,
+    ("GET", "/special-equipment/due"): USER,
+    ("GET", "/special-equipment/due.xlsx"): USER,
+    ("GET", "/special-equipment/coverage"): USER,
+    ("GET", "/special-equipment/coverage/card"): USER,
     # The change log: read by everyone
     ("GET", "/audit"): USER,
     ("GET", "/audit/chain"): USER,

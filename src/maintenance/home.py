@@ -24,12 +24,14 @@ logger = logging.getLogger(__name__)
 
 
 class HomeCard(NamedTuple):
-    """A domain's card on the home page; ``title`` and ``text`` are msgids (``N_``), translated when drawn."""
+    """A domain's card on the home page; ``title`` and ``text`` are msgids (``N_``), translated when drawn;
+    ``fragment``, if any, is the domain's route whose figures the card loads with htmx."""
 
     href: str
     icon: str
     title: str
     text: str
+    fragment: str | None = None
 
 
 @router.get("/")

@@ -45,8 +45,11 @@ from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
+from maintenance.special import coverage_routes as special_coverage_routes
+from maintenance.special import due_routes as special_due_routes
 from maintenance.special import finding_routes as special_finding_routes
 from maintenance.special import item_routes as special_item_routes
+from maintenance.special import routes as special_routes
 from maintenance.special import type_routes as special_type_routes
 
 # The most a request body may hold (checked from Content-Length and while it streams in, before
@@ -130,7 +133,12 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
-    app.state.home_cards = (asset_routes.HOME_CARD, order_list_routes.HOME_CARD, monitoring_routes.HOME_CARD)
+    app.state.home_cards = (
+        asset_routes.HOME_CARD,
+        order_list_routes.HOME_CARD,
+        monitoring_routes.HOME_CARD,
+        special_coverage_routes.HOME_CARD,
+    )
     # The layout asks the one policy what to show (web, a core module, knows no domain).
     web.templates.env.globals.update(can=permissions.can, Capability=permissions.Capability)
     app.include_router(org_routes.router)
@@ -157,6 +165,9 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(round_routes.router)
     app.include_router(special_item_routes.router)
     app.include_router(special_finding_routes.router)
+    app.include_router(special_routes.router)
+    app.include_router(special_due_routes.router)
+    app.include_router(special_coverage_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
