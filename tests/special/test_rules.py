@@ -515,3 +515,41 @@ def test_the_register_leaves_out_retired_and_ordinary_assets(session: Session, m
     safety_valve(make_item, status=AssetStatus.RETIRED, retired_date=date(2024, 1, 1), retire_reason="报废")
     make_item(special_category=SpecialCategory.NONE, asset_class=AssetClass.PUMP, name="泵")
     assert [item.asset.id for item in service.register_items(session, date(2024, 6, 1))] == [kept.id]
+
+
+def test_the_register_filters_by_workshop_and_category(
+    session: Session, workshop: Workshop, make_item: MakeItem
+) -> None:
+    vessel = make_item()
+    valve = safety_valve(make_item)
+    elsewhere = safety_valve(make_item, workshop_id=factories.WorkshopFactory().id)
+    as_of = date(2024, 6, 1)
+
+    def ids(**filters: object) -> set[int | None]:
+        return {item.asset.id for item in service.register_items(session, as_of, **filters)}  # type: ignore[arg-type]
+
+    assert ids(workshop_ids=[workshop.id]) == {vessel.id, valve.id}
+    assert ids(category=SpecialCategory.SAFETY_VALVE) == {valve.id, elsewhere.id}
+    assert ids(asset_ids=[elsewhere.id]) == {elsewhere.id}
+
+
+def test_the_register_loads_in_a_fixed_number_of_queries(
+    session: Session, make_item: MakeItem, report: Report, apply: Apply, count_queries: list[str]
+) -> None:
+    def queries_for_the_register() -> int:
+        session.expunge_all()  # nothing cached: every item's facts come from the database
+        count_queries.clear()
+        service.register_items(session, date(2025, 2, 20))
+        return len(count_queries)
+
+    def add_items(count: int) -> None:
+        for _ in range(count):
+            asset = make_item()
+            report(asset, "PV-ANNUAL", date(2024, 3, 10))
+            report(asset, "PV-PERIODIC", date(2024, 3, 10), safety_grade=2)
+            apply(asset, "PV-ANNUAL", date(2025, 3, 10), date(2025, 1, 20))
+
+    add_items(2)
+    with_two = queries_for_the_register()
+    add_items(4)
+    assert queries_for_the_register() == with_two == 6

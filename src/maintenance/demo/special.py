@@ -234,8 +234,7 @@ def plan_history(
         PlannedReport(
             day,
             InspectionResult.CONDITIONAL if (position + index) % 13 == 0 else InspectionResult.PASS,
-            # The grade-4 vessel was grade 3 before it corroded further.
-            grade if day == last or grade != 4 else 3,
+            grade,
             story.notes if story is not None and day == last and story.failed_days_ago is None else "",
         )
         for index, day in enumerate(dates)
