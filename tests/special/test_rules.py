@@ -205,16 +205,16 @@ def test_an_item_stands_as_its_worst_required_inspection(session: Session, make_
 # A safety valve calibrated on 2024-03-10 is due on 2025-03-10; the application deadline (one
 # calendar month before, art. 40) is 2025-02-10. (reference date, application recorded on, standing)
 AROUND_THE_DUE_DATE = [
-    (date(2025, 2, 7), None, OK),  # 31 days left, the deadline still ahead
-    (date(2025, 2, 8), None, DUE_SOON),  # 30 days left
-    (date(2025, 2, 10), None, DUE_SOON),  # the deadline day itself: still time to apply
-    (date(2025, 2, 11), None, APPLICATION_OVERDUE),  # less than a month left, nothing applied
-    (date(2025, 2, 11), date(2025, 1, 20), DUE_SOON),  # applied in time
-    (date(2025, 2, 11), date(2025, 2, 11), DUE_SOON),  # applied late, but applied
-    (date(2025, 3, 10), None, APPLICATION_OVERDUE),  # due today: still in date, not overdue
-    (date(2025, 3, 10), date(2025, 1, 20), DUE_SOON),
-    (date(2025, 3, 11), None, OVERDUE),  # the day after: overdue
-    (date(2025, 3, 11), date(2025, 1, 20), OVERDUE),  # an application does not stop the clock
+    pytest.param(date(2025, 2, 7), None, OK, id="31 days left, the deadline ahead"),
+    pytest.param(date(2025, 2, 8), None, DUE_SOON, id="30 days left"),
+    pytest.param(date(2025, 2, 10), None, DUE_SOON, id="the deadline day itself: still time to apply"),
+    pytest.param(date(2025, 2, 11), None, APPLICATION_OVERDUE, id="less than a month left, nothing applied"),
+    pytest.param(date(2025, 2, 11), date(2025, 1, 20), DUE_SOON, id="applied in time"),
+    pytest.param(date(2025, 2, 11), date(2025, 2, 11), DUE_SOON, id="applied late, but applied"),
+    pytest.param(date(2025, 3, 10), None, APPLICATION_OVERDUE, id="due today: in date, not overdue"),
+    pytest.param(date(2025, 3, 10), date(2025, 1, 20), DUE_SOON, id="due today, applied"),
+    pytest.param(date(2025, 3, 11), None, OVERDUE, id="the day after: overdue"),
+    pytest.param(date(2025, 3, 11), date(2025, 1, 20), OVERDUE, id="an application does not stop the clock"),
 ]
 
 
