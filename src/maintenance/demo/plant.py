@@ -14,6 +14,7 @@ from maintenance.config import get_settings
 from maintenance.demo import assets as assets_demo
 from maintenance.demo import monitoring as monitoring_demo
 from maintenance.demo import org as org_demo
+from maintenance.demo import special as special_demo
 from maintenance.demo.inspections import campaigns as campaign_demo
 from maintenance.demo.inspections import rounds as round_demo
 from maintenance.demo.orders import history as orders_demo
@@ -32,6 +33,7 @@ PARTS = (
     ("monitoring", monitoring_demo),
     ("rounds", round_demo),
     ("seasonal inspections", campaign_demo),
+    ("special equipment", special_demo),
 )
 
 

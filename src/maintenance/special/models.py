@@ -23,6 +23,9 @@ from pydantic import field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The report PDF's table: its foreign key must be known wherever an inspection is written
+# (the CLI's demo seed and scheduler import no documents code of their own).
+import maintenance.assets.documents.models  # noqa: F401
 from maintenance.assets.choices import SpecialCategory
 from maintenance.choices import ChoiceType
 from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import Session, col
 
 from maintenance.assets.choices import AssetStatus, SpecialCategory
@@ -96,7 +96,7 @@ def special_assets_query(
     workshop_ids: Sequence[int] | None = None,
     asset_ids: Sequence[int] | None = None,
     category: SpecialCategory | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Select[Asset]:
     stmt = select(Asset).where(
         col(Asset.special_category) != SpecialCategory.NONE, col(Asset.status) != AssetStatus.RETIRED
     )
