@@ -45,6 +45,7 @@ from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
+from maintenance.special import api as special_api
 
 # The most a request body may hold (checked from Content-Length and while it streams in, before
 # anything parses it): ordinary forms (two 4,000-character fields of Chinese, URL-encoded, fit),
@@ -155,6 +156,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     api.include_router(asset_api.router)
     api.include_router(order_api.router)
     api.include_router(monitoring_api.router)
+    api.include_router(special_api.router)
     app.include_router(api)
     return app
 
