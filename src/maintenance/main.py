@@ -46,6 +46,8 @@ from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
 from maintenance.special import api as special_api
+from maintenance.special import import_routes as special_import_routes
+from maintenance.special import ledger_import
 
 # The most a request body may hold (checked from Content-Length and while it streams in, before
 # anything parses it): ordinary forms (two 4,000-character fields of Chinese, URL-encoded, fit),
@@ -59,6 +61,7 @@ BODY_LIMITS = (
     BodyLimit("/api/v1/.*", API_BODY_BYTES),
     BodyLimit("/assets/import/preview", asset_import_reading.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/special-equipment/import/preview", ledger_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/assets/[0-9]+/documents", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/rounds/[0-9]+/stops/[0-9]+", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
@@ -150,6 +153,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(campaign_routes.router)
     app.include_router(monitoring_routes.router)
     app.include_router(round_routes.router)
+    app.include_router(special_import_routes.router)  # before /special-equipment/{...}
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
