@@ -226,15 +226,14 @@ class _Context:
             for name in (kind.code, kind.name, kind.name_en):
                 types.setdefault(squash(name), kind)
         registered = set(session.scalars(select(col(Registration.asset_id)).where(col(Registration.asset_id).in_(ids))))
-        existing = set(
-            session.execute(
-                select(
-                    col(SpecialInspection.asset_id),
-                    col(SpecialInspection.inspection_type_id),
-                    col(SpecialInspection.inspected_date),
-                ).where(col(SpecialInspection.asset_id).in_(ids))
-            ).all()
+        rows = session.execute(
+            select(
+                col(SpecialInspection.asset_id),
+                col(SpecialInspection.inspection_type_id),
+                col(SpecialInspection.inspected_date),
+            ).where(col(SpecialInspection.asset_id).in_(ids))
         )
+        existing = {(asset_id, type_id, day) for asset_id, type_id, day in rows}
         return cls(assets, types, registered, existing)
 
     def check(self, number: int, cells: dict[str, Any]) -> LedgerRow:
@@ -370,6 +369,7 @@ def import_ledger(session: Session, content: bytes, *, actor: Actor, mode: Impor
 
 def record_inspection(session: Session, asset: Asset, data: InspectionCreate, *, actor: Actor) -> SpecialInspection:
     """Store one inspection report of ``asset`` and log it in the change log."""
+    assert asset.id is not None
     inspection = SpecialInspection(**data.model_dump(), asset_id=asset.id, recorded_by_id=actor.id)
     session.add(inspection)
     session.flush()
@@ -378,6 +378,7 @@ def record_inspection(session: Session, asset: Asset, data: InspectionCreate, *,
 
 
 def create_registration(session: Session, asset: Asset, data: RegistrationCreate, *, actor: Actor) -> Registration:
+    assert asset.id is not None
     registration = Registration(**data.model_dump(), asset_id=asset.id)
     session.add(registration)
     session.flush()
