@@ -85,6 +85,8 @@ def test_retired_equipment_gets_no_order(session: Session, make_item: MakeItem, 
         asset_class=AssetClass.VALVE,
         special_category=SpecialCategory.SAFETY_VALVE,
         status=AssetStatus.RETIRED,
+        retired_date=date(2024, 6, 1),
+        retire_reason="更换",
     )
     report(retired, "SV-CALIBRATION", date(2024, 3, 10))
 

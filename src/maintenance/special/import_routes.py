@@ -65,7 +65,7 @@ def import_template(user: ManagerUser) -> Response:
     return Response(
         ledger_import.template_workbook(),
         media_type=ledger_import.XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store", "Vary": "HX-Request"},
     )
 
 
