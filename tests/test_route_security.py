@@ -518,6 +518,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/special-equipment/due.xlsx"): USER,
     ("GET", "/special-equipment/coverage"): USER,
     ("GET", "/special-equipment/coverage/card"): USER,
+    # Special equipment: the read API, the ledger import
+    ("GET", "/api/v1/special-equipment"): USER,
+    ("GET", "/api/v1/special-equipment/coverage"): USER,
+    ("GET", "/special-equipment/import"): MANAGER,
+    ("GET", "/special-equipment/import/template.xlsx"): MANAGER,
+    ("POST", "/special-equipment/import/preview"): MANAGER,
+    ("POST", "/special-equipment/import/confirm"): MANAGER,
     # The change log: read by everyone
     ("GET", "/audit"): USER,
     ("GET", "/audit/chain"): USER,

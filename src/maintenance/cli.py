@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from maintenance.inspections.rounds import RoundsReport
     from maintenance.monitoring.readings.imports import ReadingImportReport
     from maintenance.orders.pm.scheduler import SchedulerReport
+    from maintenance.special.reminders import ReminderReport
 else:
 
     class _ImportedOnFirstUse:
@@ -735,23 +736,26 @@ def scheduler_command(
     _scheduler_loop(day, horizon, settings.scheduler_interval_minutes)
 
 
-def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, RoundsReport]:
+def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, RoundsReport, ReminderReport]:
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
-    then the rounds of the periods running now."""
+    the rounds of the periods running now, then the special-equipment inspection orders."""
     from maintenance.db import plant_today
     from maintenance.inspections import rounds
     from maintenance.orders.pm import scheduler
+    from maintenance.special import reminders
 
     actor = cli_actor("scheduler")
+    today = day or plant_today()
     with command_transaction("scheduler") as session:
-        orders = scheduler.generate_orders(session, day or plant_today(), horizon, actor)
-        return orders, rounds.generate_rounds(session, actor=actor)
+        orders = scheduler.generate_orders(session, today, horizon, actor)
+        generated_rounds = rounds.generate_rounds(session, actor=actor)
+        return orders, generated_rounds, reminders.raise_inspection_orders(session, today, actor)
 
 
-def _print_scheduler_report(reports: tuple[SchedulerReport, RoundsReport]) -> None:
+def _print_scheduler_report(reports: tuple[SchedulerReport, RoundsReport, ReminderReport]) -> None:
     from rich.table import Table
 
-    report, rounds = reports
+    report, rounds, inspections = reports
     table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -762,10 +766,12 @@ def _print_scheduler_report(reports: tuple[SchedulerReport, RoundsReport]) -> No
     table.add_row("waiting for an open order", str(report.skipped_open))
     table.add_row("inspection routes checked", str(rounds.routes_checked))
     table.add_row("rounds created", str(rounds.rounds_created))
+    table.add_row("special equipment checked", str(inspections.items_checked))
+    table.add_row("inspection orders created", str(inspections.orders_created))
     console.print(table)
-    for order in report.created:
+    for order in [*report.created, *inspections.created]:
         console.print(
-            f"  {order.number}  due {order.plan_due_date}  {order.state.value}  {order.title}",
+            f"  {order.number}  due {order.due_date}  {order.state.value}  {order.title}",
             markup=False,
             highlight=False,
         )
@@ -799,10 +805,11 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
             except Exception:
                 logger.exception("pass failed; retrying in %s minutes", interval_minutes)
             else:
-                orders, rounds = report
+                orders, rounds, inspections = report
                 logger.info(
                     "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
-                    "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes",
+                    "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes; "
+                    "%s special-equipment inspection orders created",
                     orders.today.isoformat(),
                     orders.plans_checked,
                     orders.orders_created,
@@ -811,6 +818,7 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
                     orders.skipped_open,
                     rounds.rounds_created,
                     rounds.routes_checked,
+                    inspections.orders_created,
                 )
             stop.wait(interval_minutes * 60)
     except KeyboardInterrupt:

@@ -45,10 +45,13 @@ from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
+from maintenance.special import api as special_api
 from maintenance.special import coverage_routes as special_coverage_routes
 from maintenance.special import due_routes as special_due_routes
 from maintenance.special import finding_routes as special_finding_routes
+from maintenance.special import import_routes as special_import_routes
 from maintenance.special import item_routes as special_item_routes
+from maintenance.special import ledger_import
 from maintenance.special import routes as special_routes
 from maintenance.special import type_routes as special_type_routes
 
@@ -64,6 +67,7 @@ BODY_LIMITS = (
     BodyLimit("/api/v1/.*", API_BODY_BYTES),
     BodyLimit("/assets/import/preview", asset_import_reading.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/monitoring/import", reading_imports.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/special-equipment/import/preview", ledger_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/assets/[0-9]+/documents", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/rounds/[0-9]+/stops/[0-9]+", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/special-equipment/findings/(new|[0-9]+)", files.MAX_BYTES + _FORM_ROOM, upload=True),
@@ -163,6 +167,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(campaign_routes.router)
     app.include_router(monitoring_routes.router)
     app.include_router(round_routes.router)
+    app.include_router(special_import_routes.router)
     app.include_router(special_item_routes.router)
     app.include_router(special_finding_routes.router)
     app.include_router(special_routes.router)
@@ -174,6 +179,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     api.include_router(asset_api.router)
     api.include_router(order_api.router)
     api.include_router(monitoring_api.router)
+    api.include_router(special_api.router)
     app.include_router(api)
     return app
 
