@@ -191,7 +191,11 @@ def list_special_equipment(
     day = _as_of(as_of)
     stmt = service.special_assets_query(workshop_ids=_workshop_ids(session, workshop))
     count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    page_ids = list(session.scalars(stmt.with_only_columns(col(Asset.id)).limit(size).offset((page - 1) * size)))
+    page_ids = [
+        asset_id
+        for asset_id in session.scalars(stmt.with_only_columns(col(Asset.id)).limit(size).offset((page - 1) * size))
+        if asset_id is not None
+    ]
     items = service.register_items(session, day, asset_ids=page_ids) if page_ids else []
     codes = _workshop_codes(session)
     return SpecialItemPage(data=[_item(item, codes) for item in items], count=count, page=page, size=size, as_of=day)

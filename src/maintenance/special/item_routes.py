@@ -121,10 +121,16 @@ def _form_values(form: FormDep) -> dict[str, Any]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+# Sent with the refreshed records, so the page's must-not-operate banner asks again.
+RECORDS_CHANGED = "special-records-changed"
+
+
 def _after_save(request: Request, session: Session, user: User, asset: Asset, message: str) -> Response:
     add_toast(request, message)
     if is_htmx(request):
-        return render(request, "special/_records.html", _context(session, user, asset, plant_today()), block=None)
+        response = render(request, "special/_records.html", _context(session, user, asset, plant_today()), block=None)
+        response.headers["HX-Trigger"] = RECORDS_CHANGED
+        return response
     return redirect(request, f"/special-equipment/{asset.id}")
 
 
