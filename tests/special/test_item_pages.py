@@ -190,6 +190,8 @@ def test_an_inspection_with_its_pdf_is_recorded_and_linked_in_the_history(
     assert document is not None
     assert document.asset_id == vessel.id
     assert f'href="/assets/{vessel.id}/documents/{document.id}"' in response.text
+    # The page's must-not-operate banner is told to ask again.
+    assert response.headers["HX-Trigger"] == "special-records-changed"
 
 
 def test_a_bad_form_is_answered_422_with_the_field_reason(

@@ -9,12 +9,13 @@ field's reason); without htmx they go back to the item page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from starlette.datastructures import UploadFile
 
 from maintenance.assets import service as asset_service
@@ -149,70 +150,76 @@ def _refused(
     return render(request, "special/item.html", context, status_code=422)
 
 
+def _record(
+    request: Request,
+    session: Session,
+    user: User,
+    asset_id: int,
+    form: FormDep,
+    form_name: str,
+    model: Callable[[Asset], type[SQLModel]],
+    write: Callable[[Asset, Any], str],
+) -> Response:
+    """Every recording form: the item, who may write (before what was sent), the form validated
+    against ``model(asset)``, then ``write(asset, data)``, which returns the toast. A refusal
+    shows the form open again with the values and the reasons (422)."""
+    asset = _special_asset_or_raise(session, asset_id)
+    require_write_in(session, user, asset.workshop_id)
+    values = _form_values(form)
+    data, errors = validate_form(model(asset), values)
+    if data is not None:
+        try:
+            message = write(asset, data)
+        except (ValidationFailed, Conflict) as error:
+            errors = field_errors(error.errors) | {"__all__": error.message}
+        else:
+            return _after_save(request, session, user, asset, message)
+    return _refused(request, session, user, asset, form_name, values, errors)
+
+
 @router.post("/special-equipment/{asset_id:int}/registration")
 def save_registration(
     request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId, form: FormDep
 ) -> Response:
     """Register the asset, or correct its registration (from the version the form was shown with)."""
-    asset = _special_asset_or_raise(session, asset_id)
-    require_write_in(session, user, asset.workshop_id)  # who before what
-    values = _form_values(form)
-    registration = records.registration_of(session, asset)
-    model = RegistrationCreate if registration is None else RegistrationUpdate
-    data, errors = validate_form(model, values)
-    if data is not None:
-        try:
-            if registration is None:
-                records.register_asset(session, asset, data, actor=user, today=plant_today())  # type: ignore[arg-type]
-            else:
-                records.update_registration(session, asset, registration, data, actor=user, today=plant_today())  # type: ignore[arg-type]
-        except Conflict as error:
-            errors = {"__all__": error.message}
-        except ValidationFailed as error:
-            errors = field_errors(error.errors) | {"__all__": error.message}
+
+    def model(asset: Asset) -> type[SQLModel]:
+        return RegistrationCreate if records.registration_of(session, asset) is None else RegistrationUpdate
+
+    def write(asset: Asset, data: Any) -> str:
+        registration = records.registration_of(session, asset)
+        if registration is None:
+            records.register_asset(session, asset, data, actor=user, today=plant_today())
         else:
-            return _after_save(request, session, user, asset, _("Registration of %(tag)s saved.", tag=asset.tag))
-    return _refused(request, session, user, asset, "registration", values, errors)
+            records.update_registration(session, asset, registration, data, actor=user, today=plant_today())
+        return _("Registration of %(tag)s saved.", tag=asset.tag)
+
+    return _record(request, session, user, asset_id, form, "registration", model, write)
 
 
 @router.post("/special-equipment/{asset_id:int}/registration/events")
 def record_registration_event(
     request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId, form: FormDep
 ) -> Response:
-    asset = _special_asset_or_raise(session, asset_id)
-    require_write_in(session, user, asset.workshop_id)
-    registration = records.registration_or_raise(session, asset, for_update=True)
-    values = _form_values(form)
-    data, errors = validate_form(records.RegistrationEventCreate, values)
-    if data is not None:
-        try:
-            event = records.record_registration_event(
-                session, asset, registration, data, actor=user, today=plant_today()
-            )
-        except (ValidationFailed, Conflict) as error:
-            errors = field_errors(error.errors) | {"__all__": error.message}
-        else:
-            return _after_save(request, session, user, asset, _("%(kind)s recorded.", kind=event.kind.label))
-    return _refused(request, session, user, asset, "event", values, errors)
+    def write(asset: Asset, data: Any) -> str:
+        registration = records.registration_or_raise(session, asset, for_update=True)
+        event = records.record_registration_event(session, asset, registration, data, actor=user, today=plant_today())
+        return _("%(kind)s recorded.", kind=event.kind.label)
+
+    return _record(
+        request, session, user, asset_id, form, "event", lambda _asset: records.RegistrationEventCreate, write
+    )
 
 
 @router.post("/special-equipment/{asset_id:int}/applications")
 def record_application(
     request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId, form: FormDep
 ) -> Response:
-    asset = _special_asset_or_raise(session, asset_id)
-    require_write_in(session, user, asset.workshop_id)
-    values = _form_values(form)
-    data, errors = validate_form(records.ApplicationForm, values)
-    if data is not None:
-        try:
-            application = records.record_application(session, asset, data, actor=user, today=plant_today())
-        except ValidationFailed as error:
-            errors = field_errors(error.errors) | {"__all__": error.message}
-        else:
-            message = _("Application for the inspection due on %(due)s recorded.", due=application.due_date.isoformat())
-            return _after_save(request, session, user, asset, message)
-    return _refused(request, session, user, asset, "application", values, errors)
+    def write(asset: Asset, data: Any) -> str:
+        application = records.record_application(session, asset, data, actor=user, today=plant_today())
+        return _("Application for the inspection due on %(due)s recorded.", due=application.due_date.isoformat())
+
+    return _record(request, session, user, asset_id, form, "application", lambda _asset: records.ApplicationForm, write)
 
 
 @router.post("/special-equipment/{asset_id:int}/inspections")
@@ -220,19 +227,13 @@ def record_inspection(
     request: Request, session: SessionDep, user: WriterUser, asset_id: RecordId, form: FormDep
 ) -> Response:
     """An inspection report, with its PDF (multipart) when one is chosen."""
-    asset = _special_asset_or_raise(session, asset_id)
-    require_write_in(session, user, asset.workshop_id)
-    values = _form_values(form)
-    data, errors = validate_form(InspectionCreate, values)
     upload = form.get("report_file")
     report_file = (
         records.ReportFile(upload.file, upload.filename) if isinstance(upload, UploadFile) and upload.filename else None
     )
-    if data is not None:
-        try:
-            records.record_inspection(session, asset, data, actor=user, today=plant_today(), report_file=report_file)
-        except ValidationFailed as error:
-            errors = field_errors(error.errors) | {"__all__": error.message}
-        else:
-            return _after_save(request, session, user, asset, _("Inspection of %(tag)s recorded.", tag=asset.tag))
-    return _refused(request, session, user, asset, "inspection", values, errors)
+
+    def write(asset: Asset, data: Any) -> str:
+        records.record_inspection(session, asset, data, actor=user, today=plant_today(), report_file=report_file)
+        return _("Inspection of %(tag)s recorded.", tag=asset.tag)
+
+    return _record(request, session, user, asset_id, form, "inspection", lambda _asset: InspectionCreate, write)
