@@ -82,7 +82,8 @@ def free_port() -> int:
 def run_python(env: dict[str, str], *args: str) -> str:
     """``python -m …`` in the server's environment; its stdout, or the test fails with its output."""
     command = [sys.executable, "-m", *args]
-    result = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
+    # A guard against a hung command: seeding the demo plant takes minutes on a busy machine.
+    result = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         pytest.fail(
             f"`python -m {' '.join(args)}` exited with {result.returncode}\n"

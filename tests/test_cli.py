@@ -30,6 +30,10 @@ from maintenance.cli import app as cli_app
 
 CLI = [sys.executable, "-m", "maintenance.cli"]
 DEMO_ENGINEER = "zhanggong"  # seed/org/users.csv
+# A guard against a hung command, not a speed target. Loading the whole demo plant takes about
+# a minute on an idle 2-core machine and several when the suite's workers and a browser share it.
+COMMAND_TIMEOUT_S = 120
+DEMO_SEED_TIMEOUT_S = 900
 GOOD_PASSWORD = "pump-seal-2026"
 
 
@@ -58,7 +62,9 @@ class CliDatabase:
         )
         return env
 
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, timeout: float = COMMAND_TIMEOUT_S
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*CLI, *args],
             input=stdin,
@@ -66,7 +72,7 @@ class CliDatabase:
             text=True,
             env=self.env,
             cwd=self.var_dir.parent,
-            timeout=120,
+            timeout=timeout,
         )
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -108,7 +114,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededPlant:
     database = CliDatabase(folder / "maintenance.db", folder / "var")
     upgrade = database.run("db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
-    seed = database.run("seed", "--demo")
+    seed = database.run("seed", "--demo", timeout=DEMO_SEED_TIMEOUT_S)
     assert seed.returncode == 0, seed.stderr
     return SeededPlant(database, upgrade, seed)
 
