@@ -64,6 +64,7 @@ API_SCOPE_NAMES = (
     "readings:read",
     "readings:write",
     "special:read",
+    "leakfree:read",
 )
 TOKEN_DAYS = (90, 366)  # default, at most
 

@@ -28,6 +28,16 @@ from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exception_handlers import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
 from maintenance.inspections import campaign_routes, round_routes
+from maintenance.leakfree import api as leakfree_api
+from maintenance.leakfree import board_routes as leakfree_board_routes
+from maintenance.leakfree import certification_routes as leakfree_certification_routes
+from maintenance.leakfree import inventory_import_routes as leakfree_inventory_import_routes
+from maintenance.leakfree import leak_routes as leakfree_leak_routes
+from maintenance.leakfree import routes as leakfree_routes
+from maintenance.leakfree import rule_routes as leakfree_rule_routes
+from maintenance.leakfree import seal_point_routes as leakfree_seal_point_routes
+from maintenance.leakfree import survey_routes as leakfree_survey_routes
+from maintenance.leakfree import workshop_routes as leakfree_workshop_routes
 from maintenance.monitoring import api as monitoring_api
 from maintenance.monitoring import routes as monitoring_routes
 from maintenance.monitoring.readings import import_routes as reading_import_routes
@@ -63,6 +73,8 @@ API_BODY_BYTES = 4 * 2**20
 _FORM_ROOM = 64 * 1024
 # Files attached to a work order at once.
 ORDER_ATTACHMENTS_AT_ONCE = 5
+# Leaks (each with a photo) recorded with one survey.
+LEAK_PHOTOS_AT_ONCE = 10
 BODY_LIMITS = (
     BodyLimit("/api/v1/.*", API_BODY_BYTES),
     BodyLimit("/assets/import/preview", asset_import_reading.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
@@ -73,6 +85,11 @@ BODY_LIMITS = (
     BodyLimit("/special-equipment/findings/(new|[0-9]+)", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/special-equipment/[0-9]+/inspections", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/leakfree/seal-points/import/preview", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    # A survey's leaks each may carry a photo.
+    BodyLimit("/leakfree/surveys/new", LEAK_PHOTOS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/leakfree/leaks/[0-9]+/photo", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/leakfree/rules/new", files.MAX_BYTES + _FORM_ROOM, upload=True),
 )
 
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).
@@ -173,6 +190,15 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(special_routes.router)
     app.include_router(special_due_routes.router)
     app.include_router(special_coverage_routes.router)
+    app.include_router(leakfree_inventory_import_routes.router)  # before /leakfree/seal-points/{id}
+    app.include_router(leakfree_seal_point_routes.router)
+    app.include_router(leakfree_survey_routes.router)
+    app.include_router(leakfree_leak_routes.router)
+    app.include_router(leakfree_certification_routes.router)
+    app.include_router(leakfree_rule_routes.router)
+    app.include_router(leakfree_workshop_routes.router)
+    app.include_router(leakfree_board_routes.router)
+    app.include_router(leakfree_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
@@ -180,6 +206,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     api.include_router(order_api.router)
     api.include_router(monitoring_api.router)
     api.include_router(special_api.router)
+    api.include_router(leakfree_api.router)
     app.include_router(api)
     return app
 

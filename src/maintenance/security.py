@@ -40,6 +40,7 @@ API_SCOPES: dict[str, str] = {
     "readings:read": N_("Read measurement points, readings and alarms"),
     "readings:write": N_("Send readings"),
     "special:read": N_("Read the special-equipment register and its coverage"),
+    "leakfree:read": N_("Read the leak-free rates, certifications and progress"),
 }
 
 

@@ -1,0 +1,7 @@
+"""Read API: per-workshop leak-free status and the programme's progress (scope leakfree:read)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
