@@ -138,8 +138,9 @@ def list_seal_points(filters: SealPointFilters, workshop_ids: list[int] | None) 
     """Rows of (line, unit code, asset tag), filtered and sorted."""
     key = SORTABLE[filters.sort.lstrip("-")]
     order = key.desc() if filters.sort.startswith("-") else key.asc()
+    columns: tuple[Any, ...] = (SealPoint, col(Unit.code).label("unit_code"), col(Asset.tag).label("asset_tag"))
     return (
-        select(SealPoint, col(Unit.code).label("unit_code"), col(Asset.tag).label("asset_tag"))
+        select(*columns)
         .outerjoin(Unit, col(Unit.id) == col(SealPoint.unit_id))
         .outerjoin(Asset, col(Asset.id) == col(SealPoint.asset_id))
         .where(*_conditions(filters, workshop_ids))
