@@ -50,6 +50,8 @@ from maintenance.inspections.models import (
     RouteStop,
     StopFields,
 )
+from maintenance.leakfree.choices import SealType
+from maintenance.leakfree.models import SealPoint
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -111,6 +113,8 @@ NOT_HTML = {
     "/healthz": "JSON for monitoring",
     "/openapi.json": "the API description",
     "/special-equipment/due.xlsx": "the due list in the regulator's ledger layout, a spreadsheet",
+    # leakfree: seal-point inventory
+    "/leakfree/seal-points/import/template.xlsx": "the seal-point import template, a spreadsheet",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -663,6 +667,19 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/points/{code:path}/readings"): USER,
     ("GET", "/api/v1/alarms"): USER,
     ("POST", "/api/v1/readings"): WORKSHOP,
+    # leakfree: seal-point inventory (engineers write their own workshops' lines; import rows of
+    # other workshops are refused row by row)
+    ("GET", "/leakfree/seal-points"): USER,
+    ("GET", "/leakfree/seal-points/new"): WRITER,
+    ("POST", "/leakfree/seal-points/new"): WORKSHOP,
+    ("GET", "/leakfree/seal-points/{seal_point_id:int}"): USER,
+    ("POST", "/leakfree/seal-points/{seal_point_id:int}"): WORKSHOP,
+    ("POST", "/leakfree/seal-points/{seal_point_id:int}/retire"): WORKSHOP,
+    ("POST", "/leakfree/seal-points/{seal_point_id:int}/reinstate"): WORKSHOP,
+    ("GET", "/leakfree/seal-points/import"): WRITER,
+    ("GET", "/leakfree/seal-points/import/template.xlsx"): WRITER,
+    ("POST", "/leakfree/seal-points/import/preview"): WRITER,
+    ("POST", "/leakfree/seal-points/import/confirm"): WRITER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -929,6 +946,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "tag": lambda world: world.asset.tag,
     "object_type": lambda world: "asset",
     "object_id": lambda world: world.asset.id,
+    # leakfree: seal-point inventory
+    "seal_point_id": lambda world: _seal_point(world).id,
 }
 
 
@@ -970,6 +989,23 @@ def _special_equipment(world: World) -> None:
         result=InspectionResult.PASS,
     )
     special_records.record_inspection(world.session, world.asset, last, actor=world.admin, today=plant_today())
+
+
+def _seal_point(world: World) -> SealPoint:
+    """A seal-point line of workshop A (made once per world, committed like ``kept`` records)."""
+    if "seal_point" not in world.__dict__:
+        point = SealPoint(code="RS-SP-1", workshop_id=world.workshop_a.id, seal_type=SealType.FLANGE, count=10)  # type: ignore[arg-type]
+        world.session.add(point)
+        world.session.commit()
+        world.__dict__["seal_point"] = point
+    point = world.__dict__["seal_point"]
+    assert isinstance(point, SealPoint)
+    return point
+
+
+def _seal_point_fields(world: World) -> dict[str, object]:
+    return {"code": "RS-SP-2", "workshop_id": world.workshop_a.id, "seal_type": "flange", "location": "出口法兰",
+            "count": "4"}  # fmt: skip
 
 
 def _special_type_id(world: World) -> int:
@@ -1147,6 +1183,18 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         _inspection_type_fields(world) | {"code": "GC-PERIODIC", "category": "gas_cylinder"}
     ),
     ("POST", "/admin/special-inspection-types/{type_id:int}"): _inspection_type_fields,
+    # leakfree: seal-point inventory
+    ("POST", "/leakfree/seal-points/new"): _seal_point_fields,
+    ("POST", "/leakfree/seal-points/{seal_point_id:int}"): lambda world: (
+        _seal_point_fields(world) | {"code": _seal_point(world).code, "version": _seal_point(world).version}
+    ),
+    ("POST", "/leakfree/seal-points/{seal_point_id:int}/retire"): lambda world: {
+        "version": _seal_point(world).version,
+        "confirm": "yes",
+    },
+    ("POST", "/leakfree/seal-points/{seal_point_id:int}/reinstate"): lambda world: {
+        "version": _seal_point(world).version
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
