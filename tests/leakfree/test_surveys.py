@@ -95,7 +95,8 @@ def test_a_survey_with_two_leaks_keeps_the_totals_of_its_day_and_each_points_kin
         (pump.id, SealKind.DYNAMIC, LeakSeverity.DRIP),
     ]
     assert {leak.found_date for leak in leaks} == {date(2026, 3, 9)}
-    assert leaks[0].photo_sha256 == "" and leaks[1].photo_content_type == "image/png"
+    assert leaks[0].photo_sha256 == ""
+    assert leaks[1].photo_content_type == "image/png"
     logged = session.scalars(
         select(ObjectChange.object_type).where(col(ObjectChange.object_type).in_(["leak_survey", "leak"]))
     ).all()
@@ -165,7 +166,8 @@ def test_a_future_date_and_a_missing_surveyor_are_refused(
     token = login(client, workshop_engineer)
     response = client.post(f"{LIST}/new", data=_form(token, workshop, survey_date="2026-03-11"))
     assert response.status_code == 422
-    assert 'id="f-survey_date"' in response.text and "is-invalid" in response.text
+    assert 'id="f-survey_date"' in response.text
+    assert "is-invalid" in response.text
     response = client.post(f"{LIST}/new", data=_form(token, workshop, surveyed_by=""))
     assert response.status_code == 422
     assert _surveys(session) == 0
@@ -224,7 +226,8 @@ def test_the_row_fragment_offers_the_workshops_active_points(
     response = client.get(f"{LIST}/new/row?workshop_id={workshop.id}&n=4", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert 'name="leaks-4-seal_point_id"' in response.text
-    assert "FL-1" in response.text and "FL-OLD" not in response.text
+    assert "FL-1" in response.text
+    assert "FL-OLD" not in response.text
     assert "n=5" in response.text  # the add button moves on
 
 
@@ -243,34 +246,44 @@ def test_the_list_filters_by_workshop_and_dates_and_shows_rates(
     page = client.get(f"{LIST}?workshop_id={workshop.id}").text
     assert page.count("data-survey-id=") == 2
     # 1 in 2,000 = exactly 0.5‰ (meets); 1 in 400 = 2.50‰ (exceeds); 2 in 2,000 = 1.00‰ (exceeds).
-    assert "data-static-rate>0.50<" in page and "data-dynamic-rate>2.50<" in page
+    assert "data-static-rate>0.50<" in page
+    assert "data-dynamic-rate>2.50<" in page
     assert "data-static-rate>1.00<" in page
     assert 'data-meets="true"' not in page
 
     page = client.get(f"{LIST}?date_from=2026-02-15&date_to=2026-03-31").text
     assert page.count("data-survey-id=") == 2  # both of 1 March
     fragment = client.get(f"{LIST}?date_to=2026-02-15", headers={"HX-Request": "true"})
-    assert fragment.text.count("data-survey-id=") == 1 and "<html" not in fragment.text
+    assert fragment.text.count("data-survey-id=") == 1
+    assert "<html" not in fragment.text
 
     csv = client.get(f"{LIST}?workshop_id={workshop.id}&export=csv")
     assert csv.status_code == 200
     lines = csv.content.decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 3
-    assert "1.00" in lines[1] and "0.50" in lines[2] and "2.50" in lines[2]  # newest first
+    assert "1.00" in lines[1]
+    assert "0.50" in lines[2]
+    assert "2.50" in lines[2]
     assert client.get(f"{LIST}?export=xlsx").content[:2] == b"PK"
 
 
 def test_the_list_sorts_by_workshop(
     client: TestClient, session: Session, workshop: Workshop, auditor: User, make_survey: MakeSurvey
 ) -> None:
+    """Newest first by default; by workshop (the fixture's workshop was made first) on request."""
     later = factories.WorkshopFactory()
-    make_survey(date(2026, 3, 1), static_points=10, dynamic_points=0, workshop_id=later.id)
-    first = make_survey(date(2026, 2, 1), static_points=10, dynamic_points=0)
+    newer = make_survey(date(2026, 3, 1), static_points=10, dynamic_points=0, workshop_id=later.id)
+    older = make_survey(date(2026, 2, 1), static_points=10, dynamic_points=0)
     login(client, auditor)
-    page = client.get(f"{LIST}?sort=workshop").text
-    assert page.index(f'data-survey-id="{first.id}"') < page.index(
-        "data-survey-id=", page.index(f'data-survey-id="{first.id}"') + 1
-    )
+
+    def positions(query: str) -> tuple[int, int]:
+        page = client.get(f"{LIST}{query}").text
+        return page.index(f'data-survey-id="{older.id}"'), page.index(f'data-survey-id="{newer.id}"')
+
+    by_date = positions("")
+    assert by_date[1] < by_date[0]
+    by_workshop = positions("?sort=workshop")
+    assert by_workshop[0] < by_workshop[1]
 
 
 def test_the_list_runs_a_fixed_number_of_queries(
