@@ -10,11 +10,11 @@ it fails).
 import io
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import cached_property, wraps
-from typing import TypeVar
+from typing import TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -50,8 +50,8 @@ from maintenance.inspections.models import (
     RouteStop,
     StopFields,
 )
-from maintenance.leakfree.choices import SealType
-from maintenance.leakfree.models import SealPoint
+from maintenance.leakfree.choices import LeakSeverity, LeakStatus, SealKind, SealType
+from maintenance.leakfree.models import Leak, LeakSurvey, SealPoint
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -115,6 +115,8 @@ NOT_HTML = {
     "/special-equipment/due.xlsx": "the due list in the regulator's ledger layout, a spreadsheet",
     # leakfree: seal-point inventory
     "/leakfree/seal-points/import/template.xlsx": "the seal-point import template, a spreadsheet",
+    # leakfree: surveys and leaks
+    "/leakfree/leaks/{leak_id:int}/photo": "a leak's photo, an image",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -680,6 +682,20 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/seal-points/import/template.xlsx"): WRITER,
     ("POST", "/leakfree/seal-points/import/preview"): WRITER,
     ("POST", "/leakfree/seal-points/import/confirm"): WRITER,
+    # leakfree: surveys and leaks
+    ("GET", "/leakfree/surveys"): USER,
+    ("GET", "/leakfree/surveys/new"): WRITER,
+    ("GET", "/leakfree/surveys/new/row"): WRITER,
+    ("POST", "/leakfree/surveys/new"): WORKSHOP,
+    ("GET", "/leakfree/surveys/{survey_id:int}"): USER,
+    ("GET", "/leakfree/leaks"): USER,
+    ("POST", "/leakfree/leaks/from-round/{entry_id:int}"): WORKSHOP,
+    ("GET", "/leakfree/leaks/{leak_id:int}"): USER,
+    ("POST", "/leakfree/leaks/{leak_id:int}/order"): WORKSHOP,
+    ("POST", "/leakfree/leaks/{leak_id:int}/repaired"): WORKSHOP,
+    ("POST", "/leakfree/leaks/{leak_id:int}/recheck"): WORKSHOP,
+    ("POST", "/leakfree/leaks/{leak_id:int}/photo"): WORKSHOP,
+    ("GET", "/leakfree/leaks/{leak_id:int}/photo"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -917,6 +933,8 @@ _SECTION_VALUES: dict[tuple[str, str], Callable[[World], object]] = {
     ("item_id", "/orders/"): lambda world: world.check.id,
     ("item_id", "/campaigns/"): lambda world: world.campaign_item.id,
     ("point_id", "/monitoring/points/{point_id:int}/thickness"): lambda world: world.thickness_point.id,
+    # leakfree: surveys and leaks
+    ("entry_id", "/leakfree/"): lambda world: _leakfree_failed_seal_check(world).id,
 }
 _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "asset_id": lambda world: world.asset.id,
@@ -948,6 +966,9 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "object_id": lambda world: world.asset.id,
     # leakfree: seal-point inventory
     "seal_point_id": lambda world: _seal_point(world).id,
+    # leakfree: surveys and leaks
+    "survey_id": lambda world: _leakfree_survey(world).id,
+    "leak_id": lambda world: _leakfree_leak(world).id,
 }
 
 
@@ -1031,6 +1052,8 @@ PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     ),
     ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/submit"): _answered(ChecklistResult.OK),
     ("POST", "/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove"): _in_scope,
+    # leakfree: surveys and leaks
+    ("POST", "/leakfree/leaks/{leak_id:int}/recheck"): lambda world: _leakfree_repaired(world),
 }
 
 
@@ -1195,11 +1218,30 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     ("POST", "/leakfree/seal-points/{seal_point_id:int}/reinstate"): lambda world: {
         "version": _seal_point(world).version
     },
+    # leakfree: surveys and leaks
+    ("POST", "/leakfree/surveys/new"): lambda world: {
+        "workshop_id": world.workshop_a.id,
+        "survey_date": plant_today().isoformat(),
+        "surveyed_by": "检测组",
+    },
+    ("POST", "/leakfree/leaks/from-round/{entry_id:int}"): lambda world: {"kind": "dynamic", "severity": "drip"},
+    ("POST", "/leakfree/leaks/{leak_id:int}/repaired"): lambda world: {
+        "version": "1",
+        "repaired_date": plant_today().isoformat(),
+    },
+    ("POST", "/leakfree/leaks/{leak_id:int}/recheck"): lambda world: {
+        "version": "1",
+        "rechecked_date": plant_today().isoformat(),
+        "result": "tight",
+    },
+    ("POST", "/leakfree/leaks/{leak_id:int}/photo"): lambda world: {"version": "1"},
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
     ("POST", "/assets/{asset_id}/documents"): ("file", "manual.txt", b"operating manual"),
     ("POST", "/orders/{order_id:int}/attachments"): ("file", "note.txt", b"site note"),
+    # leakfree: surveys and leaks
+    ("POST", "/leakfree/leaks/{leak_id:int}/photo"): ("photo", "leak.png", PNG),
 }
 # The JSON API's bodies.
 API_BODIES: dict[tuple[str, str], Callable[[World], object]] = {
@@ -1309,3 +1351,73 @@ def test_each_role_is_let_through_or_refused_as_the_policy_says(
     else:
         assert _refused(response, role, path), f"{role} let through: {response.status_code} {response.text[:500]}"
         assert (change_count(session), reading_count(session)) == before, "a refused request wrote something"
+
+
+# --- leakfree: surveys and leaks -------------------------------------------------------------
+# Records of workshop A, made once per plant (kept in the world's attributes) and committed.
+
+
+def _leakfree_kept(world: World, name: str, make: Callable[[], T]) -> T:
+    if name not in world.__dict__:
+        world.__dict__[name] = make()
+        world.session.commit()
+    return cast(T, world.__dict__[name])
+
+
+def _leakfree_survey(world: World) -> LeakSurvey:
+    def make() -> LeakSurvey:
+        survey = LeakSurvey(
+            workshop_id=world.workshop_a.id,  # type: ignore[arg-type]
+            survey_date=plant_today() - timedelta(days=3),
+            surveyed_by="检测组",
+            static_points=100,
+            dynamic_points=10,
+        )
+        world.session.add(survey)
+        world.session.flush()
+        return survey
+
+    return _leakfree_kept(world, "leakfree_survey", make)
+
+
+def _leakfree_leak(world: World) -> Leak:
+    """An open leak on workshop A's asset, found two days ago, with a photo."""
+
+    def make() -> Leak:
+        photo = files.store_upload(io.BytesIO(PNG), "leak.png")
+        leak = Leak(
+            workshop_id=world.workshop_a.id,  # type: ignore[arg-type]
+            asset_id=world.asset.id,
+            kind=SealKind.STATIC,
+            severity=LeakSeverity.SEEP,
+            found_date=plant_today() - timedelta(days=2),
+            photo_sha256=photo.sha256,
+            photo_content_type=photo.content_type,
+        )
+        world.session.add(leak)
+        world.session.flush()
+        return leak
+
+    return _leakfree_kept(world, "leakfree_leak", make)
+
+
+def _leakfree_repaired(world: World) -> None:
+    leak = _leakfree_leak(world)
+    leak.status = LeakStatus.REPAIRED
+    leak.repaired_date = plant_today() - timedelta(days=1)
+    world.session.commit()
+
+
+def _leakfree_failed_seal_check(world: World) -> RoundEntry:
+    """A check "机封无泄漏" on workshop A's route, marked not OK on its round."""
+
+    def make() -> RoundEntry:
+        stop = RouteStop(route_id=world.route.id, position=90, asset_id=world.asset.id, check_text="机封无泄漏")  # type: ignore[arg-type]
+        world.session.add(stop)
+        world.session.flush()
+        entry = RoundEntry(round_id=world.round.id, stop_id=stop.id, result=ChecklistResult.NOT_OK, note="机封滴油")  # type: ignore[arg-type]
+        world.session.add(entry)
+        world.session.flush()
+        return entry
+
+    return _leakfree_kept(world, "leakfree_failed_seal_check", make)
