@@ -10,7 +10,7 @@ it fails).
 import io
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import cached_property, wraps
@@ -50,6 +50,9 @@ from maintenance.inspections.models import (
     RouteStop,
     StopFields,
 )
+from maintenance.leakfree import rules as leakfree_rules
+from maintenance.leakfree.choices import CertificationState
+from maintenance.leakfree.models import Certification
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -663,6 +666,15 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/points/{code:path}/readings"): USER,
     ("GET", "/api/v1/alarms"): USER,
     ("POST", "/api/v1/readings"): WORKSHOP,
+    # leakfree: certification
+    ("GET", "/leakfree/certifications"): USER,
+    ("GET", "/leakfree/certifications/new"): WRITER,
+    ("POST", "/leakfree/certifications/new"): WORKSHOP,
+    ("GET", "/leakfree/certifications/{certification_id:int}"): USER,
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): WORKSHOP,
+    ("POST", "/leakfree/certifications/{certification_id:int}/submit"): MANAGER,
+    ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): MANAGER,
+    ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -929,6 +941,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "tag": lambda world: world.asset.tag,
     "object_type": lambda world: "asset",
     "object_id": lambda world: world.asset.id,
+    # leakfree: certification
+    "certification_id": lambda world: _leakfree_certification(world).id,
 }
 
 
@@ -986,6 +1000,30 @@ _SPECIAL_ROUTES = [
     ("POST", "/special-equipment/{asset_id:int}/inspections"),
 ]
 
+
+# leakfree: certification. Workshop A's application, made on first use ten days ago, put in the
+# state the step acts on (certified five days ago for revoking).
+def _leakfree_certification(world: World) -> Certification:
+    found: Certification | None = getattr(world, "leakfree_certification", None)
+    if found is None:
+        found = Certification(workshop_id=world.workshop_a.id, applied_date=plant_today() - timedelta(days=10))  # type: ignore[arg-type]
+        world.session.add(found)
+        world.session.commit()
+        world.leakfree_certification = found  # type: ignore[attr-defined]
+    return found
+
+
+def _leakfree_certification_in(state: CertificationState) -> Callable[[World], None]:
+    def prepare(world: World) -> None:
+        cert = _leakfree_certification(world)
+        cert.state = state
+        if state == CertificationState.CERTIFIED:
+            cert.certified_date = cert.assessed_date = plant_today() - timedelta(days=5)
+            cert.valid_until = leakfree_rules.valid_until(cert.certified_date)
+
+    return prepare
+
+
 # What the record must be in before the route can act on it (a failed check raises an order).
 PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     **dict.fromkeys(_SPECIAL_ROUTES, _special_equipment),
@@ -995,6 +1033,19 @@ PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     ),
     ("POST", "/campaigns/{campaign_id:int}/workshops/{workshop_id:int}/submit"): _answered(ChecklistResult.OK),
     ("POST", "/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove"): _in_scope,
+    # leakfree: certification
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): _leakfree_certification_in(
+        CertificationState.APPLIED
+    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/submit"): _leakfree_certification_in(
+        CertificationState.SELF_ASSESSED
+    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): _leakfree_certification_in(
+        CertificationState.IN_ASSESSMENT
+    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): _leakfree_certification_in(
+        CertificationState.CERTIFIED
+    ),
 }
 
 
@@ -1147,6 +1198,30 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         _inspection_type_fields(world) | {"code": "GC-PERIODIC", "category": "gas_cylinder"}
     ),
     ("POST", "/admin/special-inspection-types/{type_id:int}"): _inspection_type_fields,
+    # leakfree: certification
+    ("POST", "/leakfree/certifications/new"): lambda world: {
+        "workshop_id": world.workshop_a.id,
+        "applied_date": plant_today().isoformat(),
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): lambda world: {
+        **dict.fromkeys(("inventory_complete", "survey_recent", "thresholds_met", "documents_in_place"), "true"),
+        "self_assessed_date": plant_today().isoformat(),
+        "version": _leakfree_certification(world).version,
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/submit"): lambda world: {
+        "version": _leakfree_certification(world).version
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): lambda world: {
+        "assessor": "机动部",
+        "assessed_date": plant_today().isoformat(),
+        "result": "certified",
+        "version": _leakfree_certification(world).version,
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): lambda world: {
+        "revoked_date": plant_today().isoformat(),
+        "revoke_reason": "复查泄漏率超标",
+        "version": _leakfree_certification(world).version,
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

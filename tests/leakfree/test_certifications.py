@@ -34,9 +34,7 @@ def plant_day(monkeypatch: pytest.MonkeyPatch) -> None:
 def _changes(session: Session) -> int:
     return (
         session.scalar(
-            select(func.count())
-            .select_from(ObjectChange)
-            .where(ObjectChange.object_type == "leakfree_certification")
+            select(func.count()).select_from(ObjectChange).where(ObjectChange.object_type == "leakfree_certification")
         )
         or 0
     )
@@ -65,7 +63,12 @@ def test_the_workshops_engineer_applies(
 
     response = client.post(
         f"{LIST}/new",
-        data={"workshop_id": str(workshop.id), "applied_date": "2026-06-10", "application_note": "申请验收", "csrf_token": token},
+        data={
+            "workshop_id": str(workshop.id),
+            "applied_date": "2026-06-10",
+            "application_note": "申请验收",
+            "csrf_token": token,
+        },
     )
 
     assert response.status_code == 303
@@ -230,7 +233,11 @@ def test_the_workshop_confirms_its_checklist(
 
     assert response.status_code == 303
     session.refresh(cert)
-    assert (cert.state, cert.self_assessed_date, cert.version) == (CertificationState.SELF_ASSESSED, date(2026, 6, 12), 2)
+    assert (cert.state, cert.self_assessed_date, cert.version) == (
+        CertificationState.SELF_ASSESSED,
+        date(2026, 6, 12),
+        2,
+    )
     assert (cert.inventory_complete, cert.survey_recent, cert.thresholds_met, cert.documents_in_place) == (True,) * 4
     assert _changes(session) == 1
 
@@ -365,7 +372,12 @@ def test_a_manager_revokes_a_certificate_with_a_reason(
     )
     with_reason = client.post(
         f"{LIST}/{cert.id}/revoke",
-        data={"revoked_date": "2026-06-10", "revoke_reason": "复查静密封泄漏率超标", "version": "1", "csrf_token": token},
+        data={
+            "revoked_date": "2026-06-10",
+            "revoke_reason": "复查静密封泄漏率超标",
+            "version": "1",
+            "csrf_token": token,
+        },
     )
 
     assert without_reason.status_code == 422
@@ -386,7 +398,11 @@ def test_a_manager_revokes_a_certificate_with_a_reason(
     ("state", "step", "form"),
     [
         (CertificationState.APPLIED, "submit", {}),
-        (CertificationState.APPLIED, "assessment", {"assessor": "王工", "assessed_date": "2026-06-15", "result": "certified"}),
+        (
+            CertificationState.APPLIED,
+            "assessment",
+            {"assessor": "王工", "assessed_date": "2026-06-15", "result": "certified"},
+        ),
         (CertificationState.IN_ASSESSMENT, "revoke", {"revoked_date": "2026-06-15", "revoke_reason": "x"}),
         (CertificationState.REJECTED, "submit", {}),
         (CertificationState.REVOKED, "revoke", {"revoked_date": "2026-06-15", "revoke_reason": "x"}),
@@ -430,7 +446,9 @@ def test_a_self_assessment_on_a_certified_application_is_refused(
     assert cert.state == CertificationState.CERTIFIED
 
 
-def test_a_stale_form_is_refused_with_409(client: TestClient, session: Session, manager: User, certify: Certify) -> None:
+def test_a_stale_form_is_refused_with_409(
+    client: TestClient, session: Session, manager: User, certify: Certify
+) -> None:
     cert = _in_state(certify, CertificationState.SELF_ASSESSED)
     cert.version = 2  # someone took a step since the form was filled in
     session.flush()

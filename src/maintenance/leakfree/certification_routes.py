@@ -113,7 +113,11 @@ def _application_page(
     return render(
         request,
         "leakfree/certifications/new.html",
-        {"values": values, "errors": errors, "workshops": _writable(session, user, org_service.list_workshops(session))},
+        {
+            "values": values,
+            "errors": errors,
+            "workshops": _writable(session, user, org_service.list_workshops(session)),
+        },
         status_code=status_code,
     )
 
@@ -257,7 +261,7 @@ def _step(
     """Validate the step's form, take the step, and answer: back to the page, the 409 page of a
     stale form or an impossible move, or the page again with the reasons (422)."""
     cert = certifications.get_certification_or_raise(session, certification_id, for_update=True)
-    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
     data, errors = validate_form(model, values)
     if data is not None:
         try:
@@ -289,7 +293,9 @@ def self_assessment(
     def take(cert: Certification, data: SelfAssessmentForm) -> None:
         certifications.self_assess(session, cert, data, actor=user, today=plant_today())
 
-    return _step(request, session, user, certification_id, form, SelfAssessmentForm, take, _("Self-assessment recorded."))
+    return _step(
+        request, session, user, certification_id, form, SelfAssessmentForm, take, _("Self-assessment recorded.")
+    )
 
 
 @router.post(LIST + "/{certification_id:int}/submit")
@@ -299,7 +305,9 @@ def submit(
     def take(cert: Certification, data: SubmitForm) -> None:
         certifications.submit(session, cert, data, actor=user)
 
-    return _step(request, session, user, certification_id, form, SubmitForm, take, _("Sent to the company's assessment."))
+    return _step(
+        request, session, user, certification_id, form, SubmitForm, take, _("Sent to the company's assessment.")
+    )
 
 
 @router.post(LIST + "/{certification_id:int}/assessment")
@@ -352,7 +360,7 @@ class CertificationExport(core.TableExport):
     workshops: dict[int, Workshop]
 
     def select(self) -> Select[Any]:
-        return certifications.list_certifications(self.filters).with_only_columns(
+        columns: list[Any] = [
             col(Certification.workshop_id),
             type_coerce(col(Certification.state), String()).label("state"),
             col(Certification.applied_date),
@@ -364,13 +372,24 @@ class CertificationExport(core.TableExport):
             col(Certification.revoked_date),
             col(Certification.assessment_remarks),
             col(Certification.revoke_reason),
-        )
+        ]
+        return certifications.list_certifications(self.filters).with_only_columns(*columns)
 
     def records(self, result: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         labels = core.choice_labels({"state": CertificationState}, zh=self.zh)["state"]
-        for workshop_id, state, applied, self_assessed, assessor, assessed, certified, until, revoked, remarks, reason in (
-            result
-        ):
+        for (
+            workshop_id,
+            state,
+            applied,
+            self_assessed,
+            assessor,
+            assessed,
+            certified,
+            until,
+            revoked,
+            remarks,
+            reason,
+        ) in result:
             workshop = self.workshops.get(workshop_id)
             yield (
                 workshop.name if workshop else "",

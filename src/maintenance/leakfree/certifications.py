@@ -310,9 +310,7 @@ def submit(session: Session, cert: Certification, data: SubmitForm, *, actor: Ac
     return _move(session, cert, CertificationState.IN_ASSESSMENT, data.version, [], lambda: None, actor=actor)
 
 
-def assess(
-    session: Session, cert: Certification, data: AssessmentForm, *, actor: Actor, today: date
-) -> Certification:
+def assess(session: Session, cert: Certification, data: AssessmentForm, *, actor: Actor, today: date) -> Certification:
     """The company's verdict (managers, admins): certified for one year from the assessment
     date, or rejected with the reasons."""
     require(actor, Capability.MANAGE, _("Only managers record the company's assessment."))
