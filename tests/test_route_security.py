@@ -50,8 +50,9 @@ from maintenance.inspections.models import (
     RouteStop,
     StopFields,
 )
-from maintenance.leakfree.choices import LeakSeverity, LeakStatus, SealKind, SealType
-from maintenance.leakfree.models import Leak, LeakSurvey, SealPoint
+from maintenance.leakfree import rules as leakfree_rules
+from maintenance.leakfree.choices import CertificationState, LeakSeverity, LeakStatus, SealKind, SealType
+from maintenance.leakfree.models import Certification, Leak, LeakSurvey, SealPoint
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -696,6 +697,15 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/leakfree/leaks/{leak_id:int}/recheck"): WORKSHOP,
     ("POST", "/leakfree/leaks/{leak_id:int}/photo"): WORKSHOP,
     ("GET", "/leakfree/leaks/{leak_id:int}/photo"): USER,
+    # leakfree: certification
+    ("GET", "/leakfree/certifications"): USER,
+    ("GET", "/leakfree/certifications/new"): WRITER,
+    ("POST", "/leakfree/certifications/new"): WORKSHOP,
+    ("GET", "/leakfree/certifications/{certification_id:int}"): USER,
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): WORKSHOP,
+    ("POST", "/leakfree/certifications/{certification_id:int}/submit"): MANAGER,
+    ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): MANAGER,
+    ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -969,6 +979,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     # leakfree: surveys and leaks
     "survey_id": lambda world: _leakfree_survey(world).id,
     "leak_id": lambda world: _leakfree_leak(world).id,
+    # leakfree: certification
+    "certification_id": lambda world: _leakfree_certification(world).id,
 }
 
 
@@ -1043,6 +1055,30 @@ _SPECIAL_ROUTES = [
     ("POST", "/special-equipment/{asset_id:int}/inspections"),
 ]
 
+
+# leakfree: certification. Workshop A's application, made on first use ten days ago, put in the
+# state the step acts on (certified five days ago for revoking).
+def _leakfree_certification(world: World) -> Certification:
+    found: Certification | None = getattr(world, "leakfree_certification", None)
+    if found is None:
+        found = Certification(workshop_id=world.workshop_a.id, applied_date=plant_today() - timedelta(days=10))  # type: ignore[arg-type]
+        world.session.add(found)
+        world.session.commit()
+        world.leakfree_certification = found  # type: ignore[attr-defined]
+    return found
+
+
+def _leakfree_certification_in(state: CertificationState) -> Callable[[World], None]:
+    def prepare(world: World) -> None:
+        cert = _leakfree_certification(world)
+        cert.state = state
+        if state == CertificationState.CERTIFIED:
+            cert.certified_date = cert.assessed_date = plant_today() - timedelta(days=5)
+            cert.valid_until = leakfree_rules.valid_until(cert.certified_date)
+
+    return prepare
+
+
 # What the record must be in before the route can act on it (a failed check raises an order).
 PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     **dict.fromkeys(_SPECIAL_ROUTES, _special_equipment),
@@ -1054,6 +1090,19 @@ PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     ("POST", "/turnarounds/{turnaround_id:int}/scope/{order_id:int}/remove"): _in_scope,
     # leakfree: surveys and leaks
     ("POST", "/leakfree/leaks/{leak_id:int}/recheck"): lambda world: _leakfree_repaired(world),
+    # leakfree: certification
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): _leakfree_certification_in(
+        CertificationState.APPLIED
+    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/submit"): _leakfree_certification_in(
+        CertificationState.SELF_ASSESSED
+    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): _leakfree_certification_in(
+        CertificationState.IN_ASSESSMENT
+    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): _leakfree_certification_in(
+        CertificationState.CERTIFIED
+    ),
 }
 
 
@@ -1235,6 +1284,30 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "result": "tight",
     },
     ("POST", "/leakfree/leaks/{leak_id:int}/photo"): lambda world: {"version": "1"},
+    # leakfree: certification
+    ("POST", "/leakfree/certifications/new"): lambda world: {
+        "workshop_id": world.workshop_a.id,
+        "applied_date": plant_today().isoformat(),
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): lambda world: {
+        **dict.fromkeys(("inventory_complete", "survey_recent", "thresholds_met", "documents_in_place"), "true"),
+        "self_assessed_date": plant_today().isoformat(),
+        "version": _leakfree_certification(world).version,
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/submit"): lambda world: {
+        "version": _leakfree_certification(world).version
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): lambda world: {
+        "assessor": "机动部",
+        "assessed_date": plant_today().isoformat(),
+        "result": "certified",
+        "version": _leakfree_certification(world).version,
+    },
+    ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): lambda world: {
+        "revoked_date": plant_today().isoformat(),
+        "revoke_reason": "复查泄漏率超标",
+        "version": _leakfree_certification(world).version,
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

@@ -117,6 +117,15 @@ def valid_until(certified: date) -> date:
     return anniversary - timedelta(days=1)
 
 
+RENEWAL_DAYS = 30  # a certificate may be renewed (applied for again) in its last 30 days
+
+
+def renewal_opens(valid_until: date) -> date:
+    """The first day a workshop may apply again while its certificate is in force: the last
+    ``RENEWAL_DAYS`` days of validity (valid through 2027-03-14 → from 2027-02-13)."""
+    return valid_until - timedelta(days=RENEWAL_DAYS - 1)
+
+
 @dataclass(frozen=True)
 class CertificateSpan:
     """When a certificate was in force: certified through valid_until, unless revoked earlier."""
