@@ -663,6 +663,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/points/{code:path}/readings"): USER,
     ("GET", "/api/v1/alarms"): USER,
     ("POST", "/api/v1/readings"): WORKSHOP,
+    # leakfree: overview, workshop page, certification board, read API
+    ("GET", "/leakfree"): USER,
+    ("GET", "/leakfree/card"): USER,
+    ("GET", "/leakfree/workshops/{workshop_id:int}"): USER,
+    ("GET", "/leakfree/board"): USER,
+    ("GET", "/api/v1/leakfree/workshops"): USER,
+    ("GET", "/api/v1/leakfree/progress"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
