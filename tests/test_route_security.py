@@ -706,6 +706,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/leakfree/certifications/{certification_id:int}/submit"): MANAGER,
     ("POST", "/leakfree/certifications/{certification_id:int}/assessment"): MANAGER,
     ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): MANAGER,
+    # leakfree: overview, workshop page, certification board, read API
+    ("GET", "/leakfree"): USER,
+    ("GET", "/leakfree/card"): USER,
+    ("GET", "/leakfree/workshops/{workshop_id:int}"): USER,
+    ("GET", "/leakfree/board"): USER,
+    ("GET", "/api/v1/leakfree/workshops"): USER,
+    ("GET", "/api/v1/leakfree/progress"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.

@@ -1,7 +1,86 @@
-"""The certification board against 50% by 30 June and 100% by 31 December."""
+"""The certification board against 50% by 30 June and 100% by 31 December: every workshop's
+standing on the reference date, the counts, the progress against both milestones, the certified
+workshops at each month's end (chart), and the board as XLSX/CSV (``?export=xlsx``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
-router = APIRouter()
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from maintenance import exports as core
+from maintenance.db import SessionDep
+from maintenance.leakfree import charts, overview, rules, service
+from maintenance.leakfree.as_of import AsOfDep
+from maintenance.leakfree.choices import BoardStanding
+from maintenance.leakfree.exports import BoardExport
+from maintenance.leakfree.routes import exported_by
+from maintenance.org.auth import CurrentUser
+from maintenance.web import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One of the year's milestones as it stands on the reference date."""
+
+    day: date
+    percent: int
+    required: int
+    certified: int
+    current: bool  # the milestone the reference date counts towards
+
+    @property
+    def reached(self) -> bool:
+        return self.certified >= self.required
+
+
+def milestones_of(progress: service.Progress) -> list[Milestone]:
+    return [
+        Milestone(
+            day=day,
+            percent=int(share * 100),
+            required=rules.required_count(progress.workshops, share),
+            certified=progress.certified,
+            current=day == progress.target_date,
+        )
+        for day, share in rules.milestones(progress.as_of.year)
+    ]
+
+
+def standing_counts(rows: Sequence[overview.WorkshopRow]) -> dict[BoardStanding, int]:
+    counts = dict.fromkeys(BoardStanding, 0)
+    for row in rows:
+        counts[row.status.standing] += 1
+    return counts
+
+
+@router.get("/leakfree/board")
+def board_page(request: Request, session: SessionDep, user: CurrentUser, as_of: AsOfDep) -> Response:
+    rows = overview.workshop_rows(session, as_of)
+    progress = overview.progress_of_rows(rows, as_of)
+    export_format = request.query_params.get("export")
+    if export_format:
+        export = BoardExport(
+            session=session, exported_by=exported_by(user), as_of=as_of, workshop_rows=rows, progress=progress
+        )
+        return export.response(core.check_format(export_format))
+    by_month = service.certified_by_month(session, as_of.year, as_of)
+    return render(
+        request,
+        "leakfree/overview/board.html",
+        {
+            "rows": rows,
+            "as_of": as_of,
+            "progress": progress,
+            "counts": standing_counts(rows),
+            "standings": BoardStanding,
+            "milestones": milestones_of(progress),
+            "chart_option": charts.certified_by_month_option(by_month, progress.workshops, as_of.year),
+        },
+        block="results",
+    )
