@@ -406,3 +406,18 @@ class TableExport:
             write_xlsx=self.write_xlsx,
             temp_prefix=self.temp_prefix,
         )
+
+
+@dataclass(kw_only=True)
+class ComputedExport(TableExport):
+    """A table export of rows computed by the caller (``computed``, in column order): for
+    figures no query selects, such as a standing on a reference date, which the page computed
+    from what it loaded in a fixed number of queries."""
+
+    computed: Sequence[tuple[Any, ...]] = ()
+
+    def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
+        self.row_count = 0
+        for row in self.computed:
+            self.row_count += 1
+            yield row

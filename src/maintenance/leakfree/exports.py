@@ -3,13 +3,13 @@ open leaks, standing) and the certification board (standing, certificate, the pr
 and progress on the header sheet), CSV or XLSX.
 
 Standings are computed, not stored, so the rows come from the workshop rows the page loaded (a
-fixed number of queries), not from a query of their own: ``rows`` is overridden accordingly. How
+fixed number of queries), not from a query of their own (:class:`maintenance.exports.ComputedExport`). How
 files are written and sent is :mod:`maintenance.exports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,17 +23,14 @@ from maintenance.leakfree.service import Progress
 
 
 @dataclass(kw_only=True)
-class WorkshopRowsExport(core.TableExport):
+class WorkshopRowsExport(core.ComputedExport):
     """A table of workshops on a reference date, each row from a :class:`WorkshopRow`."""
 
     as_of: date
     workshop_rows: Sequence[WorkshopRow] = ()
 
-    def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
-        self.row_count = 0
-        for row in self.workshop_rows:
-            self.row_count += 1
-            yield self.record(row)
+    def __post_init__(self) -> None:
+        self.computed = [self.record(row) for row in self.workshop_rows]
 
     def record(self, row: WorkshopRow) -> tuple[Any, ...]:
         raise NotImplementedError

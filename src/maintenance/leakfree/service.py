@@ -40,6 +40,7 @@ class WorkshopLeakStatus:
     open_leaks: int
     oldest_open_leak_date: date | None
     certification: Certification | None  # the latest application, whatever its state
+    certificate: Certification | None  # the certificate in force on as_of (a renewal may be on its way)
     standing: BoardStanding
 
     @property
@@ -62,8 +63,11 @@ class WorkshopLeakStatus:
 
     @property
     def certified_date(self) -> date | None:
-        cert = self.certification
-        return cert.certified_date if cert is not None and self.standing.counts_as_certified else None
+        return None if self.certificate is None else self.certificate.certified_date
+
+    @property
+    def valid_until(self) -> date | None:
+        return None if self.certificate is None else self.certificate.valid_until
 
 
 def inventory_totals(session: Session, workshop_ids: Sequence[int] | None = None) -> dict[int, dict[SealKind, int]]:
@@ -149,16 +153,27 @@ def certifications_by_workshop(session: Session, as_of: date) -> dict[int, list[
     return grouped
 
 
+def _span_known_on(cert: Certification, as_of: date) -> CertificateSpan | None:
+    """An application's certificate as known on ``as_of`` (a revocation after it is not known yet);
+    ``None`` when it had none by then."""
+    if cert.certified_date is None or cert.valid_until is None or cert.certified_date > as_of:
+        return None
+    revoked = cert.revoked_date if cert.revoked_date is not None and cert.revoked_date <= as_of else None
+    return CertificateSpan(cert.certified_date, cert.valid_until, revoked)
+
+
 def certificate_spans(certifications: Sequence[Certification], as_of: date) -> list[CertificateSpan]:
-    """The certificates among the applications, as known on ``as_of`` (a revocation after it is
-    not known yet)."""
-    spans = []
-    for cert in certifications:
-        if cert.certified_date is None or cert.valid_until is None or cert.certified_date > as_of:
-            continue
-        revoked = cert.revoked_date if cert.revoked_date is not None and cert.revoked_date <= as_of else None
-        spans.append(CertificateSpan(cert.certified_date, cert.valid_until, revoked))
-    return spans
+    """The certificates among the applications, as known on ``as_of``."""
+    return [span for cert in certifications if (span := _span_known_on(cert, as_of)) is not None]
+
+
+def certificate_in_force(certifications: Sequence[Certification], as_of: date) -> Certification | None:
+    """The latest of the applications whose certificate is in force on ``as_of``."""
+    for cert in reversed(certifications):
+        span = _span_known_on(cert, as_of)
+        if span is not None and span.in_force_on(as_of):
+            return cert
+    return None
 
 
 def decided_date(cert: Certification) -> date | None:
@@ -210,6 +225,7 @@ def workshop_statuses(
                 open_leaks=open_count,
                 oldest_open_leak_date=oldest,
                 certification=history[-1] if history else None,
+                certificate=certificate_in_force(history, as_of),
                 standing=standing,
             )
         )

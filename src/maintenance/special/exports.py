@@ -6,13 +6,13 @@
   whole register. The regulator reads it in Chinese, so its headers are always zh_CN.
 
 Standings are computed, not stored, so the rows come from the items the page loaded (in a fixed
-number of queries), not from a query of their own: ``rows`` is overridden accordingly. How files
+number of queries), not from a query of their own (:class:`maintenance.exports.ComputedExport`). How files
 are written and sent is :mod:`maintenance.exports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,19 +34,6 @@ def certificate_of(item: RegisterItem) -> str:
     return item.registration.certificate_number if item.registration else item.asset.registration_number
 
 
-@dataclass(kw_only=True)
-class ComputedExport(core.TableExport):
-    """A table export of rows computed by the caller (``records`` in column order)."""
-
-    computed: Sequence[tuple[Any, ...]] = ()
-
-    def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
-        self.row_count = 0
-        for row in self.computed:
-            self.row_count += 1
-            yield row
-
-
 # --- The register list ------------------------------------------------------------------
 
 
@@ -66,7 +53,7 @@ REGISTER_COLUMNS: tuple[ExportColumn, ...] = (
 
 
 @dataclass(kw_only=True)
-class RegisterExport(ComputedExport):
+class RegisterExport(core.ComputedExport):
     columns = REGISTER_COLUMNS
     title = NP_("special export", "Special-equipment register")
     sheet_name = NP_("special export", "Register")
@@ -151,7 +138,7 @@ LEDGER_COLUMNS: tuple[ExportColumn, ...] = (
 
 
 @dataclass(kw_only=True)
-class LedgerExport(ComputedExport):
+class LedgerExport(core.ComputedExport):
     """The ledger of ``entries``: (item, one of its required inspections or None when its
     category requires none), in the order given."""
 
