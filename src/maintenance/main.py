@@ -159,6 +159,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
         order_list_routes.HOME_CARD,
         monitoring_routes.HOME_CARD,
         special_coverage_routes.HOME_CARD,
+        leakfree_routes.HOME_CARD,
     )
     # The layout asks the one policy what to show (web, a core module, knows no domain).
     web.templates.env.globals.update(can=permissions.can, Capability=permissions.Capability)
