@@ -50,6 +50,9 @@ from maintenance.inspections.models import (
     RouteStop,
     StopFields,
 )
+from maintenance.leakfree import rule_documents
+from maintenance.leakfree.choices import RuleDocumentKind
+from maintenance.leakfree.models import RuleDocument, RuleDocumentCreate
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -663,6 +666,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/points/{code:path}/readings"): USER,
     ("GET", "/api/v1/alarms"): USER,
     ("POST", "/api/v1/readings"): WORKSHOP,
+    # leakfree: rules
+    ("GET", "/leakfree/rules"): USER,
+    ("GET", "/leakfree/rules/new"): MANAGER,
+    ("POST", "/leakfree/rules/new"): MANAGER,
+    ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -869,6 +877,19 @@ class World:
         )
         return token
 
+    # leakfree: rules
+    @kept
+    def rule_document(self) -> RuleDocument:
+        stored = rule_documents.store_rule_file(io.BytesIO(b"%PDF-1.4 rule"), "rule.pdf")
+        data = RuleDocumentCreate(
+            kind=RuleDocumentKind.LEAK_FREE,
+            code="SB-ZD-012",
+            title="无泄漏创建管理办法",
+            version_label="2026版",
+            effective_date=date(2026, 1, 1),
+        )
+        return rule_documents.create_rule_document(self.session, data, stored, actor=self.admin)
+
     # What a request names.
 
     def value(self, path: str, name: str) -> object:
@@ -929,6 +950,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "tag": lambda world: world.asset.tag,
     "object_type": lambda world: "asset",
     "object_id": lambda world: world.asset.id,
+    # leakfree: rules
+    "rule_id": lambda world: world.rule_document.id,
 }
 
 
@@ -1147,11 +1170,21 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         _inspection_type_fields(world) | {"code": "GC-PERIODIC", "category": "gas_cylinder"}
     ),
     ("POST", "/admin/special-inspection-types/{type_id:int}"): _inspection_type_fields,
+    # leakfree: rules
+    ("POST", "/leakfree/rules/new"): lambda world: {
+        "kind": "leak_free",
+        "code": "SB-ZD-099",
+        "title": "无泄漏创建管理办法",
+        "version_label": "2026版",
+        "effective_date": "2026-07-01",
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
     ("POST", "/assets/{asset_id}/documents"): ("file", "manual.txt", b"operating manual"),
     ("POST", "/orders/{order_id:int}/attachments"): ("file", "note.txt", b"site note"),
+    # leakfree: rules
+    ("POST", "/leakfree/rules/new"): ("file", "rules.pdf", b"%PDF-1.4 rules"),
 }
 # The JSON API's bodies.
 API_BODIES: dict[tuple[str, str], Callable[[World], object]] = {
