@@ -53,6 +53,9 @@ from maintenance.inspections.models import (
 from maintenance.leakfree import rules as leakfree_rules
 from maintenance.leakfree.choices import CertificationState, LeakSeverity, LeakStatus, SealKind, SealType
 from maintenance.leakfree.models import Certification, Leak, LeakSurvey, SealPoint
+from maintenance.leakfree import rule_documents
+from maintenance.leakfree.choices import RuleDocumentKind
+from maintenance.leakfree.models import RuleDocument, RuleDocumentCreate
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -713,6 +716,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/board"): USER,
     ("GET", "/api/v1/leakfree/workshops"): USER,
     ("GET", "/api/v1/leakfree/progress"): USER,
+    # leakfree: rules
+    ("GET", "/leakfree/rules"): USER,
+    ("GET", "/leakfree/rules/new"): MANAGER,
+    ("POST", "/leakfree/rules/new"): MANAGER,
+    ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -919,6 +927,19 @@ class World:
         )
         return token
 
+    # leakfree: rules
+    @kept
+    def rule_document(self) -> RuleDocument:
+        stored = rule_documents.store_rule_file(io.BytesIO(b"%PDF-1.4 rule"), "rule.pdf")
+        data = RuleDocumentCreate(
+            kind=RuleDocumentKind.LEAK_FREE,
+            code="SB-ZD-012",
+            title="无泄漏创建管理办法",
+            version_label="2026版",
+            effective_date=date(2026, 1, 1),
+        )
+        return rule_documents.create_rule_document(self.session, data, stored, actor=self.admin)
+
     # What a request names.
 
     def value(self, path: str, name: str) -> object:
@@ -988,6 +1009,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "leak_id": lambda world: _leakfree_leak(world).id,
     # leakfree: certification
     "certification_id": lambda world: _leakfree_certification(world).id,
+    # leakfree: rules
+    "rule_id": lambda world: world.rule_document.id,
 }
 
 
@@ -1314,6 +1337,13 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "revoked_date": plant_today().isoformat(),
         "revoke_reason": "复查泄漏率超标",
         "version": _leakfree_certification(world).version,
+    # leakfree: rules
+    ("POST", "/leakfree/rules/new"): lambda world: {
+        "kind": "leak_free",
+        "code": "SB-ZD-099",
+        "title": "无泄漏创建管理办法",
+        "version_label": "2026版",
+        "effective_date": "2026-07-01",
     },
 }
 # Uploads, as (form field, file name, content).
@@ -1322,6 +1352,8 @@ FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
     ("POST", "/orders/{order_id:int}/attachments"): ("file", "note.txt", b"site note"),
     # leakfree: surveys and leaks
     ("POST", "/leakfree/leaks/{leak_id:int}/photo"): ("photo", "leak.png", PNG),
+    # leakfree: rules
+    ("POST", "/leakfree/rules/new"): ("file", "rules.pdf", b"%PDF-1.4 rules"),
 }
 # The JSON API's bodies.
 API_BODIES: dict[tuple[str, str], Callable[[World], object]] = {
