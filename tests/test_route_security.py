@@ -50,12 +50,17 @@ from maintenance.inspections.models import (
     RouteStop,
     StopFields,
 )
-from maintenance.leakfree import rules as leakfree_rules
-from maintenance.leakfree.choices import CertificationState, LeakSeverity, LeakStatus, SealKind, SealType
-from maintenance.leakfree.models import Certification, Leak, LeakSurvey, SealPoint
 from maintenance.leakfree import rule_documents
-from maintenance.leakfree.choices import RuleDocumentKind
-from maintenance.leakfree.models import RuleDocument, RuleDocumentCreate
+from maintenance.leakfree import rules as leakfree_rules
+from maintenance.leakfree.choices import (
+    CertificationState,
+    LeakSeverity,
+    LeakStatus,
+    RuleDocumentKind,
+    SealKind,
+    SealType,
+)
+from maintenance.leakfree.models import Certification, Leak, LeakSurvey, RuleDocument, RuleDocumentCreate, SealPoint
 from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
@@ -1337,6 +1342,7 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "revoked_date": plant_today().isoformat(),
         "revoke_reason": "复查泄漏率超标",
         "version": _leakfree_certification(world).version,
+    },
     # leakfree: rules
     ("POST", "/leakfree/rules/new"): lambda world: {
         "kind": "leak_free",
