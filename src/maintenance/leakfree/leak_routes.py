@@ -9,6 +9,7 @@ count and rows of the failed checks."""
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -198,25 +199,51 @@ def _stale_response(request: Request, leak: Leak) -> Response:
     )
 
 
+def _write_leak(
+    request: Request,
+    session: Session,
+    user: User,
+    leak: Leak,
+    write: Callable[[], object],
+    done: str,
+    *,
+    refused_field: str | None = None,
+) -> Response:
+    """One step of a leak from a valid form: written → back to the leak with ``done`` as a toast;
+    refused → the leak page with the reasons (on ``refused_field`` when given) and 422; written
+    over by someone else meanwhile → the conflict page."""
+    try:
+        write()
+    except ValidationFailed as error:
+        if refused_field is not None:
+            errors = {refused_field: error.message}
+        else:
+            errors = field_errors(error.errors) | {"__all__": error.message}
+        return _leak_page(request, session, user, leak, errors, 422)
+    except Conflict as error:
+        if error.errors:
+            return _stale_response(request, leak)
+        raise
+    add_toast(request, done)
+    return redirect(request, f"{LIST}/{leak.id}")
+
+
 @router.post(LIST + "/{leak_id:int}/repaired")
 def mark_repaired(
     request: Request, session: SessionDep, user: WriterUser, leak_id: RecordId, form: FormDep
 ) -> Response:
     leak = leaks.get_leak_or_raise(session, leak_id, for_update=True)
     data, errors = validate_form(RepairedForm, form)
-    if data is not None:
-        try:
-            leaks.mark_repaired(session, leak, data.version, data.repaired_date, today=plant_today(), actor=user)
-        except ValidationFailed as error:
-            errors = field_errors(error.errors) | {"__all__": error.message}
-        except Conflict as error:
-            if error.errors:
-                return _stale_response(request, leak)
-            raise
-        else:
-            add_toast(request, _("Leak %(id)s marked repaired.", id=leak.id))
-            return redirect(request, f"{LIST}/{leak.id}")
-    return _leak_page(request, session, user, leak, errors, 422)
+    if data is None:
+        return _leak_page(request, session, user, leak, errors, 422)
+    return _write_leak(
+        request,
+        session,
+        user,
+        leak,
+        lambda: leaks.mark_repaired(session, leak, data.version, data.repaired_date, today=plant_today(), actor=user),
+        _("Leak %(id)s marked repaired.", id=leak.id),
+    )
 
 
 @router.post(LIST + "/{leak_id:int}/recheck")
@@ -225,27 +252,24 @@ def recheck(request: Request, session: SessionDep, user: WriterUser, leak_id: Re
     data, errors = validate_form(RecheckForm, form)
     if data is not None and data.result not in ("tight", "leaking"):
         errors = {"result": _("Choose whether the point is tight or still leaking.")}
-    if data is not None and not errors:
-        try:
-            leaks.recheck(
-                session,
-                leak,
-                data.version,
-                data.rechecked_date,
-                tight=data.result == "tight",
-                today=plant_today(),
-                actor=user,
-            )
-        except ValidationFailed as error:
-            errors = field_errors(error.errors) | {"__all__": error.message}
-        except Conflict as error:
-            if error.errors:
-                return _stale_response(request, leak)
-            raise
-        else:
-            add_toast(request, _("Re-check of leak %(id)s recorded.", id=leak.id))
-            return redirect(request, f"{LIST}/{leak.id}")
-    return _leak_page(request, session, user, leak, errors, 422)
+    if data is None or errors:
+        return _leak_page(request, session, user, leak, errors, 422)
+    return _write_leak(
+        request,
+        session,
+        user,
+        leak,
+        lambda: leaks.recheck(
+            session,
+            leak,
+            data.version,
+            data.rechecked_date,
+            tight=data.result == "tight",
+            today=plant_today(),
+            actor=user,
+        ),
+        _("Re-check of leak %(id)s recorded.", id=leak.id),
+    )
 
 
 @router.post(LIST + "/{leak_id:int}/photo")
@@ -253,25 +277,21 @@ def upload_photo(request: Request, session: SessionDep, user: WriterUser, leak_i
     leak = leaks.get_leak_or_raise(session, leak_id, for_update=True)
     upload = form.get("photo")
     version = str(form.get("version") or "")
-    errors: dict[str, str] = {}
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors = {"photo": _("Choose a photo to upload.")}
-    elif not version.isdigit():
-        errors = {"photo": _("The form is missing its version; reload the page.")}
-    else:
-        try:
-            stored = surveys.store_photo(upload.file, upload.filename)
-            leaks.set_photo(session, leak, int(version), stored, actor=user)
-        except ValidationFailed as error:
-            errors = {"photo": error.message}
-        except Conflict as error:
-            if error.errors:
-                return _stale_response(request, leak)
-            raise
-        else:
-            add_toast(request, _("Photo of leak %(id)s saved.", id=leak.id))
-            return redirect(request, f"{LIST}/{leak.id}")
-    return _leak_page(request, session, user, leak, errors, 422)
+        return _leak_page(request, session, user, leak, {"photo": _("Choose a photo to upload.")}, 422)
+    if not version.isdigit():
+        return _leak_page(
+            request, session, user, leak, {"photo": _("The form is missing its version; reload the page.")}, 422
+        )
+    filename = upload.filename
+
+    def store() -> None:
+        stored = surveys.store_photo(upload.file, filename)
+        leaks.set_photo(session, leak, int(version), stored, actor=user)
+
+    return _write_leak(
+        request, session, user, leak, store, _("Photo of leak %(id)s saved.", id=leak.id), refused_field="photo"
+    )
 
 
 @router.get(LIST + "/{leak_id:int}/photo")
