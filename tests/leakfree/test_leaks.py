@@ -78,8 +78,8 @@ def test_the_register_filters_and_shows_the_age_of_open_leaks(
 
     page = client.get(LIST).text
     assert page.count("data-leak-id=") == 4
-    # Oldest found first by default.
-    order = [page.index(f'data-leak-id="{leak.id}"') for leak in (repaired, open_pump, open_seep, elsewhere)]
+    # The newest found first by default.
+    order = [page.index(f'data-leak-id="{leak.id}"') for leak in (elsewhere, open_seep, open_pump, repaired)]
     assert order == sorted(order)
 
     def age_of(text: str, leak: Leak) -> str:
@@ -105,7 +105,7 @@ def test_the_register_filters_and_shows_the_age_of_open_leaks(
 
     csv = client.get(f"{LIST}?status=open&export=csv").content.decode("utf-8-sig").strip().splitlines()
     assert len(csv) == 4
-    assert csv[1].split(",")[7] == "30"  # the pump seal, found first
+    assert [line.split(",")[7] for line in csv[1:]] == ["8", "9", "30"]  # the newest found first
     assert client.get(f"{LIST}?export=xlsx").content[:2] == b"PK"
 
 

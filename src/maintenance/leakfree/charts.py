@@ -96,7 +96,7 @@ def certified_by_month_option(points: Sequence[tuple[date, int]], workshops: int
             "textStyle": {"fontSize": 14},
         },
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 48, "right": 48, "top": 40, "bottom": 32, "containLabel": True},
+        "grid": {"left": 48, "right": 48, "top": 64, "bottom": 32, "containLabel": True},
         "xAxis": {"type": "category", "data": [day.isoformat() for day, _count in points]},
         "yAxis": {"type": "value", "min": 0, "max": max(workshops, 1), "minInterval": 1},
         "series": [

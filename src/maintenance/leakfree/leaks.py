@@ -44,7 +44,7 @@ from maintenance.web import RecordId, filters_from_query
 # these words, case-insensitively; one list, used by the page, its count and the from-round check.
 SEAL_CHECK_KEYWORDS: tuple[str, ...] = ("漏", "密封", "渗", "seal", "leak")
 
-DEFAULT_SORT = "found"
+DEFAULT_SORT = "-found"  # the newest leaks first
 _SEVERITY_RANK = case(
     {severity: rank for rank, severity in enumerate(LeakSeverity)},
     value=col(Leak.severity),
