@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from maintenance.assets.imports.reading import sheet_limits
 from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor
-from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exceptions import FieldError
 from maintenance.i18n import gettext as _
 from maintenance.leakfree import seal_points
 from maintenance.leakfree.choices import SealType
@@ -35,19 +35,21 @@ from maintenance.spreadsheets import (
     CellError,
     HeaderMatcher,
     ImportFileError,
+    RowImportFailed,
+    RowImportReport,
     cell_text,
+    cells_below_header,
     check_upload,
     choice_names,
+    find_header_row,
+    first_sheet_rows,
     free_text,
     parse_choice,
     parse_int,
-    read_tables,
 )
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 EXTENSIONS = ("xlsx",)
-HEADER_SCAN_ROWS = 20
-PREVIEW_ROWS = 50
 MAX_COUNT = 100_000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -97,39 +99,21 @@ class InventoryRow:
 
 
 @dataclass
-class InventoryReport:
-    rows: list[InventoryRow] = field(default_factory=list)
-    file_errors: list[FieldError] = field(default_factory=list)
+class InventoryReport(RowImportReport[InventoryRow]):
     created: int = 0
     updated: int = 0
 
-    @property
-    def errors(self) -> list[FieldError]:
-        return [*self.file_errors, *(error for row in self.rows for error in row.errors)]
-
     def count(self, action: RowAction) -> int:
         return sum(1 for row in self.rows if row.ok and row.action == action)
-
-    @property
-    def invalid(self) -> int:
-        return sum(1 for row in self.rows if not row.ok)
 
     @property
     def importable(self) -> bool:
         """Nothing wrong, and something to write."""
         return not self.errors and any(row.action != RowAction.UNCHANGED for row in self.rows)
 
-    @property
-    def preview(self) -> list[InventoryRow]:
-        return self.rows[:PREVIEW_ROWS]
 
-
-class InventoryImportFailed(ValidationFailed):
+class InventoryImportFailed(RowImportFailed[InventoryReport]):
     """Nothing was written; ``report`` says why, row by row."""
-
-    def __init__(self, message: str, report: InventoryReport) -> None:
-        super().__init__(message, report.errors)
-        self.report = report
 
 
 def check_inventory_upload(filename: str, size: int) -> str:
@@ -150,20 +134,17 @@ def analyse(session: Session, content: bytes, *, actor: Actor) -> InventoryRepor
     require_writer(actor)
     report = InventoryReport()
     try:
-        table = next(iter(read_tables(io.BytesIO(content), "xlsx", sheet_limits())), None)
-        rows = list(table.rows) if table else []
+        rows = first_sheet_rows(content, sheet_limits())
     except ImportFileError as error:
         report.file_errors = error.errors
         return report
-    header_at = next((i for i, (_n, cells) in enumerate(rows[:HEADER_SCAN_ROWS]) if _is_header(cells)), None)
+    header_at = find_header_row(rows, _is_header)
     if header_at is None:
         missing = ", ".join(c.zh for c in COLUMNS if c.required)
         message = _("No header row found: the inventory needs the columns %(names)s.", names=missing)
         report.file_errors = [FieldError(_("File"), message)]
         return report
-    columns = _MATCHER.fields_in(rows[header_at][1])
-    data = [(number, _cells(cells, columns)) for number, cells in rows[header_at + 1 :]]
-    data = [(number, cells) for number, cells in data if any(cell_text(v) for v in cells.values())]
+    data = cells_below_header(rows, header_at, _MATCHER)
     context = _Context.load(session, actor, data)
     report.rows = [context.check(number, cells) for number, cells in data]
     if not report.rows:
@@ -174,10 +155,6 @@ def analyse(session: Session, content: bytes, *, actor: Actor) -> InventoryRepor
 def _is_header(cells: Any) -> bool:
     found = set(_MATCHER.fields_in(cells).values())
     return {"code", "seal_type"} <= found
-
-
-def _cells(cells: Any, columns: dict[int, str]) -> dict[str, Any]:
-    return {name: cells[index] for index, name in columns.items() if index < len(cells)}
 
 
 @dataclass

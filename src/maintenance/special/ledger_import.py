@@ -30,7 +30,7 @@ from maintenance.assets.imports.reading import sheet_limits
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exceptions import FieldError
 from maintenance.i18n import gettext as _
 from maintenance.special.choices import InspectionResult
 from maintenance.special.models import (
@@ -45,20 +45,22 @@ from maintenance.spreadsheets import (
     CellError,
     HeaderMatcher,
     ImportFileError,
+    RowImportFailed,
+    RowImportReport,
     cell_text,
+    cells_below_header,
     check_upload,
     choice_names,
+    find_header_row,
+    first_sheet_rows,
     free_text,
     parse_date,
     parse_int,
-    read_tables,
     squash,
 )
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 EXTENSIONS = ("xlsx",)
-HEADER_SCAN_ROWS = 20
-PREVIEW_ROWS = 50
 M = TypeVar("M", bound=SQLModel)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -123,15 +125,9 @@ class LedgerRow:
 
 
 @dataclass
-class LedgerReport:
-    rows: list[LedgerRow] = field(default_factory=list)
-    file_errors: list[FieldError] = field(default_factory=list)
+class LedgerReport(RowImportReport[LedgerRow]):
     inspections_created: int = 0
     registrations_created: int = 0
-
-    @property
-    def errors(self) -> list[FieldError]:
-        return [*self.file_errors, *(error for row in self.rows for error in row.errors)]
 
     @property
     def new(self) -> int:
@@ -142,24 +138,13 @@ class LedgerReport:
         return sum(1 for row in self.rows if row.ok and row.duplicate)
 
     @property
-    def invalid(self) -> int:
-        return sum(1 for row in self.rows if not row.ok)
-
-    @property
     def importable(self) -> bool:
+        """A file that can be read, with at least one row not yet in the register."""
         return not self.file_errors and self.new > 0
 
-    @property
-    def preview(self) -> list[LedgerRow]:
-        return self.rows[:PREVIEW_ROWS]
 
-
-class LedgerImportFailed(ValidationFailed):
+class LedgerImportFailed(RowImportFailed[LedgerReport]):
     """Nothing was written; ``report`` says why, row by row."""
-
-    def __init__(self, message: str, report: LedgerReport) -> None:
-        super().__init__(message, report.errors)
-        self.report = report
 
 
 def check_ledger_upload(filename: str, size: int) -> str:
@@ -179,21 +164,18 @@ def analyse(session: Session, content: bytes) -> LedgerReport:
     """Every row of the ledger in ``content`` (XLSX) checked against the register; nothing written."""
     report = LedgerReport()
     try:
-        table = next(iter(read_tables(io.BytesIO(content), "xlsx", sheet_limits())), None)
-        rows = list(table.rows) if table else []
+        rows = first_sheet_rows(content, sheet_limits())
     except ImportFileError as error:
         report.file_errors = error.errors
         return report
-    header_at = next((i for i, (_n, cells) in enumerate(rows[:HEADER_SCAN_ROWS]) if _is_header(cells)), None)
+    header_at = find_header_row(rows, _is_header)
     if header_at is None:
         missing = ", ".join(c.zh for c in COLUMNS if c.required)
         report.file_errors = [
             FieldError(_("File"), _("No header row found: the ledger needs the columns %(names)s.", names=missing))
         ]
         return report
-    columns = _MATCHER.fields_in(rows[header_at][1])
-    data = [(number, _cells(cells, columns)) for number, cells in rows[header_at + 1 :]]
-    data = [(number, cells) for number, cells in data if any(cell_text(v) for v in cells.values())]
+    data = cells_below_header(rows, header_at, _MATCHER)
     context = _Context.load(session, {cell_text(cells.get("tag")) for _n, cells in data})
     report.rows = [context.check(number, cells) for number, cells in data]
     return report
@@ -202,10 +184,6 @@ def analyse(session: Session, content: bytes) -> LedgerReport:
 def _is_header(cells: Any) -> bool:
     found = set(_MATCHER.fields_in(cells).values())
     return {"tag", "inspection_type"} <= found
-
-
-def _cells(cells: Any, columns: dict[int, str]) -> dict[str, Any]:
-    return {name: cells[index] for index, name in columns.items() if index < len(cells)}
 
 
 @dataclass
