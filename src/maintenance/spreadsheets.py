@@ -760,6 +760,47 @@ class HeaderMatcher:
         return found
 
 
+@dataclass(frozen=True)
+class ImportColumn:
+    """A column an import reads: its field, the template's header in Chinese and English, the
+    other headers people write for it, and whether a row must fill it."""
+
+    field: str
+    zh: str  # the template's header
+    en: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+def column_matcher(columns: Iterable[ImportColumn]) -> HeaderMatcher:
+    return HeaderMatcher({c.field: (c.zh, c.en, c.field, *c.aliases) for c in columns})
+
+
+def column_header(columns: Iterable[ImportColumn], name: str) -> str:
+    """The template's header of the field ``name``: what an error names the column by."""
+    return next(c.zh for c in columns if c.field == name)
+
+
+def parse_columns(
+    columns: Iterable[ImportColumn],
+    cells: Mapping[str, Any],
+    parse: Callable[[str, Any], Any],
+    refuse: Callable[[str, str], None],
+) -> dict[str, Any]:
+    """Field → value of a data row, each cell read by ``parse`` (field, raw cell); a cell it cannot
+    read, or a required one left empty, is refused (field, message) and the row read on."""
+    values: dict[str, Any] = {}
+    for column in columns:
+        try:
+            values[column.field] = parse(column.field, cells.get(column.field))
+        except CellError as error:
+            refuse(column.field, str(error))
+            continue
+        if column.required and values[column.field] in (None, ""):
+            refuse(column.field, _("This column is required."))
+    return values
+
+
 def first_sheet_rows(content: bytes, limits: SheetLimits) -> list[tuple[int, Sequence[Any]]]:
     """The rows of an XLSX file's first sheet (none when it has no sheet); raises
     :class:`ImportFileError` when the file cannot be read or exceeds ``limits``."""

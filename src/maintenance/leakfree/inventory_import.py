@@ -32,8 +32,7 @@ from maintenance.leakfree.models import SealPoint, SealPointCreate
 from maintenance.org.models import Unit, Workshop
 from maintenance.org.permissions import require_writer, writable_workshop_ids
 from maintenance.spreadsheets import (
-    CellError,
-    HeaderMatcher,
+    ImportColumn,
     ImportFileError,
     RowImportFailed,
     RowImportReport,
@@ -41,10 +40,13 @@ from maintenance.spreadsheets import (
     cells_below_header,
     check_upload,
     choice_names,
+    column_header,
+    column_matcher,
     find_header_row,
     first_sheet_rows,
     free_text,
     parse_choice,
+    parse_columns,
     parse_int,
 )
 
@@ -54,25 +56,16 @@ MAX_COUNT = 100_000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@dataclass(frozen=True)
-class Column:
-    field: str
-    zh: str  # the template's header
-    en: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
-
 COLUMNS = (
-    Column("code", "编号", "Code", ("密封点编号", "code"), required=True),
-    Column("workshop", "车间", "Workshop", ("车间代码", "workshop code"), required=True),
-    Column("unit", "装置", "Unit", ("装置代码", "unit code")),
-    Column("asset", "设备位号", "Asset tag", ("位号", "tag")),
-    Column("seal_type", "密封点类型", "Seal type", ("类型", "type"), required=True),
-    Column("location", "部位", "Location", ("位置",)),
-    Column("count", "数量", "Count", ("密封点数", "点数"), required=True),
+    ImportColumn("code", "编号", "Code", ("密封点编号", "code"), required=True),
+    ImportColumn("workshop", "车间", "Workshop", ("车间代码", "workshop code"), required=True),
+    ImportColumn("unit", "装置", "Unit", ("装置代码", "unit code")),
+    ImportColumn("asset", "设备位号", "Asset tag", ("位号", "tag")),
+    ImportColumn("seal_type", "密封点类型", "Seal type", ("类型", "type"), required=True),
+    ImportColumn("location", "部位", "Location", ("位置",)),
+    ImportColumn("count", "数量", "Count", ("密封点数", "点数"), required=True),
 )
-_MATCHER = HeaderMatcher({c.field: (c.zh, c.en, c.field, *c.aliases) for c in COLUMNS})
+_MATCHER = column_matcher(COLUMNS)
 _SEAL_TYPES = choice_names(SealType)
 
 
@@ -192,17 +185,9 @@ class _Context:
         row = InventoryRow(row=number, code=cell_text(cells.get("code")))
 
         def refuse(name: str, message: str) -> None:
-            row.errors.append(FieldError(_header(name), message, number))
+            row.errors.append(FieldError(column_header(COLUMNS, name), message, number))
 
-        values: dict[str, Any] = {}
-        for column in COLUMNS:
-            try:
-                values[column.field] = _parse(column.field, cells.get(column.field))
-            except CellError as error:
-                refuse(column.field, str(error))
-                continue
-            if column.required and values[column.field] in (None, ""):
-                refuse(column.field, _("This column is required."))
+        values = parse_columns(COLUMNS, cells, _parse, refuse)
         workshop = self.workshops.get(values.get("workshop") or "")
         if values.get("workshop") and workshop is None:
             refuse("workshop", _("No workshop has the code %(code)s.", code=values["workshop"]))
@@ -263,10 +248,6 @@ def _update_action(point: SealPoint, data: SealPointCreate) -> RowAction:
         data.unit_id in (None, point.unit_id) and data.asset_id in (None, point.asset_id)
     )
     return RowAction.UNCHANGED if same else RowAction.UPDATE
-
-
-def _header(name: str) -> str:
-    return next(c.zh for c in COLUMNS if c.field == name)
 
 
 def _parse(name: str, raw: Any) -> Any:

@@ -43,7 +43,7 @@ from maintenance.special.models import (
 from maintenance.special.service import special_assets_query
 from maintenance.spreadsheets import (
     CellError,
-    HeaderMatcher,
+    ImportColumn,
     ImportFileError,
     RowImportFailed,
     RowImportReport,
@@ -51,9 +51,12 @@ from maintenance.spreadsheets import (
     cells_below_header,
     check_upload,
     choice_names,
+    column_header,
+    column_matcher,
     find_header_row,
     first_sheet_rows,
     free_text,
+    parse_columns,
     parse_date,
     parse_int,
     squash,
@@ -65,40 +68,31 @@ M = TypeVar("M", bound=SQLModel)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@dataclass(frozen=True)
-class Column:
-    field: str
-    zh: str  # the template's header
-    en: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
-
 COLUMNS = (
-    Column("tag", "位号", "Tag", ("设备位号", "tag"), required=True),
-    Column("inspection_type", "检验类别", "Inspection type", ("检验类型", "inspection type"), required=True),
-    Column(
+    ImportColumn("tag", "位号", "Tag", ("设备位号", "tag"), required=True),
+    ImportColumn("inspection_type", "检验类别", "Inspection type", ("检验类型", "inspection type"), required=True),
+    ImportColumn(
         "inspected_date",
         "上次检验日期",
         "Last inspection date",
         ("检验日期", "last inspection date"),
         required=True,
     ),
-    Column("result", "检验结论", "Conclusion", ("结论", "result", "conclusion"), required=True),
-    Column("safety_grade", "安全状况等级", "Safety grade", ("安全等级", "safety grade")),
-    Column("report_next_due_date", "下次检验日期", "Next inspection date", ("next due date",)),
-    Column("agency", "检验机构", "Inspection agency", ("agency",), required=True),
-    Column("report_number", "报告编号", "Report number", ("report number",)),
-    Column(
+    ImportColumn("result", "检验结论", "Conclusion", ("结论", "result", "conclusion"), required=True),
+    ImportColumn("safety_grade", "安全状况等级", "Safety grade", ("安全等级", "safety grade")),
+    ImportColumn("report_next_due_date", "下次检验日期", "Next inspection date", ("next due date",)),
+    ImportColumn("agency", "检验机构", "Inspection agency", ("agency",), required=True),
+    ImportColumn("report_number", "报告编号", "Report number", ("report number",)),
+    ImportColumn(
         "certificate_number",
         "使用登记证编号",
         "Registration certificate number",
         ("登记证编号", "certificate number"),
     ),
-    Column("registration_date", "登记日期", "Registration date", ("registration date",)),
-    Column("authority", "登记机关", "Registration authority", ("authority",)),
+    ImportColumn("registration_date", "登记日期", "Registration date", ("registration date",)),
+    ImportColumn("authority", "登记机关", "Registration authority", ("authority",)),
 )
-_MATCHER = HeaderMatcher({c.field: (c.zh, c.en, c.field, *c.aliases) for c in COLUMNS})
+_MATCHER = column_matcher(COLUMNS)
 _RESULTS = choice_names(InspectionResult, extra={"合格": "pass", "不合格": "fail", "基本合格": "conditional"})
 
 
@@ -216,20 +210,11 @@ class _Context:
 
     def check(self, number: int, cells: dict[str, Any]) -> LedgerRow:
         row = LedgerRow(row=number, tag=cell_text(cells.get("tag")))
-        values: dict[str, Any] = {}
 
         def refuse(name: str, message: str) -> None:
-            row.errors.append(FieldError(_header(name), message, number))
+            row.errors.append(FieldError(column_header(COLUMNS, name), message, number))
 
-        for column in COLUMNS:
-            raw = cells.get(column.field)
-            try:
-                values[column.field] = _parse(column.field, raw)
-            except CellError as error:
-                refuse(column.field, str(error))
-                continue
-            if column.required and values[column.field] in (None, ""):
-                refuse(column.field, _("This column is required."))
+        values = parse_columns(COLUMNS, cells, _parse, refuse)
         row.asset = self.assets.get(row.tag)
         if row.tag and row.asset is None:
             refuse("tag", _("No special-equipment asset has the tag %(tag)s.", tag=row.tag))
@@ -292,10 +277,6 @@ def _validated(model: type[M], data: dict[str, Any], refuse: Callable[[str, str]
         for detail in error.errors():
             refuse(str(detail["loc"][0]), detail["msg"])
         return None
-
-
-def _header(name: str) -> str:
-    return next(c.zh for c in COLUMNS if c.field == name)
 
 
 def _parse(name: str, raw: Any) -> Any:
