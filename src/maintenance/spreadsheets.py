@@ -26,10 +26,10 @@ import zipfile
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Generic, Protocol, TypeVar
 from xml.parsers import expat
 
 from maintenance.choices import Choice
@@ -738,10 +738,10 @@ class HeaderMatcher:
 
     def __init__(self, names: Mapping[str, Iterable[str]]) -> None:
         self._field_by_key: dict[str, str] = {}
-        for field, texts in names.items():
+        for field_name, texts in names.items():
             for text in texts:
                 for key in header_keys(text):
-                    self._field_by_key.setdefault(key, field)
+                    self._field_by_key.setdefault(key, field_name)
 
     def field_for(self, header: Any) -> str | None:
         if not isinstance(header, str):
@@ -758,6 +758,129 @@ class HeaderMatcher:
             if (name := self.field_for(cell)) is not None:
                 found[index] = name
         return found
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    """A column an import reads: its field, the template's header in Chinese and English, the
+    other headers people write for it, and whether a row must fill it."""
+
+    field: str
+    zh: str  # the template's header
+    en: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+def column_matcher(columns: Iterable[ImportColumn]) -> HeaderMatcher:
+    return HeaderMatcher({c.field: (c.zh, c.en, c.field, *c.aliases) for c in columns})
+
+
+def column_header(columns: Iterable[ImportColumn], name: str) -> str:
+    """The template's header of the field ``name``: what an error names the column by."""
+    return next(c.zh for c in columns if c.field == name)
+
+
+def parse_columns(
+    columns: Iterable[ImportColumn],
+    cells: Mapping[str, Any],
+    parse: Callable[[str, Any], Any],
+    refuse: Callable[[str, str], None],
+) -> dict[str, Any]:
+    """Field → value of a data row, each cell read by ``parse`` (field, raw cell); a cell it cannot
+    read, or a required one left empty, is refused (field, message) and the row read on."""
+    values: dict[str, Any] = {}
+    for column in columns:
+        try:
+            values[column.field] = parse(column.field, cells.get(column.field))
+        except CellError as error:
+            refuse(column.field, str(error))
+            continue
+        if column.required and values[column.field] in (None, ""):
+            refuse(column.field, _("This column is required."))
+    return values
+
+
+def first_sheet_rows(content: bytes, limits: SheetLimits) -> list[tuple[int, Sequence[Any]]]:
+    """The rows of an XLSX file's first sheet (none when it has no sheet); raises
+    :class:`ImportFileError` when the file cannot be read or exceeds ``limits``."""
+    table = next(iter(read_tables(io.BytesIO(content), "xlsx", limits)), None)
+    return list(table.rows) if table else []
+
+
+# The header row may sit below a title and notes; it is looked for among the sheet's first rows.
+HEADER_SCAN_ROWS = 20
+
+
+def find_header_row(
+    rows: Sequence[tuple[int, Sequence[Any]]], is_header: Callable[[Sequence[Any]], bool]
+) -> int | None:
+    """Index in ``rows`` ((row number, cells) as a :class:`Table` gives them) of the first row,
+    among the first :data:`HEADER_SCAN_ROWS`, that ``is_header`` accepts; None when there is none."""
+    return next((i for i, (_number, cells) in enumerate(rows[:HEADER_SCAN_ROWS]) if is_header(cells)), None)
+
+
+def cells_below_header(
+    rows: Sequence[tuple[int, Sequence[Any]]], header_at: int, matcher: HeaderMatcher
+) -> list[tuple[int, dict[str, Any]]]:
+    """The data rows under the header row at ``header_at``, as (row number, field → raw cell) for
+    the columns ``matcher`` recognises in that header; rows with nothing in those columns are left out."""
+    columns = matcher.fields_in(rows[header_at][1])
+    data = [
+        (number, {name: cells[index] for index, name in columns.items() if index < len(cells)})
+        for number, cells in rows[header_at + 1 :]
+    ]
+    return [(number, cells) for number, cells in data if any(cell_text(value) for value in cells.values())]
+
+
+# --- Row-by-row imports with a preview ------------------------------------------------------
+
+# How many rows the preview lists: enough to check the file was read right, not the whole file.
+PREVIEW_ROWS = 50
+
+
+class CheckedRow(Protocol):
+    """A data row of an import, checked: its reasons for being refused, if any."""
+
+    errors: list[FieldError]
+
+    @property
+    def ok(self) -> bool: ...
+
+
+RowT = TypeVar("RowT", bound=CheckedRow)
+
+
+@dataclass
+class RowImportReport(Generic[RowT]):
+    """What an import found in a file: the errors of the file itself, and every data row checked.
+    Each import adds its counts and says what makes it importable."""
+
+    rows: list[RowT] = field(default_factory=list)
+    file_errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return [*self.file_errors, *(error for row in self.rows for error in row.errors)]
+
+    @property
+    def invalid(self) -> int:
+        return sum(1 for row in self.rows if not row.ok)
+
+    @property
+    def preview(self) -> list[RowT]:
+        return self.rows[:PREVIEW_ROWS]
+
+
+ReportT = TypeVar("ReportT", bound=RowImportReport[Any])
+
+
+class RowImportFailed(ValidationFailed, Generic[ReportT]):
+    """Nothing was written; ``report`` says why, row by row."""
+
+    def __init__(self, message: str, report: ReportT) -> None:
+        super().__init__(message, report.errors)
+        self.report = report
 
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

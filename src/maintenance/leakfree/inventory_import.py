@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from maintenance.assets.imports.reading import sheet_limits
 from maintenance.assets.models import Asset
 from maintenance.audit.service import Actor
-from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exceptions import FieldError
 from maintenance.i18n import gettext as _
 from maintenance.leakfree import seal_points
 from maintenance.leakfree.choices import SealType
@@ -32,45 +32,40 @@ from maintenance.leakfree.models import SealPoint, SealPointCreate
 from maintenance.org.models import Unit, Workshop
 from maintenance.org.permissions import require_writer, writable_workshop_ids
 from maintenance.spreadsheets import (
-    CellError,
-    HeaderMatcher,
+    ImportColumn,
     ImportFileError,
+    RowImportFailed,
+    RowImportReport,
     cell_text,
+    cells_below_header,
     check_upload,
     choice_names,
+    column_header,
+    column_matcher,
+    find_header_row,
+    first_sheet_rows,
     free_text,
     parse_choice,
+    parse_columns,
     parse_int,
-    read_tables,
 )
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 EXTENSIONS = ("xlsx",)
-HEADER_SCAN_ROWS = 20
-PREVIEW_ROWS = 50
 MAX_COUNT = 100_000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@dataclass(frozen=True)
-class Column:
-    field: str
-    zh: str  # the template's header
-    en: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
-
 COLUMNS = (
-    Column("code", "编号", "Code", ("密封点编号", "code"), required=True),
-    Column("workshop", "车间", "Workshop", ("车间代码", "workshop code"), required=True),
-    Column("unit", "装置", "Unit", ("装置代码", "unit code")),
-    Column("asset", "设备位号", "Asset tag", ("位号", "tag")),
-    Column("seal_type", "密封点类型", "Seal type", ("类型", "type"), required=True),
-    Column("location", "部位", "Location", ("位置",)),
-    Column("count", "数量", "Count", ("密封点数", "点数"), required=True),
+    ImportColumn("code", "编号", "Code", ("密封点编号", "code"), required=True),
+    ImportColumn("workshop", "车间", "Workshop", ("车间代码", "workshop code"), required=True),
+    ImportColumn("unit", "装置", "Unit", ("装置代码", "unit code")),
+    ImportColumn("asset", "设备位号", "Asset tag", ("位号", "tag")),
+    ImportColumn("seal_type", "密封点类型", "Seal type", ("类型", "type"), required=True),
+    ImportColumn("location", "部位", "Location", ("位置",)),
+    ImportColumn("count", "数量", "Count", ("密封点数", "点数"), required=True),
 )
-_MATCHER = HeaderMatcher({c.field: (c.zh, c.en, c.field, *c.aliases) for c in COLUMNS})
+_MATCHER = column_matcher(COLUMNS)
 _SEAL_TYPES = choice_names(SealType)
 
 
@@ -97,39 +92,21 @@ class InventoryRow:
 
 
 @dataclass
-class InventoryReport:
-    rows: list[InventoryRow] = field(default_factory=list)
-    file_errors: list[FieldError] = field(default_factory=list)
+class InventoryReport(RowImportReport[InventoryRow]):
     created: int = 0
     updated: int = 0
 
-    @property
-    def errors(self) -> list[FieldError]:
-        return [*self.file_errors, *(error for row in self.rows for error in row.errors)]
-
     def count(self, action: RowAction) -> int:
         return sum(1 for row in self.rows if row.ok and row.action == action)
-
-    @property
-    def invalid(self) -> int:
-        return sum(1 for row in self.rows if not row.ok)
 
     @property
     def importable(self) -> bool:
         """Nothing wrong, and something to write."""
         return not self.errors and any(row.action != RowAction.UNCHANGED for row in self.rows)
 
-    @property
-    def preview(self) -> list[InventoryRow]:
-        return self.rows[:PREVIEW_ROWS]
 
-
-class InventoryImportFailed(ValidationFailed):
+class InventoryImportFailed(RowImportFailed[InventoryReport]):
     """Nothing was written; ``report`` says why, row by row."""
-
-    def __init__(self, message: str, report: InventoryReport) -> None:
-        super().__init__(message, report.errors)
-        self.report = report
 
 
 def check_inventory_upload(filename: str, size: int) -> str:
@@ -150,20 +127,17 @@ def analyse(session: Session, content: bytes, *, actor: Actor) -> InventoryRepor
     require_writer(actor)
     report = InventoryReport()
     try:
-        table = next(iter(read_tables(io.BytesIO(content), "xlsx", sheet_limits())), None)
-        rows = list(table.rows) if table else []
+        rows = first_sheet_rows(content, sheet_limits())
     except ImportFileError as error:
         report.file_errors = error.errors
         return report
-    header_at = next((i for i, (_n, cells) in enumerate(rows[:HEADER_SCAN_ROWS]) if _is_header(cells)), None)
+    header_at = find_header_row(rows, _is_header)
     if header_at is None:
         missing = ", ".join(c.zh for c in COLUMNS if c.required)
         message = _("No header row found: the inventory needs the columns %(names)s.", names=missing)
         report.file_errors = [FieldError(_("File"), message)]
         return report
-    columns = _MATCHER.fields_in(rows[header_at][1])
-    data = [(number, _cells(cells, columns)) for number, cells in rows[header_at + 1 :]]
-    data = [(number, cells) for number, cells in data if any(cell_text(v) for v in cells.values())]
+    data = cells_below_header(rows, header_at, _MATCHER)
     context = _Context.load(session, actor, data)
     report.rows = [context.check(number, cells) for number, cells in data]
     if not report.rows:
@@ -174,10 +148,6 @@ def analyse(session: Session, content: bytes, *, actor: Actor) -> InventoryRepor
 def _is_header(cells: Any) -> bool:
     found = set(_MATCHER.fields_in(cells).values())
     return {"code", "seal_type"} <= found
-
-
-def _cells(cells: Any, columns: dict[int, str]) -> dict[str, Any]:
-    return {name: cells[index] for index, name in columns.items() if index < len(cells)}
 
 
 @dataclass
@@ -215,17 +185,9 @@ class _Context:
         row = InventoryRow(row=number, code=cell_text(cells.get("code")))
 
         def refuse(name: str, message: str) -> None:
-            row.errors.append(FieldError(_header(name), message, number))
+            row.errors.append(FieldError(column_header(COLUMNS, name), message, number))
 
-        values: dict[str, Any] = {}
-        for column in COLUMNS:
-            try:
-                values[column.field] = _parse(column.field, cells.get(column.field))
-            except CellError as error:
-                refuse(column.field, str(error))
-                continue
-            if column.required and values[column.field] in (None, ""):
-                refuse(column.field, _("This column is required."))
+        values = parse_columns(COLUMNS, cells, _parse, refuse)
         workshop = self.workshops.get(values.get("workshop") or "")
         if values.get("workshop") and workshop is None:
             refuse("workshop", _("No workshop has the code %(code)s.", code=values["workshop"]))
@@ -286,10 +248,6 @@ def _update_action(point: SealPoint, data: SealPointCreate) -> RowAction:
         data.unit_id in (None, point.unit_id) and data.asset_id in (None, point.asset_id)
     )
     return RowAction.UNCHANGED if same else RowAction.UPDATE
-
-
-def _header(name: str) -> str:
-    return next(c.zh for c in COLUMNS if c.field == name)
 
 
 def _parse(name: str, raw: Any) -> Any:

@@ -30,7 +30,7 @@ from maintenance.assets.imports.reading import sheet_limits
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exceptions import FieldError
 from maintenance.i18n import gettext as _
 from maintenance.special.choices import InspectionResult
 from maintenance.special.models import (
@@ -43,60 +43,56 @@ from maintenance.special.models import (
 from maintenance.special.service import special_assets_query
 from maintenance.spreadsheets import (
     CellError,
-    HeaderMatcher,
+    ImportColumn,
     ImportFileError,
+    RowImportFailed,
+    RowImportReport,
     cell_text,
+    cells_below_header,
     check_upload,
     choice_names,
+    column_header,
+    column_matcher,
+    find_header_row,
+    first_sheet_rows,
     free_text,
+    parse_columns,
     parse_date,
     parse_int,
-    read_tables,
     squash,
 )
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 EXTENSIONS = ("xlsx",)
-HEADER_SCAN_ROWS = 20
-PREVIEW_ROWS = 50
 M = TypeVar("M", bound=SQLModel)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@dataclass(frozen=True)
-class Column:
-    field: str
-    zh: str  # the template's header
-    en: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
-
 COLUMNS = (
-    Column("tag", "位号", "Tag", ("设备位号", "tag"), required=True),
-    Column("inspection_type", "检验类别", "Inspection type", ("检验类型", "inspection type"), required=True),
-    Column(
+    ImportColumn("tag", "位号", "Tag", ("设备位号", "tag"), required=True),
+    ImportColumn("inspection_type", "检验类别", "Inspection type", ("检验类型", "inspection type"), required=True),
+    ImportColumn(
         "inspected_date",
         "上次检验日期",
         "Last inspection date",
         ("检验日期", "last inspection date"),
         required=True,
     ),
-    Column("result", "检验结论", "Conclusion", ("结论", "result", "conclusion"), required=True),
-    Column("safety_grade", "安全状况等级", "Safety grade", ("安全等级", "safety grade")),
-    Column("report_next_due_date", "下次检验日期", "Next inspection date", ("next due date",)),
-    Column("agency", "检验机构", "Inspection agency", ("agency",), required=True),
-    Column("report_number", "报告编号", "Report number", ("report number",)),
-    Column(
+    ImportColumn("result", "检验结论", "Conclusion", ("结论", "result", "conclusion"), required=True),
+    ImportColumn("safety_grade", "安全状况等级", "Safety grade", ("安全等级", "safety grade")),
+    ImportColumn("report_next_due_date", "下次检验日期", "Next inspection date", ("next due date",)),
+    ImportColumn("agency", "检验机构", "Inspection agency", ("agency",), required=True),
+    ImportColumn("report_number", "报告编号", "Report number", ("report number",)),
+    ImportColumn(
         "certificate_number",
         "使用登记证编号",
         "Registration certificate number",
         ("登记证编号", "certificate number"),
     ),
-    Column("registration_date", "登记日期", "Registration date", ("registration date",)),
-    Column("authority", "登记机关", "Registration authority", ("authority",)),
+    ImportColumn("registration_date", "登记日期", "Registration date", ("registration date",)),
+    ImportColumn("authority", "登记机关", "Registration authority", ("authority",)),
 )
-_MATCHER = HeaderMatcher({c.field: (c.zh, c.en, c.field, *c.aliases) for c in COLUMNS})
+_MATCHER = column_matcher(COLUMNS)
 _RESULTS = choice_names(InspectionResult, extra={"合格": "pass", "不合格": "fail", "基本合格": "conditional"})
 
 
@@ -123,15 +119,9 @@ class LedgerRow:
 
 
 @dataclass
-class LedgerReport:
-    rows: list[LedgerRow] = field(default_factory=list)
-    file_errors: list[FieldError] = field(default_factory=list)
+class LedgerReport(RowImportReport[LedgerRow]):
     inspections_created: int = 0
     registrations_created: int = 0
-
-    @property
-    def errors(self) -> list[FieldError]:
-        return [*self.file_errors, *(error for row in self.rows for error in row.errors)]
 
     @property
     def new(self) -> int:
@@ -142,24 +132,13 @@ class LedgerReport:
         return sum(1 for row in self.rows if row.ok and row.duplicate)
 
     @property
-    def invalid(self) -> int:
-        return sum(1 for row in self.rows if not row.ok)
-
-    @property
     def importable(self) -> bool:
+        """A file that can be read, with at least one row not yet in the register."""
         return not self.file_errors and self.new > 0
 
-    @property
-    def preview(self) -> list[LedgerRow]:
-        return self.rows[:PREVIEW_ROWS]
 
-
-class LedgerImportFailed(ValidationFailed):
+class LedgerImportFailed(RowImportFailed[LedgerReport]):
     """Nothing was written; ``report`` says why, row by row."""
-
-    def __init__(self, message: str, report: LedgerReport) -> None:
-        super().__init__(message, report.errors)
-        self.report = report
 
 
 def check_ledger_upload(filename: str, size: int) -> str:
@@ -179,21 +158,18 @@ def analyse(session: Session, content: bytes) -> LedgerReport:
     """Every row of the ledger in ``content`` (XLSX) checked against the register; nothing written."""
     report = LedgerReport()
     try:
-        table = next(iter(read_tables(io.BytesIO(content), "xlsx", sheet_limits())), None)
-        rows = list(table.rows) if table else []
+        rows = first_sheet_rows(content, sheet_limits())
     except ImportFileError as error:
         report.file_errors = error.errors
         return report
-    header_at = next((i for i, (_n, cells) in enumerate(rows[:HEADER_SCAN_ROWS]) if _is_header(cells)), None)
+    header_at = find_header_row(rows, _is_header)
     if header_at is None:
         missing = ", ".join(c.zh for c in COLUMNS if c.required)
         report.file_errors = [
             FieldError(_("File"), _("No header row found: the ledger needs the columns %(names)s.", names=missing))
         ]
         return report
-    columns = _MATCHER.fields_in(rows[header_at][1])
-    data = [(number, _cells(cells, columns)) for number, cells in rows[header_at + 1 :]]
-    data = [(number, cells) for number, cells in data if any(cell_text(v) for v in cells.values())]
+    data = cells_below_header(rows, header_at, _MATCHER)
     context = _Context.load(session, {cell_text(cells.get("tag")) for _n, cells in data})
     report.rows = [context.check(number, cells) for number, cells in data]
     return report
@@ -202,10 +178,6 @@ def analyse(session: Session, content: bytes) -> LedgerReport:
 def _is_header(cells: Any) -> bool:
     found = set(_MATCHER.fields_in(cells).values())
     return {"tag", "inspection_type"} <= found
-
-
-def _cells(cells: Any, columns: dict[int, str]) -> dict[str, Any]:
-    return {name: cells[index] for index, name in columns.items() if index < len(cells)}
 
 
 @dataclass
@@ -238,20 +210,11 @@ class _Context:
 
     def check(self, number: int, cells: dict[str, Any]) -> LedgerRow:
         row = LedgerRow(row=number, tag=cell_text(cells.get("tag")))
-        values: dict[str, Any] = {}
 
         def refuse(name: str, message: str) -> None:
-            row.errors.append(FieldError(_header(name), message, number))
+            row.errors.append(FieldError(column_header(COLUMNS, name), message, number))
 
-        for column in COLUMNS:
-            raw = cells.get(column.field)
-            try:
-                values[column.field] = _parse(column.field, raw)
-            except CellError as error:
-                refuse(column.field, str(error))
-                continue
-            if column.required and values[column.field] in (None, ""):
-                refuse(column.field, _("This column is required."))
+        values = parse_columns(COLUMNS, cells, _parse, refuse)
         row.asset = self.assets.get(row.tag)
         if row.tag and row.asset is None:
             refuse("tag", _("No special-equipment asset has the tag %(tag)s.", tag=row.tag))
@@ -314,10 +277,6 @@ def _validated(model: type[M], data: dict[str, Any], refuse: Callable[[str, str]
         for detail in error.errors():
             refuse(str(detail["loc"][0]), detail["msg"])
         return None
-
-
-def _header(name: str) -> str:
-    return next(c.zh for c in COLUMNS if c.field == name)
 
 
 def _parse(name: str, raw: Any) -> Any:
