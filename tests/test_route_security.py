@@ -1114,6 +1114,14 @@ def _leakfree_certification_in(state: CertificationState) -> Callable[[World], N
     return prepare
 
 
+def _leakfree_ready_to_self_assess(world: World) -> None:
+    """An application whose workshop's records bear its checklist out: an inventory and a survey
+    within the month, without leaks."""
+    _seal_point(world)
+    _leakfree_survey(world)
+    _leakfree_certification_in(CertificationState.APPLIED)(world)
+
+
 # What the record must be in before the route can act on it (a failed check raises an order).
 PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     **dict.fromkeys(_SPECIAL_ROUTES, _special_equipment),
@@ -1126,9 +1134,7 @@ PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     # leakfree: surveys and leaks
     ("POST", "/leakfree/leaks/{leak_id:int}/recheck"): lambda world: _leakfree_repaired(world),
     # leakfree: certification
-    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): _leakfree_certification_in(
-        CertificationState.APPLIED
-    ),
+    ("POST", "/leakfree/certifications/{certification_id:int}/self-assessment"): _leakfree_ready_to_self_assess,
     ("POST", "/leakfree/certifications/{certification_id:int}/submit"): _leakfree_certification_in(
         CertificationState.SELF_ASSESSED
     ),

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime, Engine, ForeignKey, Integer, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import declared_attr
@@ -109,6 +110,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def strip_text(value: object) -> object:
     """A ``mode="before"`` field validator: surrounding whitespace is never part of a name or code."""
     return value.strip() if isinstance(value, str) else value
+
+
+# Ids are PostgreSQL integers (32 bits; SQLite's are 64): a larger number names no record and,
+# sent to the database, overflows its parameter (a 500). The id parameters of routes, the ids of
+# list filters and the ids a form names are this type, so such a number is refused before any query.
+MAX_RECORD_ID = 2_147_483_647
+RecordId = Annotated[int, PydanticField(ge=1, le=MAX_RECORD_ID)]
 
 
 def fk_column(target: str, *, nullable: bool, ondelete: str = "RESTRICT", index: bool = True) -> Column[int]:

@@ -31,6 +31,7 @@ from maintenance.inspections import campaign_routes, round_routes
 from maintenance.leakfree import api as leakfree_api
 from maintenance.leakfree import board_routes as leakfree_board_routes
 from maintenance.leakfree import certification_routes as leakfree_certification_routes
+from maintenance.leakfree import inventory_import
 from maintenance.leakfree import inventory_import_routes as leakfree_inventory_import_routes
 from maintenance.leakfree import leak_routes as leakfree_leak_routes
 from maintenance.leakfree import routes as leakfree_routes
@@ -85,7 +86,7 @@ BODY_LIMITS = (
     BodyLimit("/special-equipment/findings/(new|[0-9]+)", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/special-equipment/[0-9]+/inspections", files.MAX_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/leakfree/seal-points/import/preview", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/leakfree/seal-points/import/preview", inventory_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     # A survey's leaks each may carry a photo.
     BodyLimit("/leakfree/surveys/new", LEAK_PHOTOS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/leaks/[0-9]+/photo", files.MAX_BYTES + _FORM_ROOM, upload=True),

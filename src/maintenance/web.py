@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
@@ -25,6 +25,10 @@ from starlette.datastructures import FormData
 
 from maintenance import i18n
 from maintenance.config import get_settings
+
+# Routes and filters take record ids from here with the rest of the web helpers.
+from maintenance.db import MAX_RECORD_ID as MAX_RECORD_ID
+from maintenance.db import RecordId as RecordId
 from maintenance.exceptions import FieldError
 from maintenance.i18n import gettext as _
 from maintenance.security import csrf_token
@@ -116,15 +120,6 @@ def redirect(request: Request, url: str) -> Response:
     if is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": url, "Vary": "HX-Request"})
     return RedirectResponse(url, status_code=303, headers={"Vary": "HX-Request"})
-
-
-# --- Record ids ---------------------------------------------------------------------------
-
-# Ids are PostgreSQL integers (32 bits; SQLite's are 64): a larger number in an address names no
-# record and, sent to the database, overflows its parameter (a 500). The id parameters of routes
-# and the ids of list filters are this type, so such a number is refused before any query.
-MAX_RECORD_ID = 2_147_483_647
-RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 
 # --- List filters -------------------------------------------------------------------------

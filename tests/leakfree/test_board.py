@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
 from python_calamine import CalamineWorkbook
 
-from maintenance.org.models import User
+from maintenance.org.models import User, Workshop
+from tests import factories
 from tests.conftest import login
 from tests.leakfree.board_plant import Board, board_fixture, more_workshops  # noqa: F401
 from tests.leakfree.conftest import Certify, MakeSurvey
@@ -133,3 +135,19 @@ def test_the_board_runs_a_fixed_number_of_queries(
     with_five = queries()
     more_workshops(make_survey, certify, 4)
     assert queries() == with_five
+
+
+def test_a_milestone_already_past_is_judged_on_its_own_day(
+    client: TestClient, manager: User, workshop: Workshop, certify: Certify
+) -> None:
+    """Of two workshops, one certified on 1 March and revoked on 1 August: on 1 October none is
+    certified, but the 30 June milestone (1 of 2) was reached on its day."""
+    factories.WorkshopFactory()
+    certify(date(2026, 2, 1), certified=date(2026, 3, 1), revoked=date(2026, 8, 1))
+    login(client, manager)
+
+    page = client.get(BOARD, params={"as_of": "2026-10-01"}).text
+
+    assert 'data-certified="0" data-workshops="2"' in page
+    assert 'data-milestone="2026-06-30" data-required="1" data-reached="true"' in page
+    assert 'data-milestone="2026-12-31" data-required="2" data-reached="false" data-current="true"' in page

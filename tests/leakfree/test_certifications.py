@@ -220,9 +220,16 @@ def test_the_checklist_is_left_unticked_where_the_records_fall_short(
 
 
 def test_the_workshop_confirms_its_checklist(
-    client: TestClient, session: Session, workshop_engineer: User, certify: Certify
+    client: TestClient,
+    session: Session,
+    workshop_engineer: User,
+    certify: Certify,
+    make_seal_point: MakeSealPoint,
+    make_survey: MakeSurvey,
 ) -> None:
     cert = certify(date(2026, 6, 1))
+    make_seal_point(seal_type=SealType.FLANGE, count=2_000)
+    make_survey(date(2026, 6, 5), static_points=2_000, dynamic_points=0)
     token = login(client, workshop_engineer)
     ticks = dict.fromkeys(("inventory_complete", "survey_recent", "thresholds_met", "documents_in_place"), "true")
 
@@ -263,6 +270,29 @@ def test_a_checklist_with_unticked_items_is_refused_naming_them(
     assert "Not ticked: Leak rates within the thresholds." in response.text
     assert "Not ticked: Documents in place." in response.text
     assert "Not ticked: Seal-point inventory complete." not in response.text
+    session.refresh(cert)
+    assert (cert.state, cert.version) == (CertificationState.APPLIED, 1)
+    assert _changes(session) == 0
+
+
+def test_ticks_the_records_contradict_are_refused(
+    client: TestClient, session: Session, workshop_engineer: User, certify: Certify, make_survey: MakeSurvey
+) -> None:
+    cert = certify(date(2026, 6, 1))
+    # No inventory; the latest survey is 33 days before 12 June and 1 leak in 1,990 is over 0.5‰.
+    make_survey(date(2026, 5, 10), static_points=1_990, dynamic_points=0, static_leaks=1)
+    token = _english(client, workshop_engineer)
+    ticks = dict.fromkeys(("inventory_complete", "survey_recent", "thresholds_met", "documents_in_place"), "true")
+
+    response = client.post(
+        f"{LIST}/{cert.id}/self-assessment",
+        data=ticks | {"self_assessed_date": "2026-06-12", "version": "1", "csrf_token": token},
+    )
+
+    assert response.status_code == 422
+    for item in ("Seal-point inventory complete", "Leak rates within the thresholds"):
+        assert f"The records say this is not met: {item}." in response.text
+    assert response.text.count("The records say this is not met") == 3
     session.refresh(cert)
     assert (cert.state, cert.version) == (CertificationState.APPLIED, 1)
     assert _changes(session) == 0

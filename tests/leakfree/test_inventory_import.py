@@ -170,6 +170,22 @@ def test_re_importing_updates_existing_codes_and_reports_them(
     assert _changes(session) == 2  # the update and the new line; the unchanged line is not touched
 
 
+def test_a_retired_line_the_file_names_comes_back_into_service(
+    client: TestClient, session: Session, manager: User, plant: dict[str, Any], make_seal_point: MakeSealPoint
+) -> None:
+    retired = make_seal_point(code="A-F-09", seal_type=SealType.FLANGE, count=6, location="旧管线", is_active=False)
+    token = login(client, manager)
+
+    preview = _preview(client, token, workbook(["A-F-09", "W-A", "", "", "flange", "旧管线", 6]))
+    actions = re.findall(r'data-row="(\d+)" data-action="(\w+)"', preview.text)
+    response = client.post(f"{PAGE}/confirm", data={"csrf_token": token, "token": _upload_token(preview.text)})
+
+    assert actions == [("3", "update")]
+    assert response.status_code == 303
+    session.refresh(retired)
+    assert (retired.is_active, retired.count) == (True, 6)
+
+
 # --- Every kind of error, and all or nothing --------------------------------------------------
 
 

@@ -300,3 +300,37 @@ def test_the_list_runs_a_fixed_number_of_queries(
     for day in range(2, 8):
         make_survey(date(2026, 1, day), static_points=100, dynamic_points=10, static_leaks=1, dynamic_leaks=2)
     assert queries() == few
+
+
+def test_an_id_beyond_any_record_is_refused_not_a_server_error(
+    client: TestClient, session: Session, workshop: Workshop, workshop_engineer: User
+) -> None:
+    token = login(client, workshop_engineer)
+    huge = "99999999999999999999"
+    for form in (
+        _form(token, workshop) | {"workshop_id": huge},
+        _form(token, workshop) | {"leaks-1-seal_point_id": huge},
+    ):
+        response = client.post(f"{LIST}/new", data=form)
+        assert response.status_code == 422, form
+    assert _surveys(session) == 0
+
+
+def test_a_line_cannot_leak_at_more_points_than_it_counts(
+    client: TestClient, session: Session, workshop: Workshop, workshop_engineer: User, make_seal_point: MakeSealPoint
+) -> None:
+    pump_seal = make_seal_point(seal_type=SealType.PUMP_SEAL, count=1)
+    token = login(client, workshop_engineer)
+    client.cookies.set("lang", "en")
+    form = _form(token, workshop) | {
+        "leaks-1-seal_point_id": str(pump_seal.id),
+        "leaks-1-severity": "drip",
+        "leaks-2-seal_point_id": str(pump_seal.id),
+        "leaks-2-severity": "leak",
+    }
+
+    response = client.post(f"{LIST}/new", data=form)
+
+    assert response.status_code == 422
+    assert f"Leak row 2: {pump_seal.code} counts 1 seal points, and more rows than that name it." in response.text
+    assert (_surveys(session), _leaks(session)) == (0, 0)

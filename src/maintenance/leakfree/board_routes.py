@@ -39,13 +39,16 @@ class Milestone:
         return self.certified >= self.required
 
 
-def milestones_of(progress: service.Progress) -> list[Milestone]:
+def milestones_of(progress: service.Progress, by_month: Sequence[tuple[date, int]]) -> list[Milestone]:
+    """A milestone already past on the reference date is judged on the workshops certified on its
+    own day (30 June is a month end of ``by_month``), not on the reference date's count."""
+    certified_on = dict(by_month)
     return [
         Milestone(
             day=day,
             percent=int(share * 100),
             required=rules.required_count(progress.workshops, share),
-            certified=progress.certified,
+            certified=certified_on.get(day, progress.certified) if day < progress.as_of else progress.certified,
             current=day == progress.target_date,
         )
         for day, share in rules.milestones(progress.as_of.year)
@@ -79,7 +82,7 @@ def board_page(request: Request, session: SessionDep, user: CurrentUser, as_of: 
             "progress": progress,
             "counts": standing_counts(rows),
             "standings": BoardStanding,
-            "milestones": milestones_of(progress),
+            "milestones": milestones_of(progress, by_month),
             "chart_option": charts.certified_by_month_option(by_month, progress.workshops, as_of.year),
         },
         block="results",

@@ -48,6 +48,7 @@ class ApplicationForm(SQLModel):
 
 
 CHECKLIST = ("inventory_complete", "survey_recent", "thresholds_met", "documents_in_place")
+CHECKED_BY_RECORDS = ("inventory_complete", "survey_recent", "thresholds_met")  # documents: the workshop's word
 
 
 class SelfAssessmentForm(SQLModel):
@@ -294,6 +295,14 @@ def self_assess(
     labels = checklist_labels()
     errors += [
         FieldError(name, _("Not ticked: %(item)s.", item=labels[name])) for name in CHECKLIST if not getattr(data, name)
+    ]
+    # The items the records can check are not the workshop's word: a tick the records contradict
+    # (no survey in the last month, a rate over its limit, an empty inventory) is refused.
+    facts = checklist_facts(session, cert.workshop_id, data.self_assessed_date)
+    errors += [
+        FieldError(name, _("The records say this is not met: %(item)s.", item=labels[name]))
+        for name in CHECKED_BY_RECORDS
+        if getattr(data, name) and not getattr(facts, name)
     ]
 
     def write() -> None:

@@ -244,8 +244,11 @@ class _Context:
 
 
 def _update_action(point: SealPoint, data: SealPointCreate) -> RowAction:
-    same = (point.seal_type, point.location, point.count) == (data.seal_type, data.location, data.count) and (
-        data.unit_id in (None, point.unit_id) and data.asset_id in (None, point.asset_id)
+    """A line the file names is in the inventory: a retired one comes back into service."""
+    same = (
+        point.is_active
+        and (point.seal_type, point.location, point.count) == (data.seal_type, data.location, data.count)
+        and (data.unit_id in (None, point.unit_id) and data.asset_id in (None, point.asset_id))
     )
     return RowAction.UNCHANGED if same else RowAction.UPDATE
 

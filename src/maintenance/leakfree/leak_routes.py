@@ -279,7 +279,7 @@ def upload_photo(request: Request, session: SessionDep, user: WriterUser, leak_i
     version = str(form.get("version") or "")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _leak_page(request, session, user, leak, {"photo": _("Choose a photo to upload.")}, 422)
-    if not version.isdigit():
+    if not (version.isdecimal() and version.isascii() and len(version) <= 9):
         return _leak_page(
             request, session, user, leak, {"photo": _("The form is missing its version; reload the page.")}, 422
         )

@@ -20,7 +20,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
+from maintenance.db import RecordId, UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
 from maintenance.leakfree.choices import (
     CertificationState,
     LeakSeverity,
@@ -35,9 +35,9 @@ from maintenance.leakfree.choices import (
 
 class SealPointFields(SQLModel):
     code: str = Field(min_length=1, max_length=60, schema_extra={"pattern": r"^[A-Za-z0-9_.\-/]+$"})
-    workshop_id: int
-    unit_id: int | None = None
-    asset_id: int | None = None
+    workshop_id: RecordId
+    unit_id: RecordId | None = None
+    asset_id: RecordId | None = None
     seal_type: SealType = Field(sa_type=ChoiceType(SealType))
     location: str = Field(default="", max_length=200, description="e.g. P-101A 出口法兰")
     count: int = Field(ge=1, le=100_000, description="Seal points this line counts")
@@ -82,7 +82,7 @@ class SealPointUpdate(SealPointFields):
 
 
 class SurveyFields(SQLModel):
-    workshop_id: int
+    workshop_id: RecordId
     survey_date: date
     surveyed_by: str = Field(min_length=1, max_length=100, description="检测人")
     note: str = Field(default="", max_length=2000)
@@ -116,7 +116,7 @@ class SurveyCreate(SurveyFields):
 
 
 class LeakFields(SQLModel):
-    seal_point_id: int | None = None
+    seal_point_id: RecordId | None = None
     kind: SealKind = Field(sa_type=ChoiceType(SealKind))
     severity: LeakSeverity = Field(sa_type=ChoiceType(LeakSeverity))
     found_date: date

@@ -52,9 +52,9 @@ class WorkshopRow:
 
     @property
     def open_application(self) -> Certification | None:
-        """The application on its way, shown beside the standing."""
+        """The application on its way on the reference date, shown beside the standing."""
         cert = self.status.certification
-        return cert if cert is not None and cert.state.is_open else None
+        return cert if cert is not None and service.undecided_on(cert, self.status.as_of) else None
 
 
 def workshop_rows(session: Session, as_of: date, workshop_ids: Sequence[int] | None = None) -> list[WorkshopRow]:

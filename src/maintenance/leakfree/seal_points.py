@@ -265,11 +265,17 @@ def apply_import(
     session: Session, point: SealPoint | None, data: SealPointCreate, *, actor: Actor
 ) -> tuple[SealPoint, bool]:
     """An imported line: created, or the existing line of that code given the row's type,
-    location, count (and unit and asset when the row names them). Returns (line, changed)."""
+    location, count (and unit and asset when the row names them), back in service if it was
+    retired: the file is the inventory. Returns (line, changed)."""
     if point is None:
         return create_seal_point(session, data, actor=actor), True
     require_write_in(session, actor, point.workshop_id)
-    changes: dict[str, Any] = {"seal_type": data.seal_type, "location": data.location, "count": data.count}
+    changes: dict[str, Any] = {
+        "seal_type": data.seal_type,
+        "location": data.location,
+        "count": data.count,
+        "is_active": True,
+    }
     if data.unit_id is not None:
         changes["unit_id"] = data.unit_id
     if data.asset_id is not None:

@@ -183,9 +183,14 @@ def decided_date(cert: Certification) -> date | None:
     return cert.assessed_date if cert.state == CertificationState.REJECTED else None
 
 
+def undecided_on(cert: Certification, as_of: date) -> bool:
+    """An application (made by ``as_of``) still on its way that day: not decided by then."""
+    decided = decided_date(cert)
+    return decided is None or decided > as_of
+
+
 def _open_application(certifications: Sequence[Certification], as_of: date) -> bool:
-    """An application on its way on ``as_of``: made by then and not decided by then."""
-    return any((decided := decided_date(cert)) is None or decided > as_of for cert in certifications)
+    return any(undecided_on(cert, as_of) for cert in certifications)
 
 
 def workshop_statuses(

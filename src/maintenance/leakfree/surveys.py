@@ -12,6 +12,7 @@ Rates and thresholds are computed by ``service.rates_of_surveys`` / ``rules`` on
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -168,10 +169,22 @@ def record_survey(
         if point_ids
         else {}
     )
+    leaking_on: Counter[int] = Counter()
     for row in rows:
         point = points.get(row.data.seal_point_id)
         if point is None or point.workshop_id != data.workshop_id or not point.is_active:
             message = _("Leak row %(n)s: choose an active seal point of this workshop.", n=row.number)
+            errors.append(FieldError(row_field(row.number, "seal_point_id"), message))
+            continue
+        # Each row is one leaking point: a line of n points cannot leak at more than n of them.
+        leaking_on[point.id or 0] += 1
+        if leaking_on[point.id or 0] > point.count:
+            message = _(
+                "Leak row %(n)s: %(code)s counts %(count)s seal points, and more rows than that name it.",
+                n=row.number,
+                code=point.code,
+                count=point.count,
+            )
             errors.append(FieldError(row_field(row.number, "seal_point_id"), message))
     if errors:
         raise ValidationFailed(_("The survey was not saved."), errors)
