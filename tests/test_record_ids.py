@@ -38,6 +38,8 @@ CLAMPED = {
     "page": "a page past the last shows the last",
     "batch": "a labels batch past the last shows the last",
     "days": "a trend span not offered shows the default",
+    "checks_page": "a page of the failed seal checks past the last shows the last",
+    "n": "a leak row numbered past the rows a survey may have is the last of them",
 }
 
 
