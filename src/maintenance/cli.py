@@ -65,6 +65,7 @@ API_SCOPE_NAMES = (
     "readings:write",
     "special:read",
     "leakfree:read",
+    "budget:read",
 )
 TOKEN_DAYS = (90, 366)  # default, at most
 

@@ -24,6 +24,11 @@ from maintenance.assets.imports import reading as asset_import_reading
 from maintenance.assets.stocktake import routes as stocktake_routes
 from maintenance.audit import routes as audit_routes
 from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
+from maintenance.budget import allocation_routes as budget_allocation_routes
+from maintenance.budget import api as budget_api
+from maintenance.budget import drilldown_routes as budget_drilldown_routes
+from maintenance.budget import journal_routes as budget_journal_routes
+from maintenance.budget import routes as budget_routes
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exception_handlers import add_exception_handlers
 from maintenance.i18n import LocaleMiddleware
@@ -201,6 +206,10 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(leakfree_workshop_routes.router)
     app.include_router(leakfree_board_routes.router)
     app.include_router(leakfree_routes.router)
+    app.include_router(budget_journal_routes.router)
+    app.include_router(budget_allocation_routes.router)
+    app.include_router(budget_drilldown_routes.router)
+    app.include_router(budget_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
@@ -209,6 +218,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     api.include_router(monitoring_api.router)
     api.include_router(special_api.router)
     api.include_router(leakfree_api.router)
+    api.include_router(budget_api.router)
     app.include_router(api)
     return app
 

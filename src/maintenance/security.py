@@ -41,6 +41,7 @@ API_SCOPES: dict[str, str] = {
     "readings:write": N_("Send readings"),
     "special:read": N_("Read the special-equipment register and its coverage"),
     "leakfree:read": N_("Read the leak-free rates, certifications and progress"),
+    "budget:read": N_("Read the repair-cost budget: plan, actual, committed and forecast"),
 }
 
 

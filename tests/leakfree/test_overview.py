@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session
 
-from maintenance.leakfree import as_of as as_of_module
+from maintenance import as_of as as_of_module
 from maintenance.leakfree.choices import SealType
 from maintenance.leakfree.models import Certification, Leak
 from maintenance.org.models import User, Workshop

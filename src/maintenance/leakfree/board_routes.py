@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from maintenance import exports as core
+from maintenance.as_of import AsOfDep
 from maintenance.db import SessionDep
 from maintenance.leakfree import charts, overview, rules, service
-from maintenance.leakfree.as_of import AsOfDep
 from maintenance.leakfree.choices import BoardStanding
 from maintenance.leakfree.exports import BoardExport
 from maintenance.leakfree.routes import exported_by

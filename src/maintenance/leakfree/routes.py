@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from maintenance import exports as core
+from maintenance.as_of import AsOfDep
 from maintenance.db import SessionDep
 from maintenance.home import HomeCard
 from maintenance.i18n import N_
 from maintenance.leakfree import overview, rules
-from maintenance.leakfree.as_of import AsOfDep
 from maintenance.leakfree.charts import limit_per_mille
 from maintenance.leakfree.exports import OverviewExport
 from maintenance.org.auth import CurrentUser

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from maintenance.as_of import AsOfDep
 from maintenance.db import SessionDep
 from maintenance.exceptions import NotFound
 from maintenance.i18n import gettext as _
 from maintenance.leakfree import charts, overview, service
-from maintenance.leakfree.as_of import AsOfDep
 from maintenance.leakfree.choices import SealKind
 from maintenance.leakfree.models import Certification, LeakSurvey
 from maintenance.leakfree.routes import limits

@@ -177,3 +177,19 @@ register_labels(
     },
     title_columns=("code", "name"),
 )
+register_labels(
+    "journal_entry",
+    ("财务费用凭证", "Finance journal entry"),
+    {
+        "booked_on": ("记账日期", "Booked on"),
+        "workshop_id": ("车间", "Workshop"),
+        "category": ("费用科目", "Category"),
+        "amount_cny": ("金额", "Amount"),
+        "reference": ("凭证号", "Reference"),
+        "description": ("摘要", "Description"),
+        "source_file": ("来源文件", "Source file"),
+        "imported_by_id": ("导入人", "Imported by"),
+        "created_at": CREATED_AT,
+    },
+    title_columns=("reference",),
+)

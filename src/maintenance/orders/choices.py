@@ -57,6 +57,19 @@ class CostKind(Choice):
     LOCALISED = ("localised", "国产化备件", "Localised spares", "success")
 
 
+class CostCategory(Choice):
+    """The repair budget's categories (预算科目). A work-order cost line falls in one by its kind,
+    except that every line of a turnaround order is turnaround cost (大修费用 is budgeted apart):
+    labour → labour, material → materials, service → outsourced services, refurbished and localised
+    → spare parts. A finance journal entry names its category."""
+
+    MATERIALS = ("materials", "材料费", "Materials", "info")
+    LABOUR = ("labour", "人工费", "Labour", "primary")
+    SERVICES = ("services", "外委服务费", "Outsourced services", "warning")
+    SPARES = ("spares", "备品备件", "Spare parts", "success")
+    TURNAROUND = ("turnaround", "大修费用", "Turnaround", "danger")
+
+
 class ChecklistResult(Choice):
     OK = ("ok", "正常", "OK", "success")
     NOT_OK = ("not_ok", "异常", "Not OK", "danger")

@@ -18,6 +18,7 @@ from maintenance.choices import ChoiceType
 from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
 from maintenance.orders.choices import (
     ChecklistResult,
+    CostCategory,
     CostKind,
     DetectionMethod,
     FailureCause,
@@ -83,6 +84,8 @@ class WorkOrder(WorkOrderFields, FailureReport, VersionChecked, table=True):
         Index("ix_work_order_workshop_state", "workshop_id", "state"),
         Index("ix_work_order_type_created", "order_type", "created_at"),
         Index("ix_work_order_asset_created", "asset_id", "created_at"),
+        # The repair cost's actual counts completed orders by the day they finished.
+        Index("ix_work_order_finished", "actual_finish_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -215,6 +218,41 @@ class CostLine(CostLineFields, table=True):
 
 class CostLineCreate(CostLineFields):
     pass
+
+
+# --- Costs booked outside work orders ----------------------------------------------------
+
+
+class JournalEntryFields(SQLModel):
+    """A repair cost booked in the finance journal without a work order (an annual service
+    contract, a framework agreement's invoice). It counts in the actual repair cost on its booking
+    date, beside the cost lines of completed orders (:mod:`maintenance.orders.costs`)."""
+
+    booked_on: date
+    workshop_id: int
+    category: CostCategory = Field(sa_type=ChoiceType(CostCategory))
+    amount_cny: Decimal = Field(max_digits=16, decimal_places=2, sa_type=MONEY)
+    reference: str = Field(min_length=1, max_length=60, description="The finance voucher number (凭证号)")
+    description: str = Field(default="", max_length=200)
+
+    _strip_text = field_validator("reference", "description", mode="before")(strip_text)
+
+
+class JournalEntry(JournalEntryFields, table=True):
+    __tablename__ = "journal_entry"
+    __table_args__ = (Index("ix_journal_entry_booked_workshop", "booked_on", "workshop_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(sa_column=fk_column("workshop.id", nullable=False, index=False))
+    # A voucher is booked once: importing a file twice, or two files naming it, is refused.
+    reference: str = Field(max_length=60, unique=True)
+    source_file: str = Field(default="", max_length=200)
+    imported_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def audit_repr(self) -> str:
+        return f"{self.reference} {self.amount_cny}"
 
 
 class ChecklistItem(SQLModel, table=True):

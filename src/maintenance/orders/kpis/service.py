@@ -180,6 +180,13 @@ def hours_between(dialect: str, start: Any, end: Any) -> ColumnElement[float]:
     return cast(func.extract("epoch", end - start) / 3600.0, Float)
 
 
+def month_bucket(instant: Any, months: list[Month]) -> ColumnElement[int]:
+    """The index in ``months`` of the month a UTC timestamp inside them falls in, as SQL: "before
+    the next month starts" picks the month (a CASE over the months' UTC boundaries)."""
+    whens = [(instant < literal(m.end_at, UTCDateTime), index) for index, m in enumerate(months[:-1])]
+    return case(*whens, else_=len(months) - 1) if whens else literal(0)
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -188,7 +195,7 @@ def _in_workshop(column: Any, workshop_id: int | None) -> list[ColumnElement[boo
     return [] if workshop_id is None else [column == workshop_id]
 
 
-def _decimal(value: Any, quantum: Decimal = CENT) -> Decimal:
+def sql_decimal(value: Any, quantum: Decimal = CENT) -> Decimal:
     """SUMs come back as Decimal, float (SQLite arithmetic) or None."""
     return ZERO.quantize(quantum) if value is None else Decimal(str(value)).quantize(quantum)
 
@@ -246,12 +253,9 @@ def order_mix(session: Session, period: Period, workshop_id: int | None = None) 
     """One query: orders bucketed by month with a CASE over the months' UTC boundaries."""
     months = period.months()
     requested = col(WorkOrder.requested_at)
-    # requested_at is inside the period, so "before the next month starts" picks the month.
-    whens = [(requested < literal(m.end_at, UTCDateTime), index) for index, m in enumerate(months[:-1])]
-    bucket = case(*whens, else_=len(months) - 1) if whens else literal(0)
     rows = (
         select(
-            bucket.label("bucket"),
+            month_bucket(requested, months).label("bucket"),
             col(WorkOrder.order_type).label("order_type"),
             col(WorkOrder.labour_hours).label("hours"),
             col(WorkOrder.actual_cost_cny).label("cost"),
@@ -272,7 +276,7 @@ def order_mix(session: Session, period: Period, workshop_id: int | None = None) 
     result = [MonthMix(m.label, {t: MixCell() for t in OrderType}) for m in months]
     totals = {t: MixCell() for t in OrderType}
     for index, order_type, count, hours, cost in session.execute(stmt):
-        cell = MixCell(int(count), _decimal(hours, Decimal("0.001")), _decimal(cost))
+        cell = MixCell(int(count), sql_decimal(hours, Decimal("0.001")), sql_decimal(cost))
         result[int(index)].by_type[OrderType(order_type)] = cell
         totals[OrderType(order_type)].add(cell)
     return OrderMix(result, totals)
@@ -384,7 +388,7 @@ def backlog(session: Session, workshop_id: int | None = None, *, now: datetime |
     for order_type, index, count, hours in session.execute(stmt):
         row = by_type[OrderType(order_type)]
         row.count += int(count)
-        row.planned_hours += _decimal(hours, Decimal("0.001"))
+        row.planned_hours += sql_decimal(hours, Decimal("0.001"))
         row.by_age[ages[int(index)]] += int(count)
     return Backlog(now, by_type)
 
@@ -572,7 +576,7 @@ def material_kpis(session: Session, period: Period, workshop_id: int | None = No
         .where(col(CostLine.kind) == CostKind.MATERIAL, *_done_in(period, workshop_id))
     )
     planned_lines, matching, issued_value, left = session.execute(stmt).one()
-    return MaterialKpis(int(planned_lines or 0), int(matching or 0), _decimal(issued_value), _decimal(left))
+    return MaterialKpis(int(planned_lines or 0), int(matching or 0), sql_decimal(issued_value), sql_decimal(left))
 
 
 # --- In-house vs outsourced, savings ------------------------------------------------------
@@ -635,9 +639,9 @@ def cost_split(session: Session, period: Period, workshop_id: int | None = None)
     for kind, provider, actual, saving in session.execute(stmt):
         kind, provider = CostKind(kind), Provider(provider)
         if kind in (CostKind.LABOUR, CostKind.SERVICE):
-            by_kind[(kind, provider)] = _decimal(actual)
+            by_kind[(kind, provider)] = sql_decimal(actual)
         else:
-            savings[kind] += _decimal(saving)
+            savings[kind] += sql_decimal(saving)
     return CostSplit(by_kind, savings[CostKind.REFURBISHED], savings[CostKind.LOCALISED])
 
 

@@ -1,0 +1,207 @@
+"""The repair cost: actual and committed, by workshop × budget category × month.
+
+One definition serves the KPI page and the budget (which reads it, never the other way), so the
+two show the same actual to the fen:
+
+- **actual** = the actual amounts of the cost lines of orders completed or closed in the period,
+  on the plant-local day the order finished (``actual_finish_at``), plus the finance journal's
+  entries booked in the period (costs without a work order). An order reopened after completion
+  leaves the actual until it completes again; a cancelled order never counts.
+- **committed** (as of a moment) = the planned amounts of the cost lines of orders approved before
+  it and not finished by it (not cancelled): money the plant has agreed to spend and not yet
+  booked. Completing an order moves it from committed to actual; cancelling it drops it. A
+  commitment falls in the month the order is planned to finish (else to start); one planned in a
+  month already past, or not planned at all, falls in the first month asked for.
+
+The category of a cost line is :class:`CostCategory`'s mapping (every line of a turnaround order
+is turnaround cost). Each function is one grouped query whatever the number of lines; the actual
+reads completed orders through their finish-time index and their lines through the order index,
+never scanning the cost-line table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from maintenance.orders.choices import DONE_STATES, CostCategory, CostKind, OrderState, OrderType
+from maintenance.orders.kpis.service import Month, Period, month_bucket, sql_decimal
+from maintenance.orders.models import CostLine, JournalEntry, WorkOrder
+
+ZERO = Decimal("0.00")
+
+CostKey = tuple[int, CostCategory, int]
+"""(workshop id, category, index of the month in the period's months)."""
+
+
+@dataclass
+class CostCells:
+    """Amounts in 元 by (workshop, category, month index); absent cells are zero."""
+
+    months: list[Month]
+    cells: dict[CostKey, Decimal] = field(default_factory=dict)
+
+    def add(self, key: CostKey, amount: Decimal) -> None:
+        self.cells[key] = self.cells.get(key, ZERO) + amount
+
+    def merged(self, other: CostCells) -> CostCells:
+        result = CostCells(self.months, dict(self.cells))
+        for key, amount in other.cells.items():
+            result.add(key, amount)
+        return result
+
+    def sum(
+        self,
+        *,
+        workshop_id: int | None = None,
+        category: CostCategory | None = None,
+        months: Iterable[int] | None = None,
+    ) -> Decimal:
+        """The total of the cells matching every given coordinate (all of them when none is)."""
+        wanted_months = None if months is None else set(months)
+        return sum(
+            (
+                amount
+                for (workshop, cat, month), amount in self.cells.items()
+                if (workshop_id is None or workshop == workshop_id)
+                and (category is None or cat == category)
+                and (wanted_months is None or month in wanted_months)
+            ),
+            ZERO,
+        )
+
+    @property
+    def total(self) -> Decimal:
+        return self.sum()
+
+
+def line_category() -> ColumnElement[str]:
+    """A cost line's budget category in SQL (the line joined with its order)."""
+    kind = col(CostLine.kind)
+    return case(
+        (col(WorkOrder.order_type) == OrderType.TA, literal(CostCategory.TURNAROUND.value)),
+        (kind == CostKind.LABOUR, literal(CostCategory.LABOUR.value)),
+        (kind == CostKind.MATERIAL, literal(CostCategory.MATERIALS.value)),
+        (kind == CostKind.SERVICE, literal(CostCategory.SERVICES.value)),
+        else_=literal(CostCategory.SPARES.value),
+    )
+
+
+def _in_workshops(column: Any, workshop_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+    return [] if workshop_ids is None else [column.in_(list(workshop_ids))]
+
+
+def finished_in(period: Period, *, before: datetime | None = None) -> list[ColumnElement[bool]]:
+    """Orders whose cost is actual in ``period`` (finished in it, and before ``before``)."""
+    end_at = period.end_at if before is None else min(period.end_at, before)
+    return [
+        col(WorkOrder.state).in_(list(DONE_STATES)),
+        col(WorkOrder.actual_finish_at) >= period.start_at,
+        col(WorkOrder.actual_finish_at) < end_at,
+    ]
+
+
+def committed_at(moment: datetime) -> list[ColumnElement[bool]]:
+    """Orders whose planned cost is committed at ``moment``."""
+    return [
+        col(WorkOrder.approved_at) < moment,
+        col(WorkOrder.state) != OrderState.CANCELLED,
+        or_(col(WorkOrder.actual_finish_at).is_(None), col(WorkOrder.actual_finish_at) >= moment),
+    ]
+
+
+def _cells(session: Session, stmt: Any, months: list[Month]) -> CostCells:
+    rows = stmt.subquery()
+    grouped = select(rows.c.workshop_id, rows.c.category, rows.c.bucket, func.sum(rows.c.amount)).group_by(
+        rows.c.workshop_id, rows.c.category, rows.c.bucket
+    )
+    cells = CostCells(months)
+    for workshop_id, category, bucket, amount in session.execute(grouped):
+        cells.add((int(workshop_id), CostCategory(category), int(bucket)), sql_decimal(amount))
+    return cells
+
+
+def order_actuals(
+    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, before: datetime | None = None
+) -> CostCells:
+    """The actual cost of completed orders' lines in ``period`` (finished before ``before``)."""
+    months = period.months()
+    stmt: Any = (
+        select(
+            col(WorkOrder.workshop_id).label("workshop_id"),
+            line_category().label("category"),
+            month_bucket(col(WorkOrder.actual_finish_at), months).label("bucket"),
+            col(CostLine.actual_cny).label("amount"),
+        )
+        .join(CostLine, col(CostLine.order_id) == col(WorkOrder.id))
+        .where(*finished_in(period, before=before), *_in_workshops(col(WorkOrder.workshop_id), workshop_ids))
+    )
+    return _cells(session, stmt, months)
+
+
+def _date_bucket(day: Any, months: list[Month]) -> ColumnElement[int]:
+    """The index in ``months`` of the month a date column inside them falls in."""
+    whens = [(day < _first_of_next(m), index) for index, m in enumerate(months[:-1])]
+    return case(*whens, else_=len(months) - 1) if whens else literal(0)
+
+
+def _first_of_next(month: Month) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def journal_actuals(
+    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, until: date | None = None
+) -> CostCells:
+    """The finance journal's entries booked in ``period`` (on or before ``until``)."""
+    months = period.months()
+    last = period.end if until is None else min(period.end, until)
+    booked = col(JournalEntry.booked_on)
+    stmt: Any = select(
+        col(JournalEntry.workshop_id).label("workshop_id"),
+        col(JournalEntry.category).label("category"),
+        _date_bucket(booked, months).label("bucket"),
+        col(JournalEntry.amount_cny).label("amount"),
+    ).where(booked >= period.start, booked <= last, *_in_workshops(col(JournalEntry.workshop_id), workshop_ids))
+    return _cells(session, stmt, months)
+
+
+def actual_costs(
+    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, as_of: date | None = None
+) -> CostCells:
+    """The actual repair cost in ``period`` as known at the end of ``as_of`` (all of it when None):
+    completed orders' lines plus the finance journal. The KPI page and the budget both show it."""
+    before = None if as_of is None else Period(as_of, as_of).end_at
+    return order_actuals(session, period, workshop_ids, before=before).merged(
+        journal_actuals(session, period, workshop_ids, until=as_of)
+    )
+
+
+def committed_costs(
+    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, moment: datetime
+) -> CostCells:
+    """The planned cost of orders committed at ``moment``, by the month in ``period`` each is
+    planned to finish; orders planned after the period are not in it."""
+    months = period.months()
+    planned = func.coalesce(col(WorkOrder.planned_finish_date), col(WorkOrder.planned_start_date))
+    stmt: Any = (
+        select(
+            col(WorkOrder.workshop_id).label("workshop_id"),
+            line_category().label("category"),
+            _date_bucket(func.coalesce(planned, period.start), months).label("bucket"),
+            col(CostLine.planned_cny).label("amount"),
+        )
+        .join(CostLine, col(CostLine.order_id) == col(WorkOrder.id))
+        .where(
+            *committed_at(moment),
+            or_(planned.is_(None), planned <= period.end),
+            *_in_workshops(col(WorkOrder.workshop_id), workshop_ids),
+        )
+    )
+    return _cells(session, stmt, months)
