@@ -28,6 +28,7 @@ from maintenance.budget import allocation_routes as budget_allocation_routes
 from maintenance.budget import api as budget_api
 from maintenance.budget import drilldown_routes as budget_drilldown_routes
 from maintenance.budget import journal_routes as budget_journal_routes
+from maintenance.budget import plan_import as budget_plan_import
 from maintenance.budget import routes as budget_routes
 from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.exception_handlers import add_exception_handlers
@@ -92,6 +93,7 @@ BODY_LIMITS = (
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/special-equipment/[0-9]+/inspections", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/seal-points/import/preview", inventory_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/budget/[0-9]+/allocation/import/preview", budget_plan_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
     # A survey's leaks each may carry a photo.
     BodyLimit("/leakfree/surveys/new", LEAK_PHOTOS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/leaks/[0-9]+/photo", files.MAX_BYTES + _FORM_ROOM, upload=True),
