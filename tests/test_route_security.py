@@ -36,6 +36,7 @@ from maintenance.assets.stocktake import service as stocktake_service
 from maintenance.assets.stocktake.models import Stocktake, StocktakeLine, StocktakeSurplus, StocktakeSurplusCreate
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
+from maintenance.budget.models import BudgetYear
 from maintenance.db import get_session, plant_today
 from maintenance.inspections import campaigns, rounds
 from maintenance.inspections.choices import CampaignKind
@@ -126,6 +127,8 @@ NOT_HTML = {
     "/leakfree/seal-points/import/template.xlsx": "the seal-point import template, a spreadsheet",
     # leakfree: surveys and leaks
     "/leakfree/leaks/{leak_id:int}/photo": "a leak's photo, an image",
+    # budget: target, allocation grid and plan import
+    "/budget/{year}/allocation/import/template.xlsx": "the allocation plan's import template, a spreadsheet",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -726,6 +729,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/rules/new"): MANAGER,
     ("POST", "/leakfree/rules/new"): MANAGER,
     ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
+    # budget: target, allocation grid and plan import (managers)
+    ("GET", "/budget/allocation"): MANAGER,
+    ("GET", "/budget/{year}/target"): MANAGER,
+    ("POST", "/budget/{year}/target"): MANAGER,
+    ("GET", "/budget/{year}/allocation"): MANAGER,
+    ("POST", "/budget/{year}/allocation/cell"): MANAGER,
+    ("GET", "/budget/{year}/allocation/import"): MANAGER,
+    ("GET", "/budget/{year}/allocation/import/template.xlsx"): MANAGER,
+    ("POST", "/budget/{year}/allocation/import/preview"): MANAGER,
+    ("POST", "/budget/{year}/allocation/import/confirm"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1016,6 +1029,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "certification_id": lambda world: _leakfree_certification(world).id,
     # leakfree: rules
     "rule_id": lambda world: world.rule_document.id,
+    # budget: target, allocation grid and plan import
+    "year": lambda world: BUDGET_YEAR,
 }
 
 
@@ -1144,6 +1159,8 @@ PREPARE: dict[tuple[str, str], Callable[[World], None]] = {
     ("POST", "/leakfree/certifications/{certification_id:int}/revoke"): _leakfree_certification_in(
         CertificationState.CERTIFIED
     ),
+    # budget: target, allocation grid and plan import (a cell is of a year with a target)
+    ("POST", "/budget/{year}/allocation/cell"): lambda world: _budget_year(world),
 }
 
 
@@ -1357,6 +1374,18 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "version_label": "2026版",
         "effective_date": "2026-07-01",
     },
+    # budget: target, allocation grid and plan import
+    ("POST", "/budget/{year}/target"): lambda world: {
+        "target": "1560",
+        "note": "降本50%",
+        **{f"baseline_{year}": "3120" for year in range(BUDGET_YEAR - 3, BUDGET_YEAR)},
+    },
+    ("POST", "/budget/{year}/allocation/cell"): lambda world: {
+        "workshop_id": world.workshop_a.id,
+        "category": "materials",
+        "month": "3",
+        "amount": "12.5",
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1545,3 +1574,12 @@ def _leakfree_failed_seal_check(world: World) -> RoundEntry:
         return entry
 
     return _leakfree_kept(world, "leakfree_failed_seal_check", make)
+
+
+# --- budget: target, allocation grid and plan import ----------------------------------------
+BUDGET_YEAR = 2026
+
+
+def _budget_year(world: World) -> None:
+    world.session.add(BudgetYear(year=BUDGET_YEAR, target_cny=Decimal("15600000.00")))
+    world.session.commit()

@@ -93,7 +93,9 @@ BODY_LIMITS = (
     BodyLimit("/orders/[0-9]+/attachments", ORDER_ATTACHMENTS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/special-equipment/[0-9]+/inspections", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/seal-points/import/preview", inventory_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
-    BodyLimit("/budget/[0-9]+/allocation/import/preview", budget_plan_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit(
+        "/budget/[0-9]+/allocation/import/preview", budget_plan_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True
+    ),
     # A survey's leaks each may carry a photo.
     BodyLimit("/leakfree/surveys/new", LEAK_PHOTOS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/leaks/[0-9]+/photo", files.MAX_BYTES + _FORM_ROOM, upload=True),

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -31,8 +31,8 @@ from maintenance.budget.plan_import import PlanImportFailed, PlanReport
 from maintenance.db import MAX_RECORD_ID, SessionDep, plant_today
 from maintenance.exceptions import Conflict, ValidationFailed
 from maintenance.exports import content_disposition
-from maintenance.i18n import gettext as _
 from maintenance.i18n import format_wan_cny
+from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostCategory
 from maintenance.org import service as org_service
 from maintenance.org.auth import ManagerUser
@@ -66,8 +66,8 @@ def _import_url(year: int) -> str:
 
 
 @router.get("/budget/allocation")
-def allocation_this_year(user: ManagerUser) -> Response:
-    return RedirectResponse(_grid_url(plant_today().year), status_code=303)
+def allocation_this_year(request: Request, user: ManagerUser) -> Response:
+    return redirect(request, _grid_url(plant_today().year))
 
 
 # --- The target and the baseline years --------------------------------------------------------
@@ -132,7 +132,9 @@ def _target_input(values: dict[str, str], year: int) -> tuple[TargetInput | None
     if target is None and "target" not in errors:
         errors["target"] = _("Enter the year's target in 10k CNY.")
     baselines = {y: _amount(values, _baseline_field(y), errors) for y in rules.baseline_years(year)}
-    fields, model_errors = validate_form(BudgetYearFields, {"target_cny": str(target or 0), "note": values.get("note", "")})
+    fields, model_errors = validate_form(
+        BudgetYearFields, {"target_cny": str(target or 0), "note": values.get("note", "")}
+    )
     errors |= {("target" if name == "target_cny" else name): message for name, message in model_errors.items()}
     version_text = values.get("version", "").strip()
     version = int(version_text) if version_text.isdigit() and len(version_text) < 10 else None
@@ -305,6 +307,3 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, yea
         ),
     )
     return redirect(request, _grid_url(year))
-
-
-

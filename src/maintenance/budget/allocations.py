@@ -120,9 +120,7 @@ def _edit_year(session: Session, budget: BudgetYear, data: TargetInput, *, actor
 
 
 def _record_baselines(session: Session, actuals: Mapping[int, Decimal | None], *, actor: Actor) -> None:
-    stored = {
-        b.year: b for b in session.exec(select(BaselineYear).where(col(BaselineYear.year).in_(list(actuals))))
-    }
+    stored = {b.year: b for b in session.exec(select(BaselineYear).where(col(BaselineYear.year).in_(list(actuals))))}
     for year, actual in actuals.items():
         baseline = stored.get(year)
         if baseline is None and actual is not None:

@@ -138,7 +138,9 @@ def analyse(session: Session, year: int, content: bytes, *, actor: Actor) -> Pla
     header_at = find_header_row(rows, lambda cells: len(set(_MATCHER.fields_in(cells).values())) == len(COLUMNS))
     if header_at is None:
         names = ", ".join(c.zh for c in COLUMNS)
-        report.file_errors = [FieldError(_("File"), _("No header row found: the plan needs the columns %(names)s.", names=names))]
+        report.file_errors = [
+            FieldError(_("File"), _("No header row found: the plan needs the columns %(names)s.", names=names))
+        ]
         return report
     data = cells_below_header(rows, header_at, _MATCHER)
     codes = {text for _number, cells in data if (text := cell_text(cells.get("workshop")))}
@@ -150,7 +152,9 @@ def analyse(session: Session, year: int, content: bytes, *, actor: Actor) -> Pla
     return report
 
 
-def _check(number: int, cells: Mapping[str, Any], workshops: Mapping[str, Workshop], seen: dict[CellKey, int]) -> PlanRow:
+def _check(
+    number: int, cells: Mapping[str, Any], workshops: Mapping[str, Workshop], seen: dict[CellKey, int]
+) -> PlanRow:
     row = PlanRow(row=number)
 
     def refuse(name: str, message: str) -> None:
