@@ -726,6 +726,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/rules/new"): MANAGER,
     ("POST", "/leakfree/rules/new"): MANAGER,
     ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
+    # budget: overview (engineers see their own workshops' figures only)
+    ("GET", "/budget"): USER,
+    ("GET", "/budget/card"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
