@@ -47,21 +47,9 @@ class Plant:
     utl: Workshop
 
 
-@pytest.fixture
-def manager(session: Session) -> User:
-    return factories.UserFactory(role=Role.MANAGER)
-
-
-@pytest.fixture
-def auditor(session: Session) -> User:
-    return factories.UserFactory(role=Role.AUDITOR)
-
-
-@pytest.fixture
-def syn_engineer(session: Session, workshop: Workshop) -> User:
-    user = factories.UserFactory(role=Role.ENGINEER)
-    session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))
-    session.flush()
+def sign_in(client: TestClient, role: Role) -> User:
+    user = factories.UserFactory(role=role)
+    login(client, user)
     return user
 
 
@@ -123,9 +111,9 @@ def chart_option(page: str) -> dict[str, object]:
 
 
 def test_the_cards_show_target_baseline_plan_actual_variance_committed_and_forecast_in_10k_cny(
-    client: TestClient, manager: User, budget_plant: Plant
+    client: TestClient, budget_plant: Plant
 ) -> None:
-    login(client, manager)
+    sign_in(client, Role.MANAGER)
     page = client.get("/budget", params=VIEW)
     assert page.status_code == 200
     text = page.text
@@ -148,13 +136,14 @@ def test_the_cards_show_target_baseline_plan_actual_variance_committed_and_forec
 
 
 def test_each_workshop_and_category_row_has_its_figures_and_over_plan_rows_are_highlighted(
-    client: TestClient, manager: User, budget_plant: Plant
+    client: TestClient, budget_plant: Plant
 ) -> None:
-    login(client, manager)
+    sign_in(client, Role.MANAGER)
     page = client.get("/budget", params=VIEW).text
 
     syn = row_of(page, "by-workshop", "SYN")
-    assert 'class="table-danger"' in syn and 'data-state="drifting"' in syn
+    assert 'class="table-danger"' in syn
+    assert 'data-state="drifting"' in syn
     assert figure(syn, "year-plan") == "60.00 万元"
     assert figure(syn, "plan-to-date") == "35.00 万元"
     assert figure(syn, "actual") == "40.00 万元"
@@ -164,7 +153,8 @@ def test_each_workshop_and_category_row_has_its_figures_and_over_plan_rows_are_h
     assert figure(syn, "forecast") == "139.05 万元"  # 1,390,476.19
 
     utl = row_of(page, "by-workshop", "UTL")
-    assert 'class="table-warning"' in utl and 'data-state="over"' in utl
+    assert 'class="table-warning"' in utl
+    assert 'data-state="over"' in utl
     assert figure(utl, "actual") == "7.20 万元"
     assert figure(utl, "variance") == "+2,000.00 元"
     assert "+2.9%" in text_of(utl)
@@ -184,9 +174,9 @@ def test_each_workshop_and_category_row_has_its_figures_and_over_plan_rows_are_h
 
 
 def test_the_month_table_compares_each_begun_month_with_its_passed_plan(
-    client: TestClient, manager: User, budget_plant: Plant
+    client: TestClient, budget_plant: Plant
 ) -> None:
-    login(client, manager)
+    sign_in(client, Role.MANAGER)
     page = client.get("/budget", params=VIEW).text
 
     def month(number: int) -> str:
@@ -202,8 +192,8 @@ def test_the_month_table_compares_each_begun_month_with_its_passed_plan(
     assert figure(month(6), "committed") == "3.00 万元"
 
 
-def test_every_figure_links_to_its_drill_down(client: TestClient, manager: User, budget_plant: Plant) -> None:
-    login(client, manager)
+def test_every_figure_links_to_its_drill_down(client: TestClient, budget_plant: Plant) -> None:
+    sign_in(client, Role.MANAGER)
     page = client.get("/budget", params=VIEW).text
     view = f"/budget/drill?year=2026&as_of={AS_OF}"
 
@@ -219,9 +209,9 @@ def test_every_figure_links_to_its_drill_down(client: TestClient, manager: User,
 
 
 def test_the_burn_up_chart_carries_the_cumulative_series_and_the_target(
-    client: TestClient, manager: User, budget_plant: Plant
+    client: TestClient, budget_plant: Plant
 ) -> None:
-    login(client, manager)
+    sign_in(client, Role.MANAGER)
     option = chart_option(client.get("/budget", params=VIEW).text)
     series = {s["name"]: s for s in option["series"]}  # type: ignore[attr-defined]
 
@@ -232,10 +222,11 @@ def test_the_burn_up_chart_carries_the_cumulative_series_and_the_target(
     assert series["计划（累计）"]["markLine"]["data"] == [{"yAxis": 1560.0}]
 
 
-def test_an_engineer_sees_only_his_workshop(
-    client: TestClient, syn_engineer: User, budget_plant: Plant
-) -> None:
-    login(client, syn_engineer)
+def test_an_engineer_sees_only_his_workshop(session: Session, client: TestClient, budget_plant: Plant) -> None:
+    engineer = factories.UserFactory(role=Role.ENGINEER)
+    session.add(UserWorkshop(user_id=engineer.id, workshop_id=budget_plant.syn.id))
+    session.flush()
+    login(client, engineer)
     page = client.get("/budget", params=VIEW).text
 
     assert 'data-code="SYN"' in page
@@ -246,14 +237,16 @@ def test_an_engineer_sees_only_his_workshop(
     # His workshops' forecast is judged against their year plan: 1,390,476.19 − 600,000.
     assert 'data-testid="forecast-vs-target" data-amount="790476.19"' in page
 
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(client.get("/budget", params=VIEW | {"export": "xlsx"}).content))
+    workbook = CalamineWorkbook.from_filelike(
+        io.BytesIO(client.get("/budget", params=VIEW | {"export": "xlsx"}).content)
+    )
     assert {row[0] for row in workbook.get_sheet_by_index(1).to_python()[1:]} == {"SYN"}
 
 
 def test_the_reference_date_is_kept_and_an_htmx_request_gets_the_results_alone(
-    client: TestClient, manager: User, budget_plant: Plant
+    client: TestClient, budget_plant: Plant
 ) -> None:
-    login(client, manager)
+    sign_in(client, Role.MANAGER)
     fragment = client.get("/budget", params={"year": "2026", "as_of": "2026-04-30"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
@@ -261,28 +254,25 @@ def test_the_reference_date_is_kept_and_an_htmx_request_gets_the_results_alone(
     assert figure(fragment.text, "card-actual") == "48.20 万元"
 
 
-def test_a_year_without_a_target_says_so_and_offers_managers_to_set_it(
-    client: TestClient, manager: User, auditor: User, workshop: Workshop
-) -> None:
-    login(client, manager)
+def test_a_year_without_a_target_says_so_and_offers_managers_to_set_it(client: TestClient, workshop: Workshop) -> None:
+    sign_in(client, Role.MANAGER)
     page = client.get("/budget", params={"year": "2027"}).text
     assert 'data-testid="no-target"' in page
     assert 'href="/budget/2027/target"' in page
     assert 'href="/budget/2027/allocation"' in page
-    assert 'data-testid="previous-year"' in page and 'href="/budget?year=2026"' in page
+    assert 'data-testid="previous-year"' in page
+    assert 'href="/budget?year=2026"' in page
 
     client.cookies.clear()
-    login(client, auditor)
+    sign_in(client, Role.AUDITOR)
     page = client.get("/budget", params={"year": "2027"}).text
     assert 'data-testid="no-target"' in page
     assert 'href="/budget/2027/target"' not in page
 
 
-@pytest.mark.parametrize(
-    "params", [{"year": "abc"}, {"year": "1999"}, {"as_of": "2026-02-30"}, {"as_of": "yesterday"}]
-)
-def test_a_bad_year_or_reference_date_is_a_422_page(client: TestClient, manager: User, params: dict[str, str]) -> None:
-    login(client, manager)
+@pytest.mark.parametrize("params", [{"year": "abc"}, {"year": "1999"}, {"as_of": "2026-02-30"}, {"as_of": "yesterday"}])
+def test_a_bad_year_or_reference_date_is_a_422_page(client: TestClient, params: dict[str, str]) -> None:
+    sign_in(client, Role.MANAGER)
     for path in ("/budget", "/budget/card"):
         response = client.get(path, params=params)
         assert response.status_code == 422, path
@@ -291,9 +281,9 @@ def test_a_bad_year_or_reference_date_is_a_422_page(client: TestClient, manager:
 
 
 def test_the_export_has_the_summary_and_one_row_per_workshop_category_and_month(
-    client: TestClient, auditor: User, budget_plant: Plant
+    client: TestClient, budget_plant: Plant
 ) -> None:
-    login(client, auditor)
+    sign_in(client, Role.AUDITOR)
     response = client.get("/budget", params=VIEW | {"export": "xlsx"})
     assert response.status_code == 200
     assert response.headers["X-Export-Rows"] == "120"  # 2 workshops × 5 categories × 12 months
@@ -312,7 +302,8 @@ def test_the_export_has_the_summary_and_one_row_per_workshop_category_and_month(
 
     rows = workbook.get_sheet_by_index(1).to_python()
     assert rows[0] == [
-        "车间代码", "车间", "费用科目", "月份", "计划（元）", "至今计划（元）", "实际（元）", "已承诺（元）", "偏差（元）", "偏差率",
+        "车间代码", "车间", "费用科目", "月份", "计划（元）", "至今计划（元）",
+        "实际（元）", "已承诺（元）", "偏差（元）", "偏差率",
     ]  # fmt: skip
     by_key = {(row[0], row[2], row[3]): row[4:] for row in rows[1:]}
     assert by_key[("SYN", "材料费", 2)] == [100000, 100000, 380000, 0, 280000, 2.8]
@@ -321,10 +312,8 @@ def test_the_export_has_the_summary_and_one_row_per_workshop_category_and_month(
     assert by_key[("SYN", "外委服务费", 3)] == [0, 0, 20000, 0, 20000, ""]
 
 
-def test_the_home_card_shows_target_actual_and_forecast(
-    client: TestClient, manager: User, budget_plant: Plant
-) -> None:
-    login(client, manager)
+def test_the_home_card_shows_target_actual_and_forecast(client: TestClient, budget_plant: Plant) -> None:
+    sign_in(client, Role.MANAGER)
     assert 'hx-get="/budget/card"' in client.get("/").text
     card = client.get("/budget/card", params=VIEW)
     assert card.status_code == 200
@@ -337,13 +326,12 @@ def test_the_home_card_shows_target_actual_and_forecast(
 def test_the_page_runs_a_fixed_number_of_queries(
     session: Session,
     client: TestClient,
-    manager: User,
     budget_plant: Plant,
     make_order: MakeOrder,
     allocate: Callable[..., object],
     count_queries: list[str],
 ) -> None:
-    login(client, manager)
+    sign_in(client, Role.MANAGER)
 
     def counts() -> list[int]:
         found = []

@@ -32,7 +32,7 @@ COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("actual", NP_("budget export", "Actual (CNY)"), "money", 14),
     ExportColumn("committed", NP_("budget export", "Committed (CNY)"), "money", 14),
     ExportColumn("variance", NP_("budget export", "Variance (CNY)"), "money", 14),
-    ExportColumn("variance_share", NP_("budget export", "Variance %"), "rate", 10),
+    ExportColumn("variance_share", NP_("budget export", "Variance share"), "rate", 10),
 )
 
 
@@ -98,7 +98,7 @@ class BudgetExport(core.ComputedExport):
             line(NP_("budget export", "Actual to date (CNY)"), total.actual),
             line(NP_("budget export", "Committed (CNY)"), total.committed),
             line(NP_("budget export", "Variance to date (CNY)"), variance.amount),
-            line(NP_("budget export", "Variance to date (%)"), None if share is None else rules.to_fen(share * 100)),
+            line(NP_("budget export", "Variance to date (per cent)"), None if share is None else rules.to_fen(share * 100)),
             line(NP_("budget export", "Year-end forecast (CNY)"), total.forecast.value),
         ]
 

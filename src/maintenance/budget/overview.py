@@ -10,9 +10,9 @@ target is not theirs alone)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -180,4 +180,3 @@ def budget_overview(session: Session, view: BudgetView, user: User) -> BudgetOve
     workshop_ids = visible_workshop_ids(session, user)
     report = budget_report(session, view.year, view.as_of, workshop_ids=workshop_ids)
     return BudgetOverview(view, report, whole_plant=workshop_ids is None)
-
