@@ -298,6 +298,7 @@ def test_the_export_has_the_summary_and_one_row_per_workshop_category_and_month(
     assert about["至今实际（元）"] == 472000
     assert about["已承诺（元）"] == 30000
     assert about["至今偏差（元）"] == 52000
+    assert about["至今偏差率（百分数）"] == 12.38  # 52,000 ÷ 420,000
     assert about["年末预测（元）"] == 1670761.9
 
     rows = workbook.get_sheet_by_index(1).to_python()

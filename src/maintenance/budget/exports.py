@@ -85,7 +85,7 @@ class BudgetExport(core.ComputedExport):
         def line(label: ContextMessage, value: Any) -> tuple[str, Any]:
             return (self.text(label), "—" if value is None else value)
 
-        share = variance.share
+        per_cent = None if variance.share is None else rules.to_fen(variance.share * 100)
         return [
             line(NP_("budget export", "Year"), str(report.year)),
             line(NP_("budget export", "As of"), report.as_of),
@@ -98,7 +98,7 @@ class BudgetExport(core.ComputedExport):
             line(NP_("budget export", "Actual to date (CNY)"), total.actual),
             line(NP_("budget export", "Committed (CNY)"), total.committed),
             line(NP_("budget export", "Variance to date (CNY)"), variance.amount),
-            line(NP_("budget export", "Variance to date (per cent)"), None if share is None else rules.to_fen(share * 100)),
+            line(NP_("budget export", "Variance to date (per cent)"), per_cent),
             line(NP_("budget export", "Year-end forecast (CNY)"), total.forecast.value),
         ]
 
