@@ -13,6 +13,7 @@ from typing import Any
 
 from maintenance.budget.overview import BudgetOverview
 from maintenance.choices import BOOTSTRAP_HEX
+from maintenance.i18n import format_wan_cny
 from maintenance.i18n import gettext as _
 
 TEN_THOUSAND = Decimal(10000)
@@ -77,7 +78,7 @@ def burn_up_option(overview: BudgetOverview) -> dict[str, Any]:
         series[0]["markLine"] = {
             "symbol": "none",
             "lineStyle": {"type": "solid", "color": BOOTSTRAP_HEX["success"]},
-            "label": {"formatter": f"{reference_label} {wan(reference):.2f}", "position": "insideEndTop"},
+            "label": {"formatter": f"{reference_label} {format_wan_cny(reference)}", "position": "insideEndTop"},
             "data": [{"yAxis": wan(reference)}],
         }
     return {
