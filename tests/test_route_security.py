@@ -739,6 +739,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/budget/{year}/allocation/import/template.xlsx"): MANAGER,
     ("POST", "/budget/{year}/allocation/import/preview"): MANAGER,
     ("POST", "/budget/{year}/allocation/import/confirm"): MANAGER,
+    # budget: overview (engineers see their own workshops' figures only)
+    ("GET", "/budget"): USER,
+    ("GET", "/budget/card"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.

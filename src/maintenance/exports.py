@@ -214,12 +214,14 @@ def write_table(
 
 
 def write_about(about: Any, workbook: Any, title: str, entries: Sequence[tuple[str, Any]]) -> None:
-    """A header sheet: a title, then label → value lines (text, date, naive datetime or number)."""
+    """A header sheet: a title, then label → value lines (text, date, naive datetime or number;
+    a ``Decimal`` with two decimals)."""
     bold = workbook.add_format({"bold": True})
     title_format = workbook.add_format({"bold": True, "font_size": 14})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"})
     time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss", "align": "left"})
     number = workbook.add_format({"num_format": "#,##0", "align": "left"})
+    money = workbook.add_format({"num_format": "#,##0.00", "align": "left"})
     about.set_column(0, 0, 18)
     about.set_column(1, 1, 60)
     about.write_string(0, 0, title, title_format)
@@ -229,7 +231,9 @@ def write_about(about: Any, workbook: Any, title: str, entries: Sequence[tuple[s
             about.write_datetime(row, 1, value, time_format)
         elif isinstance(value, date):
             about.write_datetime(row, 1, value, date_format)
-        elif isinstance(value, int | float | Decimal):
+        elif isinstance(value, Decimal):  # money and shares keep their two decimals
+            about.write_number(row, 1, float(value), money)
+        elif isinstance(value, int | float):
             about.write_number(row, 1, float(value), number)
         else:
             about.write_string(row, 1, str(value))

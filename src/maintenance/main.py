@@ -170,6 +170,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
         monitoring_routes.HOME_CARD,
         special_coverage_routes.HOME_CARD,
         leakfree_routes.HOME_CARD,
+        budget_routes.HOME_CARD,
     )
     # The layout asks the one policy what to show (web, a core module, knows no domain).
     web.templates.env.globals.update(can=permissions.can, Capability=permissions.Capability)
