@@ -67,11 +67,12 @@ from maintenance.monitoring.choices import Quantity
 from maintenance.monitoring.models import MeasurementPoint, PointCreate, Reading
 from maintenance.orders import attachments
 from maintenance.orders import service as order_service
-from maintenance.orders.choices import ChecklistResult, CostKind, OrderType
+from maintenance.orders.choices import ChecklistResult, CostCategory, CostKind, OrderType
 from maintenance.orders.models import (
     ChecklistItem,
     CostLine,
     CostLineCreate,
+    JournalEntry,
     OrderAttachment,
     PmPlan,
     PmPlanCostLine,
@@ -126,6 +127,8 @@ NOT_HTML = {
     "/leakfree/seal-points/import/template.xlsx": "the seal-point import template, a spreadsheet",
     # leakfree: surveys and leaks
     "/leakfree/leaks/{leak_id:int}/photo": "a leak's photo, an image",
+    # budget: finance journal
+    "/budget/journal/import/template.xlsx": "the finance journal import template, a spreadsheet",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -726,6 +729,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/rules/new"): MANAGER,
     ("POST", "/leakfree/rules/new"): MANAGER,
     ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
+    # budget: finance journal (everyone reads it, engineers their workshops' entries; managers
+    # and admins import and delete)
+    ("GET", "/budget/journal"): USER,
+    ("POST", "/budget/journal/{entry_id:int}/delete"): MANAGER,
+    ("GET", "/budget/journal/import"): MANAGER,
+    ("GET", "/budget/journal/import/template.xlsx"): MANAGER,
+    ("POST", "/budget/journal/import/preview"): MANAGER,
+    ("POST", "/budget/journal/import/confirm"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -978,6 +989,8 @@ _SECTION_VALUES: dict[tuple[str, str], Callable[[World], object]] = {
     ("point_id", "/monitoring/points/{point_id:int}/thickness"): lambda world: world.thickness_point.id,
     # leakfree: surveys and leaks
     ("entry_id", "/leakfree/"): lambda world: _leakfree_failed_seal_check(world).id,
+    # budget: finance journal
+    ("entry_id", "/budget/journal/"): lambda world: _budget_journal_entry(world).id,
 }
 _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "asset_id": lambda world: world.asset.id,
@@ -1357,6 +1370,8 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "version_label": "2026版",
         "effective_date": "2026-07-01",
     },
+    # budget: finance journal
+    ("POST", "/budget/journal/{entry_id:int}/delete"): lambda world: {},
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1545,3 +1560,24 @@ def _leakfree_failed_seal_check(world: World) -> RoundEntry:
         return entry
 
     return _leakfree_kept(world, "leakfree_failed_seal_check", make)
+
+
+# --- budget: finance journal -------------------------------------------------------------------
+
+
+def _budget_journal_entry(world: World) -> JournalEntry:
+    """A voucher of workshop A's, booked once per plant."""
+
+    def make() -> JournalEntry:
+        entry = JournalEntry(
+            booked_on=plant_today(),
+            workshop_id=world.workshop_a.id,  # type: ignore[arg-type]
+            category=CostCategory.SERVICES,
+            amount_cny=Decimal("1200.00"),
+            reference="RS-JOURNAL-1",
+        )
+        world.session.add(entry)
+        world.session.flush()
+        return entry
+
+    return _leakfree_kept(world, "budget_journal_entry", make)

@@ -130,11 +130,11 @@ def _conditions(filters: JournalFilters, workshop_ids: list[int] | None) -> list
 
 
 def list_entries(filters: JournalFilters, workshop_ids: list[int] | None) -> Select[Any]:
-    """Rows of (entry, importer's name), filtered and sorted."""
+    """Rows of (entry, importer's name as :attr:`User.display_name` gives it), filtered and sorted."""
     key = SORTABLE[filters.sort.lstrip("-")]
     order = key.desc() if filters.sort.startswith("-") else key.asc()
     return (
-        select(JournalEntry, col(User.display_name).label("imported_by"))
+        select(JournalEntry, func.coalesce(func.nullif(col(User.full_name), ""), col(User.username)).label("imported_by"))
         .outerjoin(User, col(User.id) == col(JournalEntry.imported_by_id))
         .where(*_conditions(filters, workshop_ids))
         .order_by(order, col(JournalEntry.id).desc())

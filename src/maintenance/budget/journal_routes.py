@@ -85,7 +85,7 @@ def journal_list(
     )
 
 
-@router.post(LIST + "/{entry_id}/delete")
+@router.post(LIST + "/{entry_id:int}/delete")
 def journal_delete(request: Request, session: SessionDep, user: ManagerUser, entry_id: RecordId) -> Response:
     entry = journal.get_entry_or_raise(session, entry_id)
     reference = entry.reference
