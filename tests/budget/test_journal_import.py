@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +60,7 @@ def workbook(*rows: list[Any]) -> bytes:
     dates = book.add_format({"num_format": "yyyy-mm-dd"})
     for number, row in enumerate([HEADERS, *rows], start=1):
         for index, value in enumerate(row):
-            if isinstance(value, datetime):
+            if isinstance(value, date):
                 sheet.write_datetime(number, index, value, dates)
             else:
                 sheet.write(number, index, value)
@@ -128,8 +128,24 @@ def test_a_csv_file_is_previewed_with_its_totals_then_booked_into_the_actual(
 
     assert response.status_code == 303, response.text[:3000]
     assert _entries(session) == [
-        (date(2026, 3, 20), "SYN", CostCategory.SERVICES, Decimal("120000.00"), "记-0158", "压缩机年度维保 一季度", "三月凭证.csv"),
-        (date(2026, 3, 28), "SYN", CostCategory.SERVICES, Decimal("-20000.00"), "记-0201", "红冲 记-0158 多计部分", "三月凭证.csv"),
+        (
+            date(2026, 3, 20),
+            "SYN",
+            CostCategory.SERVICES,
+            Decimal("120000.00"),
+            "记-0158",
+            "压缩机年度维保 一季度",
+            "三月凭证.csv",
+        ),
+        (
+            date(2026, 3, 28),
+            "SYN",
+            CostCategory.SERVICES,
+            Decimal("-20000.00"),
+            "记-0201",
+            "红冲 记-0158 多计部分",
+            "三月凭证.csv",
+        ),
         (date(2026, 4, 2), "UTL", CostCategory.SPARES, Decimal("125000.00"), "记-0233", "备件框架协议", "三月凭证.csv"),
     ]
     assert {e.imported_by_id for e in session.scalars(select(JournalEntry))} == {manager.id}
@@ -149,8 +165,8 @@ def test_an_xlsx_file_with_date_cells_and_numbers_is_booked(
 ) -> None:
     csrf = login(client, manager)
     content = workbook(
-        [datetime(2026, 5, 31), "SYN", "材料费", 3456.78, "记-0501", "垫片"],
-        [datetime(2026, 6, 1), "SYN", "turnaround", "(1,000.50)", "记-0602", "大修 红冲"],
+        [date(2026, 5, 31), "SYN", "材料费", 3456.78, "记-0501", "垫片"],
+        [date(2026, 6, 1), "SYN", "turnaround", "(1,000.50)", "记-0602", "大修 红冲"],
     )
 
     preview = _preview(client, csrf, content, "凭证.xlsx")
@@ -301,7 +317,11 @@ def test_the_service_refuses_a_booked_voucher_as_a_conflict(
     book(workshop, "2026-03-02", CostCategory.SERVICES, "900.00", "记-0301")
     data = [
         JournalEntryFields(
-            booked_on=date(2026, 3, 1), workshop_id=workshop.id, category=CostCategory.LABOUR, amount_cny=Decimal("1"), reference=reference
+            booked_on=date(2026, 3, 1),
+            workshop_id=workshop.id,
+            category=CostCategory.LABOUR,
+            amount_cny=Decimal("1"),
+            reference=reference,
         )
         for reference in ("记-0300", "记-0301")
     ]

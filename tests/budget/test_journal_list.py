@@ -66,7 +66,8 @@ def test_the_month_is_listed_newest_first_with_its_total_in_wan_and_yuan(
     assert _references(page.text) == ["记-0201", "记-0180", "记-0170", "记-0158"]
     # 120,000.00 − 20,000.00 + 3,456.78 + 125,000.00 = 228,456.78 元 = 22.85万元
     assert _total(page.text) == "228456.78"
-    assert "22.85" in page.text and "228,456.78" in page.text
+    assert "22.85" in page.text
+    assert "228,456.78" in page.text
 
 
 @pytest.mark.parametrize(
@@ -212,7 +213,11 @@ def test_a_manager_deletes_an_entry_into_the_change_log(
     assert response.status_code == 303
     assert session.scalars(select(JournalEntry)).all() == []
     change = session.scalars(select(ObjectChange).where(ObjectChange.object_type == "journal_entry")).one()
-    assert (change.action, change.object_id, change.before["reference"]) == (ChangeAction.DELETE, str(entry_id), "记-0158")
+    assert (change.action, change.object_id, change.before["reference"]) == (
+        ChangeAction.DELETE,
+        str(entry_id),
+        "记-0158",
+    )
 
 
 def test_deleting_a_missing_entry_is_a_404_and_an_engineer_is_refused(

@@ -133,8 +133,10 @@ def list_entries(filters: JournalFilters, workshop_ids: list[int] | None) -> Sel
     """Rows of (entry, importer's name as :attr:`User.display_name` gives it), filtered and sorted."""
     key = SORTABLE[filters.sort.lstrip("-")]
     order = key.desc() if filters.sort.startswith("-") else key.asc()
+    importer = func.coalesce(func.nullif(col(User.full_name), ""), col(User.username)).label("imported_by")
+    columns: tuple[Any, ...] = (JournalEntry, importer)
     return (
-        select(JournalEntry, func.coalesce(func.nullif(col(User.full_name), ""), col(User.username)).label("imported_by"))
+        select(*columns)
         .outerjoin(User, col(User.id) == col(JournalEntry.imported_by_id))
         .where(*_conditions(filters, workshop_ids))
         .order_by(order, col(JournalEntry.id).desc())
@@ -184,7 +186,7 @@ def create_entries(
         booked = entries_by_reference(session, [data.reference for data in entries])
         names = ", ".join(sorted(booked)) or "?"
         message = _("Nothing was imported: the vouchers %(references)s were imported meanwhile.", references=names)
-        raise Conflict(message, [FieldError(_("Reference"), message)]) from None
+        raise Conflict(message, [FieldError(_("Voucher"), message)]) from None
     for row in rows:
         audit.record_create(session, actor, row)
     return rows

@@ -92,7 +92,9 @@ class JournalExport(core.TableExport):
         if filters.date_to is not None:
             add(NP_("journal export", "to"), filters.date_to.isoformat())
         if self.workshop_ids is not None:
-            add(NP_("journal export", "workshop"), ", ".join(self.workshop_names.get(i, "?") for i in self.workshop_ids))
+            add(
+                NP_("journal export", "workshop"), ", ".join(self.workshop_names.get(i, "?") for i in self.workshop_ids)
+            )
         if filters.category is not None:
             add(NP_("journal export", "category"), filters.category.zh if self.zh else filters.category.en)
         if filters.q:

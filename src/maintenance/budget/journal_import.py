@@ -126,9 +126,7 @@ def check_journal_upload(filename: str, size: int) -> str:
         size,
         extensions=EXTENSIONS,
         max_bytes=MAX_UPLOAD_BYTES,
-        wrong_type=lambda kind: _(
-            "%(kind)s files cannot be imported: save the journal as .xlsx or as CSV.", kind=kind
-        ),
+        wrong_type=lambda kind: _("%(kind)s files cannot be imported: save the journal as .xlsx or as CSV.", kind=kind),
     )
 
 
@@ -220,7 +218,9 @@ class _Context:
             return
         if row.reference in self.seen:
             message = _(
-                "The voucher %(reference)s is already on row %(row)s.", reference=row.reference, row=self.seen[row.reference]
+                "The voucher %(reference)s is already on row %(row)s.",
+                reference=row.reference,
+                row=self.seen[row.reference],
             )
             refuse("reference", message)
             return
@@ -265,7 +265,9 @@ def parse_signed_amount(raw: Any) -> Decimal | None:
 
 def _not_zero(amount: Decimal, raw: Any) -> Decimal:
     if not amount:
-        raise CellError(_("%(value)s is zero: a voucher line books an amount (negative for a reversal).", value=cell_text(raw)))
+        raise CellError(
+            _("%(value)s is zero: a voucher line books an amount (negative for a reversal).", value=cell_text(raw))
+        )
     return amount
 
 

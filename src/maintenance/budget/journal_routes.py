@@ -165,7 +165,9 @@ def journal_import_confirm(request: Request, session: SessionDep, user: ManagerU
     filename = str(form.get("filename", "")).strip()
     path = files.blob_path(token) if _TOKEN.fullmatch(token) else None
     if path is None or not path.is_file():
-        return _import_page(request, error=_("The uploaded file is no longer available. Upload it again."), status_code=404)
+        return _import_page(
+            request, error=_("The uploaded file is no longer available. Upload it again."), status_code=404
+        )
     content = path.read_bytes()
     try:
         extension = journal_import.check_journal_upload(filename, len(content))
