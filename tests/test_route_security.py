@@ -68,11 +68,12 @@ from maintenance.monitoring.choices import Quantity
 from maintenance.monitoring.models import MeasurementPoint, PointCreate, Reading
 from maintenance.orders import attachments
 from maintenance.orders import service as order_service
-from maintenance.orders.choices import ChecklistResult, CostKind, OrderType
+from maintenance.orders.choices import ChecklistResult, CostCategory, CostKind, OrderType
 from maintenance.orders.models import (
     ChecklistItem,
     CostLine,
     CostLineCreate,
+    JournalEntry,
     OrderAttachment,
     PmPlan,
     PmPlanCostLine,
@@ -129,6 +130,8 @@ NOT_HTML = {
     "/leakfree/leaks/{leak_id:int}/photo": "a leak's photo, an image",
     # budget: target, allocation grid and plan import
     "/budget/{year}/allocation/import/template.xlsx": "the allocation plan's import template, a spreadsheet",
+    # budget: finance journal
+    "/budget/journal/import/template.xlsx": "the finance journal import template, a spreadsheet",
 }
 
 # These tests log in some 150 times and are about routes, not password hashing: users get a
@@ -742,6 +745,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     # budget: overview (engineers see their own workshops' figures only)
     ("GET", "/budget"): USER,
     ("GET", "/budget/card"): USER,
+    # budget: finance journal (everyone reads it, engineers their workshops' entries; managers
+    # and admins import and delete)
+    ("GET", "/budget/journal"): USER,
+    ("POST", "/budget/journal/{entry_id:int}/delete"): MANAGER,
+    ("GET", "/budget/journal/import"): MANAGER,
+    ("GET", "/budget/journal/import/template.xlsx"): MANAGER,
+    ("POST", "/budget/journal/import/preview"): MANAGER,
+    ("POST", "/budget/journal/import/confirm"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -994,6 +1005,8 @@ _SECTION_VALUES: dict[tuple[str, str], Callable[[World], object]] = {
     ("point_id", "/monitoring/points/{point_id:int}/thickness"): lambda world: world.thickness_point.id,
     # leakfree: surveys and leaks
     ("entry_id", "/leakfree/"): lambda world: _leakfree_failed_seal_check(world).id,
+    # budget: finance journal
+    ("entry_id", "/budget/journal/"): lambda world: _budget_journal_entry(world).id,
 }
 _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "asset_id": lambda world: world.asset.id,
@@ -1389,6 +1402,8 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         "month": "3",
         "amount": "12.5",
     },
+    # budget: finance journal
+    ("POST", "/budget/journal/{entry_id:int}/delete"): lambda world: {},
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1586,3 +1601,22 @@ BUDGET_YEAR = 2026
 def _budget_year(world: World) -> None:
     world.session.add(BudgetYear(year=BUDGET_YEAR, target_cny=Decimal("15600000.00")))
     world.session.commit()
+# --- budget: finance journal -------------------------------------------------------------------
+
+
+def _budget_journal_entry(world: World) -> JournalEntry:
+    """A voucher of workshop A's, booked once per plant."""
+
+    def make() -> JournalEntry:
+        entry = JournalEntry(
+            booked_on=plant_today(),
+            workshop_id=world.workshop_a.id,  # type: ignore[arg-type]
+            category=CostCategory.SERVICES,
+            amount_cny=Decimal("1200.00"),
+            reference="RS-JOURNAL-1",
+        )
+        world.session.add(entry)
+        world.session.flush()
+        return entry
+
+    return _leakfree_kept(world, "budget_journal_entry", make)

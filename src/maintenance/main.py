@@ -27,6 +27,7 @@ from maintenance.body_limits import BodyLimit, BodyLimitMiddleware
 from maintenance.budget import allocation_routes as budget_allocation_routes
 from maintenance.budget import api as budget_api
 from maintenance.budget import drilldown_routes as budget_drilldown_routes
+from maintenance.budget import journal_import
 from maintenance.budget import journal_routes as budget_journal_routes
 from maintenance.budget import plan_import as budget_plan_import
 from maintenance.budget import routes as budget_routes
@@ -100,6 +101,7 @@ BODY_LIMITS = (
     BodyLimit("/leakfree/surveys/new", LEAK_PHOTOS_AT_ONCE * files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/leaks/[0-9]+/photo", files.MAX_BYTES + _FORM_ROOM, upload=True),
     BodyLimit("/leakfree/rules/new", files.MAX_BYTES + _FORM_ROOM, upload=True),
+    BodyLimit("/budget/journal/import/preview", journal_import.MAX_UPLOAD_BYTES + _FORM_ROOM, upload=True),
 )
 
 API_DESCRIPTION = """JSON API for integrators (ERP, historians, reporting).

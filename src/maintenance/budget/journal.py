@@ -1,0 +1,200 @@
+"""The finance journal (财务凭证): repair costs booked outside work orders. Its filters, the
+filtered list and its total, writing a file's entries at once, and deleting an entry imported by
+mistake, each in the change log.
+
+An entry counts in the actual repair cost on its booking day (:mod:`maintenance.orders.costs`),
+so engineers read their own workshops' entries only; managers, admins and auditors read every
+workshop's. Only managers and admins write the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from maintenance.audit import service as audit
+from maintenance.audit.service import Actor
+from maintenance.exceptions import Conflict, FieldError, NotFound
+from maintenance.i18n import gettext as _
+from maintenance.orders.choices import CostCategory
+from maintenance.orders.models import JournalEntry, JournalEntryFields
+from maintenance.org.models import User
+from maintenance.org.permissions import Capability, can, require, workshop_ids_of
+from maintenance.web import RecordId, filters_from_query
+
+DEFAULT_SORT = "-date"
+# Sort keys → the column they order by (the id breaks ties, newest first).
+SORTABLE: dict[str, Any] = {
+    "date": col(JournalEntry.booked_on),
+    "amount": col(JournalEntry.amount_cny),
+    "reference": col(JournalEntry.reference),
+}
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+class JournalFilters(BaseModel):
+    """The list's filters, parsed once from the query and used by the page, its fragment, the
+    total and the exports. Without dates the list shows the year of the day it is asked on
+    (:meth:`within_year_of`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    date_from: date | None = None
+    date_to: date | None = None
+    workshop_id: RecordId | None = None
+    category: CostCategory | None = None
+    q: str | None = Field(default=None, max_length=100)
+    sort: str = DEFAULT_SORT
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("date_from", "date_to", "workshop_id", "category", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("sort")
+    @classmethod
+    def _known_sort(cls, value: str) -> str:
+        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
+
+    def within_year_of(self, today: date) -> JournalFilters:
+        """These filters with the dates left open set to ``today``'s year."""
+        return self.model_copy(
+            update={
+                "date_from": self.date_from or date(today.year, 1, 1),
+                "date_to": self.date_to or date(today.year, 12, 31),
+            }
+        )
+
+    def query_params(self) -> dict[str, str]:
+        """The filters as URL parameters (export links keep the list's filter)."""
+        data = self.model_dump(exclude_defaults=True, mode="json")
+        return {key: str(value) for key, value in data.items()}
+
+
+JournalFiltersDep = Annotated[JournalFilters, Depends(filters_from_query(JournalFilters))]
+
+
+def readable_workshop_ids(session: Session, user: User) -> list[int] | None:
+    """The workshops whose entries ``user`` reads (None: every workshop). Engineers read their
+    own workshops' entries only."""
+    if can(user, Capability.WRITE) and not can(user, Capability.WRITE_EVERYWHERE):
+        return workshop_ids_of(session, user)
+    return None
+
+
+def listed_workshop_ids(readable: list[int] | None, chosen: int | None) -> list[int] | None:
+    """The workshops the list shows: the one ``chosen`` when it is readable, else all readable."""
+    if chosen is None:
+        return readable
+    return [chosen] if readable is None or chosen in readable else []
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(filters: JournalFilters, workshop_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    booked = col(JournalEntry.booked_on)
+    conditions: list[ColumnElement[bool]] = []
+    if workshop_ids is not None:
+        conditions.append(col(JournalEntry.workshop_id).in_(workshop_ids))
+    if filters.date_from is not None:
+        conditions.append(booked >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(booked <= filters.date_to)
+    if filters.category is not None:
+        conditions.append(col(JournalEntry.category) == filters.category)
+    if filters.q:
+        pattern = _like(filters.q)
+        conditions.append(
+            col(JournalEntry.reference).ilike(pattern, escape="\\")
+            | col(JournalEntry.description).ilike(pattern, escape="\\")
+        )
+    return conditions
+
+
+def list_entries(filters: JournalFilters, workshop_ids: list[int] | None) -> Select[Any]:
+    """Rows of (entry, importer's name as :attr:`User.display_name` gives it), filtered and sorted."""
+    key = SORTABLE[filters.sort.lstrip("-")]
+    order = key.desc() if filters.sort.startswith("-") else key.asc()
+    importer = func.coalesce(func.nullif(col(User.full_name), ""), col(User.username)).label("imported_by")
+    columns: tuple[Any, ...] = (JournalEntry, importer)
+    return (
+        select(*columns)
+        .outerjoin(User, col(User.id) == col(JournalEntry.imported_by_id))
+        .where(*_conditions(filters, workshop_ids))
+        .order_by(order, col(JournalEntry.id).desc())
+    )
+
+
+def total_of(session: Session, filters: JournalFilters, workshop_ids: list[int] | None) -> Decimal:
+    """The sum of the filtered entries' amounts (one aggregate query), reversals included."""
+    stmt = select(func.coalesce(func.sum(col(JournalEntry.amount_cny)), 0)).where(*_conditions(filters, workshop_ids))
+    return Decimal(session.scalar(stmt) or 0).quantize(Decimal("0.01"))
+
+
+def entries_by_reference(session: Session, references: Sequence[str]) -> dict[str, JournalEntry]:
+    """The entries already booked under any of ``references`` (one query)."""
+    if not references:
+        return {}
+    stmt = select(JournalEntry).where(col(JournalEntry.reference).in_(list(references)))
+    return {entry.reference: entry for entry in session.scalars(stmt)}
+
+
+def get_entry_or_raise(session: Session, entry_id: int) -> JournalEntry:
+    entry = session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound(_("Finance journal entry %(id)s does not exist.", id=entry_id))
+    return entry
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+
+def create_entries(
+    session: Session, entries: Sequence[JournalEntryFields], *, source_file: str, actor: Actor
+) -> list[JournalEntry]:
+    """Book every entry, or none: a reference booked meanwhile (another import confirmed at the
+    same moment) trips the unique constraint inside a savepoint and is refused as a Conflict
+    naming it, with nothing of this file written."""
+    require(actor, Capability.MANAGE)
+    importer = actor.id if isinstance(actor, User) else None
+    rows = [
+        JournalEntry(**data.model_dump(), source_file=source_file[:200], imported_by_id=importer) for data in entries
+    ]
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError:
+        booked = entries_by_reference(session, [data.reference for data in entries])
+        names = ", ".join(sorted(booked)) or "?"
+        message = _("Nothing was imported: the vouchers %(references)s were imported meanwhile.", references=names)
+        raise Conflict(message, [FieldError(_("Voucher"), message)]) from None
+    for row in rows:
+        audit.record_create(session, actor, row)
+    return rows
+
+
+def delete_entry(session: Session, entry: JournalEntry, *, actor: Actor) -> None:
+    """Remove an entry imported by mistake; the change log keeps what it was."""
+    require(actor, Capability.MANAGE)
+    audit.record_delete(session, actor, entry)
+    session.delete(entry)
+    session.flush()
