@@ -726,6 +726,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/rules/new"): MANAGER,
     ("POST", "/leakfree/rules/new"): MANAGER,
     ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
+    # budget: read API (every token with budget:read; an engineer's sees their workshops)
+    ("GET", "/api/v1/budget/{year}"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1016,6 +1018,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "certification_id": lambda world: _leakfree_certification(world).id,
     # leakfree: rules
     "rule_id": lambda world: world.rule_document.id,
+    # budget: read API (shared by the budget's year routes)
+    "year": lambda world: plant_today().year,
 }
 
 
