@@ -4,8 +4,10 @@ seed year's 1560万 target is half the three years before (3050万, 3210万, 310
 average), allocated to the fen by workshop × category × month with the overhaul's months heavy;
 the finance journal so far; 热电 (PWR) and 罐区 (TNK) more than 5 % over plan to date.
 
-Loaded on the org and registry parts only: the work orders only add to the actual, so two
-workshops over plan on the journal alone are over plan on the whole demo too."""
+Loaded on the org and registry parts only (the whole demo takes minutes): the work orders only
+add to the actual, so two workshops over plan on the journal alone are over plan on the whole
+demo too. Without the orders' overhaul the turnaround cost stays in September and October; a
+test of its own adds an overhaul."""
 
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
-from maintenance.budget.models import Allocation, BudgetYear
+from maintenance.budget.models import Allocation, BaselineYear, BudgetYear
 from maintenance.budget.service import BudgetReport, budget_report
 from maintenance.config import get_settings
 from maintenance.db import plant_timezone, utcnow
@@ -26,7 +28,8 @@ from maintenance.demo import budget as budget_demo
 from maintenance.demo.plant import PARTS, SEED_ACTOR
 from maintenance.demo.seed_files import read_csv
 from maintenance.orders.choices import CostCategory
-from maintenance.orders.models import JournalEntry
+from maintenance.orders.models import JournalEntry, Turnaround
+from maintenance.org.models import Site
 
 SEED_DIR = get_settings().seed_dir
 MOMENTS = {
@@ -157,3 +160,29 @@ def test_loading_twice_adds_nothing(demo: Loaded) -> None:
     budget_demo.load(demo.session, SEED_DIR, SEED_ACTOR, utcnow())
 
     assert demo.session.scalar(select(func.count(col(BudgetYear.id)))) == 1
+
+
+def test_an_overhaul_in_the_seed_year_takes_the_turnaround_cost(registry: Session) -> None:
+    # Seeded on the leap day, the demo's overhaul runs from 11 December 2027 to 15 January 2028:
+    # only January is in the year, so January carries the whole 348万 of turnaround cost.
+    savepoint = registry.begin_nested()
+    for table in (Allocation, BaselineYear, BudgetYear, JournalEntry):  # a seed day's budget, if any
+        registry.execute(delete(table))
+    site_id = registry.scalars(select(col(Site.id))).first()
+    registry.add(
+        Turnaround(
+            code="TA-2027",
+            name="2027年度大修",
+            start_date=date(2027, 12, 11),
+            end_date=date(2028, 1, 15),
+            site_id=site_id,  # type: ignore[arg-type]
+        )
+    )
+    registry.flush()
+    budget_demo.load(registry, SEED_DIR, SEED_ACTOR, MOMENTS["leap day"])  # type: ignore[arg-type]
+    report = budget_report(registry, 2028, date(2028, 2, 29))
+    savepoint.rollback()
+
+    assert report.plan.sum(category=CostCategory.TURNAROUND, months=[0]) == Decimal("3480000.00")
+    assert report.plan.sum(category=CostCategory.TURNAROUND, months=[8, 9]) == Decimal("0.00")
+    assert report.plan.total == Decimal("15600000.00")

@@ -8,7 +8,10 @@ What ``seed/budget/`` holds (CSV, UTF-8, edited by hand):
 - ``allocation.csv``: each workshop's annual amount (they sum to the target) and its shares of
   the categories in whole percent.
 - ``months.csv``: the monthly profile in whole percent, one column for routine cost and one for
-  turnaround cost (September and October, the overhaul's months, carry it all).
+  turnaround cost (September and October carry it all). The demo's overhaul is dated relative
+  to the seed day (:mod:`maintenance.demo.orders.history`), so when it falls in the seed year
+  its months take the turnaround cost instead (40 % its first month, 60 % its last; all of it
+  when one month of it is in the year): the plan expects the overhaul when the plant has it.
 - ``journal.csv``: the year's finance journal by day of the year (``MM-DD``; never 29 February),
   ``{year}`` in a reference standing for the year.
 
@@ -39,7 +42,7 @@ from maintenance.budget.models import Allocation, BaselineYear, BudgetYear
 from maintenance.db import plant_timezone
 from maintenance.demo.seed_files import read_csv
 from maintenance.orders.choices import CostCategory
-from maintenance.orders.models import JournalEntry
+from maintenance.orders.models import JournalEntry, Turnaround
 from maintenance.org.models import Workshop
 
 PERCENT = Decimal(100)
@@ -56,7 +59,8 @@ def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
     folder = seed_dir / "budget"
     workshops = {w.code: w for w in session.scalars(select(Workshop))}
     budget = _years(session, actor, folder, today.year)
-    _insert_all(session, actor, _allocation(folder, budget, workshops))
+    profile = _with_overhaul(list(read_csv(folder / "months.csv")), _overhaul_months(session, today.year))
+    _insert_all(session, actor, _allocation(folder, profile, budget, workshops))
     _insert_all(session, actor, _journal(folder, workshops, today))
 
 
@@ -81,8 +85,31 @@ def _years(session: Session, actor: Actor, folder: Path, year: int) -> BudgetYea
     return budget
 
 
-def _allocation(folder: Path, budget: BudgetYear, workshops: dict[str, Workshop]) -> list[Allocation]:
-    profile = list(read_csv(folder / "months.csv"))
+def _overhaul_months(session: Session, year: int) -> list[int]:
+    """The months of ``year`` the plant's latest overhaul runs in (none when it is not in it)."""
+    overhaul = session.scalars(
+        select(Turnaround)
+        .where(col(Turnaround.start_date) <= date(year, 12, 31), col(Turnaround.end_date) >= date(year, 1, 1))
+        .order_by(col(Turnaround.end_date).desc())
+    ).first()
+    if overhaul is None:
+        return []
+    first = max(overhaul.start_date, date(year, 1, 1)).month
+    last = min(overhaul.end_date, date(year, 12, 31)).month
+    return sorted({first, last})
+
+
+def _with_overhaul(profile: list[dict[str, str]], months: list[int]) -> list[dict[str, str]]:
+    """The profile with its turnaround weights moved to ``months`` (kept when there are none)."""
+    if not months:
+        return profile
+    weights = dict(zip(months, ("40", "60") if len(months) == 2 else ("100",), strict=True))
+    return [{**row, "turnaround": weights.get(int(row["month"]), "0")} for row in profile]
+
+
+def _allocation(
+    folder: Path, profile: list[dict[str, str]], budget: BudgetYear, workshops: dict[str, Workshop]
+) -> list[Allocation]:
     cells = []
     for row in read_csv(folder / "allocation.csv"):
         annual = Decimal(row["annual_cny"])
