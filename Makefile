@@ -66,7 +66,7 @@ lint: $(STAMPS)/python
 # The day the suite really runs is `make test`. CI runs both.
 CLOCK_STARTS ?= 2026-12-31T23:30:00+08:00 2027-01-01T00:10:00+08:00 2028-02-29T09:00:00+08:00
 DATE_SENSITIVE_TESTS := tests/test_clock.py tests/demo/test_assets.py tests/demo/test_orders.py tests/demo/test_monitoring.py \
-	tests/demo/test_inspections.py tests/demo/test_special.py tests/demo/test_leakfree.py tests/orders/pm/test_scheduler.py tests/orders/pm/test_scheduler_cli.py \
+	tests/demo/test_inspections.py tests/demo/test_special.py tests/demo/test_leakfree.py tests/demo/test_budget.py tests/orders/pm/test_scheduler.py tests/orders/pm/test_scheduler_cli.py \
 	tests/orders/kpis/test_kpis.py tests/orders/test_list.py tests/orders/pm/test_pm_pages.py tests/orders/test_numbering.py \
 	tests/inspections/test_rounds.py tests/inspections/test_round_pages.py tests/inspections/test_campaigns.py \
 	tests/monitoring/thickness/test_assessment.py tests/assets/test_exports.py tests/assets/test_depreciation.py \

@@ -753,6 +753,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/budget/journal/import/template.xlsx"): MANAGER,
     ("POST", "/budget/journal/import/preview"): MANAGER,
     ("POST", "/budget/journal/import/confirm"): MANAGER,
+    # budget: read API (every token with budget:read; an engineer's sees their workshops)
+    ("GET", "/api/v1/budget/{year}"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1045,7 +1047,7 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "certification_id": lambda world: _leakfree_certification(world).id,
     # leakfree: rules
     "rule_id": lambda world: world.rule_document.id,
-    # budget: target, allocation grid and plan import
+    # budget: the year of the budget routes (target, allocation, read API)
     "year": lambda world: BUDGET_YEAR,
 }
 

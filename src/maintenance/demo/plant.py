@@ -12,6 +12,7 @@ from sqlmodel import Session
 from maintenance.audit.service import SystemActor
 from maintenance.config import get_settings
 from maintenance.demo import assets as assets_demo
+from maintenance.demo import budget as budget_demo
 from maintenance.demo import leakfree as leakfree_demo
 from maintenance.demo import monitoring as monitoring_demo
 from maintenance.demo import org as org_demo
@@ -36,6 +37,7 @@ PARTS = (
     ("seasonal inspections", campaign_demo),
     ("special equipment", special_demo),
     ("leak-free", leakfree_demo),
+    ("budget", budget_demo),
 )
 
 
