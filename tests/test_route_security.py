@@ -726,6 +726,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/leakfree/rules/new"): MANAGER,
     ("POST", "/leakfree/rules/new"): MANAGER,
     ("GET", "/leakfree/rules/{rule_id:int}/file"): USER,
+    # budget: drill-down and the order page's budget card
+    ("GET", "/budget/drill"): USER,
+    ("GET", "/budget/orders/{order_id:int}/impact"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.

@@ -55,7 +55,9 @@ def orders(
             lines=[(CostKind.MATERIAL, "900", "1000.50"), (CostKind.LABOUR, "300", "250")],
             finished=plant(YEAR, 3, 31, 23),
         ),
-        "B": make_order(pump, title="B 外委", lines=[(CostKind.SERVICE, "5000", "4800")], finished=plant(YEAR, 4, 1, 0)),
+        "B": make_order(
+            pump, title="B 外委", lines=[(CostKind.SERVICE, "5000", "4800")], finished=plant(YEAR, 4, 1, 0)
+        ),
         "C": make_order(other_pump, title="C", lines=[(CostKind.MATERIAL, "700", "700")], finished=plant(YEAR, 3, 10)),
         "D": make_order(
             pump,
@@ -242,9 +244,7 @@ def test_a_bad_parameter_is_a_422_page_naming_it(
 # --- paging and queries ---------------------------------------------------------------------
 
 
-def test_a_listing_pages_its_rows_and_totals_all_of_them(
-    session: Session, pump: Asset, make_order: MakeOrder
-) -> None:
+def test_a_listing_pages_its_rows_and_totals_all_of_them(session: Session, pump: Asset, make_order: MakeOrder) -> None:
     for day in (3, 4, 5):
         make_order(pump, lines=[(CostKind.MATERIAL, "0", f"{day}00.01")], finished=plant(YEAR, 5, day))
     figure = Figure(BudgetView(YEAR, date(YEAR, 12, 31)), Measure.ACTUAL, None)
