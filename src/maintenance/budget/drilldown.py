@@ -46,7 +46,7 @@ class Measure(StrEnum):
 MEASURE_LABELS = {
     Measure.ACTUAL: N_("Actual"),
     Measure.COMMITTED: N_("Committed"),
-    Measure.PLAN: N_("Plan"),
+    Measure.PLAN: N_("Budget plan"),
 }
 
 
