@@ -54,7 +54,8 @@ def card(client: TestClient, order_id: int) -> dict[str, object]:
     assert "<html" not in html  # a fragment for the order page's card
     month = re.search(r'data-month="([^"]+)"', html)
     over = re.search(r'data-over-plan="([^"]+)"', html)
-    assert month and over
+    assert month
+    assert over
     return {
         "month": month[1],
         "over_plan": over[1] == "true",

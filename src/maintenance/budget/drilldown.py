@@ -27,7 +27,7 @@ from maintenance.budget.service import budget_year
 from maintenance.i18n import N_, gettext
 from maintenance.orders import costs
 from maintenance.orders.choices import CostCategory
-from maintenance.orders.kpis.service import Period, sql_decimal
+from maintenance.orders.periods import Period, sql_decimal
 from maintenance.org.models import Role, User, Workshop
 from maintenance.org.permissions import workshop_ids_of
 from maintenance.web import Page
@@ -135,7 +135,7 @@ def plan_cells(session: Session, figure: Figure, number: int, size: int) -> List
     budget = budget_year(session, figure.view.year)
     if budget is None:
         return _empty(size)
-    stmt = select(Allocation, col(Allocation.amount_cny).label("amount")).where(
+    stmt: Any = select(Allocation, col(Allocation.amount_cny).label("amount")).where(
         col(Allocation.budget_year_id) == budget.id
     )
     if figure.workshop_ids is not None:

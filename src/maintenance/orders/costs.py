@@ -32,8 +32,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from maintenance.orders.choices import DONE_STATES, CostCategory, CostKind, OrderState, OrderType
-from maintenance.orders.kpis.service import Month, Period, month_bucket, sql_decimal
 from maintenance.orders.models import CostLine, JournalEntry, WorkOrder
+from maintenance.orders.periods import Month, Period, month_bucket, sql_decimal
 
 ZERO = Decimal("0.00")
 
