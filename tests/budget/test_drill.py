@@ -130,9 +130,9 @@ def test_actual_of_a_workshop_category_month_lists_its_cost_lines_and_journal_en
     assert "FIN-001" in html
     for absent in (orders["B"].number, orders["C"].number, "FIN-002", "FIN-003"):
         assert absent not in html
-    assert "合成车间" in html
-    assert "材料费" in html
-    assert "2026-03" in html
+    described = re.search(r'id="drill-filter">(.*?)</h1>', html, re.S)
+    assert described
+    assert " ".join(described[1].split()) == "实际 · 合成车间 · 材料费 · 2026-03"
     assert f'href="/budget?year={YEAR}&amp;as_of={AS_OF}"' in html  # the back link keeps the view
 
 
