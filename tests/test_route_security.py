@@ -755,6 +755,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/budget/journal/import/confirm"): MANAGER,
     # budget: read API (every token with budget:read; an engineer's sees their workshops)
     ("GET", "/api/v1/budget/{year}"): USER,
+    # budget: drill-down and the order page's budget card
+    ("GET", "/budget/drill"): USER,
+    ("GET", "/budget/orders/{order_id:int}/impact"): USER,
 }
 
 # The smallest valid PNG, for a round entry's photo.

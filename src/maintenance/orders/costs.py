@@ -32,8 +32,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from maintenance.orders.choices import DONE_STATES, CostCategory, CostKind, OrderState, OrderType
-from maintenance.orders.kpis.service import Month, Period, month_bucket, sql_decimal
 from maintenance.orders.models import CostLine, JournalEntry, WorkOrder
+from maintenance.orders.periods import Month, Period, month_bucket, sql_decimal
 
 ZERO = Decimal("0.00")
 
@@ -128,22 +128,57 @@ def _cells(session: Session, stmt: Any, months: list[Month]) -> CostCells:
     return cells
 
 
+def _actual_order_lines(
+    *columns: Any, period: Period, workshop_ids: Collection[int] | None, before: datetime | None
+) -> Any:
+    """``columns`` of the cost lines whose actual amount is in ``period``, joined with their orders."""
+    return (
+        select(*columns)
+        .select_from(WorkOrder)
+        .join(CostLine, col(CostLine.order_id) == col(WorkOrder.id))
+        .where(*finished_in(period, before=before), *_in_workshops(col(WorkOrder.workshop_id), workshop_ids))
+    )
+
+
 def order_actuals(
     session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, before: datetime | None = None
 ) -> CostCells:
     """The actual cost of completed orders' lines in ``period`` (finished before ``before``)."""
     months = period.months()
-    stmt: Any = (
-        select(
-            col(WorkOrder.workshop_id).label("workshop_id"),
-            line_category().label("category"),
-            month_bucket(col(WorkOrder.actual_finish_at), months).label("bucket"),
-            col(CostLine.actual_cny).label("amount"),
-        )
-        .join(CostLine, col(CostLine.order_id) == col(WorkOrder.id))
-        .where(*finished_in(period, before=before), *_in_workshops(col(WorkOrder.workshop_id), workshop_ids))
+    stmt = _actual_order_lines(
+        col(WorkOrder.workshop_id).label("workshop_id"),
+        line_category().label("category"),
+        month_bucket(col(WorkOrder.actual_finish_at), months).label("bucket"),
+        col(CostLine.actual_cny).label("amount"),
+        period=period,
+        workshop_ids=workshop_ids,
+        before=before,
     )
     return _cells(session, stmt, months)
+
+
+def actual_line_rows(
+    period: Period,
+    workshop_ids: Collection[int] | None = None,
+    *,
+    before: datetime | None = None,
+    category: CostCategory | None = None,
+) -> Any:
+    """The cost lines behind :func:`order_actuals`' figure (optionally one category's), each with
+    its order and category, in the order they finished: what a drill-down lists. Its ``amount``
+    column is the line's part of the figure."""
+    stmt = _actual_order_lines(
+        CostLine,
+        WorkOrder,
+        line_category().label("category"),
+        col(CostLine.actual_cny).label("amount"),
+        period=period,
+        workshop_ids=workshop_ids,
+        before=before,
+    )
+    if category is not None:
+        stmt = stmt.where(line_category() == category.value)
+    return stmt.order_by(col(WorkOrder.actual_finish_at), col(WorkOrder.id), col(CostLine.id))
 
 
 def _date_bucket(day: Any, months: list[Month]) -> ColumnElement[int]:
@@ -156,20 +191,75 @@ def _first_of_next(month: Month) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def _booked_entries(*columns: Any, period: Period, workshop_ids: Collection[int] | None, until: date | None) -> Any:
+    """``columns`` of the finance journal's entries booked in ``period`` (on or before ``until``)."""
+    last = period.end if until is None else min(period.end, until)
+    booked = col(JournalEntry.booked_on)
+    return select(*columns).where(
+        booked >= period.start, booked <= last, *_in_workshops(col(JournalEntry.workshop_id), workshop_ids)
+    )
+
+
 def journal_actuals(
     session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, until: date | None = None
 ) -> CostCells:
     """The finance journal's entries booked in ``period`` (on or before ``until``)."""
     months = period.months()
-    last = period.end if until is None else min(period.end, until)
-    booked = col(JournalEntry.booked_on)
-    stmt: Any = select(
+    stmt = _booked_entries(
         col(JournalEntry.workshop_id).label("workshop_id"),
         col(JournalEntry.category).label("category"),
-        _date_bucket(booked, months).label("bucket"),
+        _date_bucket(col(JournalEntry.booked_on), months).label("bucket"),
         col(JournalEntry.amount_cny).label("amount"),
-    ).where(booked >= period.start, booked <= last, *_in_workshops(col(JournalEntry.workshop_id), workshop_ids))
+        period=period,
+        workshop_ids=workshop_ids,
+        until=until,
+    )
     return _cells(session, stmt, months)
+
+
+def journal_entry_rows(
+    period: Period,
+    workshop_ids: Collection[int] | None = None,
+    *,
+    until: date | None = None,
+    category: CostCategory | None = None,
+) -> Any:
+    """The journal entries behind :func:`journal_actuals`' figure (optionally one category's), by
+    booking date; ``amount`` is each entry's part of the figure."""
+    stmt = _booked_entries(
+        JournalEntry,
+        col(JournalEntry.amount_cny).label("amount"),
+        period=period,
+        workshop_ids=workshop_ids,
+        until=until,
+    )
+    if category is not None:
+        stmt = stmt.where(col(JournalEntry.category) == category)
+    return stmt.order_by(col(JournalEntry.booked_on), col(JournalEntry.id))
+
+
+@dataclass
+class ActualCost:
+    """The actual repair cost in its two parts: completed orders' lines and the finance journal."""
+
+    orders: CostCells
+    journal: CostCells
+
+    @property
+    def cells(self) -> CostCells:
+        return self.orders.merged(self.journal)
+
+
+def actual_cost(
+    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, as_of: date | None = None
+) -> ActualCost:
+    """The actual repair cost in ``period`` as known at the end of ``as_of`` (all of it when None),
+    by its source (the KPI page shows both parts)."""
+    before = None if as_of is None else Period(as_of, as_of).end_at
+    return ActualCost(
+        order_actuals(session, period, workshop_ids, before=before),
+        journal_actuals(session, period, workshop_ids, until=as_of),
+    )
 
 
 def actual_costs(
@@ -177,26 +267,27 @@ def actual_costs(
 ) -> CostCells:
     """The actual repair cost in ``period`` as known at the end of ``as_of`` (all of it when None):
     completed orders' lines plus the finance journal. The KPI page and the budget both show it."""
-    before = None if as_of is None else Period(as_of, as_of).end_at
-    return order_actuals(session, period, workshop_ids, before=before).merged(
-        journal_actuals(session, period, workshop_ids, until=as_of)
-    )
+    return actual_cost(session, period, workshop_ids, as_of=as_of).cells
 
 
-def committed_costs(
-    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, moment: datetime
-) -> CostCells:
-    """The planned cost of orders committed at ``moment``, by the month in ``period`` each is
-    planned to finish; orders planned after the period are not in it."""
-    months = period.months()
-    planned = func.coalesce(col(WorkOrder.planned_finish_date), col(WorkOrder.planned_start_date))
-    stmt: Any = (
-        select(
-            col(WorkOrder.workshop_id).label("workshop_id"),
-            line_category().label("category"),
-            _date_bucket(func.coalesce(planned, period.start), months).label("bucket"),
-            col(CostLine.planned_cny).label("amount"),
-        )
+def commitment_day(order: WorkOrder) -> date | None:
+    """The day an order's commitment is planned for (its planned finish, else start): the month
+    :func:`committed_costs` puts it in, unless that month is already past."""
+    return order.planned_finish_date or order.planned_start_date
+
+
+def _planned_day() -> ColumnElement[date]:
+    """:func:`commitment_day` in SQL."""
+    return func.coalesce(col(WorkOrder.planned_finish_date), col(WorkOrder.planned_start_date))
+
+
+def _committed_lines(*columns: Any, period: Period, workshop_ids: Collection[int] | None, moment: datetime) -> Any:
+    """``columns`` of the cost lines of orders committed at ``moment`` and planned for ``period``
+    (or before it, or not at all), joined with their orders."""
+    planned = _planned_day()
+    return (
+        select(*columns)
+        .select_from(WorkOrder)
         .join(CostLine, col(CostLine.order_id) == col(WorkOrder.id))
         .where(
             *committed_at(moment),
@@ -204,4 +295,45 @@ def committed_costs(
             *_in_workshops(col(WorkOrder.workshop_id), workshop_ids),
         )
     )
-    return _cells(session, stmt, months)
+
+
+def _commitment_bucket(period: Period) -> ColumnElement[int]:
+    """The month of ``period`` a commitment falls in: its planned day's, the first for any earlier."""
+    return _date_bucket(func.coalesce(_planned_day(), period.start), period.months())
+
+
+def committed_costs(
+    session: Session, period: Period, workshop_ids: Collection[int] | None = None, *, moment: datetime
+) -> CostCells:
+    """The planned cost of orders committed at ``moment``, by the month in ``period`` each is
+    planned to finish; orders planned after the period are not in it."""
+    stmt = _committed_lines(
+        col(WorkOrder.workshop_id).label("workshop_id"),
+        line_category().label("category"),
+        _commitment_bucket(period).label("bucket"),
+        col(CostLine.planned_cny).label("amount"),
+        period=period,
+        workshop_ids=workshop_ids,
+        moment=moment,
+    )
+    return _cells(session, stmt, period.months())
+
+
+def committed_order_rows(
+    period: Period,
+    workshop_ids: Collection[int] | None = None,
+    *,
+    moment: datetime,
+    category: CostCategory | None = None,
+    month_index: int | None = None,
+) -> Any:
+    """The orders behind :func:`committed_costs`' figure (optionally one category's, one month's
+    by its index in ``period``), each with ``amount``: the planned cost of its lines in the
+    figure. Ordered by the day they are planned for."""
+    amount = func.sum(col(CostLine.planned_cny)).label("amount")
+    stmt = _committed_lines(WorkOrder, amount, period=period, workshop_ids=workshop_ids, moment=moment)
+    if category is not None:
+        stmt = stmt.where(line_category() == category.value)
+    if month_index is not None:
+        stmt = stmt.where(_commitment_bucket(period) == month_index)
+    return stmt.group_by(col(WorkOrder.id)).order_by(_planned_day(), col(WorkOrder.id))

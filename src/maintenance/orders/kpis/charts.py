@@ -35,7 +35,7 @@ def order_mix_option(mix: OrderMix, measure: str) -> dict[str, Any]:
     titles = {
         "count": _("Orders per month by type"),
         "hours": _("Labour hours per month by type"),
-        "cost": _("Actual cost per month by type (CNY)"),
+        "cost": _("Actual cost of orders raised, per month of request by type (CNY)"),
     }
 
     def value(cell: MixCell) -> float | int | None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from maintenance.db import SessionDep, plant_today
 from maintenance.i18n import gettext as _
+from maintenance.orders import costs
 from maintenance.orders.choices import CostKind, OrderType, Provider
 from maintenance.orders.kpis import charts
 from maintenance.orders.kpis import service as kpis
@@ -64,6 +65,8 @@ def kpi_page(request: Request, session: SessionDep, user: CurrentUser, filters: 
     workshop_ids = {w.id for w in workshops}
     workshop_id = filters.workshop_id if filters.workshop_id in workshop_ids else None
     report = kpis.kpi_report(session, period, workshop_id)
+    # The budget's actual, by the one definition the budget reads (orders.costs), not the mix's cost.
+    repair_cost = costs.actual_cost(session, period, None if workshop_id is None else [workshop_id])
     chart_options = {
         **{f"kpi-mix-{measure}": charts.order_mix_option(report.mix, measure) for measure in charts.MIX_MEASURES},
         "kpi-backlog": charts.backlog_option(report.backlog),
@@ -75,6 +78,7 @@ def kpi_page(request: Request, session: SessionDep, user: CurrentUser, filters: 
         "orders/kpis/page.html",
         {
             "report": report,
+            "repair_cost": repair_cost,
             "period": period,
             "note": note,
             "filters": filters,

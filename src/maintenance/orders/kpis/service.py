@@ -35,7 +35,7 @@ Formulas (shown on the KPI page too):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,80 +47,16 @@ from sqlmodel import Session, col
 from maintenance.assets.choices import AssetClass, AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.choices import Choice
-from maintenance.db import UTCDateTime, plant_day_start, plant_timezone, utcnow
+from maintenance.db import UTCDateTime, plant_timezone, utcnow
 from maintenance.orders.choices import DONE_STATES, OPEN_STATES, CostKind, OrderState, OrderType, Provider
 from maintenance.orders.models import CostLine, WorkOrder
+from maintenance.orders.periods import ZERO, Period, month_bucket, sql_decimal
 
-CENT = Decimal("0.01")
 HOURS = Decimal("0.1")
-ZERO = Decimal("0")
 
 PM_COMPLIANCE_TARGET = 0.9
 PLANNED_WORK_TARGET = (0.8, 0.9)
 TOP_ASSETS = 10
-
-
-# --- Period -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Month:
-    """One month of a period (the first and last may be partial), as UTC instants."""
-
-    year: int
-    month: int
-    start_at: datetime
-    end_at: datetime
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}-{self.month:02d}"
-
-
-@dataclass(frozen=True)
-class Period:
-    """Plant-local days ``start`` … ``end`` (both included)."""
-
-    start: date
-    end: date
-
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError("a period cannot end before it starts")
-
-    @classmethod
-    def for_year(cls, year: int) -> Period:
-        return cls(date(year, 1, 1), date(year, 12, 31))
-
-    @property
-    def start_at(self) -> datetime:
-        """The UTC instant the first day begins at the plant."""
-        return plant_day_start(self.start)
-
-    @property
-    def end_at(self) -> datetime:
-        """The UTC instant the day after the last one begins (exclusive bound)."""
-        return plant_day_start(self.end + timedelta(days=1))
-
-    @property
-    def hours(self) -> float:
-        return (self.end_at - self.start_at).total_seconds() / 3600
-
-    def hours_until(self, now: datetime) -> float:
-        """Hours of the period that have passed by ``now`` (all of them once it is over)."""
-        end = min(self.end_at, max(self.start_at, now))
-        return (end - self.start_at).total_seconds() / 3600
-
-    def months(self) -> list[Month]:
-        months = []
-        year, month = self.start.year, self.start.month
-        while date(year, month, 1) <= self.end:
-            following = (year + month // 12, month % 12 + 1)
-            first = max(self.start, date(year, month, 1))
-            last = min(self.end, date(*following, 1) - timedelta(days=1))
-            months.append(Month(year, month, plant_day_start(first), plant_day_start(last + timedelta(days=1))))
-            year, month = following
-        return months
 
 
 # --- Portable SQL for the plant's calendar ------------------------------------------------
@@ -180,24 +116,12 @@ def hours_between(dialect: str, start: Any, end: Any) -> ColumnElement[float]:
     return cast(func.extract("epoch", end - start) / 3600.0, Float)
 
 
-def month_bucket(instant: Any, months: list[Month]) -> ColumnElement[int]:
-    """The index in ``months`` of the month a UTC timestamp inside them falls in, as SQL: "before
-    the next month starts" picks the month (a CASE over the months' UTC boundaries)."""
-    whens = [(instant < literal(m.end_at, UTCDateTime), index) for index, m in enumerate(months[:-1])]
-    return case(*whens, else_=len(months) - 1) if whens else literal(0)
-
-
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
 def _in_workshop(column: Any, workshop_id: int | None) -> list[ColumnElement[bool]]:
     return [] if workshop_id is None else [column == workshop_id]
-
-
-def sql_decimal(value: Any, quantum: Decimal = CENT) -> Decimal:
-    """SUMs come back as Decimal, float (SQLite arithmetic) or None."""
-    return ZERO.quantize(quantum) if value is None else Decimal(str(value)).quantize(quantum)
 
 
 def _ratio(part: float | Decimal | int, whole: float | Decimal | int) -> float | None:
