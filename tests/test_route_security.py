@@ -1606,6 +1606,8 @@ BUDGET_YEAR = 2026
 def _budget_year(world: World) -> None:
     world.session.add(BudgetYear(year=BUDGET_YEAR, target_cny=Decimal("15600000.00")))
     world.session.commit()
+
+
 # --- budget: finance journal -------------------------------------------------------------------
 
 
