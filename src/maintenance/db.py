@@ -66,6 +66,13 @@ def plant_today() -> date:
     return plant_now().date()
 
 
+def contains_text(column: Any, text: str) -> Any:
+    """SQL "``column`` contains ``text``", ignoring case, with the user's ``%`` and ``_`` matched
+    as themselves rather than as wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def plant_day_start(day: date) -> datetime:
     """The UTC instant at which ``day`` begins at the plant."""
     return datetime.combine(day, time.min, tzinfo=plant_timezone()).astimezone(UTC)

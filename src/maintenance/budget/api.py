@@ -17,17 +17,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from maintenance.budget import rules
 from maintenance.budget.period import YearPath, within
+from maintenance.budget.scope import readable_workshop_ids
 from maintenance.budget.service import CATEGORIES, BudgetReport, budget_report
 from maintenance.db import SessionDep, plant_today
 from maintenance.orders.api import _AUTH_RESPONSES
 from maintenance.orders.choices import CostCategory
 from maintenance.org.auth import api_scope
-from maintenance.org.models import User
-from maintenance.org.permissions import Capability, capabilities_of, workshop_ids_of
 
 router = APIRouter(prefix="/budget", tags=["budget"])
 
@@ -171,14 +169,6 @@ def _forecasts(report: BudgetReport) -> list[CategoryForecastRead]:
         for workshop in report.workshops
         for category in CATEGORIES
     ]
-
-
-def readable_workshop_ids(session: Session, user: User) -> list[int] | None:
-    """The workshops whose budget ``user`` reads: an engineer their own, everyone else all (None)."""
-    capabilities = capabilities_of(user)
-    if Capability.WRITE in capabilities and Capability.WRITE_EVERYWHERE not in capabilities:
-        return workshop_ids_of(session, user)
-    return None
 
 
 @router.get(

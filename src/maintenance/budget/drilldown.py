@@ -23,13 +23,12 @@ from sqlmodel import Session, col
 
 from maintenance.budget.models import Allocation
 from maintenance.budget.period import BudgetView
-from maintenance.budget.service import budget_year
+from maintenance.budget.service import budget_year, end_of_day, still_to_spend
 from maintenance.i18n import N_, gettext
 from maintenance.orders import costs
 from maintenance.orders.choices import CostCategory
 from maintenance.orders.periods import Period, sql_decimal
-from maintenance.org.models import Role, User, Workshop
-from maintenance.org.permissions import workshop_ids_of
+from maintenance.org.models import Workshop
 from maintenance.web import Page
 
 
@@ -48,11 +47,6 @@ MEASURE_LABELS = {
     Measure.COMMITTED: N_("Committed"),
     Measure.PLAN: N_("Budget plan"),
 }
-
-
-def budget_scope(session: Session, user: User) -> list[int] | None:
-    """The workshops whose budget ``user`` reads: engineers their own, everyone else all (None)."""
-    return workshop_ids_of(session, user) if user.role == Role.ENGINEER else None
 
 
 @dataclass(frozen=True)
@@ -116,14 +110,14 @@ def committed_orders(session: Session, figure: Figure, number: int, size: int) -
     """Orders committed at the end of the reference day, over the rest of the year from its month
     (as the report places them: one planned in a month already past counts in the reference day's)."""
     view = figure.view
-    rest = Period(view.as_of, date(view.year, 12, 31))  # a view's reference day is inside its year
-    month_index = None if figure.month is None else figure.month - rest.start.month
-    if month_index is not None and month_index < 0:
+    rest = still_to_spend(view.year, view.as_of)
+    month_index = None if figure.month is None or rest is None else figure.month - rest.start.month
+    if rest is None or (month_index is not None and month_index < 0):
         return _empty(size)  # a month already past has nothing still to spend
     stmt = costs.committed_order_rows(
         rest,
         figure.workshop_ids,
-        moment=Period(view.as_of, view.as_of).end_at,
+        moment=end_of_day(view.as_of),
         category=figure.category,
         month_index=month_index,
     )

@@ -13,6 +13,7 @@ from maintenance.budget import drilldown
 from maintenance.budget.drilldown import Figure, Measure
 from maintenance.budget.order_impact import order_impact
 from maintenance.budget.period import BudgetViewDep
+from maintenance.budget.scope import readable_workshop_ids
 from maintenance.config import get_settings
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import FieldError, PermissionDenied, ValidationFailed
@@ -41,7 +42,7 @@ def drill_page(
     journal_page: PageNumber = 1,
 ) -> Response:
     workshops = drilldown.workshops_by_id(session)
-    scope = drilldown.budget_scope(session, user)
+    scope = readable_workshop_ids(session, user)
     if workshop is not None:
         if workshop not in workshops:
             message = _("There is no workshop with this id.")

@@ -22,12 +22,13 @@ from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
+from maintenance.db import contains_text
 from maintenance.exceptions import Conflict, FieldError, NotFound
 from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostCategory
 from maintenance.orders.models import JournalEntry, JournalEntryFields
 from maintenance.org.models import User
-from maintenance.org.permissions import Capability, can, require, workshop_ids_of
+from maintenance.org.permissions import Capability, require
 from maintenance.web import RecordId, filters_from_query
 
 DEFAULT_SORT = "-date"
@@ -89,24 +90,11 @@ class JournalFilters(BaseModel):
 JournalFiltersDep = Annotated[JournalFilters, Depends(filters_from_query(JournalFilters))]
 
 
-def readable_workshop_ids(session: Session, user: User) -> list[int] | None:
-    """The workshops whose entries ``user`` reads (None: every workshop). Engineers read their
-    own workshops' entries only."""
-    if can(user, Capability.WRITE) and not can(user, Capability.WRITE_EVERYWHERE):
-        return workshop_ids_of(session, user)
-    return None
-
-
 def listed_workshop_ids(readable: list[int] | None, chosen: int | None) -> list[int] | None:
     """The workshops the list shows: the one ``chosen`` when it is readable, else all readable."""
     if chosen is None:
         return readable
     return [chosen] if readable is None or chosen in readable else []
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _conditions(filters: JournalFilters, workshop_ids: list[int] | None) -> list[ColumnElement[bool]]:
@@ -121,10 +109,9 @@ def _conditions(filters: JournalFilters, workshop_ids: list[int] | None) -> list
     if filters.category is not None:
         conditions.append(col(JournalEntry.category) == filters.category)
     if filters.q:
-        pattern = _like(filters.q)
         conditions.append(
-            col(JournalEntry.reference).ilike(pattern, escape="\\")
-            | col(JournalEntry.description).ilike(pattern, escape="\\")
+            contains_text(col(JournalEntry.reference), filters.q)
+            | contains_text(col(JournalEntry.description), filters.q)
         )
     return conditions
 

@@ -23,6 +23,7 @@ from maintenance.budget import journal, journal_import
 from maintenance.budget.journal import JournalFiltersDep
 from maintenance.budget.journal_exports import JournalExport
 from maintenance.budget.journal_import import JournalImportFailed, JournalReport
+from maintenance.budget.scope import readable_workshop_ids
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, ValidationFailed
 from maintenance.i18n import current_locale, format_number
@@ -51,7 +52,7 @@ def journal_list(
     request: Request, session: SessionDep, user: CurrentUser, filters: JournalFiltersDep, page: int = 1
 ) -> Response:
     filters = filters.within_year_of(plant_today())
-    readable = journal.readable_workshop_ids(session, user)
+    readable = readable_workshop_ids(session, user)
     workshop_ids = journal.listed_workshop_ids(readable, filters.workshop_id)
     workshops = [w for w in org_service.list_workshops(session) if readable is None or w.id in readable]
     names = {w.id: w.name for w in workshops if w.id is not None}

@@ -20,19 +20,13 @@ from sqlmodel import Session
 
 from maintenance.budget import rules
 from maintenance.budget.period import BudgetView
+from maintenance.budget.scope import readable_workshop_ids
 from maintenance.budget.service import CATEGORIES, BudgetReport, budget_report
 from maintenance.orders.choices import CostCategory
-from maintenance.org import permissions
-from maintenance.org.models import Role, User
+from maintenance.org.models import User
 
 DRILL_PATH = "/budget/drill"
 Measure = Literal["plan", "actual", "committed"]
-
-
-def visible_workshop_ids(session: Session, user: User) -> list[int] | None:
-    """The workshops whose budget ``user`` may read: None (every one) but for engineers, who read
-    their own workshops only."""
-    return permissions.workshop_ids_of(session, user) if user.role == Role.ENGINEER else None
 
 
 @dataclass(frozen=True)
@@ -177,6 +171,6 @@ def month_variance(year: int, month: int, as_of: date, plan: Decimal, actual: De
 
 def budget_overview(session: Session, view: BudgetView, user: User) -> BudgetOverview:
     """The overview of ``view`` as ``user`` may see it, from one :func:`budget_report`."""
-    workshop_ids = visible_workshop_ids(session, user)
+    workshop_ids = readable_workshop_ids(session, user)
     report = budget_report(session, view.year, view.as_of, workshop_ids=workshop_ids)
     return BudgetOverview(view, report, whole_plant=workshop_ids is None)

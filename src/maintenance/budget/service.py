@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -50,16 +50,28 @@ def plan_cells(
     return cells
 
 
+def still_to_spend(year: int, as_of: date) -> Period | None:
+    """The days of ``year`` whose commitments the report counts at the end of ``as_of``: from its
+    day (or the year's start) to the year's end; None once the year is over."""
+    if as_of.year > year:
+        return None
+    return Period(max(date(year, 1, 1), as_of), date(year, 12, 31))
+
+
+def end_of_day(day: date) -> datetime:
+    """The moment a commitment is judged at: the end of the plant-local ``day``."""
+    return Period(day, day).end_at
+
+
 def committed_in_year(
     session: Session, year: int, as_of: date, workshop_ids: Collection[int] | None = None
 ) -> CostCells:
     """The cost committed at the end of ``as_of`` that falls in ``year``, over its twelve months."""
     months = Period.for_year(year).months()
-    if as_of.year > year:
+    rest = still_to_spend(year, as_of)
+    if rest is None:
         return CostCells(months)  # the year is over: nothing is still to be spent in it
-    rest = Period(max(date(year, 1, 1), as_of), date(year, 12, 31))
-    moment = Period(as_of, as_of).end_at
-    committed = committed_costs(session, rest, workshop_ids, moment=moment)
+    committed = committed_costs(session, rest, workshop_ids, moment=end_of_day(as_of))
     offset = rest.start.month - 1
     return CostCells(months, {(w, c, m + offset): amount for (w, c, m), amount in committed.cells.items()})
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.db import utcnow, versioned_write
+from maintenance.db import contains_text, utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.leakfree.choices import SealKind, SealType
@@ -107,11 +107,6 @@ class SealPointFilters(BaseModel):
 SealPointFiltersDep = Annotated[SealPointFilters, Depends(filters_from_query(SealPointFilters))]
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _conditions(filters: SealPointFilters, workshop_ids: list[int] | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if workshop_ids is not None:
@@ -119,7 +114,7 @@ def _conditions(filters: SealPointFilters, workshop_ids: list[int] | None) -> li
     if filters.unit_id is not None:
         conditions.append(col(SealPoint.unit_id) == filters.unit_id)
     if filters.asset:
-        conditions.append(col(Asset.tag).ilike(_like(filters.asset), escape="\\"))
+        conditions.append(contains_text(col(Asset.tag), filters.asset))
     if filters.kind is not None:
         conditions.append(col(SealPoint.seal_type).in_([t for t in SealType if t.kind == filters.kind]))
     if filters.seal_type is not None:
@@ -127,9 +122,8 @@ def _conditions(filters: SealPointFilters, workshop_ids: list[int] | None) -> li
     if filters.status != "all":
         conditions.append(col(SealPoint.is_active).is_(filters.status == "active"))
     if filters.q:
-        pattern = _like(filters.q)
         conditions.append(
-            col(SealPoint.code).ilike(pattern, escape="\\") | col(SealPoint.location).ilike(pattern, escape="\\")
+            contains_text(col(SealPoint.code), filters.q) | contains_text(col(SealPoint.location), filters.q)
         )
     return conditions
 
