@@ -249,7 +249,7 @@ def test_a_bad_parameter_is_a_422_page_naming_it(
 # --- paging and queries ---------------------------------------------------------------------
 
 
-def test_a_listing_pages_its_rows_and_totals_all_of_them(session: Session, pump: Asset, make_order: MakeOrder) -> None:
+def test_a_listing_pages_its_rows_latest_first_and_totals_all_of_them(session: Session, pump: Asset, make_order: MakeOrder) -> None:
     for day in (3, 4, 5):
         make_order(pump, lines=[(CostKind.MATERIAL, "0", f"{day}00.01")], finished=plant(YEAR, 5, day))
     figure = Figure(BudgetView(YEAR, date(YEAR, 12, 31)), Measure.ACTUAL, None)
@@ -258,8 +258,8 @@ def test_a_listing_pages_its_rows_and_totals_all_of_them(session: Session, pump:
     last = drilldown.actual_lines(session, figure, 9, 2)  # past the last page: the last
 
     assert first.amount == last.amount == Decimal("1200.03")
-    assert [row.amount for row in first.page.items] == [Decimal("300.01"), Decimal("400.01")]
-    assert (last.page.number, [row.amount for row in last.page.items]) == (2, [Decimal("500.01")])
+    assert [row.amount for row in first.page.items] == [Decimal("500.01"), Decimal("400.01")]
+    assert (last.page.number, [row.amount for row in last.page.items]) == (2, [Decimal("300.01")])
 
 
 def test_the_drill_down_runs_the_same_queries_for_few_or_many_rows(

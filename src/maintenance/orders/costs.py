@@ -165,7 +165,7 @@ def actual_line_rows(
     category: CostCategory | None = None,
 ) -> Any:
     """The cost lines behind :func:`order_actuals`' figure (optionally one category's), each with
-    its order and category, in the order they finished: what a drill-down lists. Its ``amount``
+    its order and category, the latest finished first: what a drill-down lists. Its ``amount``
     column is the line's part of the figure."""
     stmt = _actual_order_lines(
         CostLine,
@@ -178,7 +178,7 @@ def actual_line_rows(
     )
     if category is not None:
         stmt = stmt.where(line_category() == category.value)
-    return stmt.order_by(col(WorkOrder.actual_finish_at), col(WorkOrder.id), col(CostLine.id))
+    return stmt.order_by(col(WorkOrder.actual_finish_at).desc(), col(WorkOrder.id).desc(), col(CostLine.id))
 
 
 def _date_bucket(day: Any, months: list[Month]) -> ColumnElement[int]:
@@ -224,8 +224,8 @@ def journal_entry_rows(
     until: date | None = None,
     category: CostCategory | None = None,
 ) -> Any:
-    """The journal entries behind :func:`journal_actuals`' figure (optionally one category's), by
-    booking date; ``amount`` is each entry's part of the figure."""
+    """The journal entries behind :func:`journal_actuals`' figure (optionally one category's), the
+    latest booked first; ``amount`` is each entry's part of the figure."""
     stmt = _booked_entries(
         JournalEntry,
         col(JournalEntry.amount_cny).label("amount"),
@@ -235,7 +235,7 @@ def journal_entry_rows(
     )
     if category is not None:
         stmt = stmt.where(col(JournalEntry.category) == category)
-    return stmt.order_by(col(JournalEntry.booked_on), col(JournalEntry.id))
+    return stmt.order_by(col(JournalEntry.booked_on).desc(), col(JournalEntry.id).desc())
 
 
 @dataclass
