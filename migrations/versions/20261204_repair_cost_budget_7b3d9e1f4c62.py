@@ -100,8 +100,18 @@ def upgrade() -> None:
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.create_index("ix_work_order_finished", ["actual_finish_at"], unique=False)
 
+    with op.batch_alter_table("cost_line", schema=None) as batch_op:
+        batch_op.drop_index("ix_cost_line_order_kind")
+        batch_op.create_index(
+            "ix_cost_line_order_amounts", ["order_id", "kind", "actual_cny", "planned_cny"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("cost_line", schema=None) as batch_op:
+        batch_op.drop_index("ix_cost_line_order_amounts")
+        batch_op.create_index("ix_cost_line_order_kind", ["order_id", "kind"], unique=False)
+
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.drop_index("ix_work_order_finished")
 
