@@ -852,6 +852,19 @@ RowT = TypeVar("RowT", bound=CheckedRow)
 
 
 @dataclass
+class ImportRow:
+    """The common part of an import's data rows: the row's number in the file and its errors (each
+    import's row adds what the row says and what would happen to it)."""
+
+    row: int
+    errors: list[FieldError] = field(default_factory=list, kw_only=True)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
 class RowImportReport(Generic[RowT]):
     """What an import found in a file: the errors of the file itself, and every data row checked.
     Each import adds its counts and says what makes it importable."""

@@ -249,7 +249,9 @@ def test_a_bad_parameter_is_a_422_page_naming_it(
 # --- paging and queries ---------------------------------------------------------------------
 
 
-def test_a_listing_pages_its_rows_latest_first_and_totals_all_of_them(session: Session, pump: Asset, make_order: MakeOrder) -> None:
+def test_a_listing_pages_its_rows_latest_first_and_totals_all_of_them(
+    session: Session, pump: Asset, make_order: MakeOrder
+) -> None:
     for day in (3, 4, 5):
         make_order(pump, lines=[(CostKind.MATERIAL, "0", f"{day}00.01")], finished=plant(YEAR, 5, day))
     figure = Figure(BudgetView(YEAR, date(YEAR, 12, 31)), Measure.ACTUAL, None)

@@ -37,6 +37,7 @@ from maintenance.spreadsheets import (
     CellError,
     ImportColumn,
     ImportFileError,
+    ImportRow,
     RowImportFailed,
     RowImportReport,
     cell_text,
@@ -73,18 +74,12 @@ _NEGATIVE_MARKS = (("-", ""), ("\u2212", ""), ("(", ")"))
 
 
 @dataclass
-class JournalRow:
+class JournalRow(ImportRow):
     """One data row: what it says and, once checked, the entry it books."""
 
-    row: int
     reference: str
     workshop: Workshop | None = None
     data: JournalEntryFields | None = None
-    errors: list[FieldError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from maintenance.org.permissions import Capability, require
 from maintenance.spreadsheets import (
     ImportColumn,
     ImportFileError,
+    ImportRow,
     RowImportFailed,
     RowImportReport,
     cell_text,
@@ -62,18 +63,12 @@ _CATEGORIES = choice_names(CostCategory)
 
 
 @dataclass
-class PlanRow:
+class PlanRow(ImportRow):
     """One data row: the cell it plans and how much, or why it cannot."""
 
-    row: int
     workshop: Workshop | None = None
     key: CellKey | None = None
     amount_cny: Decimal | None = None
-    errors: list[FieldError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass

@@ -34,6 +34,7 @@ from maintenance.org.permissions import require_writer, writable_workshop_ids
 from maintenance.spreadsheets import (
     ImportColumn,
     ImportFileError,
+    ImportRow,
     RowImportFailed,
     RowImportReport,
     cell_text,
@@ -76,19 +77,13 @@ class RowAction(StrEnum):
 
 
 @dataclass
-class InventoryRow:
+class InventoryRow(ImportRow):
     """One data row: what it says and what would happen to it."""
 
-    row: int
     code: str
     data: SealPointCreate | None = None
     existing: SealPoint | None = None
     action: RowAction | None = None
-    errors: list[FieldError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass

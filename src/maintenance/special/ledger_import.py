@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -45,6 +45,7 @@ from maintenance.spreadsheets import (
     CellError,
     ImportColumn,
     ImportFileError,
+    ImportRow,
     RowImportFailed,
     RowImportReport,
     cell_text,
@@ -102,20 +103,14 @@ class ImportMode(StrEnum):
 
 
 @dataclass
-class LedgerRow:
+class LedgerRow(ImportRow):
     """One data row: what it says and what would happen to it."""
 
-    row: int
     tag: str
     asset: Asset | None = None
     inspection: InspectionCreate | None = None
     registration: RegistrationCreate | None = None
-    errors: list[FieldError] = field(default_factory=list)
     duplicate: bool = False  # the register (or an earlier row) already holds this inspection
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass
