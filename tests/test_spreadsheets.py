@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from io import BytesIO
 from typing import Any
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from maintenance import spreadsheets
 from maintenance.spreadsheets import CellError
@@ -117,3 +119,24 @@ def test_negative_salvage_rates_are_refused(cell: Any) -> None:
 def test_a_bare_rate_above_one_is_ambiguous() -> None:
     with pytest.raises(CellError, match="5"):
         spreadsheets.parse_rate("5")
+
+
+# --- Import templates ----------------------------------------------------------------------
+
+
+def test_an_import_template_has_the_headers_the_examples_and_the_lists_of_accepted_values() -> None:
+    columns = (
+        spreadsheets.ImportColumn("code", "编号", "Code", required=True),
+        spreadsheets.ImportColumn("amount", "金额(元)", "Amount (CNY)"),
+    )
+    content = spreadsheets.import_template(
+        "台账",
+        columns,
+        [("A-1", 1200.5)],
+        value_lists=[spreadsheets.ValueList("类型", ("代码", "名称"), [("static", "静密封")])],
+    )
+
+    book = CalamineWorkbook.from_filelike(BytesIO(content))
+    assert book.sheet_names == ["台账", "类型"]
+    assert book.get_sheet_by_name("台账").to_python() == [["编号", "金额(元)"], ["A-1", 1200.5]]
+    assert book.get_sheet_by_name("类型").to_python() == [["代码", "名称"], ["static", "静密封"]]

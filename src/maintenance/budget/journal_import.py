@@ -40,6 +40,7 @@ from maintenance.spreadsheets import (
     ImportRow,
     RowImportFailed,
     RowImportReport,
+    ValueList,
     cell_text,
     cells_below_header,
     check_upload,
@@ -48,6 +49,7 @@ from maintenance.spreadsheets import (
     column_matcher,
     find_header_row,
     free_text,
+    import_template,
     parse_choice,
     parse_columns,
     parse_date,
@@ -289,26 +291,15 @@ def import_entries(session: Session, content: bytes, filename: str, extension: s
 
 def template_workbook() -> bytes:
     """The journal template: the Chinese headers, an entry and its reversal, and the categories."""
-    import xlsxwriter  # loaded when a template is asked for
-
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("财务凭证")
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    money = book.add_format({"num_format": "#,##0.00"})
     examples = (
         ("2026-03-20", "SYN", "外委服务费", 120000.00, "记-2026-03-0158", "压缩机年度维保合同 一季度"),
         ("2026-03-28", "SYN", "外委服务费", -20000.00, "记-2026-03-0201", "红冲 记-2026-03-0158 多计部分"),
     )
-    for index, column in enumerate(COLUMNS):
-        sheet.write(0, index, column.zh, bold)
-        sheet.set_column(index, index, 30 if column.field == "description" else 16)
-    for number, example in enumerate(examples, start=1):
-        for index, value in enumerate(example):
-            sheet.write(number, index, value, money if isinstance(value, float) else None)
-    categories = book.add_worksheet("费用科目")
-    categories.write_row(0, 0, ["代码", "名称", "Name"], bold)
-    for number, category in enumerate(CostCategory, start=1):
-        categories.write_row(number, 0, [category.value, category.zh, category.en])
-    book.close()
-    return buffer.getvalue()
+    categories = [(category.value, category.zh, category.en) for category in CostCategory]
+    return import_template(
+        "财务凭证",
+        COLUMNS,
+        examples,
+        value_lists=[ValueList("费用科目", ("代码", "名称", "Name"), categories)],
+        widths={"description": 30},
+    )

@@ -11,7 +11,6 @@ workshop × category × month given twice) and totals the plan by workshop again
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +34,7 @@ from maintenance.spreadsheets import (
     ImportRow,
     RowImportFailed,
     RowImportReport,
+    ValueList,
     cell_text,
     cells_below_header,
     check_upload,
@@ -43,6 +43,7 @@ from maintenance.spreadsheets import (
     column_matcher,
     find_header_row,
     first_sheet_rows,
+    import_template,
     parse_choice,
     parse_columns,
     parse_int,
@@ -208,22 +209,14 @@ def import_plan(session: Session, year: int, content: bytes, *, actor: Actor) ->
 def template_workbook(workshop_codes: list[str]) -> bytes:
     """The plan template: the headers, one example row per category, and the categories and
     workshop codes it accepts on a second sheet."""
-    import xlsxwriter  # loaded when a template is asked for
-
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    sheet = book.add_worksheet("预算分解")
-    sheet.write_row(0, 0, [column.zh for column in COLUMNS], bold)
-    sheet.set_column(0, len(COLUMNS) - 1, 16)
     example = workshop_codes[0] if workshop_codes else "SYN"
-    for number, category in enumerate(CostCategory, start=1):
-        sheet.write_row(number, 0, [example, category.zh, 1, 10000])
-    lists = book.add_worksheet("可选值")
-    lists.write_row(0, 0, ["科目代码", "费用科目", "Category", "车间"], bold)
-    for number, category in enumerate(CostCategory, start=1):
-        lists.write_row(number, 0, [category.value, category.zh, category.en])
-    for number, code in enumerate(workshop_codes, start=1):
-        lists.write(number, 3, code)
-    book.close()
-    return buffer.getvalue()
+    categories = [(category.value, category.zh, category.en) for category in CostCategory]
+    return import_template(
+        "预算分解",
+        COLUMNS,
+        [(example, category.zh, 1, 10000) for category in CostCategory],
+        value_lists=[
+            ValueList("费用科目", ("科目代码", "费用科目", "Category"), categories),
+            ValueList("车间", ("车间",), [(code,) for code in workshop_codes]),
+        ],
+    )

@@ -12,7 +12,6 @@ workshop's lines; an engineer only their own workshops' (other rows are errors).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,6 +36,7 @@ from maintenance.spreadsheets import (
     ImportRow,
     RowImportFailed,
     RowImportReport,
+    ValueList,
     cell_text,
     cells_below_header,
     check_upload,
@@ -46,6 +46,7 @@ from maintenance.spreadsheets import (
     find_header_row,
     first_sheet_rows,
     free_text,
+    import_template,
     parse_choice,
     parse_columns,
     parse_int,
@@ -293,20 +294,16 @@ def import_inventory(session: Session, content: bytes, *, actor: Actor) -> Inven
 
 def template_workbook() -> bytes:
     """The inventory template: the Chinese headers, one example row, and the seal types."""
-    import xlsxwriter  # loaded when a template is asked for
-
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("密封点台账")
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    example = ("W1-P101A-F01", "W1", "U1", "P-101A", "法兰", "P-101A 出口法兰", 12)
-    for index, (column, value) in enumerate(zip(COLUMNS, example, strict=True)):
-        sheet.write(0, index, column.zh, bold)
-        sheet.write(1, index, value)
-        sheet.set_column(index, index, 18)
-    types = book.add_worksheet("密封点类型")
-    types.write_row(0, 0, ["代码", "名称", "Name", "动/静"], bold)
-    for number, seal_type in enumerate(SealType, start=1):
-        types.write_row(number, 0, [seal_type.value, seal_type.zh, seal_type.en, seal_type.kind.zh])
-    book.close()
-    return buffer.getvalue()
+    return import_template(
+        "密封点台账",
+        COLUMNS,
+        [("W1-P101A-F01", "W1", "U1", "P-101A", "法兰", "P-101A 出口法兰", 12)],
+        value_lists=[
+            ValueList(
+                "密封点类型",
+                ("代码", "名称", "Name", "动/静"),
+                [(seal_type.value, seal_type.zh, seal_type.en, seal_type.kind.zh) for seal_type in SealType],
+            )
+        ],
+        widths={column.field: 18 for column in COLUMNS},
+    )

@@ -15,7 +15,6 @@ in the register, or earlier in the same file, is skipped, never duplicated.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -57,6 +56,7 @@ from maintenance.spreadsheets import (
     find_header_row,
     first_sheet_rows,
     free_text,
+    import_template,
     parse_columns,
     parse_date,
     parse_int,
@@ -345,12 +345,6 @@ def create_registration(session: Session, asset: Asset, data: RegistrationCreate
 
 def template_workbook() -> bytes:
     """The ledger template: the Chinese headers and one example row."""
-    import xlsxwriter  # loaded when a template is asked for
-
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("特种设备台账")
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     example = (
         "V-101",
         "PV-PERIODIC",
@@ -364,9 +358,4 @@ def template_workbook() -> bytes:
         "2022-07-01",
         "市场监督管理局",
     )
-    for index, (column, value) in enumerate(zip(COLUMNS, example, strict=True)):
-        sheet.write(0, index, column.zh, bold)
-        sheet.write(1, index, value)
-        sheet.set_column(index, index, 16)
-    book.close()
-    return buffer.getvalue()
+    return import_template("特种设备台账", COLUMNS, [example])
