@@ -279,6 +279,8 @@ def test_a_cell_of_a_year_without_a_target_is_refused(
         {"workshop_id": "x"},
         {"workshop_id": "99999999999999999999"},
         {"workshop_id": "987654"},  # in range, but no workshop has it
+        {"workshop_id": "²"},  # a digit to str.isdigit(), not to int(): it was a 500
+        {"month": "²"},
     ],
 )
 def test_a_cell_naming_no_cell_of_the_grid_is_refused(

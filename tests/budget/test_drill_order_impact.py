@@ -15,11 +15,13 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.budget import drilldown_routes
 from maintenance.orders.choices import CostCategory, CostKind
-from maintenance.org.models import User, Workshop
+from maintenance.org.models import Role, User, UserWorkshop, Workshop
+from tests import factories
 from tests.budget.conftest import YEAR, MakeOrder, plant
 from tests.conftest import login
 
@@ -139,3 +141,19 @@ def test_the_order_page_loads_the_card(client: TestClient, admin: User, pump: As
     login(client, admin)
     page = client.get(f"/orders/{order.id}").text
     assert f'hx-get="/budget/orders/{order.id}/impact" hx-trigger="load"' in page
+
+
+def test_an_engineer_of_another_workshop_sees_the_order_but_not_its_workshop_s_budget(
+    client: TestClient, session: Session, other_workshop: Workshop, pump: Asset, make_order: MakeOrder, plan: None
+) -> None:
+    order = make_order(pump, lines=[(CostKind.MATERIAL, "123456", "0")], approved=plant(YEAR, 4, 1))
+    outsider = factories.UserFactory(role=Role.ENGINEER)
+    session.add(UserWorkshop(user_id=outsider.id, workshop_id=other_workshop.id))
+    session.flush()
+    login(client, outsider)
+
+    response = client.get(f"/budget/orders/{order.id}/impact")
+
+    assert response.status_code == 200
+    assert 'data-testid="budget-not-yours"' in response.text
+    assert "data-cny" not in response.text

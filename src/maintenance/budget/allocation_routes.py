@@ -137,7 +137,7 @@ def _target_input(values: dict[str, str], year: int) -> tuple[TargetInput | None
     )
     errors |= {("target" if name == "target_cny" else name): message for name, message in model_errors.items()}
     version_text = values.get("version", "").strip()
-    version = int(version_text) if version_text.isdigit() and len(version_text) < 10 else None
+    version = int(version_text) if re.fullmatch(r"[0-9]{1,9}", version_text) else None
     if errors or fields is None:
         return None, errors
     return TargetInput(fields=fields, baselines=baselines, version=version), {}
@@ -190,7 +190,9 @@ def allocation_page(request: Request, session: SessionDep, user: ManagerUser, ye
 def _cell_key(form: FormDep) -> CellKey | None:
     """The cell a request names, or None when it names none (a hand-made request)."""
     workshop, category, month = (str(form.get(name, "")).strip() for name in ("workshop_id", "category", "month"))
-    if not (workshop.isdigit() and 1 <= int(workshop) <= MAX_RECORD_ID and month.isdigit() and 1 <= int(month) <= 12):
+    if not (re.fullmatch(r"[0-9]{1,10}", workshop) and re.fullmatch(r"[0-9]{1,2}", month)):
+        return None
+    if not (1 <= int(workshop) <= MAX_RECORD_ID and 1 <= int(month) <= 12):
         return None
     if category not in {c.value for c in CostCategory}:
         return None

@@ -75,7 +75,10 @@ class CellRead(BaseModel):
     plan: str = Field(description=f"The month's allocation ({MONEY})")
     actual: str = Field(description=f"The month's actual to as_of ({MONEY})")
     committed: str = Field(description=f"Committed, planned to finish in the month ({MONEY})")
-    variance: str = Field(description=f"The month's actual − its plan ({MONEY})")
+    variance: str | None = Field(
+        description=f"The month's actual − the part of its plan passed by as_of, pro rata by day ({MONEY}); "
+        "null for a month not begun"
+    )
 
 
 class CategoryForecastRead(BaseModel):
@@ -145,6 +148,7 @@ def _cells(report: BudgetReport) -> list[CellRead]:
             for month in rules.MONTHS:
                 key = (workshop.id or 0, category, month - 1)
                 plan, actual = at(report.plan.cells, key), at(report.actual.cells, key)
+                variance = rules.month_variance(report.year, month, report.as_of, plan, actual)
                 rows.append(
                     CellRead(
                         workshop_code=workshop.code,
@@ -153,7 +157,7 @@ def _cells(report: BudgetReport) -> list[CellRead]:
                         plan=_money(plan),
                         actual=_money(actual),
                         committed=_money(at(report.committed.cells, key)),
-                        variance=_money(actual - plan),
+                        variance=_optional_money(variance.amount if variance else None),
                     )
                 )
     return rows
@@ -184,7 +188,9 @@ def read_budget(
     as_of: AsOf = None,
 ) -> BudgetRead:
     day = within(year, as_of or plant_today())
-    report = budget_report(session, year, day, workshop_ids=readable_workshop_ids(session, user))
+    workshop_ids = readable_workshop_ids(session, user)
+    whole_plant = workshop_ids is None
+    report = budget_report(session, year, day, workshop_ids=workshop_ids)
     return BudgetRead(
         year=year,
         as_of=day,
@@ -193,7 +199,8 @@ def read_budget(
         baseline=_optional_money(report.baseline),
         baseline_years=[BaselineRead(year=b.year, actual=_money(b.actual_cny)) for b in report.baselines],
         change_percent=_percent(report.change),
-        unallocated=_optional_money(report.unallocated),
+        # Only the whole plant's allocation can be set against the plant's target.
+        unallocated=_optional_money(report.unallocated) if whole_plant else None,
         totals=_totals(report),
         cells=_cells(report),
         forecasts=_forecasts(report),

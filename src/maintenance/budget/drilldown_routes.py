@@ -74,5 +74,9 @@ def drill_page(
 @router.get("/budget/orders/{order_id:int}/impact")
 def order_impact_card(request: Request, session: SessionDep, user: CurrentUser, order_id: RecordId) -> Response:
     order = get_order_or_raise(session, order_id)
+    readable = readable_workshop_ids(session, user)
+    if readable is not None and order.workshop_id not in readable:
+        # Anyone may open any order; its workshop's budget is for that workshop's engineers.
+        return render(request, "budget/_order_impact.html", {"impact": None}, block=None)
     impact = order_impact(session, order, plant_today())
     return render(request, "budget/_order_impact.html", {"impact": impact}, block=None)

@@ -17,7 +17,7 @@ from typing import Any
 
 from maintenance import exports as core
 from maintenance.budget import rules
-from maintenance.budget.overview import BudgetOverview, month_variance
+from maintenance.budget.overview import BudgetOverview
 from maintenance.budget.service import CATEGORIES
 from maintenance.exports import ExportColumn
 from maintenance.i18n import NP_, ContextMessage
@@ -59,7 +59,7 @@ class BudgetExport(core.ComputedExport):
                     key = (workshop.id, category, month - 1)
                     plan = report.plan.cells.get(key, rules.ZERO)
                     actual = report.actual.cells.get(key, rules.ZERO)
-                    variance = month_variance(view.year, month, view.as_of, plan, actual)
+                    variance = rules.month_variance(view.year, month, view.as_of, plan, actual)
                     yield (
                         workshop.code,
                         workshop.name,

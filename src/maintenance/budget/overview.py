@@ -10,15 +10,14 @@ target is not theirs alone)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Literal
 from urllib.parse import urlencode
 
 from sqlmodel import Session
 
 from maintenance.budget import rules
+from maintenance.budget.drilldown import Measure
 from maintenance.budget.period import BudgetView
 from maintenance.budget.scope import readable_workshop_ids
 from maintenance.budget.service import CATEGORIES, BudgetReport, budget_report
@@ -26,7 +25,6 @@ from maintenance.orders.choices import CostCategory
 from maintenance.org.models import User
 
 DRILL_PATH = "/budget/drill"
-Measure = Literal["plan", "actual", "committed"]
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ class BudgetOverview:
                 figures.plan,
                 figures.actual,
                 figures.committed,
-                month_variance(self.view.year, figures.month, self.view.as_of, figures.plan, figures.actual),
+                rules.month_variance(self.view.year, figures.month, self.view.as_of, figures.plan, figures.actual),
             )
             for figures in self.report.months()
         ]
@@ -160,13 +158,6 @@ class BudgetOverview:
             variance=report.variance(workshop_id=workshop_id, category=category),
             forecast=report.forecast(workshop_id=workshop_id, category=category),
         )
-
-
-def month_variance(year: int, month: int, as_of: date, plan: Decimal, actual: Decimal) -> rules.Variance | None:
-    """A month's actual against the part of its plan passed by ``as_of``; None before it starts."""
-    if not rules.month_share(year, month, as_of):
-        return None
-    return rules.Variance(rules.plan_to_date({month: plan}, year, as_of), actual)
 
 
 def budget_overview(session: Session, view: BudgetView, user: User) -> BudgetOverview:

@@ -8,6 +8,7 @@ malformed one is a 422 naming the field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -44,7 +45,7 @@ def budget_view(request: Request) -> BudgetView:
     raw = request.query_params.get("year", "").strip()
     if not raw:
         return BudgetView(as_of.year, as_of)
-    if not raw.isdigit() or not FIRST_YEAR <= int(raw) <= LAST_YEAR:
+    if not re.fullmatch(r"[0-9]{4}", raw) or not FIRST_YEAR <= int(raw) <= LAST_YEAR:
         message = _("Enter the budget year as a number from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
         raise ValidationFailed(message, [FieldError("year", message)])
     year = int(raw)

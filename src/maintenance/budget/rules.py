@@ -106,6 +106,13 @@ class Variance:
         return self.share is None or self.share > DRIFT_SHARE
 
 
+def month_variance(year: int, month: int, as_of: date, plan: Decimal, actual: Decimal) -> Variance | None:
+    """A month's actual against the part of its plan passed by ``as_of``; None before it starts."""
+    if not month_share(year, month, as_of):
+        return None
+    return Variance(plan_to_date({month: plan}, year, as_of), actual)
+
+
 @dataclass(frozen=True)
 class Forecast:
     """The year-end forecast: run-rate plus commitments."""

@@ -17,7 +17,7 @@ from maintenance.budget import rules
 from maintenance.budget.models import Allocation, BaselineYear, BudgetYear
 from maintenance.orders.choices import CostCategory
 from maintenance.orders.costs import CostCells, actual_costs, committed_costs
-from maintenance.orders.kpis.service import Period
+from maintenance.orders.periods import Period
 from maintenance.org.models import Workshop
 
 CATEGORIES = list(CostCategory)
@@ -82,10 +82,6 @@ class MonthFigures:
     plan: Decimal
     actual: Decimal
     committed: Decimal
-
-    @property
-    def variance(self) -> rules.Variance:
-        return rules.Variance(self.plan, self.actual)
 
 
 @dataclass
