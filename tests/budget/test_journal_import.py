@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from maintenance.audit.models import ObjectChange
-from maintenance.budget import journal, journal_import, service
+from maintenance.budget import journal, journal_import, journal_routes, service
 from maintenance.exceptions import Conflict
 from maintenance.orders.choices import CostCategory
 from maintenance.orders.models import JournalEntry, JournalEntryFields
@@ -33,6 +33,14 @@ HEADERS = ["记账日期", "车间", "费用科目", "金额(元)", "凭证号",
 MAR, APR = 2, 3  # month indexes of the year's cells
 
 Book = Callable[..., JournalEntry]
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch: pytest.MonkeyPatch) -> date:
+    """The import is checked on 30 June 2026 (entries booked after it are refused)."""
+    day = date(2026, 6, 30)
+    monkeypatch.setattr(journal_routes, "plant_today", lambda: day)
+    return day
 
 
 @pytest.fixture
@@ -230,6 +238,7 @@ def test_every_row_error_names_row_column_and_reason(
         "2026-03-01,SYN,services,12.345,记-0005,three decimals",
         "2026-03-01,SYN,services,800,,no reference",
         "03/01/2026,SYN,services,800,记-0007,ambiguous date",
+        "2026-07-01,SYN,services,800,记-0008,booked after today",
     )
 
     preview = _preview(client, csrf, content, "三月.csv")
@@ -242,7 +251,9 @@ def test_every_row_error_names_row_column_and_reason(
         ("6", "金额(元)"),
         ("7", "凭证号"),
         ("8", "记账日期"),
+        ("9", "记账日期"),
     ]
+    assert "Booked after today (2026-06-30)" in preview.text
     assert "No workshop has the code XXX." in preview.text
     assert "0 is zero" in preview.text
     assert "12.345 has more than two decimal places" in preview.text
@@ -297,8 +308,8 @@ def test_two_imports_confirming_the_same_voucher_at_once_end_in_a_409_not_a_500(
     book(workshop, "2026-03-02", CostCategory.SERVICES, "900.00", "记-0301")
     checked = journal_import._Context.load
 
-    def blind_to_the_other_import(session: Session, data: Any) -> Any:
-        context = checked(session, data)
+    def blind_to_the_other_import(session: Session, data: Any, today: date) -> Any:
+        context = checked(session, data, today)
         context.booked = {}
         return context
 

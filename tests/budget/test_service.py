@@ -213,3 +213,15 @@ def test_the_report_runs_a_fixed_number_of_queries(
     service.budget_report(session, YEAR, date(YEAR, 6, 30))
 
     assert len(count_queries) == 7
+
+
+def test_an_order_cancelled_later_was_still_committed_on_the_days_before(
+    session: Session, pump: Asset, make_order: MakeOrder
+) -> None:
+    order = make_order(pump, lines=[(CostKind.SERVICE, "1000", "0")], approved=plant(YEAR, 3, 1))
+    orders.perform(session, order, "cancel", actor=SYSTEM, at=plant(YEAR, 5, 1), note="改为下年度实施")
+
+    # The auditors' export as of 1 April, made before or after the cancellation, says the same.
+    assert service.budget_report(session, YEAR, date(YEAR, 4, 1)).committed.total == Decimal("1000.00")
+    assert service.budget_report(session, YEAR, date(YEAR, 4, 30)).committed.total == Decimal("1000.00")
+    assert service.budget_report(session, YEAR, date(YEAR, 5, 1)).committed.total == Decimal("0.00")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -130,9 +131,10 @@ def check_journal_upload(filename: str, size: int) -> str:
 # --- Reading and checking ------------------------------------------------------------------
 
 
-def analyse(session: Session, content: bytes, extension: str, *, actor: Actor) -> JournalReport:
+def analyse(session: Session, content: bytes, extension: str, *, actor: Actor, today: date) -> JournalReport:
     """Every row of the journal in ``content`` (an XLSX or CSV file, by ``extension``) checked;
-    nothing written."""
+    nothing written. An entry booked after ``today`` is refused: the journal holds costs booked,
+    and one dated ahead would count in the actual before its day on some pages and not others."""
     require(actor, Capability.MANAGE)
     report = JournalReport()
     try:
@@ -148,7 +150,7 @@ def analyse(session: Session, content: bytes, extension: str, *, actor: Actor) -
         report.file_errors = [FieldError(_("File"), message)]
         return report
     data = cells_below_header(rows, header_at, _MATCHER)
-    context = _Context.load(session, data)
+    context = _Context.load(session, data, today)
     report.rows = [context.check(number, cells) for number, cells in data]
     if not report.rows:
         report.file_errors = [FieldError(_("File"), _("The file has a header row but no lines below it."))]
@@ -167,16 +169,17 @@ class _Context:
 
     workshops: dict[str, Workshop]
     booked: dict[str, JournalEntry]
+    today: date
     seen: dict[str, int] = field(default_factory=dict)  # reference → the row that gave it first
 
     @classmethod
-    def load(cls, session: Session, data: list[tuple[int, dict[str, Any]]]) -> _Context:
+    def load(cls, session: Session, data: list[tuple[int, dict[str, Any]]], today: date) -> _Context:
         def texts(name: str) -> list[str]:
             return sorted({text for _n, cells in data if (text := cell_text(cells.get(name)))})
 
         stmt = select(Workshop).where(col(Workshop.code).in_(texts("workshop")))
         workshops = {w.code: w for w in session.scalars(stmt)}
-        return cls(workshops, journal.entries_by_reference(session, texts("reference")))
+        return cls(workshops, journal.entries_by_reference(session, texts("reference")), today)
 
     def check(self, number: int, cells: dict[str, Any]) -> JournalRow:
         row = JournalRow(row=number, reference=cell_text(cells.get("reference")))
@@ -189,6 +192,11 @@ class _Context:
         if values.get("workshop") and row.workshop is None:
             refuse("workshop", _("No workshop has the code %(code)s.", code=values["workshop"]))
         self._check_reference(row, refuse)
+        booked_on = values.get("booked_on")
+        if booked_on is not None and booked_on > self.today:
+            refuse(
+                "booked_on", _("Booked after today (%(today)s): import entries once they are booked.", today=self.today)
+            )
         if row.errors:
             return row
         assert row.workshop is not None
@@ -271,10 +279,12 @@ def _not_zero(amount: Decimal, raw: Any) -> Decimal:
 # --- Writing --------------------------------------------------------------------------------
 
 
-def import_entries(session: Session, content: bytes, filename: str, extension: str, *, actor: Actor) -> JournalReport:
+def import_entries(
+    session: Session, content: bytes, filename: str, extension: str, *, actor: Actor, today: date
+) -> JournalReport:
     """Book every row of the file, or nothing: raises :class:`JournalImportFailed` and writes
     nothing when a row has an error. Each entry keeps the file's name and the importer."""
-    report = analyse(session, content, extension, actor=actor)
+    report = analyse(session, content, extension, actor=actor, today=today)
     if report.file_errors:
         raise JournalImportFailed(_("The file cannot be imported."), report)
     if report.invalid:

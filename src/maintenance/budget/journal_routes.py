@@ -148,7 +148,7 @@ def journal_import_preview(request: Request, session: SessionDep, user: ManagerU
         extension = journal_import.check_journal_upload(upload.filename, len(content))
     except ImportFileError as error:
         return _import_page(request, error=error.message, status_code=413 if len(content) > limit else 422)
-    report = journal_import.analyse(session, content, extension, actor=user)
+    report = journal_import.analyse(session, content, extension, actor=user, today=plant_today())
     token = ""
     if report.importable:  # only a file the preview offers to import is kept for the confirmation
         try:
@@ -176,7 +176,9 @@ def journal_import_confirm(request: Request, session: SessionDep, user: ManagerU
         return _import_page(request, error=error.message, status_code=422)
     try:
         with session.begin_nested():
-            report = journal_import.import_entries(session, content, filename, extension, actor=user)
+            report = journal_import.import_entries(
+                session, content, filename, extension, actor=user, today=plant_today()
+            )
     except JournalImportFailed as failure:
         return _import_page(request, report=failure.report, error=failure.message, status_code=422)
     except Conflict as conflict:

@@ -6,17 +6,19 @@ two show the same actual to the fen:
 - **actual** = the actual amounts of the cost lines of orders completed or closed in the period,
   on the plant-local day the order finished (``actual_finish_at``), plus the finance journal's
   entries booked in the period (costs without a work order). An order reopened after completion
-  leaves the actual until it completes again; a cancelled order never counts.
+  leaves the actual until it completes again (its cost is not final: a past day's figure changes
+  with it); a cancelled order never counts.
 - **committed** (as of a moment) = the planned amounts of the cost lines of orders approved before
-  it and not finished by it (not cancelled): money the plant has agreed to spend and not yet
-  booked. Completing an order moves it from committed to actual; cancelling it drops it. A
+  it, not finished by it and not cancelled by it: money the plant has agreed to spend and not yet
+  booked. Completing an order moves it from committed to actual; cancelling it drops it from then
+  on (the order's transitions say when). A
   commitment falls in the month the order is planned to finish (else to start); one planned in a
   month already past, or not planned at all, falls in the first month asked for.
 
 The category of a cost line is :class:`CostCategory`'s mapping (every line of a turnaround order
 is turnaround cost). Each function is one grouped query whatever the number of lines; the actual
-reads completed orders through their finish-time index and their lines through the order index,
-never scanning the cost-line table.
+reads completed orders' lines through the order index, which holds their amounts, never scanning
+the cost-line table.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from maintenance.orders.choices import DONE_STATES, CostCategory, CostKind, OrderState, OrderType
-from maintenance.orders.models import CostLine, JournalEntry, WorkOrder
+from maintenance.orders.models import CostLine, JournalEntry, OrderTransition, WorkOrder
 from maintenance.orders.periods import Month, Period, month_bucket, sql_decimal
 
 ZERO = Decimal("0.00")
@@ -109,10 +111,17 @@ def finished_in(period: Period, *, before: datetime | None = None) -> list[Colum
 
 
 def committed_at(moment: datetime) -> list[ColumnElement[bool]]:
-    """Orders whose planned cost is committed at ``moment``."""
+    """Orders whose planned cost is committed at ``moment``: approved before it, not finished by
+    it, and not cancelled by it (an order cancelled later was still committed then, so a figure
+    "as of" a past day does not change when an order is cancelled afterwards)."""
+    cancelled_by_then = exists().where(
+        col(OrderTransition.order_id) == col(WorkOrder.id),
+        col(OrderTransition.to_state) == OrderState.CANCELLED,
+        col(OrderTransition.at) < moment,
+    )
     return [
         col(WorkOrder.approved_at) < moment,
-        col(WorkOrder.state) != OrderState.CANCELLED,
+        or_(col(WorkOrder.state) != OrderState.CANCELLED, ~cancelled_by_then),
         or_(col(WorkOrder.actual_finish_at).is_(None), col(WorkOrder.actual_finish_at) >= moment),
     ]
 
