@@ -296,6 +296,8 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, yea
             report = plan_import.import_plan(session, year, path.read_bytes(), actor=user)
     except PlanImportFailed as failure:
         return _import_page(request, year, report=failure.report, error=failure.message, status_code=422)
+    except Conflict as conflict:
+        return _import_page(request, year, error=conflict.message, status_code=409)
     assert report.changes is not None
     add_toast(
         request,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from maintenance.audit import service as audit
@@ -80,14 +81,16 @@ def _stale_target() -> Conflict:
 
 def set_target(session: Session, year: int, data: TargetInput, *, actor: Actor) -> BudgetYear:
     """Create or edit the budget year ``year`` and record its baseline years. An edit from a
-    version other than the stored one is a :class:`Conflict` and nothing is written."""
+    version other than the stored one is a :class:`Conflict` and nothing is written (a savepoint:
+    the route answers the conflict and the request's transaction commits)."""
     require(actor, Capability.MANAGE)
-    budget = service.budget_year(session, year)
-    if budget is None:
-        budget = _create_year(session, year, data, actor=actor)
-    else:
-        _edit_year(session, budget, data, actor=actor)
-    _record_baselines(session, data.baselines, actor=actor)
+    with session.begin_nested():
+        budget = service.budget_year(session, year)
+        if budget is None:
+            budget = _create_year(session, year, data, actor=actor)
+        else:
+            _edit_year(session, budget, data, actor=actor)
+        _record_baselines(session, data.baselines, actor=actor)
     return budget
 
 
@@ -125,8 +128,12 @@ def _record_baselines(session: Session, actuals: Mapping[int, Decimal | None], *
         baseline = stored.get(year)
         if baseline is None and actual is not None:
             baseline = BaselineYear(year=year, actual_cny=actual)
-            session.add(baseline)
-            session.flush()
+            try:
+                with session.begin_nested():
+                    session.add(baseline)
+                    session.flush()
+            except IntegrityError:  # someone recorded the year at the same moment
+                raise _stale_target() from None
             audit.record_create(session, actor, baseline)
         elif baseline is not None and actual is None:
             audit.record_delete(session, actor, baseline)
@@ -230,11 +237,17 @@ def replace_allocation(
     }
     wanted = {key: amount for key, amount in plan.items() if amount}
     unchanged = sum(1 for key, cell in stored.items() if wanted.get(key) == cell.amount_cny)
-    for key, cell in stored.items():
-        if key not in wanted:
-            _write_cell(session, budget, key, cell, Decimal(0), actor=actor)
-    for key, amount in wanted.items():
-        _write_cell(session, budget, key, stored.get(key), amount, actor=actor)
+    try:
+        with session.begin_nested():
+            for key, cell in stored.items():
+                if key not in wanted:
+                    _write_cell(session, budget, key, cell, Decimal(0), actor=actor)
+            for key, amount in wanted.items():
+                _write_cell(session, budget, key, stored.get(key), amount, actor=actor)
+    except (IntegrityError, StaleDataError):  # a cell was saved or removed on the grid meanwhile
+        raise Conflict(
+            _("The allocation changed on the grid while the file was imported: nothing was written. Import it again.")
+        ) from None
     return PlanChanges(
         created=len(wanted.keys() - stored.keys()),
         updated=len(wanted.keys() & stored.keys()) - unchanged,
