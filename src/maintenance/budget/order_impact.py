@@ -14,13 +14,12 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from maintenance.budget.period import within
+from maintenance.budget.rules import ZERO
 from maintenance.budget.service import MonthFigures, budget_report
 from maintenance.db import plant_timezone
 from maintenance.orders.choices import DONE_STATES, OrderState
 from maintenance.orders.costs import commitment_day
 from maintenance.orders.models import WorkOrder
-
-ZERO = Decimal("0.00")
 
 
 def budget_month(order: WorkOrder, today: date) -> date:
