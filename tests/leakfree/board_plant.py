@@ -53,6 +53,7 @@ def board_fixture(
 def more_workshops(make_survey: MakeSurvey, certify: Certify, n: int) -> None:
     """``n`` more workshops, each certified with a survey (for query-count tests)."""
     for index in range(n):
-        extra = factories.WorkshopFactory()
+        # Codes of their own: the factory's W<n> could be one of the board's W2–W5, by test order.
+        extra = factories.WorkshopFactory(code=f"M{index + 1}", name=f"增{index + 1}车间")
         certify(date(2026, 1, 5), certified=date(2026, 2, 1 + index), workshop_id=extra.id)
         make_survey(date(2026, 5, 1), static_points=500, dynamic_points=10, static_leaks=1, workshop_id=extra.id)
