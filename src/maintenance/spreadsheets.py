@@ -927,6 +927,23 @@ def import_template(
     return buffer.getvalue()
 
 
+def data_below_header(
+    rows: Sequence[tuple[int, Sequence[Any]]],
+    matcher: HeaderMatcher,
+    is_header: Callable[[Any], bool],
+    no_header: str,
+) -> list[tuple[int, dict[str, Any]]]:
+    """The data rows under a table's header row, by field; :class:`ImportFileError` with
+    ``no_header`` when no row is a header, or when nothing is under it."""
+    header_at = find_header_row(rows, is_header)
+    if header_at is None:
+        raise ImportFileError(no_header)
+    data = cells_below_header(rows, header_at, matcher)
+    if not data:
+        raise ImportFileError(_("The file has a header row but no lines below it."))
+    return data
+
+
 ReportT = TypeVar("ReportT", bound=RowImportReport[Any])
 
 

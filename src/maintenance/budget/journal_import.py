@@ -43,12 +43,11 @@ from maintenance.spreadsheets import (
     RowImportReport,
     ValueList,
     cell_text,
-    cells_below_header,
     check_upload,
     choice_names,
     column_header,
     column_matcher,
-    find_header_row,
+    data_below_header,
     free_text,
     import_template,
     parse_choice,
@@ -137,23 +136,17 @@ def analyse(session: Session, content: bytes, extension: str, *, actor: Actor, t
     and one dated ahead would count in the actual before its day on some pages and not others."""
     require(actor, Capability.MANAGE)
     report = JournalReport()
+    names = ", ".join(c.zh for c in COLUMNS if c.required)
     try:
         table = next(iter(read_tables(io.BytesIO(content), extension, sheet_limits())), None)
         rows = list(table.rows) if table else []
+        no_header = _("No header row found: the journal needs the columns %(names)s.", names=names)
+        data = data_below_header(rows, _MATCHER, _is_header, no_header)
     except ImportFileError as error:
         report.file_errors = error.errors
         return report
-    header_at = find_header_row(rows, _is_header)
-    if header_at is None:
-        names = ", ".join(c.zh for c in COLUMNS if c.required)
-        message = _("No header row found: the journal needs the columns %(names)s.", names=names)
-        report.file_errors = [FieldError(_("File"), message)]
-        return report
-    data = cells_below_header(rows, header_at, _MATCHER)
     context = _Context.load(session, data, today)
     report.rows = [context.check(number, cells) for number, cells in data]
-    if not report.rows:
-        report.file_errors = [FieldError(_("File"), _("The file has a header row but no lines below it."))]
     return report
 
 

@@ -38,12 +38,11 @@ from maintenance.spreadsheets import (
     RowImportReport,
     ValueList,
     cell_text,
-    cells_below_header,
     check_upload,
     choice_names,
     column_header,
     column_matcher,
-    find_header_row,
+    data_below_header,
     first_sheet_rows,
     free_text,
     import_template,
@@ -122,22 +121,16 @@ def analyse(session: Session, content: bytes, *, actor: Actor) -> InventoryRepor
     """Every row of the inventory in ``content`` (XLSX) checked; nothing written."""
     require_writer(actor)
     report = InventoryReport()
+    missing = ", ".join(c.zh for c in COLUMNS if c.required)
     try:
         rows = first_sheet_rows(content, sheet_limits())
+        no_header = _("No header row found: the inventory needs the columns %(names)s.", names=missing)
+        data = data_below_header(rows, _MATCHER, _is_header, no_header)
     except ImportFileError as error:
         report.file_errors = error.errors
         return report
-    header_at = find_header_row(rows, _is_header)
-    if header_at is None:
-        missing = ", ".join(c.zh for c in COLUMNS if c.required)
-        message = _("No header row found: the inventory needs the columns %(names)s.", names=missing)
-        report.file_errors = [FieldError(_("File"), message)]
-        return report
-    data = cells_below_header(rows, header_at, _MATCHER)
     context = _Context.load(session, actor, data)
     report.rows = [context.check(number, cells) for number, cells in data]
-    if not report.rows:
-        report.file_errors = [FieldError(_("File"), _("The file has a header row but no lines below it."))]
     return report
 
 
