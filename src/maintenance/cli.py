@@ -66,6 +66,7 @@ API_SCOPE_NAMES = (
     "special:read",
     "leakfree:read",
     "budget:read",
+    "scorecard:read",
 )
 TOKEN_DAYS = (90, 366)  # default, at most
 

@@ -62,6 +62,12 @@ from maintenance.org import auth as org_auth
 from maintenance.org import permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
+from maintenance.scorecard import api as scorecard_api
+from maintenance.scorecard import routes as scorecard_routes
+from maintenance.scorecard.accidents import routes as accident_routes
+from maintenance.scorecard.operating import routes as operating_routes
+from maintenance.scorecard.projects import routes as project_routes
+from maintenance.scorecard.savings import routes as savings_routes
 from maintenance.security import RequestContextMiddleware, csrf_protect, refuse_nul_characters
 from maintenance.special import api as special_api
 from maintenance.special import coverage_routes as special_coverage_routes
@@ -217,6 +223,11 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(budget_allocation_routes.router)
     app.include_router(budget_drilldown_routes.router)
     app.include_router(budget_routes.router)
+    app.include_router(savings_routes.router)
+    app.include_router(accident_routes.router)
+    app.include_router(project_routes.router)
+    app.include_router(operating_routes.router)
+    app.include_router(scorecard_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)
@@ -226,6 +237,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     api.include_router(special_api.router)
     api.include_router(leakfree_api.router)
     api.include_router(budget_api.router)
+    api.include_router(scorecard_api.router)
     app.include_router(api)
     return app
 

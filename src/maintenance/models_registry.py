@@ -14,4 +14,9 @@ def import_all_models() -> None:
     import maintenance.monitoring.models
     import maintenance.orders.models
     import maintenance.org.models
+    import maintenance.scorecard.accidents.models
+    import maintenance.scorecard.models
+    import maintenance.scorecard.operating.models
+    import maintenance.scorecard.projects.models
+    import maintenance.scorecard.savings.models
     import maintenance.special.models  # noqa: F401

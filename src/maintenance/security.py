@@ -42,6 +42,7 @@ API_SCOPES: dict[str, str] = {
     "special:read": N_("Read the special-equipment register and its coverage"),
     "leakfree:read": N_("Read the leak-free rates, certifications and progress"),
     "budget:read": N_("Read the repair-cost budget: plan, actual, committed and forecast"),
+    "scorecard:read": N_("Read the year's scorecard: every figure with its target and state"),
 }
 
 
