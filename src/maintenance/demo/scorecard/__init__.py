@@ -1,0 +1,1 @@
+"""The demo plant's programme: savings, accidents, projects and a year of operating log."""
