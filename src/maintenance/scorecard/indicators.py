@@ -33,6 +33,7 @@ class Indicator(Choice):
 # absent here has no target until one is set.
 DEFAULT_TARGETS: dict[Indicator, Decimal] = {
     Indicator.CBM_SHARE: Decimal("0.30"),
+    Indicator.PROJECTS: Decimal("1.00"),
     Indicator.LEAKFREE: Decimal("1.00"),
     Indicator.SPECIAL_COVERAGE: Decimal("0.80"),
     Indicator.REFURBISH_SAVINGS: Decimal("1000000"),
