@@ -5,6 +5,7 @@ with nothing written, a stale form a 409, a missing record a 404."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -323,3 +324,31 @@ def test_a_milestone_write_from_a_stale_page_is_a_409_and_writes_nothing(
     assert stale_delete.status_code == 409
     assert session.get(Milestone, commissioning.id) is not None
     assert changes(session, "project_milestone") == [(ChangeAction.UPDATE, str(delivery.id))]
+
+
+def test_the_project_s_gantt_has_its_bar_then_one_per_milestone(
+    client: TestClient, auditor: User, transformer: Project, today: date
+) -> None:
+    login(client, auditor)
+
+    page = client.get(f"{LIST}/{transformer.id}")
+    match = re.search(r'<script type="application/json" id="project-gantt-data">(.*?)</script>', page.text, re.S)
+    assert match
+    chart = json.loads(match.group(1))
+
+    assert (chart["start"], chart["end"], chart["today"]) == ("2026-01-01", "2026-07-31", "2026-06-12")
+    assert [row["label"].strip() for row in chart["rows"]] == ["KP-2 1#主变扩容", "设计审查", "设备到货", "投运"]
+    review, delivery, commissioning = chart["rows"][1:]
+    # without a start of its own a milestone is planned from the one before (the first: the project's start)
+    assert (review["planned_start"], review["planned_finish"], review["actual_finish"]) == (
+        "2026-01-01",
+        "2026-03-15",
+        "2026-03-14",
+    )
+    assert review["marks"] == [{"date": "2026-03-14", "done": True}]
+    assert (delivery["planned_start"], delivery["actual_finish"], delivery["actual_open"]) == (
+        "2026-03-15",
+        "2026-06-20",
+        True,
+    )
+    assert commissioning["actual_start"] is None  # planned from 20 June: not begun on 12 June

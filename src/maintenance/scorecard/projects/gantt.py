@@ -100,7 +100,7 @@ def project_chart(row: ProjectRow, today: date) -> dict[str, Any]:
     return {
         "rows": items,
         "start": project.start_date.isoformat(),
-        "end": max(project.due_date, row.standing.forecast_end).isoformat(),
+        "end": project.due_date.isoformat(),  # the shaded window: a bar past it is late
         "today": today.isoformat(),
         "labels": {"today": _("Today"), "window": _("Project")},
     }
