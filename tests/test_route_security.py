@@ -88,6 +88,7 @@ from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
+from maintenance.scorecard.projects.models import Milestone, Project
 from maintenance.special import findings as special_findings
 from maintenance.special import records as special_records
 from maintenance.special.choices import FindingKind, InspectionResult
@@ -758,6 +759,19 @@ POLICY: dict[tuple[str, str], Rule] = {
     # budget: drill-down and the order page's budget card
     ("GET", "/budget/drill"): USER,
     ("GET", "/budget/orders/{order_id:int}/impact"): USER,
+    # scorecard: key projects (everyone reads; managers and admins plan them; the engineers of
+    # a project's workshop mark its milestones done)
+    ("GET", "/scorecard/projects"): USER,
+    ("GET", "/scorecard/projects/new"): MANAGER,
+    ("POST", "/scorecard/projects/new"): MANAGER,
+    ("GET", "/scorecard/projects/{project_id:int}"): USER,
+    ("GET", "/scorecard/projects/{project_id:int}/edit"): MANAGER,
+    ("POST", "/scorecard/projects/{project_id:int}/edit"): MANAGER,
+    ("POST", "/scorecard/projects/{project_id:int}/milestones"): MANAGER,
+    ("GET", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/edit"): MANAGER,
+    ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/edit"): MANAGER,
+    ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/done"): WORKSHOP,
+    ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/delete"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1052,6 +1066,9 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "rule_id": lambda world: world.rule_document.id,
     # budget: the year of the budget routes (target, allocation, read API)
     "year": lambda world: BUDGET_YEAR,
+    # scorecard: key projects
+    "project_id": lambda world: _key_project(world).id,
+    "milestone_id": lambda world: _key_milestone(world).id,
 }
 
 
@@ -1409,6 +1426,28 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     },
     # budget: finance journal
     ("POST", "/budget/journal/{entry_id:int}/delete"): lambda world: {},
+    # scorecard: key projects
+    ("POST", "/scorecard/projects/new"): lambda world: _key_project_fields(world) | {"code": "RS-KP-2"},
+    ("POST", "/scorecard/projects/{project_id:int}/edit"): lambda world: (
+        _key_project_fields(world) | {"version": _key_project(world).version}
+    ),
+    ("POST", "/scorecard/projects/{project_id:int}/milestones"): lambda world: {
+        "name": "设备到货",
+        "due_date": "2026-05-15",
+        "version": _key_project(world).version,
+    },
+    ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/edit"): lambda world: {
+        "name": "并网",
+        "due_date": "2026-06-20",
+        "version": _key_project(world).version,
+    },
+    ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/done"): lambda world: {
+        "done_on": plant_today().isoformat(),
+        "version": _key_project(world).version,
+    },
+    ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/delete"): lambda world: {
+        "version": _key_project(world).version
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1627,3 +1666,34 @@ def _budget_journal_entry(world: World) -> JournalEntry:
         return entry
 
     return _leakfree_kept(world, "budget_journal_entry", make)
+
+
+# --- scorecard: key projects ---------------------------------------------------------------------
+
+
+def _key_project_fields(world: World) -> dict[str, object]:
+    return {"year": "2026", "code": "RS-KP-1", "name": "余热发电并网", "workshop_id": world.workshop_a.id,
+            "start_date": "2026-01-05", "due_date": "2026-06-30"}  # fmt: skip
+
+
+def _key_project(world: World) -> Project:
+    """Workshop A's key project, made once per plant."""
+
+    def make() -> Project:
+        project = Project(year=2026, code="RS-KP-1", name="余热发电并网", workshop_id=world.workshop_a.id,  # type: ignore[arg-type]
+                          start_date=date(2026, 1, 5), due_date=date(2026, 6, 30))  # fmt: skip
+        world.session.add(project)
+        world.session.flush()
+        return project
+
+    return _leakfree_kept(world, "key_project", make)
+
+
+def _key_milestone(world: World) -> Milestone:
+    def make() -> Milestone:
+        milestone = Milestone(project_id=_key_project(world).id, name="并网", due_date=date(2026, 6, 20))  # type: ignore[arg-type]
+        world.session.add(milestone)
+        world.session.flush()
+        return milestone
+
+    return _leakfree_kept(world, "key_milestone", make)

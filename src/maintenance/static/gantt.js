@@ -5,6 +5,9 @@
 // Markup (no inline script, strict CSP): a container <div data-gantt="ID"> and a data block
 // <script type="application/json" id="ID">{"rows": [...], "start": ..., "end": ..., "labels": {...}}</script>
 // as rendered by templates/orders/turnarounds/detail.html (rows from turnarounds.service.gantt_rows).
+// Other schedules (the key projects') give each row its own "label" and tooltip "lines", and
+// may add "marks" ([{"date": ISO, "done": bool}]: ◆ filled when done, hollow when forecast)
+// and the data block a "today" (ISO) for the line instead of the browser's clock.
 // With hundreds of rows the chart shows a window of them and scrolls (wheel or the slider on
 // the right); Ctrl + wheel or the bottom slider zooms the time axis.
 (function () {
@@ -38,7 +41,7 @@
 
   function label(row) {
     // Axis labels are ECharts rich text: braces in user data would be read as markup.
-    var text = (row.number + " " + row.asset_tag).replace(/[{}|]/g, "");
+    var text = (row.label != null ? row.label : row.number + " " + row.asset_tag).replace(/[{}|]/g, "");
     return row.tie_in ? "{tie|◆} " + text : text;
   }
 
@@ -46,6 +49,7 @@
     return function (params) {
       var row = rows[params.value[0]];
       if (!row) return "";
+      if (row.lines) return row.lines.map(encode).join("<br>");
       var lines = [
         "<strong>" + encode(row.number) + "</strong> " + encode(row.title),
         encode(row.type_label) + " · " + encode(row.state_label) + (row.tie_in ? " · ◆ " + encode(labels.tie_in) : ""),
@@ -98,6 +102,17 @@
           });
         }
       }
+      (row.marks || []).forEach(function (mark) {
+        var x = api.coord([day(mark.date) + DAY / 2, index])[0];
+        if (x < clip.x || x > clip.x + clip.width) return;
+        var y = centre[1];
+        children.push({
+          type: "polygon",
+          shape: { points: [[x, y - 6], [x + 6, y], [x, y + 6], [x - 6, y]] },
+          style: mark.done ? { fill: colour, stroke: colours["body-color"], lineWidth: 1 }
+            : { fill: "#fff", stroke: colour, lineWidth: 1.5 }
+        });
+      });
       if (row.tie_in && centre[0] - 8 >= clip.x) {
         var x = centre[0] - 8;
         var y = centre[1];
@@ -181,7 +196,7 @@
           silent: true, symbol: ["none", "none"],
           lineStyle: { color: colours.danger, type: "solid", width: 1.5 },
           label: { formatter: labels.today || "", position: "insideEndTop", color: colours.danger },
-          data: [{ xAxis: Date.now() }]
+          data: [{ xAxis: data.today ? day(data.today) + DAY / 2 : Date.now() }]
         }
       }]
     };

@@ -63,3 +63,22 @@ class Milestone(MilestoneFields, table=True):
     @property
     def audit_repr(self) -> str:
         return self.name
+
+
+class ProjectCreate(ProjectFields):
+    pass
+
+
+class ProjectUpdate(ProjectFields):
+    version: int = Field(ge=1, le=2_147_483_647)
+
+
+class MilestoneCreate(MilestoneFields):
+    pass
+
+
+class MilestoneWrite(MilestoneFields):
+    """A milestone's form: its fields and the version of the project it was read from (its
+    milestones are written as part of the project: one stale check for the lot)."""
+
+    version: int = Field(ge=1, le=2_147_483_647)
