@@ -758,6 +758,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     # budget: drill-down and the order page's budget card
     ("GET", "/budget/drill"): USER,
     ("GET", "/budget/orders/{order_id:int}/impact"): USER,
+    # scorecard: operating log (everyone reads; a month is entered by the units' workshops)
+    ("GET", "/scorecard/operating"): USER,
+    ("GET", "/scorecard/operating/{year}/{month}"): WRITER,
+    ("POST", "/scorecard/operating/{year}/{month}"): WORKSHOP,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1052,6 +1056,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "rule_id": lambda world: world.rule_document.id,
     # budget: the year of the budget routes (target, allocation, read API)
     "year": lambda world: BUDGET_YEAR,
+    # scorecard: operating log (January of the budget year: never after the current month)
+    "month": lambda world: 1,
 }
 
 
@@ -1409,6 +1415,12 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     },
     # budget: finance journal
     ("POST", "/budget/journal/{entry_id:int}/delete"): lambda world: {},
+    # scorecard: operating log (a unit of workshop A)
+    ("POST", "/scorecard/operating/{year}/{month}"): lambda world: {
+        f"hours_run-{world.unit.id}": "700",
+        f"planned_hours-{world.unit.id}": "744",
+        f"load_pct-{world.unit.id}": "95",
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

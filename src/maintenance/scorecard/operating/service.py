@@ -97,6 +97,20 @@ def check_not_future(month: date, today: date) -> None:
         raise ValidationFailed(message, [FieldError("month", message)])
 
 
+def require_units_writable(session: Session, actor: Actor, unit_ids: Collection[int]) -> None:
+    """Refuse (:class:`PermissionDenied`) an actor who may not write every one of ``unit_ids``'
+    workshops, and (:class:`ValidationFailed`) ids of no unit (one query)."""
+    require_writer(actor)
+    stmt = select(col(Unit.id), col(Unit.workshop_id)).where(col(Unit.id).in_(list(unit_ids)))
+    unit_workshops: dict[int, int] = {row[0]: row[1] for row in session.execute(stmt)}
+    if missing := sorted(set(unit_ids) - set(unit_workshops)):
+        message = _("No such unit: %(ids)s.", ids=", ".join(map(str, missing)))
+        raise ValidationFailed(message, [FieldError("unit", message)])
+    writable = writable_workshop_ids(session, actor)
+    if writable is not None and any(unit_workshops[u] not in writable for u in unit_ids):
+        raise PermissionDenied(_("You can only change records of your own workshops."))
+
+
 def save_month(
     session: Session,
     month: date,
@@ -109,15 +123,8 @@ def save_month(
     reported, its row removed); units not named are left as they are. All or nothing: a unit the
     actor may not write is a :class:`PermissionDenied` before anything is written; two saves of
     the same new row at one moment end in a :class:`Conflict`. Returns (created, changed, removed)."""
-    require_writer(actor)
     check_not_future(month, today)
-    stmt = select(col(Unit.id), col(Unit.workshop_id)).where(col(Unit.id).in_(list(entries)))
-    unit_workshops: dict[int, int] = dict(session.execute(stmt).tuples().all())
-    if missing := sorted(set(entries) - set(unit_workshops)):
-        raise ValidationFailed(_("No such unit: %(ids)s.", ids=", ".join(map(str, missing))))
-    writable = writable_workshop_ids(session, actor)
-    if writable is not None and any(unit_workshops[u] not in writable for u in entries):
-        raise PermissionDenied(_("You can only change records of your own workshops."))
+    require_units_writable(session, actor, list(entries))
     stored = month_entries(session, month, list(entries))
     created = changed = removed = 0
     try:
