@@ -1,7 +1,10 @@
 """完好率 counts from the registry and the orders as of a day: who is in service, who is intact."""
 
 from datetime import date
+from typing import Any
 
+import pytest
+from sqlalchemy import event
 from sqlmodel import Session
 
 from maintenance.assets.choices import AssetStatus
@@ -81,3 +84,27 @@ def test_one_workshop_and_a_plant_without_assets(
     assert intactness_by_workshop(session, MARCH_10, workshop_id=other_workshop.id) == {}
     assert intactness_by_workshop(session, MARCH_10, workshop_id=workshop.id) == {workshop.id: Intactness(1, 1)}
     assert plant_intactness({}) == Intactness(0, 0)
+
+
+def test_the_counts_are_one_query_reaching_the_orders_through_an_index(session: Session) -> None:
+    """Over a plant of 100,000 assets and a million orders the orders are searched by type, once
+    (a list subquery), never scanned, and the assets are read once, grouped: not a loop per asset."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    caught: list[tuple[str, Any]] = []
+
+    def catch(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        caught.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", catch)
+    try:
+        intactness_by_workshop(session, MARCH_10)
+    finally:
+        event.remove(connection, "before_cursor_execute", catch)
+
+    assert len(caught) == 1
+    plan = [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + caught[0][0], caught[0][1])]
+    assert not [step for step in plan if step.startswith("SCAN work_order")], plan
+    assert any(step.startswith("SEARCH work_order USING INDEX") for step in plan), plan
+    assert not [step for step in plan if "CORRELATED" in step and "work_order" in step], plan
