@@ -367,3 +367,38 @@ def test_a_planned_repair_asset_is_left_out_of_the_page_intactness(
     summary = re.search(r'data-rate="intactness">(.*?)</strong>', html, re.S)
     assert summary
     assert summary.group(1) == "100.0%"
+
+
+def test_the_month_form_and_its_save_run_a_fixed_number_of_queries(
+    client: TestClient, manager: User, workshop: Workshop, count_queries: list[str]
+) -> None:
+    units: list[Unit] = []
+
+    def add(count: int) -> None:
+        units.extend(factories.UnitFactory(workshop_id=workshop.id) for _ in range(count))
+
+    def queries(token: str) -> tuple[int, int]:
+        count_queries.clear()
+        assert client.get(f"{LIST}/2026/2").status_code == 200
+        shown = len(count_queries)
+        count_queries.clear()
+        data = _form(token, *((unit, "", "", "") for unit in units))  # nothing reported: nothing written
+        assert client.post(f"{LIST}/2026/2", data=data).status_code == 303
+        return shown, len(count_queries)
+
+    token = login(client, manager)
+    add(1)
+    few = queries(token)
+    add(20)
+    many = queries(token)
+
+    assert many == few
+
+
+def test_only_months_up_to_the_current_one_link_to_their_form(client: TestClient, manager: User, unit: Unit) -> None:
+    login(client, manager)
+
+    html = client.get(f"{LIST}?{MARCH_15}").text
+
+    assert f'href="{LIST}/2026/3"' in html
+    assert f'href="{LIST}/2026/4"' not in html
