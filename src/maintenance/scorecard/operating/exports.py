@@ -46,7 +46,8 @@ class OperatingLogExport(core.ComputedExport):
     temp_prefix = "operating-export-"
 
     grid: OperatingGrid
-    filter_words: str = ""
+    workshop_name: str | None = None
+    q: str | None = None
 
     def __post_init__(self) -> None:
         rows: list[tuple[Any, ...]] = []
@@ -70,7 +71,12 @@ class OperatingLogExport(core.ComputedExport):
         self.computed = rows
 
     def filter_text(self) -> str:
-        return self.filter_words or self.text(NP_("operating export", "All units"))
+        parts: list[str] = []
+        if self.workshop_name is not None:
+            parts.append(f"{self.text(NP_('operating export', 'workshop'))}={self.workshop_name}")
+        if self.q:
+            parts.append(self.text(NP_("export", 'search "%(q)s"'), q=self.q))
+        return self.join_filters(parts, NP_("operating export", "All units"))
 
     def scope_entries(self) -> list[tuple[str, Any]]:
         grid = self.grid

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
@@ -84,8 +84,7 @@ class LogFilters(BaseModel):
         return None if value == "" else value
 
 
-def _filters(request: Request) -> LogFilters:
-    return filters_from_query(LogFilters)(request)
+LogFiltersDep = Annotated[LogFilters, Depends(filters_from_query(LogFilters))]
 
 
 @dataclass(frozen=True)
@@ -102,18 +101,18 @@ class _Query:
 
 
 @router.get(LIST)
-def operating_log(request: Request, session: SessionDep, user: CurrentUser, view: BudgetViewDep) -> Response:
-    filters = _filters(request)
+def operating_log(
+    request: Request, session: SessionDep, user: CurrentUser, view: BudgetViewDep, filters: LogFiltersDep
+) -> Response:
     grid = operating_grid(session, view.year, view.as_of, workshop_id=filters.workshop_id, q=filters.q)
     export_format = request.query_params.get("export")
     if export_format:
         names = {w.id: w.name for w in grid.workshops}
-        words = [names.get(filters.workshop_id, "?")] if filters.workshop_id is not None else []
-        words += [f'"{filters.q}"'] if filters.q else []
         export = OperatingLogExport(
             session=session,
             grid=grid,
-            filter_words="; ".join(words),
+            workshop_name=None if filters.workshop_id is None else names.get(filters.workshop_id, "?"),
+            q=filters.q,
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
@@ -131,7 +130,6 @@ def operating_log(request: Request, session: SessionDep, user: CurrentUser, view
             "months": MONTHS,
             "enterable_until": today.replace(day=1),
             "can_enter": writable is None or bool(writable),
-            "today": today,
         },
         block="results",
     )
@@ -204,16 +202,14 @@ def _month_page(
     )
 
 
-def _workshop_filter(request: Request) -> int | None:
-    return _filters(request).workshop_id
-
-
 @router.get(LIST + "/{year}/{month}")
-def month_form(request: Request, session: SessionDep, user: CurrentUser, year: YearPath, month: MonthPath) -> Response:
+def month_form(
+    request: Request, session: SessionDep, user: CurrentUser, year: YearPath, month: MonthPath, filters: LogFiltersDep
+) -> Response:
     require_writer(user)
     first = date(year, month, 1)
     service.check_not_future(first, plant_today())
-    workshop_id = _workshop_filter(request)
+    workshop_id = filters.workshop_id
     return _month_page(request, year, month, _form_rows(session, user, first, workshop_id), workshop_id)
 
 
@@ -249,7 +245,13 @@ def _read_row(values: dict[str, str], first: date) -> tuple[MonthEntry | None, d
 
 @router.post(LIST + "/{year}/{month}")
 def save_month(
-    request: Request, session: SessionDep, user: CurrentUser, year: YearPath, month: MonthPath, form: FormDep
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    year: YearPath,
+    month: MonthPath,
+    filters: LogFiltersDep,
+    form: FormDep,
 ) -> Response:
     require_writer(user)
     first = date(year, month, 1)
@@ -257,7 +259,7 @@ def save_month(
     service.check_not_future(first, today)
     submitted = _submitted(form)
     service.require_units_writable(session, user, list(submitted))
-    workshop_id = _workshop_filter(request)
+    workshop_id = filters.workshop_id
     rows = {row.unit.id: row for row in _form_rows(session, user, first, workshop_id)}
     entries: dict[int, MonthEntry | None] = {}
     stale: list[tuple[LogUnit, str, str]] = []
