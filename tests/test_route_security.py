@@ -772,6 +772,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/edit"): MANAGER,
     ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/done"): WORKSHOP,
     ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/delete"): MANAGER,
+    # scorecard: operating log (everyone reads; a month is entered by the units' workshops)
+    ("GET", "/scorecard/operating"): USER,
+    ("GET", "/scorecard/operating/{year}/{month}"): WRITER,
+    ("POST", "/scorecard/operating/{year}/{month}"): WORKSHOP,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1069,6 +1073,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     # scorecard: key projects
     "project_id": lambda world: _key_project(world).id,
     "milestone_id": lambda world: _key_milestone(world).id,
+    # scorecard: operating log (January of the budget year: never after the current month)
+    "month": lambda world: 1,
 }
 
 
@@ -1447,6 +1453,12 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     },
     ("POST", "/scorecard/projects/{project_id:int}/milestones/{milestone_id:int}/delete"): lambda world: {
         "version": _key_project(world).version
+    },
+    # scorecard: operating log (a unit of workshop A)
+    ("POST", "/scorecard/operating/{year}/{month}"): lambda world: {
+        f"hours_run-{world.unit.id}": "700",
+        f"planned_hours-{world.unit.id}": "744",
+        f"load_pct-{world.unit.id}": "95",
     },
 }
 # Uploads, as (form field, file name, content).

@@ -110,20 +110,25 @@ def finished_in(period: Period, *, before: datetime | None = None) -> list[Colum
     ]
 
 
-def committed_at(moment: datetime) -> list[ColumnElement[bool]]:
-    """Orders whose planned cost is committed at ``moment``: approved before it, not finished by
-    it, and not cancelled by it (an order cancelled later was still committed then, so a figure
-    "as of" a past day does not change when an order is cancelled afterwards)."""
+def unfinished_at(moment: datetime) -> list[ColumnElement[bool]]:
+    """Orders not finished by ``moment`` and not cancelled by it (an order cancelled later was
+    still open then, so a figure "as of" a past day does not change when an order is cancelled
+    afterwards)."""
     cancelled_by_then = exists().where(
         col(OrderTransition.order_id) == col(WorkOrder.id),
         col(OrderTransition.to_state) == OrderState.CANCELLED,
         col(OrderTransition.at) < moment,
     )
     return [
-        col(WorkOrder.approved_at) < moment,
         or_(col(WorkOrder.state) != OrderState.CANCELLED, ~cancelled_by_then),
         or_(col(WorkOrder.actual_finish_at).is_(None), col(WorkOrder.actual_finish_at) >= moment),
     ]
+
+
+def committed_at(moment: datetime) -> list[ColumnElement[bool]]:
+    """Orders whose planned cost is committed at ``moment``: approved before it and
+    :func:`unfinished_at` it."""
+    return [col(WorkOrder.approved_at) < moment, *unfinished_at(moment)]
 
 
 def _cells(session: Session, stmt: Any, months: list[Month]) -> CostCells:
