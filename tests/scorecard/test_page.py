@@ -15,11 +15,6 @@ from tests.conftest import login
 PAGE = "/scorecard?year=2026&as_of=2026-03-31"
 
 
-@pytest.fixture
-def manager(session: Session) -> User:
-    return factories.UserFactory(role=Role.MANAGER)
-
-
 def tile(page: str, code: str) -> str:
     match = re.search(rf'data-testid="tile-{code}" data-state="(\w+)">(.*?)</div>\s*</div>', page, re.S)
     assert match, f"no tile {code}"
@@ -34,7 +29,7 @@ def test_managers_admins_and_auditors_read_the_scorecard(client: TestClient, ses
     assert 'data-testid="tile-repair_cost"' in response.text
 
 
-def test_an_engineer_is_refused_with_the_reason(client: TestClient, engineer: User, english: None) -> None:
+def test_an_engineer_is_refused_with_the_reason(client: TestClient, engineer: User, in_english: TestClient) -> None:
     login(client, engineer)
     response = client.get(PAGE)
     assert response.status_code == 403
@@ -43,7 +38,7 @@ def test_an_engineer_is_refused_with_the_reason(client: TestClient, engineer: Us
 
 
 def test_an_indicator_without_a_source_says_it_is_not_built_never_zero(
-    client: TestClient, manager: User, english: None
+    client: TestClient, manager: User, in_english: TestClient
 ) -> None:
     login(client, manager)
     page = client.get(PAGE).text

@@ -16,7 +16,7 @@ from maintenance.i18n import N_
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import User
-from maintenance.scorecard import charts, service
+from maintenance.scorecard import charts, service, target_routes
 from maintenance.scorecard.display import shown
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import Indicator
@@ -24,6 +24,7 @@ from maintenance.scorecard.states import JUDGED, Kind, State
 from maintenance.web import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(target_routes.router)
 
 CARD = "/scorecard/card"
 # Wired into the home page by main.py, first among the cards of those who may read it.
