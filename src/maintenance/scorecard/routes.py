@@ -65,6 +65,7 @@ def scorecard_page(request: Request, session: SessionDep, user: CurrentUser, vie
             "Kind": Kind,
             "State": State,
             "judged": JUDGED,
+            "not_built_text": service.NOT_BUILT_TEXT,
             "cbm_trend": trend,
             "previous_year": view.year - 1 if view.year > FIRST_YEAR else None,
             "next_year": view.year + 1 if view.year < LAST_YEAR else None,

@@ -22,6 +22,11 @@ from maintenance.scorecard.sources import SOURCES
 from maintenance.scorecard.states import JUDGED, RULES, Kind, Rule, State, judge
 from maintenance.scorecard.targets import targets_of_year
 
+NOT_BUILT_TEXT = N_(
+    "Not built yet: the part of the programme that gives this figure is still being built, so there is no "
+    "figure to show."
+)
+
 
 @dataclass(frozen=True)
 class Group:
