@@ -467,6 +467,7 @@ class Rule(Enum):
     MANAGER = "managers and admins"
     ADMIN = "admins"
     OWNER = "the record's owner (engineer A's own token) and admins"
+    PLANT = "managers, admins and auditors: plant-wide figures (engineers read their workshops' elsewhere)"
 
 
 ROLES = ("anonymous", "engineer_a", "engineer_b", "manager", "auditor", "admin")
@@ -478,9 +479,10 @@ ALLOWED: dict[Rule, frozenset[str]] = {
     Rule.MANAGER: frozenset({"manager", "admin"}),
     Rule.ADMIN: frozenset({"admin"}),
     Rule.OWNER: frozenset({"engineer_a", "admin"}),
+    Rule.PLANT: frozenset({"manager", "auditor", "admin"}),
 }
 
-PUBLIC, USER, WRITER, WORKSHOP, MANAGER, ADMIN, OWNER = Rule
+PUBLIC, USER, WRITER, WORKSHOP, MANAGER, ADMIN, OWNER, PLANT = Rule
 POLICY: dict[tuple[str, str], Rule] = {
     # Login, language, health and the API description
     ("GET", "/login"): PUBLIC,
@@ -776,6 +778,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scorecard/operating"): USER,
     ("GET", "/scorecard/operating/{year}/{month}"): WRITER,
     ("POST", "/scorecard/operating/{year}/{month}"): WORKSHOP,
+    # scorecard: the page, its home card and the read API show plant-wide figures (the cost among
+    # them); the targets are read by everyone and set by managers
+    ("GET", "/scorecard"): PLANT,
+    ("GET", "/scorecard/card"): PLANT,
+    ("GET", "/api/v1/scorecard/{year}"): PLANT,
+    ("GET", "/scorecard/targets"): USER,
+    ("POST", "/scorecard/targets"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1460,6 +1469,8 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         f"planned_hours-{world.unit.id}": "744",
         f"load_pct-{world.unit.id}": "95",
     },
+    # scorecard: the year's targets (a load rate of 88 %, the others their defaults)
+    ("POST", "/scorecard/targets"): lambda world: {"value_load": "88"},
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

@@ -7,6 +7,7 @@ router) and main.py, which knows every domain, hands them to the app as ``app.st
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Form, Request
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from maintenance.db import SessionDep
 from maintenance.i18n import KNOWN_LOCALES, LOCALE_COOKIE
 from maintenance.org.auth import CurrentUser
+from maintenance.org.models import User
 from maintenance.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -25,18 +27,21 @@ logger = logging.getLogger(__name__)
 
 class HomeCard(NamedTuple):
     """A domain's card on the home page; ``title`` and ``text`` are msgids (``N_``), translated when drawn;
-    ``fragment``, if any, is the domain's route whose figures the card loads with htmx."""
+    ``fragment``, if any, is the domain's route whose figures the card loads with htmx;
+    ``shown_to``, if any, says who gets the card (none leads to a page that would refuse them)."""
 
     href: str
     icon: str
     title: str
     text: str
     fragment: str | None = None
+    shown_to: Callable[[User], bool] | None = None
 
 
 @router.get("/")
 def home_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "home/page.html", {"cards": request.app.state.home_cards})
+    cards = [card for card in request.app.state.home_cards if card.shown_to is None or card.shown_to(user)]
+    return render(request, "home/page.html", {"cards": cards})
 
 
 @router.post("/language")

@@ -173,6 +173,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "static"), name="static")
     app.include_router(home.router)
     app.state.home_cards = (
+        scorecard_routes.HOME_CARD,  # the managers' home page: first for those who may read it
         asset_routes.HOME_CARD,
         order_list_routes.HOME_CARD,
         monitoring_routes.HOME_CARD,

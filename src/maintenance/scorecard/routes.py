@@ -1,7 +1,82 @@
-"""The scorecard page."""
+"""The scorecard page (/scorecard?year=&as_of=): every figure of the year's programme with its
+target, state and the page behind it, grouped as the programme is; and the home page card with
+the red/amber/green counts. Managers, admins and auditors read it (plant-wide figures, the cost
+among them); an engineer is refused with the reason."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from maintenance.budget.period import FIRST_YEAR, LAST_YEAR, BudgetViewDep
+from maintenance.db import SessionDep
+from maintenance.exceptions import PermissionDenied
+from maintenance.home import HomeCard
+from maintenance.i18n import N_
+from maintenance.i18n import gettext as _
+from maintenance.org.auth import CurrentUser
+from maintenance.org.models import User
+from maintenance.scorecard import charts, service, target_routes
+from maintenance.scorecard.display import shown
+from maintenance.scorecard.figures import ScorecardScope
+from maintenance.scorecard.indicators import Indicator
+from maintenance.scorecard.states import JUDGED, Kind, State
+from maintenance.web import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(target_routes.router)
+
+CARD = "/scorecard/card"
+# Wired into the home page by main.py, first among the cards of those who may read it.
+HOME_CARD = HomeCard(
+    "/scorecard",
+    "bi-speedometer2",
+    N_("The year's scorecard"),
+    N_("Every figure of the year's programme against its target."),
+    fragment=CARD,
+    shown_to=service.may_read_scorecard,
+)
+
+
+def require_reader(user: User) -> None:
+    if not service.may_read_scorecard(user):
+        raise PermissionDenied(
+            _(
+                "The scorecard shows the whole plant's figures, the repair cost among them: managers, admins and "
+                "auditors read it. Your workshop's figures will come with the monthly assessment."
+            )
+        )
+
+
+@router.get("/scorecard")
+def scorecard_page(request: Request, session: SessionDep, user: CurrentUser, view: BudgetViewDep) -> Response:
+    require_reader(user)
+    scope = ScorecardScope(view.year, view.as_of)
+    card = service.scorecard(session, scope)
+    cbm = next(tile for tile in card.tiles if tile.indicator is Indicator.CBM_SHARE)
+    trend = charts.cbm_trend_option(session, scope, cbm.figure.target if cbm.figure else None)
+    return render(
+        request,
+        "scorecard/page.html",
+        {
+            "view": view,
+            "card": card,
+            "shown": shown,
+            "Kind": Kind,
+            "State": State,
+            "judged": JUDGED,
+            "not_built_text": service.NOT_BUILT_TEXT,
+            "cbm_trend": trend,
+            "previous_year": view.year - 1 if view.year > FIRST_YEAR else None,
+            "next_year": view.year + 1 if view.year < LAST_YEAR else None,
+        },
+        block="results",
+    )
+
+
+@router.get(CARD)
+def scorecard_card(request: Request, session: SessionDep, user: CurrentUser, view: BudgetViewDep) -> Response:
+    """The home card's figures: how many tiles are green, amber and red today."""
+    require_reader(user)
+    card = service.scorecard(session, ScorecardScope(view.year, view.as_of))
+    return render(request, "scorecard/_card.html", {"card": card, "judged": JUDGED}, block=None)

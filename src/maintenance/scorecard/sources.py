@@ -1,0 +1,241 @@
+"""The scorecard's figures read from the domains already built, and the list of every source.
+
+Each function is a :data:`~maintenance.scorecard.figures.FigureSource`: it reads the owning
+domain's service (the figure is defined there, never again here) for the year to the scope's day
+and, where the domain can, for the scope's workshop. :data:`SOURCES` is the one list the scorecard
+reads: an indicator missing from it shows a tile that says its part is not built yet. Adding a
+part's source is one line there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlmodel import Session, col, select
+
+from maintenance.budget.service import budget_report
+from maintenance.i18n import format_number, format_wan_cny
+from maintenance.i18n import gettext as _
+from maintenance.leakfree import rules as leakfree_rules
+from maintenance.leakfree import service as leakfree
+from maintenance.orders.choices import OrderType
+from maintenance.orders.kpis import service as kpis
+from maintenance.orders.models import Turnaround
+from maintenance.orders.periods import Period
+from maintenance.orders.turnarounds import service as turnarounds
+from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope
+from maintenance.scorecard.indicators import Indicator
+from maintenance.special import service as special
+
+Targets = Mapping[Indicator, Decimal]
+
+
+def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """``part`` ÷ ``whole`` exactly as a Decimal; None without a whole."""
+    return Decimal(part) / Decimal(whole) if whole else None
+
+
+def from_fraction(share: Fraction) -> Decimal:
+    return Decimal(share.numerator) / Decimal(share.denominator)
+
+
+def percent(share: Decimal | None) -> str:
+    """0.8333… → "83.3 %" (one decimal, as the tiles show it)."""
+    return "" if share is None else f"{format_number(share * 100, 1)} %"
+
+
+def year_to_date(scope: ScorecardScope) -> Period:
+    return Period(date(scope.year, 1, 1), scope.as_of)
+
+
+def _kpi_link(scope: ScorecardScope) -> str:
+    link = f"/orders/kpis?start_date={scope.year}-01-01&end_date={scope.as_of.isoformat()}"
+    return link if scope.workshop_id is None else f"{link}&workshop_id={scope.workshop_id}"
+
+
+# --- 1 key target: the repair cost -----------------------------------------------------------
+
+
+def repair_cost(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """The budget's year-end forecast against the year's target (a workshop's: its year plan)."""
+    workshops = None if scope.workshop_id is None else [scope.workshop_id]
+    report = budget_report(session, scope.year, scope.as_of, workshop_ids=workshops)
+    target = report.target if scope.workshop_id is None else (report.plan.total or None)
+    variance = report.variance()
+    return Figure(
+        indicator=Indicator.REPAIR_COST,
+        value=report.forecast().value,
+        target=target,
+        link=f"/budget?year={scope.year}&as_of={scope.as_of.isoformat()}",
+        detail=_(
+            "Year-end forecast. Actual to date %(actual)s of plan to date %(plan)s.",
+            actual=format_wan_cny(variance.actual),
+            plan=format_wan_cny(variance.plan),
+        ),
+    )
+
+
+# --- 2 focuses: condition-based maintenance and the turnaround --------------------------------
+
+
+def cbm_share(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """Condition-based orders ÷ all orders raised in the year to date (the KPI page's order mix)."""
+    mix = kpis.order_mix(session, year_to_date(scope), scope.workshop_id)
+    cbm, total = mix.totals[OrderType.CBM], mix.total
+    share = ratio(cbm.count, total.count)
+    detail = (
+        _(
+            "%(cbm)s of %(total)s orders raised this year; %(cost)s of their cost.",
+            cbm=cbm.count,
+            total=total.count,
+            cost=percent(ratio(cbm.cost_cny, total.cost_cny)) or "–",
+        )
+        if share is not None
+        else _("No orders raised this year yet.")
+    )
+    return Figure(Indicator.CBM_SHARE, share, targets.get(Indicator.CBM_SHARE), _kpi_link(scope), detail)
+
+
+def monthly_cbm_shares(session: Session, scope: ScorecardScope) -> list[tuple[str, Decimal | None]]:
+    """The condition-based share of each month of the year to date (the tile's trend line)."""
+    mix = kpis.order_mix(session, year_to_date(scope), scope.workshop_id)
+    return [
+        (month.label, ratio(month.by_type[OrderType.CBM].count, sum(c.count for c in month.by_type.values())))
+        for month in mix.months
+    ]
+
+
+def turnaround(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """The year's turnaround(s): the scope's actual cost against the budget, progress beside it.
+    The scope is the orders tagged to it as they stand (the turnaround keeps no history), and its
+    budget is the plant's: a workshop is shown the plant's figure."""
+    year_start, year_end = date(scope.year, 1, 1), date(scope.year, 12, 31)
+    events = list(
+        session.exec(
+            select(Turnaround)
+            .where(col(Turnaround.start_date) <= year_end, col(Turnaround.end_date) >= year_start)
+            .order_by(col(Turnaround.start_date))
+        )
+    )
+    if not events:
+        return Figure(Indicator.TURNAROUND, None, None, "/turnarounds", _("No turnaround this year."))
+    totals = turnarounds.scope_totals(session, [event.id for event in events if event.id is not None])
+    orders = sum(totals[e.id].orders for e in events if e.id in totals)
+    done = sum(totals[e.id].done for e in events if e.id in totals)
+    actual = sum((totals[e.id].actual_cny for e in events if e.id in totals), Decimal("0.00"))
+    budget = sum((e.budget_cny for e in events), Decimal("0.00"))
+    link = f"/turnarounds/{events[0].id}" if len(events) == 1 else "/turnarounds"
+    return Figure(
+        indicator=Indicator.TURNAROUND,
+        value=actual,
+        target=budget or None,
+        link=link,
+        detail=_(
+            "%(codes)s: %(done)s of %(orders)s orders done (%(progress)s); actual cost against the budget.",
+            codes=", ".join(e.code for e in events),
+            done=done,
+            orders=orders,
+            progress=percent(ratio(done, orders)) or "–",
+        ),
+    )
+
+
+# --- 4 projects: the leak-free plant ---------------------------------------------------------
+
+
+def leakfree_certified(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """Workshops with a certificate in force ÷ workshops, against the milestone in force: half the
+    year's target through 30 June, the whole of it from 1 July (the plan's 50 % / 100 %)."""
+    workshops = None if scope.workshop_id is None else [scope.workshop_id]
+    progress = leakfree.progress_of(leakfree.workshop_statuses(session, scope.as_of, workshops), scope.as_of)
+    year_target = targets.get(Indicator.LEAKFREE)
+    in_force = leakfree_rules.target_share(scope.as_of) / leakfree_rules.YEAR_SHARE
+    target = None if year_target is None else year_target * from_fraction(in_force)
+    return Figure(
+        indicator=Indicator.LEAKFREE,
+        value=None if progress.share is None else from_fraction(progress.share),
+        target=target,
+        link=f"/leakfree/board?as_of={scope.as_of.isoformat()}",
+        detail=_(
+            "%(certified)s of %(workshops)s workshops certified; %(target)s due by %(due)s "
+            "(the year's target: %(year)s).",
+            certified=progress.certified,
+            workshops=progress.workshops,
+            target=percent(target),
+            due=progress.target_date.isoformat(),
+            year=percent(year_target),
+        ),
+    )
+
+
+# --- 5 works: special equipment ----------------------------------------------------------------
+
+
+def special_coverage(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """In-service special equipment inspected, in date and passed ÷ all of it, on the day."""
+    workshops = None if scope.workshop_id is None else [scope.workshop_id]
+    items = special.register_items(session, scope.as_of, workshop_ids=workshops)
+    coverage = special.coverage_report(items, scope.as_of).overall
+    return Figure(
+        indicator=Indicator.SPECIAL_COVERAGE,
+        value=None if coverage.ratio is None else from_fraction(coverage.ratio),
+        target=targets.get(Indicator.SPECIAL_COVERAGE),
+        link=f"/special-equipment/coverage?as_of={scope.as_of.isoformat()}",
+        detail=_(
+            "%(covered)s of %(total)s items in service inspected and in date.",
+            covered=coverage.covered,
+            total=coverage.total,
+        ),
+    )
+
+
+# --- Measures: PM compliance and 计划对口率 ----------------------------------------------------
+
+
+def pm_compliance(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """PM orders due in the year to date finished by their due date ÷ PM orders due (SMRP)."""
+    compliance = kpis.pm_compliance(session, year_to_date(scope), scope.workshop_id)
+    share = ratio(compliance.on_time, compliance.due)
+    detail = (
+        _(
+            "%(on_time)s of %(due)s PM orders due this year done on time.",
+            on_time=compliance.on_time,
+            due=compliance.due,
+        )
+        if share is not None
+        else _("No PM orders due this year yet.")
+    )
+    return Figure(Indicator.PM_COMPLIANCE, share, targets.get(Indicator.PM_COMPLIANCE), _kpi_link(scope), detail)
+
+
+def material_match(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
+    """计划对口率: material lines issued as planned ÷ lines with a planned quantity, on the orders
+    completed in the year to date."""
+    materials = kpis.material_kpis(session, year_to_date(scope), scope.workshop_id)
+    share = ratio(materials.matching_lines, materials.planned_lines)
+    detail = (
+        _(
+            "%(matching)s of %(planned)s planned material lines issued as planned.",
+            matching=materials.matching_lines,
+            planned=materials.planned_lines,
+        )
+        if share is not None
+        else _("No completed order with planned materials this year yet.")
+    )
+    return Figure(Indicator.MATERIAL_MATCH, share, targets.get(Indicator.MATERIAL_MATCH), _kpi_link(scope), detail)
+
+
+# Every indicator's source. A part of the programme adds its own here, one line each; an
+# indicator without one shows "not built yet", never a zero.
+SOURCES: dict[Indicator, FigureSource] = {
+    Indicator.REPAIR_COST: repair_cost,
+    Indicator.CBM_SHARE: cbm_share,
+    Indicator.TURNAROUND: turnaround,
+    Indicator.LEAKFREE: leakfree_certified,
+    Indicator.SPECIAL_COVERAGE: special_coverage,
+    Indicator.PM_COMPLIANCE: pm_compliance,
+    Indicator.MATERIAL_MATCH: material_match,
+}
