@@ -73,7 +73,9 @@ def record(session: Session) -> Record:
     """``record(asset, "2026-03-05", AccidentClass.GENERAL, title=..., **fields)``: an accident in
     the asset's workshop."""
 
-    def make(asset: Asset, occurred_on: str, accident_class: AccidentClass = AccidentClass.GENERAL, **fields: Any) -> Accident:
+    def make(
+        asset: Asset, occurred_on: str, accident_class: AccidentClass = AccidentClass.GENERAL, **fields: Any
+    ) -> Accident:
         values: dict[str, Any] = {"title": f"{asset.tag} {occurred_on}", "downtime_hours": Decimal("0")} | fields
         accident = Accident(
             occurred_on=date.fromisoformat(occurred_on),

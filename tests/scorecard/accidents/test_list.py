@@ -85,7 +85,9 @@ def test_a_workshop_filter_scopes_the_rate_card_too_and_htmx_gets_the_fragment(
     assert 'data-change="0.0000"' in fragment.text  # 1 against 1
 
 
-def test_without_a_year_the_list_shows_this_year(client: TestClient, auditor: User, pump: Asset, record: Record) -> None:
+def test_without_a_year_the_list_shows_this_year(
+    client: TestClient, auditor: User, pump: Asset, record: Record
+) -> None:
     today = plant_today()
     record(pump, today.isoformat(), title="今天")
     record(pump, f"{today.year - 1}-12-31", title="去年底")

@@ -166,6 +166,19 @@ def edit_accident_page(request: Request, session: SessionDep, user: WriterUser, 
     return _form_page(request, accident, values, {})
 
 
+def _labels() -> dict[str, str]:
+    """The form's fields as users read them, for the conflict page."""
+    return {
+        "occurred_on": _("Date"),
+        "accident_class": _("Class"),
+        "title": _("Title"),
+        "downtime_hours": _("Downtime (h)"),
+        "loss_cny": _("Loss (CNY)"),
+        "description": _("What happened"),
+        "cause": _("Cause"),
+    }
+
+
 def _display(name: str, value: Any) -> Any:
     return value.label if isinstance(value, AccidentClass) else value
 
@@ -188,7 +201,9 @@ def update_accident(
                 heading=_(
                     "Someone else changed the accident “%(title)s” while you were editing it.", title=accident.title
                 ),
-                changes=differences(accident, data, exclude=("version", "asset_id"), display=_display),
+                changes=differences(
+                    accident, data, exclude=("version", "asset_id"), labels=_labels(), display=_display
+                ),
                 audit=("accident", accident.id),
                 edit_url=f"{_page_of(accident)}/edit",
                 back=(_page_of(accident), _("Back to the accident")),
