@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.db import plant_today

@@ -237,7 +237,8 @@ def test_a_stale_edit_is_a_409_and_nothing_is_saved(
 
     assert response.status_code == 409
     assert 'data-testid="conflict"' in response.text
-    assert "别人的原因" in response.text and "我的原因" in response.text
+    assert "别人的原因" in response.text
+    assert "我的原因" in response.text
     session.refresh(accident)
     assert (accident.cause, accident.version) == ("别人的原因", 2)
     assert _changes(session, "accident") == []
