@@ -11,7 +11,7 @@ everywhere; only they delete an accident; auditors read and export.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -355,10 +355,13 @@ class RaisedOrder:
     created: bool
 
 
-def raise_order(session: Session, accident: Accident, action: AccidentAction, *, actor: Actor) -> RaisedOrder:
+def raise_order(
+    session: Session, accident: Accident, action: AccidentAction, *, actor: Actor, at: datetime | None = None
+) -> RaisedOrder:
     """A corrective (CM) order on the accident's asset for the action, once: an action with an
     order answers with it. The caller locks the action's row first
-    (``get_action_or_raise(for_update=True)``) so two clicks queue rather than raise two."""
+    (``get_action_or_raise(for_update=True)``) so two clicks queue rather than raise two. ``at``
+    backdates the order (demo history)."""
     require_write_in(session, actor, accident.workshop_id)
     if action.order_id is not None:
         existing = session.get(WorkOrder, action.order_id)
@@ -374,6 +377,7 @@ def raise_order(session: Session, accident: Accident, action: AccidentAction, *,
             provider=Provider.IN_HOUSE,
         ),
         actor=actor,
+        at=at,
     )
     before = audit.snapshot(action)
     action.order_id = order.id
