@@ -1,9 +1,10 @@
 """The demo plant's accident register, loaded as of the clock's day and the days where a year's
 arithmetic breaks (its first minutes, a leap day, mid-year, its last half hour): last year's
-accident on 14 March with one action done (its corrective order raised two days later and
-completed the day the action was done) and one open; this year's accident on 20 January (the seed
-day itself before then) and incident on 18 February (likewise); nothing after the seed day; the
-scorecard's rate as the plant's rule gives it on that day.
+accident on 14 March with one action done and one open; this year's accident on 20 January (the
+seed day itself before then) with its action done five days later and its corrective order raised
+the day after the accident and completed that day (each on the seed day at the latest), and the
+incident on 18 February (likewise); nothing after the seed day; the scorecard's rate as the
+plant's rule gives it on that day.
 
 Loaded on the org and registry parts only (the whole demo takes minutes)."""
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,7 +24,7 @@ from maintenance.config import get_settings
 from maintenance.db import plant_timezone, utcnow
 from maintenance.demo.plant import PARTS, SEED_ACTOR
 from maintenance.demo.scorecard import accidents as accidents_demo
-from maintenance.orders.choices import OrderState, OrderType
+from maintenance.orders.choices import FailureCause, FailureMechanism, FailureMode, OrderState, OrderType
 from maintenance.orders.models import WorkOrder
 from maintenance.scorecard.accidents.figures import accident_rate
 from maintenance.scorecard.accidents.models import Accident, AccidentAction, AccidentClass
@@ -99,24 +100,40 @@ def test_two_accidents_and_an_incident_on_real_assets_never_after_the_seed_day(d
         assert accident.workshop_id == asset.workshop_id
 
 
-def test_last_year_s_accident_has_one_action_done_with_its_completed_order_and_one_open(demo: Loaded) -> None:
+def _actions(demo: Loaded, accident: Accident) -> list[AccidentAction]:
+    stmt = select(AccidentAction).where(col(AccidentAction.accident_id) == accident.id)
+    return list(demo.session.scalars(stmt.order_by(col(AccidentAction.id))))
+
+
+def test_last_year_s_accident_has_one_action_done_and_one_open(demo: Loaded) -> None:
     fire = demo.accidents()["合成液泵A机封泄漏着火"]
-    actions = demo.session.scalars(
-        select(AccidentAction).where(col(AccidentAction.accident_id) == fire.id).order_by(col(AccidentAction.id))
-    ).all()
     last_year = demo.today.year - 1
 
-    assert [(a.due_date, a.done_on, a.order_id is not None) for a in actions] == [
-        (date(last_year, 4, 3), date(last_year, 3, 26), True),
-        (date(last_year, 5, 13), None, False),
+    assert [(a.due_date, a.done_on, a.order_id) for a in _actions(demo, fire)] == [
+        (date(last_year, 4, 3), date(last_year, 3, 26), None),
+        (date(last_year, 5, 13), None, None),
     ]
-    order = demo.session.get(WorkOrder, actions[0].order_id)
+
+
+def test_this_year_s_accident_raised_a_corrective_order_worked_to_completion(demo: Loaded) -> None:
+    fan = demo.accidents()["1#锅炉引风机轴承烧毁"]
+    today = demo.today
+
+    [action] = _actions(demo, fan)
+    order = demo.session.get(WorkOrder, action.order_id)
+
+    assert action.done_on == min(fan.occurred_on + timedelta(days=5), today)
     assert order is not None
-    assert (order.order_type, order.asset_id, order.state) == (OrderType.CM, fire.asset_id, OrderState.COMPLETED)
-    assert order.number.startswith(f"WO-{last_year}-")
-    assert order.requested_at.astimezone(plant_timezone()).date() == date(last_year, 3, 16)
+    assert (order.order_type, order.asset_id, order.state) == (OrderType.CM, fan.asset_id, OrderState.COMPLETED)
+    assert (order.failure_mode, order.failure_mechanism, order.failure_cause) == (
+        FailureMode.OHE,
+        FailureMechanism.OVERHEATING,
+        FailureCause.MANAGEMENT,
+    )
+    assert order.number.startswith(f"WO-{today.year}-")
+    assert order.requested_at.astimezone(plant_timezone()).date() == min(fan.occurred_on + timedelta(days=1), today)
     assert order.actual_finish_at is not None
-    assert order.actual_finish_at.astimezone(plant_timezone()).date() == date(last_year, 3, 26)
+    assert order.actual_finish_at.astimezone(plant_timezone()).date() == action.done_on
 
 
 def test_the_scorecard_s_rate_on_the_seed_day(demo: Loaded) -> None:

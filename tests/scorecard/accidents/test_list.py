@@ -47,6 +47,7 @@ def test_the_year_is_listed_newest_first_with_its_rate(client: TestClient, audit
     # 2026 is a past year on the test's clock or this year: either way counted through a day
     # at or after 20 May 2026 against the same span of 2025: 3 against 2 → +50 %.
     assert 'data-change="0.5000"' in page.text
+    assert 'data-met="False"' in page.text  # +50 % against a −10 % target
 
 
 @pytest.mark.parametrize(
@@ -82,6 +83,7 @@ def test_a_workshop_filter_scopes_the_rate_card_too_and_htmx_gets_the_fragment(
     assert "<html" not in fragment.text
     assert _titles(fragment.text) == ["循环水泵抱轴", "冷却塔风机振动高"]
     assert 'data-change="0.0000"' in fragment.text  # 1 against 1
+    assert 'data-met="False"' in fragment.text
 
 
 def test_without_a_year_the_list_shows_this_year(

@@ -1,21 +1,24 @@
 """The demo plant's accident register: last year's accident with its corrective actions (one done,
-with the corrective order it raised; one still open), and this year's accident and incident.
+one still open), and this year's accident, whose action raised a corrective work order that was
+worked and completed, and incident.
 
 What ``seed/scorecard/`` holds (CSV, UTF-8, edited by hand):
 
 - ``accidents.csv``: one accident or incident a line, keyed for its actions, dated ``years_before``
   the seed year on ``day`` (``MM-DD``, never 29 February), on a demo asset named by its tag.
-- ``accident_actions.csv``: the corrective actions, ``due_after_days`` and ``done_after_days`` (blank:
-  still open) counted from the accident's day; ``order_after_days`` (blank: none) raises the action's
-  corrective work order that many days after the accident, through the order service; when the
-  action is done, its order is approved and started the day it is raised and completed (with the
-  ISO 14224 ``failure_mode`` given) the day the action is done.
+- ``accident_actions.csv``: the corrective actions, ``due_after_days`` and ``done_after_days``
+  (blank: still open) counted from the accident's day; ``order_after_days`` (blank: none) raises
+  the action's corrective work order that many days after the accident, through the order
+  service; when the action is done, its order is approved and started the day it is raised and
+  completed, with its ISO 14224 ``failure_mode``, ``failure_mechanism`` and ``failure_cause``
+  codes, the day the action is done.
 
 **Dates.** Nothing is dated after the seed day: this year's rows fall on their day or, early in
-January before it has come, on the seed day itself, so the register always shows this year's
-accident. Last year's (14 March) is in the same span of last year from 14 March on: the rate is
-then 1 against 1, no change, which misses the −10 % target; before, it is 1 against none, no
-number and missed too, as the plant's rule says.
+January before it has come, on the seed day itself (and the days counted after them likewise),
+so the register always shows this year's accident and the order it raised is within the past
+year, as the orders' history is. Last year's accident (14 March) is in the same span of last
+year from 14 March on: the rate is then 1 against 1, no change, which misses the −10 % target;
+before, it is 1 against none, no number and missed too, as the plant's rule says.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from maintenance.audit.service import Actor, record_create
 from maintenance.db import plant_timezone
 from maintenance.demo.seed_files import read_csv
 from maintenance.orders import service as order_service
-from maintenance.orders.choices import FailureMode
+from maintenance.orders.choices import FailureCause, FailureMechanism, FailureMode
 from maintenance.orders.models import FailureReportUpdate
 from maintenance.scorecard.accidents import service
 from maintenance.scorecard.accidents.models import Accident, AccidentAction, AccidentClass
@@ -97,7 +100,12 @@ def _action(session: Session, actor: Actor, accident: Accident, row: dict[str, s
         return
     for step in ("approve", "start"):
         order_service.perform(session, order, step, actor=actor, at=raised_at)
-    failure = FailureReportUpdate(failure_mode=FailureMode(row["failure_mode"]), version=order.version)
+    failure = FailureReportUpdate(
+        failure_mode=FailureMode(row["failure_mode"]),
+        failure_mechanism=FailureMechanism(row["failure_mechanism"]),
+        failure_cause=FailureCause(row["failure_cause"]),
+        version=order.version,
+    )
     order_service.record_failure(session, order, failure, actor=actor)
     order_service.perform(session, order, "complete", actor=actor, at=max(min(_at(action.done_on, 17), now), raised_at))
 

@@ -95,6 +95,7 @@ def accident_list(
             "page": rows,
             "filters": filters,
             "figure": rate,
+            "met": counts.rate.meets(rate.target),
             "counts": counts,
             "workshops": workshops,
             "workshop_names": names,
