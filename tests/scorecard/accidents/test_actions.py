@@ -97,6 +97,22 @@ def test_an_action_is_edited_and_marked_done(
     assert _logged(session) == [(ChangeAction.UPDATE, str(action.id))] * 2
 
 
+def test_an_edit_emptying_the_description_is_a_422_shown_on_the_action(
+    client: TestClient, session: Session, own_engineer: User, accident: Accident, add_action: AddAction, english: None
+) -> None:
+    action = add_action(accident, "更换机封")
+    client.cookies.set("lang", "en")
+    csrf = login(client, own_engineer)
+
+    response = client.post(f"{LIST}/{accident.id}/actions/{action.id}", data={"owner": "李工", "csrf_token": csrf})
+
+    assert response.status_code == 422
+    assert f'is-invalid" id="edit-{action.id}-description"' in response.text
+    assert "<details open>" in response.text
+    session.refresh(action)
+    assert (action.description, action.owner) == ("更换机封", "")
+
+
 @pytest.mark.parametrize(("done_on", "status"), [("tomorrow", 422), ("", 422), ("today", 303)])
 def test_an_action_is_done_today_at_the_latest(
     client: TestClient,
