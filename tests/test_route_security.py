@@ -88,6 +88,7 @@ from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
+from maintenance.scorecard.accidents.models import Accident, AccidentAction, AccidentClass
 from maintenance.scorecard.projects.models import Milestone, Project
 from maintenance.special import findings as special_findings
 from maintenance.special import records as special_records
@@ -785,6 +786,20 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/scorecard/{year}"): PLANT,
     ("GET", "/scorecard/targets"): USER,
     ("POST", "/scorecard/targets"): MANAGER,
+    # scorecard: accident register (everyone reads; recorded and followed up in the asset's
+    # workshop; managers and admins delete)
+    ("GET", "/scorecard/accidents"): USER,
+    ("GET", "/scorecard/accidents/new"): WRITER,
+    ("POST", "/scorecard/accidents/new"): WORKSHOP,
+    ("GET", "/scorecard/accidents/{accident_id:int}"): USER,
+    ("GET", "/scorecard/accidents/{accident_id:int}/edit"): WORKSHOP,
+    ("POST", "/scorecard/accidents/{accident_id:int}/edit"): WORKSHOP,
+    ("POST", "/scorecard/accidents/{accident_id:int}/delete"): MANAGER,
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions"): WORKSHOP,
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}"): WORKSHOP,
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/done"): WORKSHOP,
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/delete"): WORKSHOP,
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/order"): WORKSHOP,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1084,6 +1099,9 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "milestone_id": lambda world: _key_milestone(world).id,
     # scorecard: operating log (January of the budget year: never after the current month)
     "month": lambda world: 1,
+    # scorecard: accident register
+    "accident_id": lambda world: _accident(world).id,
+    "action_id": lambda world: _accident_action(world).id,
 }
 
 
@@ -1471,6 +1489,22 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     },
     # scorecard: the year's targets (a load rate of 88 %, the others their defaults)
     ("POST", "/scorecard/targets"): lambda world: {"value_load": "88"},
+    # scorecard: accident register
+    ("POST", "/scorecard/accidents/new"): lambda world: _accident_fields(world),
+    ("POST", "/scorecard/accidents/{accident_id:int}/edit"): lambda world: (
+        _accident_fields(world) | {"version": _accident(world).version}
+    ),
+    ("POST", "/scorecard/accidents/{accident_id:int}/delete"): lambda world: {},
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions"): lambda world: {"description": "更换机封"},
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}"): lambda world: {
+        "description": "更换串联机封",
+        "owner": "张工",
+    },
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/done"): lambda world: {
+        "done_on": plant_today().isoformat()
+    },
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/delete"): lambda world: {},
+    ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/order"): lambda world: {},
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1720,3 +1754,43 @@ def _key_milestone(world: World) -> Milestone:
         return milestone
 
     return _leakfree_kept(world, "key_milestone", make)
+# --- scorecard: accident register ------------------------------------------------------------
+
+
+def _accident(world: World) -> Accident:
+    """An accident of workshop A's asset, three days ago, made once per plant."""
+
+    def make() -> Accident:
+        accident = Accident(
+            occurred_on=plant_today() - timedelta(days=3),
+            asset_id=world.asset.id,  # type: ignore[arg-type]
+            workshop_id=world.workshop_a.id,  # type: ignore[arg-type]
+            accident_class=AccidentClass.GENERAL,
+            title="机封泄漏着火",
+        )
+        world.session.add(accident)
+        world.session.flush()
+        return accident
+
+    return _leakfree_kept(world, "accident", make)
+
+
+def _accident_action(world: World) -> AccidentAction:
+    def make() -> AccidentAction:
+        action = AccidentAction(accident_id=_accident(world).id, description="更换机封")  # type: ignore[arg-type]
+        world.session.add(action)
+        world.session.flush()
+        return action
+
+    return _leakfree_kept(world, "accident_action", make)
+
+
+def _accident_fields(world: World) -> dict[str, object]:
+    return {
+        "asset_tag": world.asset.tag,
+        "occurred_on": plant_today().isoformat(),
+        "accident_class": "general",
+        "title": "机封泄漏着火",
+        "downtime_hours": "8",
+        "loss_cny": "12000",
+    }

@@ -20,6 +20,7 @@ from maintenance.demo import special as special_demo
 from maintenance.demo.inspections import campaigns as campaign_demo
 from maintenance.demo.inspections import rounds as round_demo
 from maintenance.demo.orders import history as orders_demo
+from maintenance.demo.scorecard import accidents as accidents_demo
 from maintenance.demo.scorecard import operating as operating_demo
 from maintenance.demo.scorecard import projects as projects_demo
 from maintenance.org.models import Role
@@ -42,6 +43,7 @@ PARTS = (
     ("budget", budget_demo),
     ("key projects", projects_demo),
     ("operating log", operating_demo),
+    ("accidents", accidents_demo),
 )
 
 

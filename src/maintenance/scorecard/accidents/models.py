@@ -76,3 +76,17 @@ class AccidentAction(AccidentActionFields, table=True):
     @property
     def audit_repr(self) -> str:
         return self.description
+
+
+class AccidentCreate(AccidentFields):
+    """What the recording form sends (the asset named by its tag, resolved to its id)."""
+
+
+class AccidentUpdate(AccidentFields):
+    """A full edit, made from the version the form was opened on."""
+
+    version: int
+
+
+class AccidentActionCreate(AccidentActionFields):
+    """A corrective action as the accident page adds or edits it."""
