@@ -25,7 +25,8 @@ MakeEntry = Callable[..., SavingsEntry]
 
 @pytest.fixture
 def entry(session: Session) -> MakeEntry:
-    """``entry(kind, "2026-03-05", reference, actual, workshop=None, quantity="1", description=...)``."""
+    """``entry(kind, "2026-03-05", reference, actual, of=workshop, quantity="1", description=...)``:
+    an entry of the workshop ``of``, plant-wide without it."""
 
     def make(
         kind: SavingsKind,
@@ -33,7 +34,7 @@ def entry(session: Session) -> MakeEntry:
         reference_price: str,
         actual_price: str,
         *,
-        workshop: Workshop | None = None,
+        of: Workshop | None = None,
         quantity: str = "1",
         description: str = "手工登记",
         reference: str = "",
@@ -41,7 +42,7 @@ def entry(session: Session) -> MakeEntry:
         row = SavingsEntry(
             kind=kind,
             recorded_on=date.fromisoformat(recorded_on),
-            workshop_id=workshop.id if workshop else None,
+            workshop_id=of.id if of else None,
             description=description,
             reference=reference,
             quantity=Decimal(quantity),
@@ -68,9 +69,9 @@ def auditor(session: Session) -> User:
 
 @pytest.fixture
 def engineer_of(session: Session) -> Callable[[Workshop], User]:
-    def make(workshop: Workshop) -> User:
+    def make(own: Workshop) -> User:
         user = factories.UserFactory(role=Role.ENGINEER)
-        session.add(UserWorkshop(user_id=user.id, workshop_id=workshop.id))  # type: ignore[arg-type]
+        session.add(UserWorkshop(user_id=user.id, workshop_id=own.id))  # type: ignore[arg-type]
         session.flush()
         return user
 

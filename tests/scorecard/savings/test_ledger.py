@@ -49,11 +49,11 @@ def year_2026(
     # The other workshop's order finished at midnight plant time on 1 January (16:00 UTC on 31 December)
     make_order(other_pump, lines=[(CostKind.REFURBISHED, "0", "70")], finished=plant(2026, 1, 1, 0))
     # Entries
-    entry(R, "2026-02-01", "1000.00", "400.00", quantity="2", workshop=workshop)  # (1000 − 400) × 2 = 1200
+    entry(R, "2026-02-01", "1000.00", "400.00", quantity="2", of=workshop)  # (1000 − 400) × 2 = 1200
     entry(R, "2025-12-31", "200.00", "100.00")  # last year
     entry(L, "2026-05-05", "850.50", "320.25", quantity="4")  # 530.25 × 4 = 2121.00
     entry(T, "2026-06-30", "500000.00", "438000.00")  # 62000
-    entry(T, "2026-07-01", "10000.00", "9000.00", workshop=workshop)  # 1000
+    entry(T, "2026-07-01", "10000.00", "9000.00", of=workshop)  # 1000
 
 
 def test_the_years_ledgers_add_finished_orders_and_entries(session: Session, year_2026: None) -> None:
