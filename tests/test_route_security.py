@@ -88,6 +88,7 @@ from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org import service as org_service
 from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
+from maintenance.scorecard.savings.models import SavingsEntry, SavingsKind
 from maintenance.special import findings as special_findings
 from maintenance.special import records as special_records
 from maintenance.special.choices import FindingKind, InspectionResult
@@ -758,6 +759,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     # budget: drill-down and the order page's budget card
     ("GET", "/budget/drill"): USER,
     ("GET", "/budget/orders/{order_id:int}/impact"): USER,
+    # scorecard: savings ledgers (everyone reads every workshop's; entries written in their
+    # workshop, plant-wide ones by managers and admins)
+    ("GET", "/scorecard/savings"): USER,
+    ("GET", "/scorecard/savings/new"): WRITER,
+    ("POST", "/scorecard/savings/new"): WORKSHOP,
+    ("GET", "/scorecard/savings/{savings_entry_id:int}"): USER,
+    ("POST", "/scorecard/savings/{savings_entry_id:int}"): WORKSHOP,
+    ("POST", "/scorecard/savings/{savings_entry_id:int}/delete"): WORKSHOP,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1052,6 +1061,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "rule_id": lambda world: world.rule_document.id,
     # budget: the year of the budget routes (target, allocation, read API)
     "year": lambda world: BUDGET_YEAR,
+    # scorecard: savings ledgers
+    "savings_entry_id": lambda world: _savings_entry(world).id,
 }
 
 
@@ -1409,6 +1420,14 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     },
     # budget: finance journal
     ("POST", "/budget/journal/{entry_id:int}/delete"): lambda world: {},
+    # scorecard: savings ledgers
+    ("POST", "/scorecard/savings/new"): lambda world: _savings_fields(world),
+    ("POST", "/scorecard/savings/{savings_entry_id:int}"): lambda world: (
+        _savings_fields(world) | {"version": _savings_entry(world).version}
+    ),
+    ("POST", "/scorecard/savings/{savings_entry_id:int}/delete"): lambda world: {
+        "version": _savings_entry(world).version
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1627,3 +1646,39 @@ def _budget_journal_entry(world: World) -> JournalEntry:
         return entry
 
     return _leakfree_kept(world, "budget_journal_entry", make)
+
+
+# --- scorecard: savings ledgers --------------------------------------------------------------
+
+
+def _savings_entry(world: World) -> SavingsEntry:
+    """A refurbish-and-reuse saving of workshop A's, entered once per plant."""
+
+    def make() -> SavingsEntry:
+        entry = SavingsEntry(
+            kind=SavingsKind.REFURBISH,
+            recorded_on=plant_today(),
+            workshop_id=world.workshop_a.id,
+            description="叶轮修复利用",
+            quantity=Decimal(1),
+            reference_price_cny=Decimal("8000.00"),
+            actual_price_cny=Decimal("1500.00"),
+            saving_cny=Decimal("6500.00"),
+        )
+        world.session.add(entry)
+        world.session.flush()
+        return entry
+
+    return _leakfree_kept(world, "savings_entry", make)
+
+
+def _savings_fields(world: World) -> dict[str, object]:
+    return {
+        "kind": "refurbish",
+        "recorded_on": plant_today().isoformat(),
+        "workshop_id": world.workshop_a.id,
+        "description": "机封修复利用",
+        "quantity": "2",
+        "reference_price_cny": "3000",
+        "actual_price_cny": "800",
+    }
