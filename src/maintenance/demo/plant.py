@@ -20,6 +20,7 @@ from maintenance.demo import special as special_demo
 from maintenance.demo.inspections import campaigns as campaign_demo
 from maintenance.demo.inspections import rounds as round_demo
 from maintenance.demo.orders import history as orders_demo
+from maintenance.demo.scorecard import savings as savings_demo
 from maintenance.org.models import Role
 from maintenance.org.permissions import ROLE_CAPABILITIES
 
@@ -38,6 +39,7 @@ PARTS = (
     ("special equipment", special_demo),
     ("leak-free", leakfree_demo),
     ("budget", budget_demo),
+    ("savings ledgers", savings_demo),
 )
 
 
