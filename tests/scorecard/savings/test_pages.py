@@ -62,10 +62,10 @@ def _changes(session: Session) -> list[ObjectChange]:
 def ledger(
     session: Session, make_order: MakeOrder, entry: MakeEntry, pump: Asset, other_pump: Asset, workshop: Workshop
 ) -> dict[str, int]:
-    """2026: an order of 合成车间 saving 300 (refurbished) and 1200 (localised) on 10 March;
+    """2026: an order of 合成车间 saving 300 (refurbished) and 1250 (localised) on 10 March;
     entries: refurbish 1200 (1 Feb, 合成), localisation 2121.00 (5 May, plant-wide), tender 62000
     (30 Jun, plant-wide); and a refurbish entry of 2025."""
-    order = make_order(pump, lines=[(CostKind.REFURBISHED, "0", "300"), (CostKind.LOCALISED, "0", "1200")],
+    order = make_order(pump, lines=[(CostKind.REFURBISHED, "0", "300"), (CostKind.LOCALISED, "0", "1250")],
                        finished=plant(2026, 3, 10))  # fmt: skip
     seals = entry(
         R, "2026-02-01", "1000.00", "400.00", quantity="2", of=workshop, description="机封修复", reference="MS-01"
@@ -95,10 +95,10 @@ def test_the_years_ledgers_and_their_rows(
     assert _rows(page.text) == [f"entry:{ledger['tender']}", f"entry:{ledger['bearings']}", *order_lines,
                                 f"entry:{ledger['seals']}"]  # fmt: skip
     assert _card(page.text, R) == ("1500.00", "300.00", "1200.00")
-    assert _card(page.text, L) == ("3321.00", "1200.00", "2121.00")
+    assert _card(page.text, L) == ("3371.00", "1250.00", "2121.00")
     assert _card(page.text, T) == ("62000.00", "0.00", "62000.00")
-    # 1500 + 3321 + 62000
-    assert _total(page.text) == "66821.00"
+    # 1500 + 3371 + 62000
+    assert _total(page.text) == "66871.00"
     assert 'data-target="1000000"' in page.text  # the default 修旧利废 target
     assert "No target set" in page.text  # localisation
     assert 'data-target="200000.0000"' in page.text  # tender, set for the year
@@ -111,8 +111,8 @@ def test_the_years_ledgers_and_their_rows(
         ("&kind=refurbish", ["order", "seals"], "1500.00"),
         ("&kind=tender", ["tender"], "62000.00"),
         ("&q=6316", ["bearings"], "2121.00"),
-        ("&date_from=2026-03-01&date_to=2026-05-31", ["bearings", "order", "order"], "3621.00"),  # 2121 + 300 + 1200
-        ("&sort=saving", ["order", "seals", "order", "bearings", "tender"], "66821.00"),
+        ("&date_from=2026-03-01&date_to=2026-05-31", ["bearings", "order", "order"], "3671.00"),  # 2121 + 300 + 1250
+        ("&sort=saving", ["order", "seals", "order", "bearings", "tender"], "66871.00"),
         ("&sort=reference&kind=tender", ["tender"], "62000.00"),
     ],
 )
@@ -212,7 +212,7 @@ def test_the_xlsx_export_gives_the_ledgers_totals(client: TestClient, manager: U
     assert about["Refurbish and reuse from orders (CNY)"] == 300
     assert about["Spares localisation entered (CNY)"] == 2121
     assert about["Tender price comparison total (CNY)"] == 62000
-    assert about["Total of the rows (CNY)"] == 66821
+    assert about["Total of the rows (CNY)"] == 66871
 
 
 def test_an_unknown_export_format_is_a_422(client: TestClient, manager: User) -> None:
