@@ -90,6 +90,7 @@ from maintenance.org.models import ApiToken, Role, Unit, User, UserWorkshop, Wor
 from maintenance.org.permissions import EVERY_CAPABILITY
 from maintenance.scorecard.accidents.models import Accident, AccidentAction, AccidentClass
 from maintenance.scorecard.projects.models import Milestone, Project
+from maintenance.scorecard.savings.models import SavingsEntry, SavingsKind
 from maintenance.special import findings as special_findings
 from maintenance.special import records as special_records
 from maintenance.special.choices import FindingKind, InspectionResult
@@ -800,6 +801,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/done"): WORKSHOP,
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/delete"): WORKSHOP,
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/order"): WORKSHOP,
+    # scorecard: savings ledgers (everyone reads every workshop's; entries written in their
+    # workshop, plant-wide ones by managers and admins)
+    ("GET", "/scorecard/savings"): USER,
+    ("GET", "/scorecard/savings/new"): WRITER,
+    ("POST", "/scorecard/savings/new"): WORKSHOP,
+    ("GET", "/scorecard/savings/{savings_entry_id:int}"): USER,
+    ("POST", "/scorecard/savings/{savings_entry_id:int}"): WORKSHOP,
+    ("POST", "/scorecard/savings/{savings_entry_id:int}/delete"): WORKSHOP,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1102,6 +1111,8 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     # scorecard: accident register
     "accident_id": lambda world: _accident(world).id,
     "action_id": lambda world: _accident_action(world).id,
+    # scorecard: savings ledgers
+    "savings_entry_id": lambda world: _savings_entry(world).id,
 }
 
 
@@ -1505,6 +1516,14 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     },
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/delete"): lambda world: {},
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/order"): lambda world: {},
+    # scorecard: savings ledgers
+    ("POST", "/scorecard/savings/new"): lambda world: _savings_fields(world),
+    ("POST", "/scorecard/savings/{savings_entry_id:int}"): lambda world: (
+        _savings_fields(world) | {"version": _savings_entry(world).version}
+    ),
+    ("POST", "/scorecard/savings/{savings_entry_id:int}/delete"): lambda world: {
+        "version": _savings_entry(world).version
+    },
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {
@@ -1754,6 +1773,8 @@ def _key_milestone(world: World) -> Milestone:
         return milestone
 
     return _leakfree_kept(world, "key_milestone", make)
+
+
 # --- scorecard: accident register ------------------------------------------------------------
 
 
@@ -1793,4 +1814,40 @@ def _accident_fields(world: World) -> dict[str, object]:
         "title": "机封泄漏着火",
         "downtime_hours": "8",
         "loss_cny": "12000",
+    }
+
+
+# --- scorecard: savings ledgers --------------------------------------------------------------
+
+
+def _savings_entry(world: World) -> SavingsEntry:
+    """A refurbish-and-reuse saving of workshop A's, entered once per plant."""
+
+    def make() -> SavingsEntry:
+        entry = SavingsEntry(
+            kind=SavingsKind.REFURBISH,
+            recorded_on=plant_today(),
+            workshop_id=world.workshop_a.id,
+            description="叶轮修复利用",
+            quantity=Decimal(1),
+            reference_price_cny=Decimal("8000.00"),
+            actual_price_cny=Decimal("1500.00"),
+            saving_cny=Decimal("6500.00"),
+        )
+        world.session.add(entry)
+        world.session.flush()
+        return entry
+
+    return _leakfree_kept(world, "savings_entry", make)
+
+
+def _savings_fields(world: World) -> dict[str, object]:
+    return {
+        "kind": "refurbish",
+        "recorded_on": plant_today().isoformat(),
+        "workshop_id": world.workshop_a.id,
+        "description": "机封修复利用",
+        "quantity": "2",
+        "reference_price_cny": "3000",
+        "actual_price_cny": "800",
     }

@@ -23,6 +23,7 @@ from maintenance.demo.orders import history as orders_demo
 from maintenance.demo.scorecard import accidents as accidents_demo
 from maintenance.demo.scorecard import operating as operating_demo
 from maintenance.demo.scorecard import projects as projects_demo
+from maintenance.demo.scorecard import savings as savings_demo
 from maintenance.org.models import Role
 from maintenance.org.permissions import ROLE_CAPABILITIES
 
@@ -44,6 +45,7 @@ PARTS = (
     ("key projects", projects_demo),
     ("operating log", operating_demo),
     ("accidents", accidents_demo),
+    ("savings ledgers", savings_demo),
 )
 
 

@@ -53,3 +53,13 @@ class SavingsEntry(SavingsEntryFields, VersionChecked, table=True):
     @property
     def audit_repr(self) -> str:
         return f"{self.kind.value} {self.description}"
+
+
+class SavingsEntryCreate(SavingsEntryFields):
+    pass
+
+
+class SavingsEntryUpdate(SavingsEntryFields):
+    """A full edit from the form; ``version`` is the one the user started from."""
+
+    version: int
