@@ -70,7 +70,9 @@ DATE_SENSITIVE_TESTS := tests/test_clock.py tests/demo/test_assets.py tests/demo
 	tests/orders/kpis/test_kpis.py tests/orders/test_list.py tests/orders/pm/test_pm_pages.py tests/orders/test_numbering.py \
 	tests/inspections/test_rounds.py tests/inspections/test_round_pages.py tests/inspections/test_campaigns.py \
 	tests/monitoring/thickness/test_assessment.py tests/assets/test_exports.py tests/assets/test_depreciation.py \
-	tests/assets/stocktake/test_stocktake.py
+	tests/assets/stocktake/test_stocktake.py tests/demo/test_scorecard_projects.py tests/demo/test_scorecard_operating.py \
+	tests/demo/test_scorecard_accidents.py tests/demo/test_scorecard_savings.py tests/scorecard/accidents/test_list.py \
+	tests/scorecard/accidents/test_recording.py tests/scorecard/accidents/test_actions.py
 test-dates: setup
 	@for start in $(CLOCK_STARTS); do \
 		echo "== the date-sensitive tests with the clock started at $$start"; \

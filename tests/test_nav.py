@@ -33,3 +33,22 @@ def test_the_menu_offers_reading_imports_to_writers_and_administration_to_admins
     assert page.status_code == 200
     assert (IMPORT_READINGS in page.text) is sees_import
     assert (ADMINISTRATION in page.text) is sees_administration
+
+
+SCORECARD = 'href="/scorecard"'
+SAVINGS = 'href="/scorecard/savings"'
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_scorecard"),
+    [(Role.ENGINEER, False), (Role.MANAGER, True), (Role.ADMIN, True), (Role.AUDITOR, True)],
+)
+def test_the_programme_menu_offers_the_scorecard_to_those_who_read_plant_wide_figures(
+    client: TestClient, session: Session, role: Role, sees_scorecard: bool
+) -> None:
+    login(client, factories.UserFactory(role=role))
+
+    page = client.get("/")
+
+    assert (SCORECARD in page.text) is sees_scorecard
+    assert SAVINGS in page.text  # the ledgers are everyone's

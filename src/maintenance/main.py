@@ -64,6 +64,7 @@ from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.scorecard import api as scorecard_api
 from maintenance.scorecard import routes as scorecard_routes
+from maintenance.scorecard import service as scorecard_service
 from maintenance.scorecard.accidents import routes as accident_routes
 from maintenance.scorecard.operating import routes as operating_routes
 from maintenance.scorecard.projects import routes as project_routes
@@ -182,7 +183,11 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
         budget_routes.HOME_CARD,
     )
     # The layout asks the one policy what to show (web, a core module, knows no domain).
-    web.templates.env.globals.update(can=permissions.can, Capability=permissions.Capability)
+    web.templates.env.globals.update(
+        can=permissions.can,
+        Capability=permissions.Capability,
+        may_read_scorecard=scorecard_service.may_read_scorecard,
+    )
     app.include_router(org_routes.router)
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)

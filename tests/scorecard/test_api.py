@@ -60,14 +60,19 @@ def test_every_indicator_with_figure_target_state_and_page(
     }
     pm = indicator(body, "pm_compliance")
     assert (pm["value"], pm["target"], pm["state"]) == ("0.5000", "0.9000", "red")  # 1 of 2 due
+    # No accident this year nor last: the change is no number, and the target is met.
     accidents = indicator(body, "accident_rate")
-    assert (accidents["value"], accidents["state"], accidents["link"]) == (None, "not_built", None)
-    assert accidents["detail"].startswith("Not built yet")
+    assert (accidents["value"], accidents["state"]) == (None, "green")
+    assert accidents["link"] == "/scorecard/accidents?year=2026"
+    # Nothing saved by 31 March against 100万 × 90/365 = 246,575.34 due by then.
+    refurbish = indicator(body, "refurbish_savings")
+    assert (refurbish["value"], refurbish["target"], refurbish["state"]) == ("0.00", "246575.34", "red")
     # Orders raised this year: two PM, no CBM: 0 % against 30 %.
     assert indicator(body, "cbm_share")["value"] == "0.0000"
-    # Green: the cost. Red: the CBM share, PM compliance, and leak-free (no workshop of the
-    # plant certified against 50 %). The rest have no data yet or are not built.
-    assert body["counts"] == {"green": 1, "amber": 0, "red": 3}
+    # Green: the cost, the accidents and 完好率 (the one pump in service, no corrective order
+    # open: 1 of 1). Red: the CBM share, PM compliance, leak-free (no workshop of the plant
+    # certified against 50 %) and refurbish-and-reuse. The rest have no data or no target.
+    assert body["counts"] == {"green": 3, "amber": 0, "red": 4}
 
 
 def test_a_day_outside_the_year_is_kept_inside_it(client: TestClient, session: Session) -> None:

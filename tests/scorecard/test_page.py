@@ -16,6 +16,8 @@ from maintenance.orders.choices import CostKind, OrderType
 from maintenance.orders.models import TurnaroundCreate
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.org.models import Role, User
+from maintenance.scorecard import sources
+from maintenance.scorecard.indicators import Indicator
 from tests import factories
 from tests.budget.conftest import SYSTEM, MakeOrder, plant
 from tests.conftest import login
@@ -51,8 +53,9 @@ def test_an_engineer_is_refused_with_the_reason(client: TestClient, engineer: Us
 
 
 def test_an_indicator_without_a_source_says_it_is_not_built_never_zero(
-    client: TestClient, manager: User, in_english: TestClient
+    client: TestClient, manager: User, in_english: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delitem(sources.SOURCES, Indicator.ACCIDENT_RATE)
     login(client, manager)
     page = client.get(PAGE).text
     accidents = tile(page, "accident_rate")

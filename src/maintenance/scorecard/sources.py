@@ -26,8 +26,12 @@ from maintenance.orders.kpis import service as kpis
 from maintenance.orders.models import Turnaround
 from maintenance.orders.periods import Period
 from maintenance.orders.turnarounds import service as turnarounds
+from maintenance.scorecard.accidents import figures as accidents_figures
 from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope
 from maintenance.scorecard.indicators import Indicator
+from maintenance.scorecard.operating import figures as operating_figures
+from maintenance.scorecard.projects import figures as projects_figures
+from maintenance.scorecard.savings import figures as savings_figures
 from maintenance.special import service as special
 
 Targets = Mapping[Indicator, Decimal]
@@ -238,4 +242,12 @@ SOURCES: dict[Indicator, FigureSource] = {
     Indicator.SPECIAL_COVERAGE: special_coverage,
     Indicator.PM_COMPLIANCE: pm_compliance,
     Indicator.MATERIAL_MATCH: material_match,
+    Indicator.REFURBISH_SAVINGS: savings_figures.refurbish_savings,
+    Indicator.LOCALISATION_SAVINGS: savings_figures.localisation_savings,
+    Indicator.TENDER_SAVINGS: savings_figures.tender_savings,
+    Indicator.PROJECTS: projects_figures.key_projects,
+    Indicator.ACCIDENT_RATE: accidents_figures.accident_rate,
+    Indicator.INTACTNESS: operating_figures.intactness,
+    Indicator.CONTINUOUS_RUN: operating_figures.continuous_run,
+    Indicator.LOAD: operating_figures.load_rate,
 }
