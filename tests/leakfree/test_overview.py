@@ -101,7 +101,7 @@ def test_each_workshop_shows_its_points_rates_leaks_and_certificate(
     assert "data-oldest-days" not in wb
     assert 'data-standing="not_started"' in wb
     # The intactness note is said once, on the page, not per row.
-    assert page.text.count("operating log") + page.text.count("运行记录") == 1
+    assert page.text.count("arrives with the operating log") + page.text.count("待运行记录上线后纳入") == 1
 
 
 def test_the_reference_date_moves_every_figure(client: TestClient, manager: User, plant: Plant) -> None:

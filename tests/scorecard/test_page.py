@@ -148,7 +148,7 @@ def test_a_tile_shows_figure_target_state_in_words_and_links_to_its_page(
 
 
 @pytest.mark.parametrize(
-    ("query", "field"), [("year=26", "budget year"), ("year=2026&as_of=2026-02-30", "reference date")]
+    ("query", "field"), [("year=26", "Enter the year as a number"), ("year=2026&as_of=2026-02-30", "reference date")]
 )
 def test_a_bad_year_or_day_is_a_422_naming_it(in_english: TestClient, manager: User, query: str, field: str) -> None:
     login(in_english, manager)

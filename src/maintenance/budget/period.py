@@ -46,7 +46,7 @@ def budget_view(request: Request) -> BudgetView:
     if not raw:
         return BudgetView(as_of.year, as_of)
     if not re.fullmatch(r"[0-9]{4}", raw) or not FIRST_YEAR <= int(raw) <= LAST_YEAR:
-        message = _("Enter the budget year as a number from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+        message = _("Enter the year as a number from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
         raise ValidationFailed(message, [FieldError("year", message)])
     year = int(raw)
     return BudgetView(year, within(year, as_of))
