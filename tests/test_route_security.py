@@ -1510,6 +1510,7 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}"): lambda world: {
         "description": "更换串联机封",
         "owner": "张工",
+        "version": _accident_action(world).version,
     },
     ("POST", "/scorecard/accidents/{accident_id:int}/actions/{action_id:int}/done"): lambda world: {
         "done_on": plant_today().isoformat()

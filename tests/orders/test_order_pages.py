@@ -447,6 +447,20 @@ def test_cost_lines_are_added_edited_and_deleted_with_the_totals_kept(
     assert too_much.status_code == 422
     assert "Used and returned together cannot exceed the quantity issued." in too_much.text
 
+    # Each value fits its column, their product (≈ 10²⁵ 元) no money column: refused, not a 500.
+    too_large = client.post(
+        f"/orders/{order.id}/costs/{line.id}",
+        data={
+            "kind": "material",
+            "description": "机械密封",
+            "quantity": "99999999999.999",
+            "unit_price_cny": "99999999999999.99",
+        },
+        headers=headers,
+    )
+    assert too_large.status_code == 422
+    assert "Quantity × price is too large an amount: check both." in too_large.text
+
     issued = client.post(
         f"/orders/{order.id}/costs/{line.id}",
         data={

@@ -9,17 +9,22 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from maintenance.audit.models import ObjectChange
+from maintenance.exceptions import Conflict
 from maintenance.org.models import Role, User
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.models import ScorecardTarget
-from maintenance.scorecard.targets import targets_of_year
+from maintenance.scorecard.targets import TargetChange, save_targets, stamp_of, targets_of_year
 from tests import factories
 from tests.conftest import login
 
 PAGE = "/scorecard/targets?year=2026"
+
+
+NOW = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
 
 
 def stored(session: Session) -> dict[Indicator, tuple[Decimal, str]]:
@@ -140,3 +145,27 @@ def test_the_repair_cost_target_is_the_budget_s(client: TestClient, manager: Use
     page = client.get(PAGE).text
     assert 'href="/budget/2026/target"' in page
     assert 'name="value_repair_cost"' not in page
+
+
+def test_a_target_saved_by_another_worker_after_the_form_was_checked_refuses_the_whole_form(
+    session: Session,
+) -> None:
+    """Two managers save at once (on PostgreSQL, two workers): both forms pass the check of the
+    rows they loaded; the later UPDATE finds the version moved on and nothing of its form stays."""
+    row = set_row(session, Indicator.INTACTNESS, "0.9700", "旧")
+    form_stamp = stamp_of(row)
+    table = ScorecardTarget.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table).where(table.c.id == row.id).values(value=Decimal("0.9500"), version=row.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    form = [
+        TargetChange(Indicator.LOAD, Decimal("0.8800"), "", ""),
+        TargetChange(Indicator.INTACTNESS, Decimal("0.9900"), "", form_stamp),
+    ]
+
+    with pytest.raises(Conflict) as refused:
+        save_targets(session, 2026, form, actor=factories.UserFactory(role=Role.MANAGER), now=NOW)
+
+    assert [error.field for error in refused.value.errors] == ["value_intactness"]
+    assert stored(session) == {Indicator.INTACTNESS: (Decimal("0.9500"), "旧")}

@@ -25,12 +25,12 @@ from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostCategory
+from maintenance.orders.models import MAX_CNY
 from maintenance.org.models import Workshop
 from maintenance.org.permissions import Capability, require
 
 WAN = Decimal(10000)
 # Numeric(16, 2): fourteen digits before the point in 元, ten in 万元.
-MAX_CNY = Decimal(10) ** 14 - Decimal("0.01")
 _WAN_TEXT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
 
 

@@ -33,6 +33,9 @@ from maintenance.orders.choices import (
 )
 
 MONEY = Numeric(16, 2)
+# The largest amount MONEY holds: a product of valid quantities and prices may exceed it, and is
+# refused with a field error before it reaches the database.
+MAX_CNY = Decimal(10) ** 14 - Decimal("0.01")
 QUANTITY = Numeric(14, 3)
 
 

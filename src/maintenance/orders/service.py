@@ -29,6 +29,7 @@ from maintenance.orders import rules
 from maintenance.orders.choices import ChecklistResult, CostKind, OrderState, OrderType, PlanBasis, Provider
 from maintenance.orders.filters import OrderFilters
 from maintenance.orders.models import (
+    MAX_CNY,
     ChecklistItem,
     CostLine,
     CostLineCreate,
@@ -486,6 +487,14 @@ def _line_errors(data: CostLineCreate) -> list[FieldError]:
         errors.append(FieldError("reference_price_cny", _("Enter the price of the new or imported part.")))
     if data.planned_quantity == 0 and data.quantity == 0:
         errors.append(FieldError("quantity", _("Enter a planned or an actual quantity.")))
+    reference = data.reference_price_cny or Decimal("0")
+    amounts = (
+        data.planned_quantity * data.planned_unit_price_cny,
+        data.quantity * data.unit_price_cny,
+        (reference - data.unit_price_cny) * data.quantity,
+    )
+    if any(abs(amount) > MAX_CNY for amount in amounts):
+        errors.append(FieldError("quantity", _("Quantity × price is too large an amount: check both.")))
     return errors
 
 

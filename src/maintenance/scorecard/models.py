@@ -11,7 +11,7 @@ from sqlalchemy import Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, strip_text, utcnow
+from maintenance.db import UTCDateTime, VersionChecked, strip_text, utcnow
 from maintenance.scorecard.indicators import Indicator
 
 # Targets are money in 元 or fractions (0.9800): four places hold both.
@@ -25,13 +25,14 @@ class ScorecardTargetFields(SQLModel):
     _strip_text = field_validator("note", mode="before")(strip_text)
 
 
-class ScorecardTarget(ScorecardTargetFields, table=True):
+class ScorecardTarget(ScorecardTargetFields, VersionChecked, table=True):
     __tablename__ = "scorecard_target"
     __table_args__ = (UniqueConstraint("year", "indicator"),)
 
     id: int | None = Field(default=None, primary_key=True)
     year: int = Field(ge=2000, le=2100)
     indicator: Indicator = Field(sa_type=ChoiceType(Indicator))
+    version: int = Field(default=1)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
     @property

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from maintenance.audit import service as audit
@@ -87,29 +89,47 @@ def save_targets(
             )
         if stamp_of(stored.get(change.indicator)) != change.stamp:
             raise _stale(change.indicator)
-    changed = []
-    for change in changes:
-        row = stored.get(change.indicator)
-        if change.value is None:
-            if row is not None:
-                audit.record_delete(session, actor, row)
-                session.delete(row)
-                changed.append(change.indicator)
-            continue
-        if row is None:
-            row = ScorecardTarget(
-                year=year, indicator=change.indicator, value=change.value, note=change.note, updated_at=now
-            )
-            session.add(row)
-            session.flush()
-            audit.record_create(session, actor, row)
-            changed.append(change.indicator)
-        elif row.value != change.value or row.note != change.note:
-            before = audit.snapshot(row)
-            row.value, row.note, row.updated_at = change.value, change.note, now
-            session.add(row)
-            session.flush()
-            audit.record_update(session, actor, row, before)
-            changed.append(change.indicator)
-    session.flush()
+    changed: list[Indicator] = []
+    current: Indicator | None = None
+    try:
+        # All rows or none: a row another worker saved between the check above and these writes
+        # (its version moved on, or its insert came first) refuses the whole form too.
+        with session.begin_nested():
+            for change in changes:
+                current = change.indicator
+                if _write(session, year, change, stored.get(change.indicator), actor=actor, now=now):
+                    changed.append(change.indicator)
+    except (StaleDataError, IntegrityError):
+        assert current is not None
+        raise _stale(current) from None
     return changed
+
+
+def _write(
+    session: Session, year: int, change: TargetChange, row: ScorecardTarget | None, *, actor: Actor, now: datetime
+) -> bool:
+    """Set, change or clear one target, with its change-log row; whether anything changed."""
+    if change.value is None:
+        if row is None:
+            return False
+        audit.record_delete(session, actor, row)
+        session.delete(row)
+        session.flush()
+        return True
+    if row is None:
+        row = ScorecardTarget(
+            year=year, indicator=change.indicator, value=change.value, note=change.note, updated_at=now
+        )
+        session.add(row)
+        session.flush()
+        audit.record_create(session, actor, row)
+        return True
+    if row.value == change.value and row.note == change.note:
+        return False
+    before = audit.snapshot(row)
+    row.value, row.note, row.updated_at = change.value, change.note, now
+    row.version += 1
+    session.add(row)
+    session.flush()
+    audit.record_update(session, actor, row, before)
+    return True

@@ -85,7 +85,8 @@ def test_an_action_is_edited_and_marked_done(
     csrf = login(client, own_engineer)
 
     edited = client.post(
-        f"{LIST}/{accident.id}/actions/{action.id}", data={"description": "更换机封（串联）", "csrf_token": csrf}
+        f"{LIST}/{accident.id}/actions/{action.id}",
+        data={"description": "更换机封（串联）", "version": "1", "csrf_token": csrf},
     )
     done = client.post(
         f"{LIST}/{accident.id}/actions/{action.id}/done", data={"done_on": yesterday.isoformat(), "csrf_token": csrf}
@@ -104,7 +105,9 @@ def test_an_edit_emptying_the_description_is_a_422_shown_on_the_action(
     client.cookies.set("lang", "en")
     csrf = login(client, own_engineer)
 
-    response = client.post(f"{LIST}/{accident.id}/actions/{action.id}", data={"owner": "李工", "csrf_token": csrf})
+    response = client.post(
+        f"{LIST}/{accident.id}/actions/{action.id}", data={"owner": "李工", "version": "1", "csrf_token": csrf}
+    )
 
     assert response.status_code == 422
     assert f'is-invalid" id="edit-{action.id}-description"' in response.text
@@ -194,6 +197,27 @@ def test_raising_a_work_order_twice_makes_one_cm_order_on_the_accident_s_asset(
     assert _logged(session) == [(ChangeAction.UPDATE, str(action.id))]
     page = client.get(f"{LIST}/{accident.id}")
     assert f'<a class="font-monospace" href="/orders/{order.id}" data-order="{order.number}">' in page.text
+
+
+def test_an_edit_from_a_form_opened_before_someone_else_s_save_is_a_409_and_theirs_stays(
+    client: TestClient, session: Session, own_engineer: User, accident: Accident, add_action: AddAction
+) -> None:
+    action = add_action(accident, "更换机封")
+    csrf = login(client, own_engineer)
+    first = client.post(
+        f"{LIST}/{accident.id}/actions/{action.id}",
+        data={"description": "A 的修改", "version": "1", "csrf_token": csrf},
+    )
+
+    second = client.post(
+        f"{LIST}/{accident.id}/actions/{action.id}",
+        data={"description": "B 的修改", "version": "1", "csrf_token": csrf},
+    )
+
+    assert (first.status_code, second.status_code) == (303, 409)
+    session.refresh(action)
+    assert (action.description, action.version) == ("A 的修改", 2)
+    assert _logged(session) == [(ChangeAction.UPDATE, str(action.id))]
 
 
 @pytest.mark.parametrize("who", ["other_engineer", "auditor"])

@@ -87,6 +87,7 @@ def test_the_workshop_is_the_asset_s_when_recorded_even_if_it_moves_later(
         ({"asset_tag": "P-999"}, "asset_tag", "No asset has the tag P-999."),
         ({"asset_tag": ""}, "asset_tag", "Enter the tag of the asset."),
         ({"occurred_on": "2999-01-01"}, "occurred_on", "The accident date cannot be in the future."),
+        ({"occurred_on": "0001-01-01"}, "occurred_on", "Enter a date in 2000 or later."),
         ({"occurred_on": "2026-02-30"}, "occurred_on", "Enter a date as YYYY-MM-DD."),
         ({"downtime_hours": "-1"}, "downtime_hours", "Must be at least 0."),
         ({"loss_cny": "-0.01"}, "loss_cny", "Must be at least 0."),

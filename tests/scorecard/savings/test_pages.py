@@ -282,6 +282,12 @@ def test_a_negative_saving_is_refused_naming_the_field(
         ({"quantity": "0"}, "greater than 0"),
         ({"description": ""}, "This field is required."),
         ({"reference_price_cny": "abc"}, "Enter a number."),
+        ({"recorded_on": "0001-01-01"}, "Enter a date in 2000 or later."),
+        # Each value fits its column; the saving, (10¹⁴ − 0.01) × 99,999,999,999.999, does not.
+        (
+            {"quantity": "99999999999.999", "reference_price_cny": "99999999999999.99", "actual_price_cny": "0"},
+            "Quantity × price is too large an amount: check both.",
+        ),
     ],
 )
 def test_other_bad_input_is_a_422_with_nothing_written(
@@ -350,6 +356,20 @@ def test_an_entry_is_edited_from_its_version(
         "3",
         "3333.30",
     )
+
+
+def test_an_edit_to_an_amount_too_large_to_store_is_a_422_and_changes_nothing(
+    client: TestClient, session: Session, manager: User, workshop: Workshop, entry: MakeEntry
+) -> None:
+    saved = entry(L, "2026-03-02", "1999.99", "1333.33", quantity="3", of=workshop)
+    csrf = login(client, manager)
+    huge = {"quantity": "99999999999.999", "reference_price_cny": "99999999999999.99", "actual_price_cny": "0"}
+
+    response = client.post(f"{LIST}/{saved.id}", data={**_form(workshop, **huge), "version": "1", "csrf_token": csrf})
+
+    assert response.status_code == 422
+    session.refresh(saved)
+    assert (saved.quantity, saved.saving_cny, saved.version) == (Decimal("3.000"), Decimal("1999.98"), 1)
 
 
 def test_a_stale_edit_is_a_409_and_changes_nothing(

@@ -64,10 +64,11 @@ class AccidentActionFields(SQLModel):
     _strip_text = field_validator("description", "owner", mode="before")(strip_text)
 
 
-class AccidentAction(AccidentActionFields, table=True):
+class AccidentAction(AccidentActionFields, VersionChecked, table=True):
     __tablename__ = "accident_action"
 
     id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=1)
     accident_id: int = Field(sa_column=fk_column("accident.id", nullable=False, ondelete="CASCADE"))
     # The work order this action raised, if any (the order's number shows on the action).
     order_id: int | None = Field(default=None, sa_column=fk_column("work_order.id", nullable=True))
@@ -89,4 +90,10 @@ class AccidentUpdate(AccidentFields):
 
 
 class AccidentActionCreate(AccidentActionFields):
-    """A corrective action as the accident page adds or edits it."""
+    """A corrective action as the accident page adds it."""
+
+
+class AccidentActionUpdate(AccidentActionFields):
+    """An action's full edit, made from the version the form was opened on."""
+
+    version: int

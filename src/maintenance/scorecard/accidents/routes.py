@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from maintenance import exports as core
 from maintenance.assets.models import Asset
@@ -32,6 +32,7 @@ from maintenance.scorecard.accidents.exports import AccidentExport
 from maintenance.scorecard.accidents.models import (
     Accident,
     AccidentActionCreate,
+    AccidentActionUpdate,
     AccidentClass,
     AccidentCreate,
     AccidentUpdate,
@@ -266,8 +267,8 @@ def accident_page(request: Request, session: SessionDep, user: CurrentUser, acci
     return _accident_page(request, session, user, service.get_accident_or_raise(session, accident_id))
 
 
-def _action_form(form: FormDep) -> dict[str, Any]:
-    return {key: form.get(key) for key in AccidentActionCreate.model_fields if isinstance(form.get(key), str)}
+def _action_form(form: FormDep, model: type[SQLModel] = AccidentActionCreate) -> dict[str, Any]:
+    return {key: form.get(key) for key in model.model_fields if isinstance(form.get(key), str)}
 
 
 @router.post(LIST + "/{accident_id:int}/actions")
@@ -294,8 +295,8 @@ def update_action(
 ) -> Response:
     accident = _editable(session, user, accident_id)
     action = service.get_action_or_raise(session, accident, action_id, for_update=True)
-    values = _action_form(form)
-    data, errors = validate_form(AccidentActionCreate, values)
+    values = _action_form(form, AccidentActionUpdate)
+    data, errors = validate_form(AccidentActionUpdate, values)
     if data is not None:
         try:
             service.update_action(session, accident, action, data, today=plant_today(), actor=user)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from maintenance.assets.models import Asset
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
+from maintenance.budget.period import FIRST_YEAR
 from maintenance.db import contains_text, utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
@@ -34,6 +35,7 @@ from maintenance.scorecard.accidents.models import (
     Accident,
     AccidentAction,
     AccidentActionCreate,
+    AccidentActionUpdate,
     AccidentClass,
     AccidentCreate,
     AccidentFields,
@@ -228,6 +230,8 @@ def _checked_asset(session: Session, data: AccidentFields, *, today: date) -> As
         raise _refused([FieldError("asset_id", _("No such asset."))])
     if data.occurred_on > today:
         raise _refused([FieldError("occurred_on", _("The accident date cannot be in the future."))])
+    if data.occurred_on < date(FIRST_YEAR, 1, 1):
+        raise _refused([FieldError("occurred_on", _("Enter a date in %(first)s or later.", first=FIRST_YEAR))])
     return asset
 
 
@@ -313,32 +317,51 @@ def add_action(
     return action
 
 
+def _stale_action() -> Conflict:
+    return Conflict(
+        _("Someone else changed this corrective action while you were editing it. Review and edit again."),
+        [FieldError("version", _("stale"))],
+    )
+
+
 def update_action(
     session: Session,
     accident: Accident,
     action: AccidentAction,
-    data: AccidentActionCreate,
+    data: AccidentActionUpdate,
     *,
     today: date,
     actor: Actor,
 ) -> AccidentAction:
+    """Apply a full edit made from ``data.version``; a newer stored version is a conflict."""
     require_write_in(session, actor, accident.workshop_id)
+    if data.version != action.version:
+        raise _stale_action()
     _check_done_on(data.done_on, today=today)
-    before = audit.snapshot(action)
-    action.sqlmodel_update(data.model_dump())
-    session.flush()
-    audit.record_update(session, actor, action, before)
+    _write_action(session, action, data.model_dump(exclude={"version"}), actor=actor)
     return action
 
 
 def mark_done(
     session: Session, accident: Accident, action: AccidentAction, done_on: date, *, today: date, actor: Actor
 ) -> AccidentAction:
-    """The action is done on ``done_on`` (not after today)."""
-    data = AccidentActionCreate.model_validate(action.model_dump(include=set(AccidentActionCreate.model_fields)))
-    return update_action(
-        session, accident, action, data.model_copy(update={"done_on": done_on}), today=today, actor=actor
-    )
+    """The action is done on ``done_on`` (not after today). Only the date changes, on the row as
+    stored now (the route loads it locked), so no form of anyone's is overwritten."""
+    require_write_in(session, actor, accident.workshop_id)
+    _check_done_on(done_on, today=today)
+    _write_action(session, action, {"done_on": done_on}, actor=actor)
+    return action
+
+
+def _write_action(session: Session, action: AccidentAction, changes: dict[str, Any], *, actor: Actor) -> None:
+    before = audit.snapshot(action)
+    with versioned_write(session, action, _stale_action):
+        action.sqlmodel_update(changes)
+        changed = audit.snapshot(action) != before
+        if changed:
+            action.version += 1
+    if changed:
+        audit.record_update(session, actor, action, before)
 
 
 def delete_action(session: Session, accident: Accident, action: AccidentAction, *, actor: Actor) -> None:

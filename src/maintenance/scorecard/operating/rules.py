@@ -33,10 +33,6 @@ class MonthEntry:
     load_pct: Decimal
 
 
-def month_start(year: int, month: int) -> date:
-    return date(year, month, 1)
-
-
 def hours_in_month(month: date) -> Decimal:
     """The hours of ``month``'s calendar: days × 24 (744 in a 31-day month, 672 in February)."""
     return Decimal(calendar.monthrange(month.year, month.month)[1] * 24)

@@ -17,9 +17,8 @@ A **project** is, in this order of precedence:
 - *not started* when today is before its start date;
 - *on track* otherwise.
 
-Its **slippage** is max(0, forecast end − due date) in days, also for a done project (how late it
-finished) and a slipping one whose end is not yet past its due date (0: a milestone is late but
-the end date still holds).
+Its **slippage** is max(0, forecast end − due date, the most overdue undone milestone's slippage)
+in days, also for a done project (how late it finished).
 """
 
 from __future__ import annotations
@@ -125,8 +124,11 @@ def project_state(project: ProjectDates, milestones: Sequence[MilestoneDates], t
 
 
 def project_slippage(project: ProjectDates, milestones: Sequence[MilestoneDates], today: date) -> int:
-    """max(0, forecast end − due date) in days."""
-    return max(0, (forecast_end(project, milestones, today) - project.due_date).days)
+    """How many days the project is behind: its forecast end past its due date, or its most
+    overdue undone milestone, whichever is more (a project slipping on a milestone while its end
+    still looks safe is not "0 days" behind)."""
+    overdue = [milestone_slippage(m, today) for m in milestones if is_late(m, today)]
+    return max(0, (forecast_end(project, milestones, today) - project.due_date).days, *overdue)
 
 
 def progress(milestones: Sequence[MilestoneDates]) -> tuple[int, int]:

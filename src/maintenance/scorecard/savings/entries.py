@@ -15,10 +15,12 @@ from sqlmodel import Session
 
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
+from maintenance.budget.period import FIRST_YEAR
 from maintenance.db import utcnow, versioned_write
 from maintenance.exceptions import Conflict, FieldError, PermissionDenied, ValidationFailed
 from maintenance.i18n import N_
 from maintenance.i18n import gettext as _
+from maintenance.orders.models import MAX_CNY
 from maintenance.org.models import Workshop
 from maintenance.org.permissions import Capability, can, require_write_in, require_writer
 from maintenance.scorecard.savings.models import (
@@ -66,6 +68,10 @@ def check_entry(session: Session, data: SavingsEntryFields, *, today: date) -> l
         errors.append(FieldError("recorded_on", _("The date cannot be in the future.")))
     if data.actual_price_cny > data.reference_price_cny:
         errors.append(FieldError("actual_price_cny", _(NOT_A_SAVING[data.kind])))
+    elif saving_of(data.reference_price_cny, data.actual_price_cny, data.quantity) > MAX_CNY:
+        errors.append(FieldError("quantity", _("Quantity × price is too large an amount: check both.")))
+    if data.recorded_on < date(FIRST_YEAR, 1, 1):
+        errors.append(FieldError("recorded_on", _("Enter a date in %(first)s or later.", first=FIRST_YEAR)))
     return errors
 
 

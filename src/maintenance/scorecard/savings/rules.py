@@ -10,9 +10,10 @@ due by a day.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+from maintenance.budget.rules import days_elapsed, days_in_year
 
 FEN = Decimal("0.01")
 
@@ -21,17 +22,7 @@ def saving_of(reference_price_cny: Decimal, actual_price_cny: Decimal, quantity:
     return ((reference_price_cny - actual_price_cny) * quantity).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def days_gone(year: int, as_of: date) -> int:
-    """Days of ``year`` gone by through ``as_of``, that day included (0 before the year)."""
-    days = (as_of - date(year, 1, 1)).days + 1
-    return min(max(days, 0), days_in_year(year))
-
-
-def days_in_year(year: int) -> int:
-    return 366 if calendar.isleap(year) else 365
-
-
 def target_due(year_target_cny: Decimal, year: int, as_of: date) -> Decimal:
     """The part of the year's target due by the end of ``as_of``."""
-    due = year_target_cny * days_gone(year, as_of) / days_in_year(year)
+    due = year_target_cny * days_elapsed(year, as_of) / days_in_year(year)
     return due.quantize(FEN, rounding=ROUND_HALF_UP)
