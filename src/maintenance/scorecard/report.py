@@ -107,7 +107,7 @@ class ScorecardReportExport(core.ComputedExport):
                     detail = self.text(NOT_BUILT_TEXT)
                 else:
                     value = shown(figure.value, tile.kind)
-                    target = shown(figure.target, tile.kind) if figure.target is not None else _("none set")
+                    target = shown(figure.target, tile.kind) if figure.target is not None else self.text("none set")
                     detail = figure.detail
                 rows.append(
                     (
