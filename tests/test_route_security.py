@@ -784,6 +784,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     # them); the targets are read by everyone and set by managers
     ("GET", "/scorecard"): PLANT,
     ("GET", "/scorecard/card"): PLANT,
+    ("GET", "/scorecard/report"): PLANT,
     ("GET", "/api/v1/scorecard/{year}"): PLANT,
     ("GET", "/scorecard/targets"): USER,
     ("POST", "/scorecard/targets"): MANAGER,

@@ -40,15 +40,20 @@ def within(year: int, day: date) -> date:
     return min(max(day, date(year, 1, 1)), date(year, 12, 31))
 
 
+def parse_year(raw: str) -> int:
+    """``?year=`` as four digits from 2000 to 2100, or a 422 naming the field."""
+    if not re.fullmatch(r"[0-9]{4}", raw) or not FIRST_YEAR <= int(raw) <= LAST_YEAR:
+        message = _("Enter the year as a number from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+        raise ValidationFailed(message, [FieldError("year", message)])
+    return int(raw)
+
+
 def budget_view(request: Request) -> BudgetView:
     as_of = reference_date(request)
     raw = request.query_params.get("year", "").strip()
     if not raw:
         return BudgetView(as_of.year, as_of)
-    if not re.fullmatch(r"[0-9]{4}", raw) or not FIRST_YEAR <= int(raw) <= LAST_YEAR:
-        message = _("Enter the year as a number from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
-        raise ValidationFailed(message, [FieldError("year", message)])
-    year = int(raw)
+    year = parse_year(raw)
     return BudgetView(year, within(year, as_of))
 
 

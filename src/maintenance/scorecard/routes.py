@@ -8,15 +8,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from maintenance import exports as core
 from maintenance.budget.period import FIRST_YEAR, LAST_YEAR, BudgetViewDep
-from maintenance.db import SessionDep
+from maintenance.db import SessionDep, plant_today, utcnow
 from maintenance.exceptions import PermissionDenied
 from maintenance.home import HomeCard
 from maintenance.i18n import N_
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import User
-from maintenance.scorecard import charts, service, target_routes
+from maintenance.scorecard import charts, report, service, target_routes
 from maintenance.scorecard.display import shown
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import Indicator
@@ -55,6 +56,9 @@ def scorecard_page(request: Request, session: SessionDep, user: CurrentUser, vie
     card = service.scorecard(session, scope)
     cbm = next(tile for tile in card.tiles if tile.indicator is Indicator.CBM_SHARE)
     trend = charts.cbm_trend_option(session, scope, cbm.figure.target if cbm.figure else None)
+    today = plant_today()
+    # The monthly report of the day's month, once the month has begun.
+    reported = (view.as_of.year, view.as_of.month) <= (today.year, today.month)
     return render(
         request,
         "scorecard/page.html",
@@ -69,8 +73,38 @@ def scorecard_page(request: Request, session: SessionDep, user: CurrentUser, vie
             "cbm_trend": trend,
             "previous_year": view.year - 1 if view.year > FIRST_YEAR else None,
             "next_year": view.year + 1 if view.year < LAST_YEAR else None,
+            "report_query": f"year={view.as_of.year}&month={view.as_of.month}" if reported else None,
         },
         block="results",
+    )
+
+
+@router.get("/scorecard/report")
+def monthly_report(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """The monthly report (?year=&month=): the scorecard as of the month's last day (today for the
+    current month), a page to print on A4, or with ``&export=xlsx|csv`` a spreadsheet."""
+    require_reader(user)
+    params = request.query_params
+    period = report.report_month(params.get("year", "").strip(), params.get("month", "").strip(), plant_today())
+    export_format = params.get("export")
+    fmt = core.check_format(export_format) if export_format is not None else None
+    card = service.scorecard(session, period.scope)
+    if fmt is not None:
+        export = report.ScorecardReportExport(
+            session=session, exported_by=f"{user.display_name} ({user.username})", card=card, period=period
+        )
+        return export.response(fmt)
+    return render(
+        request,
+        "scorecard/report.html",
+        {
+            "period": period,
+            "card": card,
+            "shown": shown,
+            "State": State,
+            "not_built_text": service.NOT_BUILT_TEXT,
+            "printed_at": utcnow(),
+        },
     )
 
 
