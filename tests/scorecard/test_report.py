@@ -154,7 +154,8 @@ def test_a_month_after_the_current_one_is_a_422_saying_so(in_english: TestClient
 
 
 @pytest.mark.parametrize(
-    ("query", "words"), [("year=2026&month=13", "month as a number from 1 to 12"), ("year=26&month=1", "budget year")]
+    ("query", "words"),
+    [("year=2026&month=13", "month as a number from 1 to 12"), ("year=26&month=1", "Enter the year as a number")],
 )
 def test_a_bad_month_or_year_is_a_422_page_naming_it(
     in_english: TestClient, manager: User, today: date, query: str, words: str

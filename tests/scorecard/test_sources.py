@@ -120,7 +120,7 @@ def test_material_match_counts_lines_issued_as_planned(session: Session, pump: A
 
 
 def test_turnaround_is_its_actual_cost_against_its_budget_with_progress(
-    session: Session, pump: Asset, workshop: Workshop, make_order: MakeOrder
+    session: Session, pump: Asset, workshop: Workshop, make_order: MakeOrder, english: None
 ) -> None:
     event = turnarounds.create_turnaround(
         session,
@@ -147,7 +147,7 @@ def test_turnaround_is_its_actual_cost_against_its_budget_with_progress(
     assert judge(figure) is State.GREEN
 
 
-def test_a_year_without_turnaround_says_so(session: Session) -> None:
+def test_a_year_without_turnaround_says_so(session: Session, english: None) -> None:
     figure = sources.turnaround(session, END_OF_MARCH, TARGETS)
     assert figure.value is None
     assert figure.detail == "No turnaround this year."
@@ -177,7 +177,7 @@ def test_leakfree_is_judged_against_half_the_workshops_through_june_then_all(ses
     assert judge(june) is State.RED  # 25 points short
 
 
-def test_special_coverage_counts_items_in_service(session: Session, pump: Asset) -> None:
+def test_special_coverage_counts_items_in_service(session: Session, pump: Asset, english: None) -> None:
     factories.AssetFactory(workshop_id=pump.workshop_id, tag="V-101", special_category=SpecialCategory.PRESSURE_VESSEL)
 
     figure = sources.special_coverage(session, END_OF_MARCH, TARGETS)

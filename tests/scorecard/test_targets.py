@@ -96,7 +96,7 @@ def test_the_form_shows_a_set_target_as_typed_and_an_empty_field_restores_the_de
     [
         ("value_pm_compliance", "ninety", "PM compliance: ninety is not a percentage"),
         ("value_pm_compliance", "120", "PM compliance: enter a percentage from 0 to 100"),
-        ("value_load", "-5", "Load rate (负荷率): enter a percentage from 0 to 100"),
+        ("value_load", "-5", "Load rate: enter a percentage from 0 to 100"),
         ("value_accident_rate", "-101", "enter a percentage from -100 to 100"),
         ("value_refurbish_savings", "-3", "Refurbish-and-reuse savings: -3 is negative"),
         ("value_tender_savings", "100000000", "Tender savings: 100000000 is too large"),

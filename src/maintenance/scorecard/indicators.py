@@ -20,11 +20,11 @@ class Indicator(Choice):
     LOCALISATION_SAVINGS = ("localisation_savings", "备件国产化创效", "Spares localisation savings", "success")
     TENDER_SAVINGS = ("tender_savings", "招标比价创效", "Tender savings", "success")
     ACCIDENT_RATE = ("accident_rate", "设备事故率同比", "Equipment accidents against last year", "danger")
-    INTACTNESS = ("intactness", "设备完好率", "Equipment intactness (完好率)", "success")
-    CONTINUOUS_RUN = ("continuous_run", "装置连运率", "Continuous-run rate (连运率)", "success")
-    LOAD = ("load", "装置负荷率", "Load rate (负荷率)", "success")
+    INTACTNESS = ("intactness", "设备完好率", "Equipment intactness", "success")
+    CONTINUOUS_RUN = ("continuous_run", "装置连运率", "Continuous-run rate", "success")
+    LOAD = ("load", "装置负荷率", "Load rate", "success")
     PM_COMPLIANCE = ("pm_compliance", "预防性维护完成率", "PM compliance", "primary")
-    MATERIAL_MATCH = ("material_match", "计划对口率", "Issued materials matching the plan (计划对口率)", "primary")
+    MATERIAL_MATCH = ("material_match", "计划对口率", "Issued materials matching the plan", "primary")
 
 
 # The target an indicator has for a year until a manager sets one: money in 元, shares and rates

@@ -168,7 +168,15 @@ def test_the_csv_export_holds_each_unit_month_reported(
 
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:7] == ["Workshop", "Unit code", "Unit", "Month", "Hours run", "Planned hours", "Average load (%)"]
+    assert rows[0][:7] == [
+        "Workshop",
+        "Unit code",
+        "Unit",
+        "Month",
+        "Hours run",
+        "Planned hours",
+        "Average load, percent",
+    ]
     assert [row[1:4] for row in rows[1:]] == [
         ["AMM", "合成氨装置", "2026-01"],
         ["AMM", "合成氨装置", "2026-02"],

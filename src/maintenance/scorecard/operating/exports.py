@@ -23,7 +23,7 @@ COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("month", NP_("operating export", "Month"), width=9),
     ExportColumn("hours_run", NP_("operating export", "Hours run"), "number", 10),
     ExportColumn("planned_hours", NP_("operating export", "Planned hours"), "number", 10),
-    ExportColumn("load_pct", NP_("operating export", "Average load (%)"), "number", 10),
+    ExportColumn("load_pct", NP_("operating export", "Average load, percent"), "number", 10),
     ExportColumn("continuous_run", NP_("operating export", "Continuous-run rate"), "rate", 10),
     ExportColumn("load", NP_("operating export", "Load rate"), "rate", 10),
 )

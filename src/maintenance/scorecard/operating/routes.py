@@ -57,7 +57,7 @@ FIELDS = ("hours_run", "planned_hours", "load_pct")
 
 
 def field_labels() -> dict[str, str]:
-    return {"hours_run": _("Hours run"), "planned_hours": _("Planned hours"), "load_pct": _("Average load (%)")}
+    return {"hours_run": _("Hours run"), "planned_hours": _("Planned hours"), "load_pct": _("Average load, percent")}
 
 
 def month_url(year: int, month: int) -> str:
