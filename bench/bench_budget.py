@@ -280,20 +280,26 @@ def api_token(engine: Any, scopes: list[str]) -> str:
 
 def capture(engine: Any, call: Callable[[Any], object]) -> list[tuple[str, Any]]:
     """The SELECT statements (with their parameters) ``call(session)`` sends to the database."""
-    from sqlalchemy import event
     from sqlmodel import Session
+
+    with Session(engine) as session:
+        return caught_by(engine, lambda: call(session))
+
+
+def caught_by(engine: Any, run: Callable[[], object]) -> list[tuple[str, Any]]:
+    """The SELECT statements (with their parameters) sent to ``engine`` while ``run()`` runs."""
+    from sqlalchemy import event
 
     caught: list[tuple[str, Any]] = []
 
     def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         caught.append((statement, parameters))
 
-    with Session(engine) as session:
-        event.listen(engine, "before_cursor_execute", catch)
-        try:
-            call(session)
-        finally:
-            event.remove(engine, "before_cursor_execute", catch)
+    event.listen(engine, "before_cursor_execute", catch)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", catch)
     return [(sql, params) for sql, params in caught if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 

@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_budget import HEADER, api_token, build, configure, log_in, raw_baseline, report
+from bench_budget import HEADER, api_token, build, caught_by, configure, log_in, raw_baseline, report
 from generate import BENCH_DIR
 
 DEFAULT_DB = BENCH_DIR / "var" / "scorecard.db"
@@ -99,23 +99,6 @@ def add_readings(url: str, points: int, readings: int) -> None:
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(Reading)).scalar_one()
     print(f"added {points:,} points and {count:,} readings in {time.perf_counter() - started:.1f} s", flush=True)
-
-
-def caught_by(engine: Any, request: Callable[[], None]) -> Statements:
-    """The SELECT statements (with parameters) that ``request()`` sends to the database."""
-    from sqlalchemy import event
-
-    caught: Statements = []
-
-    def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        caught.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", catch)
-    try:
-        request()
-    finally:
-        event.remove(engine, "before_cursor_execute", catch)
-    return [(sql, params) for sql, params in caught if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
 def scans(engine: Any, statements: Statements) -> list[tuple[str, str, list[str]]]:
