@@ -32,7 +32,7 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -60,7 +60,9 @@ def configure(db_path: Path) -> str:
     return url
 
 
-def build(db_path: Path, url: str, lines: int) -> None:
+def build(db_path: Path, url: str, lines: int, parts: Sequence[str] = ("budget",)) -> None:
+    """The plant above; ``parts`` are the names of the demo plant's parts (``demo.plant.PARTS``)
+    loaded after the orders and their lines, in that order."""
     from alembic import command
     from sqlalchemy import func, insert, literal, select, union_all
 
@@ -68,9 +70,8 @@ def build(db_path: Path, url: str, lines: int) -> None:
     from maintenance.cli import alembic_config
     from maintenance.config import get_settings
     from maintenance.db import get_engine, session_scope
-    from maintenance.demo import budget as budget_demo
     from maintenance.demo import org as org_demo
-    from maintenance.demo.plant import SEED_ACTOR
+    from maintenance.demo.plant import PARTS, SEED_ACTOR
     from maintenance.orders.models import CostLine, WorkOrder
     from maintenance.org.models import Site, Unit, Workshop
 
@@ -148,8 +149,10 @@ def build(db_path: Path, url: str, lines: int) -> None:
                 ).select_from(order.join(kinds, literal(True))),
             )
         )
-    with session_scope() as session:
-        budget_demo.load(session, get_settings().seed_dir, SEED_ACTOR, seed_day)
+    modules = dict(PARTS)
+    for name in parts:
+        with session_scope() as session:
+            modules[name].load(session, get_settings().seed_dir, SEED_ACTOR, seed_day)
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(CostLine)).scalar_one()
     print(f"built {url}: {count:,} cost lines in {time.perf_counter() - started:.1f} s", flush=True)
@@ -226,33 +229,82 @@ def main() -> None:
         build(args.path, url, args.lines)
 
     from fastapi.testclient import TestClient
-    from sqlalchemy import event
-    from sqlmodel import Session, col, select
 
     from maintenance.budget.service import budget_report
     from maintenance.db import get_engine
     from maintenance.main import create_app
+
+    engine = get_engine()
+    plaintext = api_token(engine, ["budget:read"])
+    statements = capture(engine, lambda session: budget_report(session, YEAR, AS_OF))
+    baseline = raw_baseline(engine, statements)
+
+    query = f"year={YEAR}&as_of={AS_OF.isoformat()}"
+    print(f"load average {os.getloadavg()[0]:.2f}; {len(statements)} aggregate statements; as of {AS_OF}")
+    print(HEADER)
+    with TestClient(create_app(), base_url="http://testserver", follow_redirects=False) as client:
+        bearer = {"Authorization": f"Bearer {plaintext}"}
+
+        def api() -> None:
+            assert client.get(f"/api/v1/budget/{YEAR}?as_of={AS_OF.isoformat()}", headers=bearer).status_code == 200
+
+        report("API", api, baseline, args.runs)
+        log_in(client, "admin")
+        status = client.get(f"/budget?{query}").status_code
+        if status != 200:
+            print(f"page     skipped: GET /budget answers {status} (the overview page is not on this branch)")
+            return
+
+        def page() -> None:
+            assert client.get(f"/budget?{query}").status_code == 200
+
+        report("page", page, baseline, args.runs)
+
+
+HEADER = f"{'case':<8} {'app ms':>9} {'SQL ms':>9} {'ratio':>7} {'worst':>7}  target ≤ {TARGET}×"
+
+
+def api_token(engine: Any, scopes: list[str]) -> str:
+    """The plaintext of a new API token of ``admin`` with ``scopes``."""
+    from sqlmodel import Session, col, select
+
     from maintenance.org import service as org_service
     from maintenance.org.models import User
 
-    engine = get_engine()
     with Session(engine) as session:
         admin = session.exec(select(User).where(col(User.username) == "admin")).one()
-        _token, plaintext = org_service.create_api_token(
-            session, admin, name="bench", scopes=["budget:read"], actor=admin
-        )
+        _token, plaintext = org_service.create_api_token(session, admin, name="bench", scopes=scopes, actor=admin)
         session.commit()
+    return plaintext
+
+
+def capture(engine: Any, call: Callable[[Any], object]) -> list[tuple[str, Any]]:
+    """The SELECT statements (with their parameters) ``call(session)`` sends to the database."""
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        return caught_by(engine, lambda: call(session))
+
+
+def caught_by(engine: Any, run: Callable[[], object]) -> list[tuple[str, Any]]:
+    """The SELECT statements (with their parameters) sent to ``engine`` while ``run()`` runs."""
+    from sqlalchemy import event
 
     caught: list[tuple[str, Any]] = []
 
     def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         caught.append((statement, parameters))
 
-    with Session(engine) as session:
-        event.listen(engine, "before_cursor_execute", catch)
-        budget_report(session, YEAR, AS_OF)
+    event.listen(engine, "before_cursor_execute", catch)
+    try:
+        run()
+    finally:
         event.remove(engine, "before_cursor_execute", catch)
-    statements = [(sql, params) for sql, params in caught if sql.lstrip().upper().startswith("SELECT")]
+    return [(sql, params) for sql, params in caught if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+def raw_baseline(engine: Any, statements: list[tuple[str, Any]]) -> Callable[[], None]:
+    """The baseline: ``statements`` run alone on a raw DBAPI cursor, rows fetched."""
 
     def baseline() -> None:
         raw = engine.raw_connection()
@@ -264,30 +316,16 @@ def main() -> None:
         finally:
             raw.close()
 
-    query = f"year={YEAR}&as_of={AS_OF.isoformat()}"
-    print(f"load average {os.getloadavg()[0]:.2f}; {len(statements)} aggregate statements; as of {AS_OF}")
-    print(f"{'case':<8} {'app ms':>9} {'SQL ms':>9} {'ratio':>7} {'worst':>7}  target ≤ {TARGET}×")
-    with TestClient(create_app(), base_url="http://testserver", follow_redirects=False) as client:
-        bearer = {"Authorization": f"Bearer {plaintext}"}
+    return baseline
 
-        def api() -> None:
-            assert client.get(f"/api/v1/budget/{YEAR}?as_of={AS_OF.isoformat()}", headers=bearer).status_code == 200
 
-        report("API", api, baseline, args.runs)
-        login = client.get("/login").text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login)
-        assert csrf, "the login page carries a CSRF token"
-        form = {"username": "admin", "password": "demo2026", "csrf_token": csrf[1], "next": "/"}
-        assert client.post("/login", data=form).status_code == 303, "admin login"
-        status = client.get(f"/budget?{query}").status_code
-        if status != 200:
-            print(f"page     skipped: GET /budget answers {status} (the overview page is not on this branch)")
-            return
-
-        def page() -> None:
-            assert client.get(f"/budget?{query}").status_code == 200
-
-        report("page", page, baseline, args.runs)
+def log_in(client: Any, username: str) -> None:
+    """Log ``client`` (a TestClient) in as ``username`` with the demo password."""
+    login = client.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert csrf, "the login page carries a CSRF token"
+    form = {"username": username, "password": "demo2026", "csrf_token": csrf[1], "next": "/"}
+    assert client.post("/login", data=form).status_code == 303, f"{username} login"
 
 
 def report(name: str, app: Callable[[], None], baseline: Callable[[], None], runs: int) -> None:

@@ -106,12 +106,8 @@ def main() -> None:
     from sqlalchemy import select
     from sqlmodel import Session
 
-    from maintenance.assets.models import Asset
     from maintenance.audit.service import SystemActor
     from maintenance.db import get_engine, plant_timezone, session_scope
-    from maintenance.monitoring import service
-    from maintenance.monitoring.choices import LimitPreset, Quantity
-    from maintenance.monitoring.models import PointCreate
     from maintenance.monitoring.readings import imports
     from maintenance.monitoring.readings.ingest import IngestMode
     from maintenance.org import service as org_service
@@ -124,21 +120,7 @@ def main() -> None:
 
     # --- Points and a token --------------------------------------------------------------------
     with console.status(f"creating {args.points} measurement points"), session_scope() as session:
-        assets = session.scalars(select(Asset).order_by(Asset.id).limit(args.points)).all()  # type: ignore[arg-type]
-        codes: list[str] = []
-        for asset in assets:
-            point = service.create_point(
-                session,
-                PointCreate(
-                    code=f"{asset.tag}-DE-V",
-                    asset_id=asset.id,  # type: ignore[arg-type]
-                    name="驱动端振动",
-                    quantity=Quantity.VIBRATION,
-                    preset=LimitPreset.G1_RIGID,
-                ),
-                actor=actor,
-            )
-            codes.append(point.code)
+        codes = create_points(session, args.points, actor)
         admin = session.scalars(select(User).where(User.username == "admin")).one()
         _token, bearer = org_service.create_api_token(
             session, admin, name="bench", scopes=["readings:write"], actor=actor
@@ -310,6 +292,34 @@ def main() -> None:
     console.print(f"load average after: {_load(load_after)}")
     if not args.keep_csv:
         csv_path.unlink(missing_ok=True)
+
+
+def create_points(session: Any, count: int, actor: Any) -> list[str]:
+    """One vibration point (ISO 10816-3 group 1 rigid) on each of the first ``count`` assets, made
+    through ``monitoring.service.create_point``; their codes."""
+    from sqlalchemy import select
+
+    from maintenance.assets.models import Asset
+    from maintenance.monitoring import service
+    from maintenance.monitoring.choices import LimitPreset, Quantity
+    from maintenance.monitoring.models import PointCreate
+
+    assets = session.scalars(select(Asset).order_by(Asset.id).limit(count)).all()  # type: ignore[arg-type]
+    codes: list[str] = []
+    for asset in assets:
+        point = service.create_point(
+            session,
+            PointCreate(
+                code=f"{asset.tag}-DE-V",
+                asset_id=asset.id,  # type: ignore[arg-type]
+                name="驱动端振动",
+                quantity=Quantity.VIBRATION,
+                preset=LimitPreset.G1_RIGID,
+            ),
+            actor=actor,
+        )
+        codes.append(point.code)
+    return codes
 
 
 def _point_ids() -> Any:

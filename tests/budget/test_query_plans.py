@@ -5,73 +5,25 @@ table is long. The statements checked are the ones :func:`actual_costs` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, text
 from sqlmodel import Session
 
 from maintenance.orders.costs import actual_costs, committed_costs
 from maintenance.orders.kpis.service import Period
 from tests.budget.conftest import YEAR, plant
+from tests.query_plans import Statement, full_scans, statements_of
 
 YEAR_PERIOD = Period.for_year(YEAR)
-Statement = tuple[str, Any]
-
-
-def _statements_of(session: Session, run: Callable[[], object]) -> list[Statement]:
-    """The SELECTs ``run`` sends to the database, with their parameters."""
-    caught: list[Statement] = []
-    connection = session.connection()
-
-    def catch(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            caught.append((statement, parameters))
-
-    event.listen(connection, "before_cursor_execute", catch)
-    try:
-        run()
-    finally:
-        event.remove(connection, "before_cursor_execute", catch)
-    return caught
 
 
 @pytest.fixture
 def explain(session: Session) -> Iterator[Callable[[Statement], bool]]:
     """Whether a statement's plan passes over the whole cost-line table, on SQLite or PostgreSQL."""
-    connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    postgres = connection.dialect.name == "postgresql"
-    if postgres:
-        # On a test database of a few rows a sequential scan is the cheapest plan whatever the
-        # indexes, so the planner's choice says nothing about a million lines. With sequential
-        # scans priced out, the plan still shows one only where no index can serve the query.
-        connection.execute(text("SET LOCAL enable_seqscan = off"))
-
-    def scans_cost_lines(statement: Statement) -> bool:
-        sql, parameters = statement
-        if postgres:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, parameters)
-            return _pg_scans_cost_lines(cursor.fetchone()[0][0]["Plan"])
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, parameters)
-        # SCAN cost_line, even USING (COVERING) INDEX, reads every line; SEARCH finds some.
-        return any(re.search(r"\bSCAN cost_line\b", str(row[-1])) for row in cursor.fetchall())
-
-    yield scans_cost_lines
-    cursor.close()
-
-
-def _pg_scans_cost_lines(node: dict[str, Any]) -> bool:
-    """A sequential scan of cost_line, or a pass over one of its indexes without a condition on the
-    index (an index read end to end is a full scan too), anywhere in the plan."""
-    index = str(node.get("Index Name", ""))
-    on_cost_lines = node.get("Relation Name") == "cost_line" or index.startswith(("ix_cost_line", "pk_cost_line"))
-    if on_cost_lines and (node["Node Type"] == "Seq Scan" or (index and "Index Cond" not in node)):
-        return True
-    return any(_pg_scans_cost_lines(child) for child in node.get("Plans", []))
+    with full_scans(session) as scans:
+        yield lambda statement: scans(statement, "cost_line")
 
 
 def test_the_plan_check_sees_a_full_scan(session: Session, explain: Callable[[Statement], bool]) -> None:
@@ -82,7 +34,7 @@ def test_the_plan_check_sees_a_full_scan(session: Session, explain: Callable[[St
 
 
 def test_the_actual_reads_cost_lines_through_an_index(session: Session, explain: Callable[[Statement], bool]) -> None:
-    statements = _statements_of(session, lambda: actual_costs(session, YEAR_PERIOD, as_of=date(YEAR, 6, 30)))
+    statements = statements_of(session, lambda: actual_costs(session, YEAR_PERIOD, as_of=date(YEAR, 6, 30)))
 
     assert any("cost_line" in sql for sql, _ in statements)
     assert [sql for sql, parameters in statements if explain((sql, parameters))] == []
@@ -92,7 +44,7 @@ def test_the_actual_reads_cost_lines_through_an_index(session: Session, explain:
 def test_the_commitments_read_cost_lines_through_an_index(
     session: Session, explain: Callable[[Statement], bool], workshop_ids: list[int] | None
 ) -> None:
-    statements = _statements_of(
+    statements = statements_of(
         session, lambda: committed_costs(session, YEAR_PERIOD, workshop_ids, moment=plant(YEAR, 6, 30, 23))
     )
 

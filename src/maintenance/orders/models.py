@@ -89,6 +89,17 @@ class WorkOrder(WorkOrderFields, FailureReport, VersionChecked, table=True):
         Index("ix_work_order_asset_created", "asset_id", "created_at"),
         # The repair cost's actual counts completed orders by the day they finished.
         Index("ix_work_order_finished", "actual_finish_at"),
+        # The order mix (KPIs, the scorecard's CBM share) sums a period's orders by the time they
+        # were raised, read from this index alone (bench/bench_scorecard.py).
+        Index(
+            "ix_work_order_requested_mix",
+            "requested_at",
+            "state",
+            "workshop_id",
+            "order_type",
+            "labour_hours",
+            "actual_cost_cny",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
