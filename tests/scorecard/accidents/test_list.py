@@ -47,7 +47,7 @@ def test_the_year_is_listed_newest_first_with_its_rate(client: TestClient, audit
     # 2026 is a past year on the test's clock or this year: either way counted through a day
     # at or after 20 May 2026 against the same span of 2025: 3 against 2 → +50 %.
     assert 'data-change="0.5000"' in page.text
-    assert 'data-met="False"' in page.text  # +50 % against a −10 % target
+    assert 'data-state="red"' in page.text  # +50 % against a −10 % target
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_a_workshop_filter_scopes_the_rate_card_too_and_htmx_gets_the_fragment(
     assert "<html" not in fragment.text
     assert _titles(fragment.text) == ["循环水泵抱轴", "冷却塔风机振动高"]
     assert 'data-change="0.0000"' in fragment.text  # 1 against 1
-    assert 'data-met="False"' in fragment.text
+    assert 'data-state="amber"' in fragment.text  # 0 % against −10 %: within the scorecard's 10 points
 
 
 def test_without_a_year_the_list_shows_this_year(
@@ -108,7 +108,7 @@ def test_an_empty_year_says_so_and_meets_the_target(client: TestClient, auditor:
     assert _titles(page.text) == []
     assert 'class="bi bi-inbox' in page.text
     assert 'data-change=""' in page.text
-    assert 'data-met="True"' in page.text
+    assert 'data-state="green"' in page.text
 
 
 def test_pages_run_a_fixed_number_of_queries(

@@ -39,6 +39,7 @@ from maintenance.scorecard.accidents.models import (
 )
 from maintenance.scorecard.accidents.service import AccidentFiltersDep
 from maintenance.scorecard.figures import ScorecardScope
+from maintenance.scorecard.states import judge
 from maintenance.scorecard.targets import targets_of_year
 from maintenance.web import (
     FormDep,
@@ -96,7 +97,8 @@ def accident_list(
             "page": rows,
             "filters": filters,
             "figure": rate,
-            "met": counts.rate.meets(rate.target),
+            # Judged as the scorecard judges it (0 % against −10 % is amber there and here).
+            "state": judge(rate),
             "counts": counts,
             "workshops": workshops,
             "workshop_names": names,
