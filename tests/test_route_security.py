@@ -37,6 +37,7 @@ from maintenance.assets.stocktake.models import Stocktake, StocktakeLine, Stockt
 from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.budget.models import BudgetYear
+from maintenance.config import get_settings
 from maintenance.db import get_session, plant_today
 from maintenance.inspections import campaigns, rounds
 from maintenance.inspections.choices import CampaignKind
@@ -402,6 +403,23 @@ def test_response_forbids_framing_and_foreign_content(logged_in: TestClient, kin
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
+
+
+def test_no_template_holds_what_the_policy_forbids() -> None:
+    """Without 'unsafe-inline' the browser ignores a style attribute, a <style> element and an
+    on…= handler: a width written that way never applies (the leak register's description
+    column stayed narrow). Widths are classes of app.css."""
+    forbidden = re.compile(r"""\sstyle=["']|<style[\s>]|\son[a-z]+=["']""")
+    found = [
+        f"{path.relative_to(TEMPLATES)}:{number}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if forbidden.search(line)
+    ]
+    assert not found, found
+
+
+TEMPLATES = get_settings().templates_dir
 
 
 @pytest.mark.parametrize("kind", list(RESPONSE_KINDS))
