@@ -803,6 +803,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scorecard"): PLANT,
     ("GET", "/scorecard/card"): PLANT,
     ("GET", "/scorecard/report"): PLANT,
+    # the monthly workshop assessment: everyone reads the ranking, an engineer the cells of their own
+    # workshops only (the others' say "—"); its export is for managers, admins and auditors
+    ("GET", "/scorecard/assessment"): USER,
     ("GET", "/api/v1/scorecard/{year}"): PLANT,
     ("GET", "/scorecard/targets"): USER,
     ("POST", "/scorecard/targets"): MANAGER,

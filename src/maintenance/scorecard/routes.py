@@ -17,7 +17,8 @@ from maintenance.i18n import N_
 from maintenance.i18n import gettext as _
 from maintenance.org.auth import CurrentUser
 from maintenance.org.models import User
-from maintenance.scorecard import charts, report, service, target_routes
+from maintenance.org.permissions import workshop_ids_of
+from maintenance.scorecard import assessment, assessment_rules, charts, report, service, target_routes
 from maintenance.scorecard.display import shown
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import Indicator
@@ -104,6 +105,43 @@ def monthly_report(request: Request, session: SessionDep, user: CurrentUser) -> 
             "State": State,
             "not_built_text": service.NOT_BUILT_TEXT,
             "printed_at": utcnow(),
+        },
+    )
+
+
+@router.get("/scorecard/assessment")
+def workshop_assessment(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """The monthly workshop assessment (?year=&month=, the monthly report's month): every
+    workshop's figures, points, score and rank, or with ``&export=xlsx|csv`` a spreadsheet.
+    Everyone reads the ranking; an engineer sees the indicator cells of their own workshops only
+    (the others' say "—"), managers, admins and auditors every cell."""
+    params = request.query_params
+    period = report.report_month(params.get("year", "").strip(), params.get("month", "").strip(), plant_today())
+    export_format = params.get("export")
+    fmt = core.check_format(export_format) if export_format is not None else None
+    shown_cells = None if service.may_read_scorecard(user) else set(workshop_ids_of(session, user))
+    if fmt is not None and shown_cells is not None:
+        raise PermissionDenied(
+            _("The assessment's spreadsheet holds every workshop's figures: managers, admins and auditors export it.")
+        )
+    result = assessment.assess(session, period)
+    if fmt is not None:
+        export = assessment.AssessmentExport(
+            session=session, exported_by=f"{user.display_name} ({user.username})", assessment=result
+        )
+        return export.response(fmt)
+    return render(
+        request,
+        "scorecard/assessment.html",
+        {
+            "period": period,
+            "result": result,
+            "indicators": assessment.INDICATORS,
+            "weights": assessment_rules.WEIGHTS,
+            "shown_cells": shown_cells,
+            "reason_text": assessment.reason_text,
+            "may_export": shown_cells is None,
+            "reads_plant": shown_cells is None,
         },
     )
 
