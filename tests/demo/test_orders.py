@@ -35,6 +35,7 @@ from maintenance.orders.choices import (
     Provider,
 )
 from maintenance.orders.models import CostLine, OrderTransition, PmPlan, Turnaround, WorkOrder
+from maintenance.scorecard.accidents.models import AccidentAction
 
 SEED_DIR = get_settings().seed_dir
 
@@ -83,12 +84,15 @@ def demo(engine: Engine) -> Iterator[Demo]:
 
 
 def _orders(session: Session) -> list[WorkOrder]:
-    """The orders part's history (not the CBM orders the monitoring part's readings raise today)."""
-    raised_by_monitoring = select(col(ConditionAlert.order_id))
+    """The orders part's history: not the CBM orders the monitoring part's readings raise today,
+    nor the corrective orders the accident register's actions raised (on 1 January, today too)."""
+    raised_by_others = (
+        select(col(ConditionAlert.order_id))
+        .where(col(ConditionAlert.order_id).is_not(None))
+        .union(select(col(AccidentAction.order_id)).where(col(AccidentAction.order_id).is_not(None)))
+    )
     return list(
-        session.scalars(
-            select(WorkOrder).where(col(WorkOrder.id).not_in(raised_by_monitoring)).order_by(col(WorkOrder.id))
-        )
+        session.scalars(select(WorkOrder).where(col(WorkOrder.id).not_in(raised_by_others)).order_by(col(WorkOrder.id)))
     )
 
 

@@ -1,7 +1,8 @@
 """The demo plant's operating log, loaded as of the clock's day and a few fixed moments: every
-unit's months of the seed year up to the seed day (the seed day's month for the days before it),
-the overhaul's days out of the plan of the units that stop for it, the unplanned stops out of
-their hours run; on 1 January there is no log yet and the scorecard says so.
+unit's months of last year in full and of the seed year up to the seed day (the seed day's month
+for the days before it), the overhaul's days out of the plan of the units that stop for it, the
+unplanned stops out of their hours run; on 1 January the year has no log yet and the scorecard
+says so, while last year's log shows the part is loaded.
 
 Loaded on the org and registry parts only: without the orders' turnaround the overhaul takes the
 dates of seed/orders/turnarounds.csv in the seed year (5 September to 10 October)."""
@@ -58,12 +59,13 @@ class Loaded:
     today: date
     moment: str
 
-    def rows(self, code: str | None = None) -> dict[tuple[str, int], OperatingMonth]:
+    def rows(self, code: str | None = None, *, year: int | None = None) -> dict[tuple[str, int], OperatingMonth]:
+        """The log's rows of ``year`` (the seed day's by default) by unit code and month number."""
         stmt = select(OperatingMonth, Unit.code).join(Unit, Unit.id == OperatingMonth.unit_id)  # type: ignore[arg-type]
         return {
             (unit_code, row.month.month): row
             for row, unit_code in self.session.exec(stmt)
-            if code is None or unit_code == code
+            if (code is None or unit_code == code) and row.month.year == (year or self.today.year)
         }
 
     def workshop_id(self, code: str) -> int:
@@ -95,12 +97,22 @@ def test_every_unit_has_its_months_up_to_the_seed_day_and_none_after(demo: Loade
             assert row.planned_hours <= (demo.today.day - 1) * 24
 
 
+def test_last_year_is_logged_in_full_for_every_unit(demo: Loaded) -> None:
+    last_year = demo.rows(year=demo.today.year - 1)
+    syn = demo.rows("SYN-1", year=demo.today.year - 1)
+
+    assert len(last_year) == UNITS * 12
+    assert syn[("SYN-1", 1)].planned_hours == Decimal(744)  # 31 days × 24 hours
+    assert syn[("SYN-1", 3)].hours_run == Decimal(708)  # its 36 hours' stop in March
+
+
 def test_on_new_year_s_day_the_scorecard_says_there_is_no_log_yet(demo: Loaded) -> None:
     if demo.moment != "new year":
         pytest.skip("1 January only")
     figure = continuous_run(demo.session, ScorecardScope(2027, demo.today), {})
 
     assert demo.rows() == {}
+    assert operating_demo.is_loaded(demo.session, SEED_DIR)  # by last year's log: loading again adds nothing
     assert figure.value is None
     assert "2027" in figure.detail
 

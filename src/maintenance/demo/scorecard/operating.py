@@ -1,5 +1,6 @@
-"""The demo plant's operating log (运行记录): every unit's months of the seed day's year, generated
-from a small profile, so 连运率 and 负荷率 have a year to read.
+"""The demo plant's operating log (运行记录): every unit's months of last year and of the seed
+day's year, generated from a small profile, so 连运率 and 负荷率 have a year to read and one to
+compare it with.
 
 ``seed/scorecard/operating.csv``, one line per unit (``seed/org/units.csv``):
 
@@ -8,20 +9,22 @@ from a small profile, so 连运率 and 负荷率 have a year to read.
 - ``load_pct``: its usual average load (%), varied a little from month to month;
 - ``overhaul``: ``yes`` when the unit stops for the plant's overhaul (大修): its planned hours leave
   out the overhaul's days. The overhaul is the orders part's turnaround of the year when it is
-  loaded (dated relative to the seed day), else the dates of ``seed/orders/turnarounds.csv`` in the
-  seed year;
+  loaded (dated relative to the seed day), else the dates of ``seed/orders/turnarounds.csv`` in
+  that year;
 - ``stops``: its unplanned stops, ``MM:hours`` separated by spaces: hours it did not run in
   that month against its plan.
 
-**Dates.** The months of the seed day's year up to the seed day: the months before its month in
-full, and its own month for the days before the seed day (a month is entered as it runs; on the
-first of a month that month has nothing yet, and on 1 January the year has no log: the scorecard
-then says so). Nothing is dated after the seed day.
+**Dates.** Last year's twelve months in full, and the seed day's year up to the seed day: the
+months before its month in full, and its own month for the days before the seed day (a month is
+entered as it runs; on the first of a month that month has nothing yet, and on 1 January the year
+has no log: the scorecard then says so, while last year's log shows the part is loaded). Nothing is
+dated after the seed day.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -49,23 +52,20 @@ def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
         return
     today = now.astimezone(plant_timezone()).date()
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
-    overhaul = _overhaul_days(session, seed_dir, today.year)
+    overhauls = {year: _overhaul_days(session, seed_dir, year) for year in (today.year - 1, today.year)}
     rows: list[OperatingMonth] = []
     for line, profile in enumerate(read_csv(seed_dir / "scorecard" / "operating.csv")):
         unit = units[profile["unit"]]
         stops = dict(_stop(text) for text in profile["stops"].split())
-        for month in range(1, today.month + 1):
-            days = _days_logged(today, month)
-            if not days:
-                continue
-            stopped = len(days & overhaul) if profile["overhaul"] == "yes" else 0
-            planned = Decimal(int(profile["hours_per_day"]) * (len(days) - stopped))
-            run = max(planned - stops.get(month, Decimal(0)), Decimal(0))
-            load_pct = Decimal(profile["load_pct"]) + _WOBBLE[(month + line) % len(_WOBBLE)]
+        for month, days in _months_logged(today):
+            overhaul = overhauls[month.year] if profile["overhaul"] == "yes" else set()
+            planned = Decimal(int(profile["hours_per_day"]) * len(days - overhaul))
+            run = max(planned - stops.get(month.month, Decimal(0)), Decimal(0))
+            load_pct = Decimal(profile["load_pct"]) + _WOBBLE[(month.month + line) % len(_WOBBLE)]
             rows.append(
                 OperatingMonth(
                     unit_id=unit.id,  # type: ignore[arg-type]
-                    month=date(today.year, month, 1),
+                    month=month,
                     hours_run=run,
                     planned_hours=planned,
                     load_pct=load_pct if run else Decimal(0),
@@ -82,13 +82,16 @@ def _stop(text: str) -> tuple[int, Decimal]:
     return int(month), Decimal(hours)
 
 
-def _days_logged(today: date, month: int) -> set[date]:
-    """The days of ``month`` (of ``today``'s year) the log covers: all of a past month, the days
-    before ``today`` of its own."""
-    last = calendar.monthrange(today.year, month)[1]
-    if month == today.month:
-        last = today.day - 1
-    return {date(today.year, month, day) for day in range(1, last + 1)}
+def _months_logged(today: date) -> Iterator[tuple[date, set[date]]]:
+    """Each month the log covers (its first day) with the days of it logged: all of last year's
+    months and this year's before ``today``'s in full, of ``today``'s own the days before it."""
+    for year, last_month in ((today.year - 1, 12), (today.year, today.month)):
+        for month in range(1, last_month + 1):
+            last = calendar.monthrange(year, month)[1]
+            if (year, month) == (today.year, today.month):
+                last = today.day - 1
+            if last:
+                yield date(year, month, 1), {date(year, month, day) for day in range(1, last + 1)}
 
 
 def _overhaul_days(session: Session, seed_dir: Path, year: int) -> set[date]:
