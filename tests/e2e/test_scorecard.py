@@ -10,9 +10,11 @@ test holds on any calendar day."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
+from python_calamine import CalamineWorkbook
 
 from tests.e2e.conftest import log_in
 
@@ -79,3 +81,63 @@ def test_a_manager_follows_a_red_tile_then_prints_the_monthly_report(page: Page,
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf.startswith(b"%PDF-")
     assert len(pdf) > 10_000
+
+
+# --- The workshop assessment (考核) ------------------------------------------------------------
+
+WORKSHOPS = ("SYN", "DIS", "UTL", "PWR", "TNK", "PKG")  # seed/org/workshops.csv
+
+
+def _ranks(page: Page) -> list[int]:
+    return [int(text) for text in page.locator("[data-testid^='workshop-'] [data-testid='rank']").all_inner_texts()]
+
+
+def test_a_manager_opens_the_assessment_from_the_scorecard_and_exports_it(
+    page: Page, base_url: str, tmp_path: Path
+) -> None:
+    log_in(page, base_url, MANAGER)
+    page.goto(f"{base_url}/scorecard")
+    page.get_by_test_id("workshop-assessment").click()
+
+    expect(page).to_have_url(re.compile(r"/scorecard/assessment\?year=\d{4}&month=\d{1,2}$"))
+    expect(page.get_by_test_id("assessment-title")).to_contain_text("车间考核")
+    rows = page.locator("tr[data-testid^='workshop-']")
+    expect(rows).to_have_count(len(WORKSHOPS))
+    ranks = _ranks(page)
+    assert ranks[0] == 1
+    assert ranks == sorted(ranks)
+    # A manager sees every workshop's cells, each judged or saying why not.
+    expect(page.locator("td[data-state='hidden']")).to_have_count(0)
+    expect(page.locator("td[data-state='green'], td[data-state='amber'], td[data-state='red']").first).to_be_visible()
+
+    with page.expect_download() as info:
+        page.get_by_test_id("export-xlsx").click()
+    download = info.value
+    assert download.failure() is None
+    assert download.suggested_filename.endswith(".xlsx")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(1).to_python()  # after the header sheet
+    codes = [str(row[1])[:3] for row in sheet if row and str(row[1])[:3] in WORKSHOPS]
+    page_codes = [
+        (rows.nth(n).get_attribute("data-testid") or "").removeprefix("workshop-") for n in range(len(WORKSHOPS))
+    ]
+    assert codes == page_codes  # the same workshops in the same ranking order
+
+
+def test_an_engineer_finds_the_assessment_in_the_menu_and_sees_only_their_own_workshops_cells(
+    page: Page, base_url: str
+) -> None:
+    log_in(page, base_url, "zhanggong")  # an engineer of SYN and DIS (seed/org/users.csv)
+    page.locator("#nav-programme > a").click()
+    page.locator("#nav-programme").get_by_role("link", name="车间考核").click()
+
+    expect(page).to_have_url(re.compile(r"/scorecard/assessment$"))
+    expect(page.locator("tr[data-testid^='workshop-']")).to_have_count(len(WORKSHOPS))
+    for code in ("SYN", "DIS"):
+        expect(page.locator(f"tr[data-testid='workshop-{code}'] td[data-state='hidden']")).to_have_count(0)
+    for code in ("UTL", "PWR", "TNK", "PKG"):
+        hidden = page.locator(f"tr[data-testid='workshop-{code}'] td[data-state='hidden']")
+        expect(hidden.first).to_be_visible()
+        expect(page.locator(f"tr[data-testid='workshop-{code}'] [data-testid='score']")).not_to_have_text("")
+    expect(page.get_by_test_id("export-xlsx")).to_have_count(0)
