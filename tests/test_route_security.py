@@ -815,6 +815,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scorecard/accidents/new"): WRITER,
     ("POST", "/scorecard/accidents/new"): WORKSHOP,
     ("GET", "/scorecard/accidents/{accident_id:int}"): USER,
+    ("GET", "/assets/{asset_id:int}/accidents"): USER,
     ("GET", "/scorecard/accidents/{accident_id:int}/edit"): WORKSHOP,
     ("POST", "/scorecard/accidents/{accident_id:int}/edit"): WORKSHOP,
     ("POST", "/scorecard/accidents/{accident_id:int}/delete"): MANAGER,

@@ -240,8 +240,9 @@ def _form_date(form: FormDep, name: str) -> date | None:
 
 # --- The asset page -----------------------------------------------------------------------
 
-# "inspections": the statutory inspection records (检验记录) of special equipment.
-TABS = ("details", "components", "readings", "orders", "inspections", "documents", "history")
+# "inspections": the statutory inspection records (检验记录) of special equipment; "accidents": the
+# accident register's records on the asset.
+TABS = ("details", "components", "readings", "orders", "inspections", "accidents", "documents", "history")
 
 
 def _tabs_of(asset: Asset) -> tuple[str, ...]:

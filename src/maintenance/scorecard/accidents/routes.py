@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from maintenance import exports as core
+from maintenance.assets import service as asset_service
 from maintenance.assets.models import Asset
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, ValidationFailed
@@ -107,6 +109,30 @@ def accident_list(
             "can_record": writable_workshop_ids(session, user) != set(),
         },
         block="results",
+    )
+
+
+# --- The asset page's accidents tab -------------------------------------------------------------
+
+# As many as the asset page's orders tab shows; an asset with more names how many there are.
+ASSET_TAB_SIZE = 20
+
+
+@router.get("/assets/{asset_id:int}/accidents")
+def asset_accidents(request: Request, session: SessionDep, user: CurrentUser, asset_id: RecordId) -> Response:
+    """The accidents and incidents on one asset, every year's, pulled into its page by htmx."""
+    asset = asset_service.get_asset_or_raise(session, asset_id)
+    on_asset = service.accidents_on_asset(asset_id)
+    return render(
+        request,
+        "scorecard/accidents/_asset.html",
+        {
+            "asset": asset,
+            "rows": list(session.execute(on_asset.limit(ASSET_TAB_SIZE))),
+            "total": session.scalar(select(func.count()).select_from(on_asset.subquery())) or 0,
+            "can_record": can_write_in(session, user, asset.workshop_id),
+        },
+        block=None,
     )
 
 

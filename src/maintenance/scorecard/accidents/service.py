@@ -128,24 +128,31 @@ def _conditions(filters: AccidentFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def list_accidents(filters: AccidentFilters) -> Select[Any]:
-    """Rows of (accident, asset tag, asset name, open actions), filtered and sorted."""
-    descending = filters.sort.startswith("-")
-    keys = SORTABLE[filters.sort.lstrip("-")]
-    order = [key.desc() if descending else key.asc() for key in keys]
-    tie = col(Accident.id).desc() if descending else col(Accident.id).asc()
+def _rows() -> Select[Any]:
+    """Rows of (accident, asset tag, asset name, open actions)."""
     columns: tuple[Any, ...] = (
         Accident,
         col(Asset.tag).label("asset_tag"),
         col(Asset.name).label("asset_name"),
         _open_actions(),
     )
-    return (
-        select(*columns)
-        .join(Asset, col(Asset.id) == col(Accident.asset_id))
-        .where(*_conditions(filters))
-        .order_by(*order, tie)
-    )
+    return select(*columns).join(Asset, col(Asset.id) == col(Accident.asset_id))
+
+
+def list_accidents(filters: AccidentFilters) -> Select[Any]:
+    """Rows of (accident, asset tag, asset name, open actions), filtered and sorted."""
+    descending = filters.sort.startswith("-")
+    keys = SORTABLE[filters.sort.lstrip("-")]
+    order = [key.desc() if descending else key.asc() for key in keys]
+    tie = col(Accident.id).desc() if descending else col(Accident.id).asc()
+    return _rows().where(*_conditions(filters)).order_by(*order, tie)
+
+
+def accidents_on_asset(asset_id: int) -> Select[Any]:
+    """The asset's accidents and incidents of every year, the latest first, as rows of
+    :func:`list_accidents` (the asset page's tab)."""
+    latest = (col(Accident.occurred_on).desc(), col(Accident.id).desc())
+    return _rows().where(col(Accident.asset_id) == asset_id).order_by(*latest)
 
 
 @dataclass(frozen=True)
