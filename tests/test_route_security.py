@@ -807,6 +807,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     # workshops only (the others' say "—"); its export is for managers, admins and auditors
     ("GET", "/scorecard/assessment"): USER,
     ("GET", "/api/v1/scorecard/{year}"): PLANT,
+    ("GET", "/api/v1/scorecard/accidents"): USER,
     ("GET", "/scorecard/targets"): USER,
     ("POST", "/scorecard/targets"): MANAGER,
     # scorecard: accident register (everyone reads; recorded and followed up in the asset's

@@ -1,4 +1,5 @@
-"""Read API of the year's scorecard (scope ``scorecard:read``).
+"""Read API of the year's scorecard (scope ``scorecard:read``); the accident register's is in
+:mod:`maintenance.scorecard.accidents.api`.
 
 ``GET /scorecard/{year}?as_of=`` is every indicator of the year's programme as of a day (default
 today, kept inside the year as the page keeps it): its figure, the target it is judged against on
@@ -23,11 +24,13 @@ from maintenance.i18n import gettext as _
 from maintenance.orders.api import _AUTH_RESPONSES
 from maintenance.org.auth import api_scope
 from maintenance.scorecard import routes, service
+from maintenance.scorecard.accidents import api as accidents_api
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.states import Kind, State
 
 router = APIRouter(prefix="/scorecard", tags=["scorecard"])
+router.include_router(accidents_api.router)  # before /{year}, which would take "accidents" for a year
 
 ScorecardReader = api_scope("scorecard:read")
 QUANTUM = {Kind.MONEY: Decimal("0.01"), Kind.SHARE: Decimal("0.0001"), Kind.CHANGE: Decimal("0.0001")}
