@@ -87,6 +87,13 @@ class Plant:
         self.session.flush()
         return alert
 
+    def one_of_each_for_the_manager(self, n: int) -> None:
+        """An alarm, a draft awaiting approval and an order assigned to the manager: three more
+        notifications of the manager's (``n`` makes the point code unique)."""
+        self.alert(self.pump_a, f"P-101-V{n}", plant(3, 5))
+        self.order(self.pump_b, planned_cny="60000")
+        self.order(self.pump_a, assignee_id=self.manager.id)
+
 
 def _member(session: Session, workshop: Workshop, **fields: Any) -> User:
     user = factories.UserFactory(**fields)

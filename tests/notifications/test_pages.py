@@ -55,7 +55,7 @@ def test_the_centre_filters_by_topic_and_pages(
     monkeypatch.setattr(get_settings(), "page_size", 5)
     alerts = [world.alert(world.pump_a, f"P-101-V{n}", plant(3, n)) for n in range(1, 7)]
     order = world.order(world.pump_a, assignee_id=world.engineer_a.id)
-    login(client, world.engineer_a)
+    token = login(client, world.engineer_a)
 
     assert listed(client.get("/notifications?topic=assigned").text) == [(f"assigned:{order.id}", "no")]
     # Newest first: the alarms of 6 to 2 March, then on page 2 the one of 1 March.
@@ -63,6 +63,12 @@ def test_the_centre_filters_by_topic_and_pages(
         f"alarm:{alert.id}" for alert in reversed(alerts[1:])
     ]
     assert listed(client.get("/notifications?topic=alarm&page=2").text) == [(f"alarm:{alerts[0].id}", "no")]
+    # Marking one read goes back to the topic and page it was marked on.
+    response = client.post(
+        "/notifications/read",
+        data={"key": f"alarm:{alerts[0].id}", "topic": "alarm", "page": "2", "csrf_token": token},
+    )
+    assert response.headers["location"] == "/notifications?topic=alarm&page=2"
     # An unknown topic is dropped, as a list's bad filter is: everything is listed.
     assert len(listed(client.get("/notifications?topic=nonsense&page=2").text)) == 2
 
@@ -154,17 +160,12 @@ def test_the_centre_runs_the_same_queries_however_many_rows(
 ) -> None:
     login(client, world.manager)
 
-    def add_one_of_each(n: int) -> None:
-        world.alert(world.pump_a, f"P-101-V{n}", plant(3, 5))
-        world.order(world.pump_b, planned_cny="60000")
-        world.order(world.pump_a, assignee_id=world.manager.id)
-
-    add_one_of_each(1)
+    world.one_of_each_for_the_manager(1)
     count_queries.clear()
     assert len(listed(client.get("/notifications").text)) == 3
     few = len(count_queries)
     for n in range(2, 6):
-        add_one_of_each(n)
+        world.one_of_each_for_the_manager(n)
     count_queries.clear()
     assert len(listed(client.get("/notifications").text)) == 15
     assert len(count_queries) == few

@@ -207,18 +207,13 @@ def test_preference_changes_are_in_the_change_log(session: Session, world: Plant
 def test_the_list_runs_the_same_queries_however_many_rows(
     session: Session, world: Plant, count_queries: list[str]
 ) -> None:
-    def add_one_of_each(n: int) -> None:
-        world.alert(world.pump_a, f"P-101-V{n}", plant(3, 5))
-        world.order(world.pump_b, planned_cny="60000")
-        world.order(world.pump_a, assignee_id=world.manager.id)
-
-    add_one_of_each(1)
+    world.one_of_each_for_the_manager(1)
     count_queries.clear()
     assert len(service.notifications_of(session, world.manager, NOW)) == 3
     few = len(count_queries)
 
     for n in range(2, 6):
-        add_one_of_each(n)
+        world.one_of_each_for_the_manager(n)
     count_queries.clear()
     assert len(service.notifications_of(session, world.manager, NOW)) == 15
     assert len(count_queries) == few

@@ -15,3 +15,8 @@ register_labels(
     },
     title_columns=("user_id", "topic"),
 )
+register_labels(
+    "notification_read",
+    ("通知已读", "Notification read"),
+    {"user_id": ("用户", "User"), "key": ("通知", "Notification"), "read_at": ("阅读时间", "Read at")},
+)

@@ -35,22 +35,21 @@ ApproverUser = Annotated[User, Depends(user_with(Capability.APPROVE))]
 
 
 class CentreFilters(BaseModel):
-    """The centre's query: one topic or all, and the page."""
+    """The centre's filter: one topic or all."""
 
     model_config = ConfigDict(extra="ignore")
 
     topic: Topic | None = None
-    page: int = 1
 
     @field_validator("topic", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    def url(self) -> str:
+    def url(self, page: int = 1) -> str:
         params = [f"topic={self.topic.value}"] if self.topic else []
-        if self.page > 1:
-            params.append(f"page={self.page}")
+        if page > 1:
+            params.append(f"page={page}")
         return CENTRE + ("?" + "&".join(params) if params else "")
 
 
@@ -65,7 +64,9 @@ def _page_of(items: list[sources.Notification], number: int) -> Page:
 
 
 @router.get(CENTRE)
-def centre(request: Request, session: SessionDep, user: CurrentUser, filters: CentreFiltersDep) -> Response:
+def centre(
+    request: Request, session: SessionDep, user: CurrentUser, filters: CentreFiltersDep, page: int = 1
+) -> Response:
     now = utcnow()
     items = service.notifications_of(session, user, now, filters.topic)
     return render(
@@ -73,7 +74,7 @@ def centre(request: Request, session: SessionDep, user: CurrentUser, filters: Ce
         "notifications/page.html",
         {
             "filters": filters,
-            "page": _page_of(items, filters.page),
+            "page": _page_of(items, page),
             "unread": sum(1 for item in items if not item.read),
             "topics": service.enabled_topics(session, user),
             "allowed": service.allowed_topics(user),
@@ -91,13 +92,16 @@ def bell(request: Request, session: SessionDep, user: CurrentUser) -> Response:
 
 
 def _form_filters(form: FormDep) -> CentreFilters:
-    """Where to go back to after marking: the centre with the topic and page the form came from
-    (a bad value is dropped, as in the query)."""
-    values = {name: value for name in ("topic", "page") if isinstance(value := form.get(name), str)}
+    """The topic the form was sent from (an unknown one is dropped, as in the query)."""
     try:
-        return CentreFilters.model_validate(values)
+        return CentreFilters.model_validate({"topic": form.get("topic") or None})
     except ValidationError:
         return CentreFilters()
+
+
+def _form_page(form: FormDep) -> int:
+    page = form.get("page")
+    return int(page) if isinstance(page, str) and page.isdigit() and len(page) < 7 else 1
 
 
 def _key(form: FormDep) -> str:
@@ -117,7 +121,7 @@ def _key(form: FormDep) -> str:
 @router.post(CENTRE + "/read")
 def mark_read(request: Request, session: SessionDep, user: CurrentUser, form: FormDep) -> Response:
     service.mark_read(session, user, _key(form), utcnow())
-    return redirect(request, _form_filters(form).url())
+    return redirect(request, _form_filters(form).url(_form_page(form)))
 
 
 @router.post(CENTRE + "/read-all")
@@ -127,7 +131,7 @@ def mark_all_read(request: Request, session: SessionDep, user: CurrentUser, form
     add_toast(
         request, _("%(count)s notifications marked read.", count=marked) if marked else _("Nothing unread."), "info"
     )
-    return redirect(request, CentreFilters(topic=filters.topic).url())
+    return redirect(request, filters.url())
 
 
 def _preferences_page(request: Request, session: SessionDep, user: User) -> Response:
