@@ -833,6 +833,15 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scorecard/savings/{savings_entry_id:int}"): USER,
     ("POST", "/scorecard/savings/{savings_entry_id:int}"): WORKSHOP,
     ("POST", "/scorecard/savings/{savings_entry_id:int}/delete"): WORKSHOP,
+    # notifications: everyone has a centre, a bell and settings of their own (an auditor's are
+    # empty); the "awaiting my approval" queue is for those who approve (managers and admins)
+    ("GET", "/notifications"): USER,
+    ("GET", "/notifications/count"): USER,
+    ("POST", "/notifications/read"): USER,
+    ("POST", "/notifications/read-all"): USER,
+    ("GET", "/notifications/preferences"): USER,
+    ("POST", "/notifications/preferences"): USER,
+    ("GET", "/notifications/approvals"): MANAGER,
 }
 
 # The smallest valid PNG, for a round entry's photo.
@@ -1549,6 +1558,10 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     ("POST", "/scorecard/savings/{savings_entry_id:int}/delete"): lambda world: {
         "version": _savings_entry(world).version
     },
+    # notifications ("mark read" names one of the user's own notifications, which differ by role:
+    # it is sent without one and refused with 422, which is not a refusal for who sent it)
+    ("POST", "/notifications/read-all"): lambda world: {},
+    ("POST", "/notifications/preferences"): lambda world: {},  # every topic off: valid for every role
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

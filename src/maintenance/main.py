@@ -51,6 +51,7 @@ from maintenance.monitoring import routes as monitoring_routes
 from maintenance.monitoring.readings import import_routes as reading_import_routes
 from maintenance.monitoring.readings import imports as reading_imports
 from maintenance.monitoring.thickness import routes as thickness_routes
+from maintenance.notifications import routes as notification_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import order_routes
 from maintenance.orders import routes as order_list_routes
@@ -234,6 +235,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(project_routes.router)
     app.include_router(operating_routes.router)
     app.include_router(scorecard_routes.router)
+    app.include_router(notification_routes.router)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(org_api.router)

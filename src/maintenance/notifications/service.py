@@ -1,0 +1,120 @@
+"""A user's notifications: the topics their role allows and they left on, each topic's items
+(:mod:`maintenance.notifications.sources`) newest first with their read marks, the unread count,
+marking read, and the preferences. Services flush, never commit; ``now`` is passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from maintenance.audit import service as audit
+from maintenance.exceptions import NotFound
+from maintenance.i18n import gettext as _
+from maintenance.notifications.choices import TOPIC_CAPABILITY, Topic
+from maintenance.notifications.models import NotificationPreference, NotificationRead
+from maintenance.notifications.sources import SOURCES, Notification
+from maintenance.org.models import User
+from maintenance.org.permissions import can, writable_workshop_ids
+
+
+def allowed_topics(user: User) -> list[Topic]:
+    """The topics ``user``'s role may hear about (engineers have no approvals nor budget)."""
+    return [topic for topic in Topic if can(user, TOPIC_CAPABILITY[topic])]
+
+
+def preferences_of(session: Session, user: User) -> dict[Topic, NotificationPreference]:
+    rows = session.scalars(select(NotificationPreference).where(col(NotificationPreference.user_id) == user.id))
+    return {row.topic: row for row in rows}
+
+
+def enabled_topics(session: Session, user: User) -> list[Topic]:
+    """The allowed topics ``user`` has not switched off (a topic never set is on): one query."""
+    allowed = allowed_topics(user)
+    if not allowed:
+        return []
+    chosen = preferences_of(session, user)
+    return [topic for topic in allowed if topic not in chosen or chosen[topic].enabled]
+
+
+def notifications_of(session: Session, user: User, now: datetime, topic: Topic | None = None) -> list[Notification]:
+    """``user``'s notifications (of one topic, if given) newest first, each marked read or not, in
+    a fixed number of queries whatever the rows."""
+    topics = [t for t in enabled_topics(session, user) if topic is None or t == topic]
+    if not topics:
+        return []
+    workshops = writable_workshop_ids(session, user)
+    items = [item for t in topics for item in SOURCES[t](session, user, now, workshops)]
+    read = _read_keys(session, user, [item.key for item in items])
+    marked = [
+        Notification(item.key, item.topic, item.at, item.title, item.detail, item.href, item.key in read)
+        for item in items
+    ]
+    return sorted(marked, key=lambda item: (item.at, item.key), reverse=True)
+
+
+def unread_count(session: Session, user: User, now: datetime) -> int:
+    return sum(1 for item in notifications_of(session, user, now) if not item.read)
+
+
+def _read_keys(session: Session, user: User, keys: Collection[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(
+        session.scalars(
+            select(col(NotificationRead.key)).where(
+                col(NotificationRead.user_id) == user.id, col(NotificationRead.key).in_(list(keys))
+            )
+        )
+    )
+
+
+def _mark(session: Session, user: User, keys: Collection[str], now: datetime) -> int:
+    assert user.id is not None
+    fresh = set(keys) - _read_keys(session, user, keys)
+    session.add_all(NotificationRead(user_id=user.id, key=key, read_at=now) for key in sorted(fresh))
+    session.flush()
+    return len(fresh)
+
+
+def mark_read(session: Session, user: User, key: str, now: datetime) -> None:
+    """Mark one of ``user``'s current notifications read (again is no error); a key that is not one
+    of them is refused with 404."""
+    if key not in {item.key for item in notifications_of(session, user, now)}:
+        raise NotFound(_("You have no notification %(key)s (it may have been dealt with meanwhile).", key=key))
+    _mark(session, user, [key], now)
+
+
+def mark_all_read(session: Session, user: User, now: datetime, topic: Topic | None = None) -> int:
+    """Mark every current notification of ``user`` (of one topic, if given) read; how many were unread."""
+    return _mark(session, user, [item.key for item in notifications_of(session, user, now, topic)], now)
+
+
+def save_preferences(session: Session, user: User, enabled: Collection[Topic], now: datetime) -> int:
+    """Switch each topic ``user`` may choose on (in ``enabled``) or off; each change is in the
+    change log. Returns how many topics changed."""
+    assert user.id is not None
+    stored = preferences_of(session, user)
+    changed = 0
+    for topic in allowed_topics(user):
+        wanted = topic in enabled
+        row = stored.get(topic)
+        if row is None:
+            if wanted:  # never set is on already
+                continue
+            row = NotificationPreference(user_id=user.id, topic=topic, enabled=False, updated_at=now)
+            session.add(row)
+            session.flush()
+            audit.record_create(session, user, row)
+        elif row.enabled != wanted:
+            before = audit.snapshot(row)
+            row.enabled = wanted
+            row.updated_at = now
+            session.flush()
+            audit.record_update(session, user, row, before)
+        else:
+            continue
+        changed += 1
+    return changed
