@@ -2,12 +2,14 @@
 workshop, with the year's target and the page behind it. Each part of the programme (the savings
 ledgers, the accidents, the projects, the operating log, and the other domains' figures read by
 the scorecard) has a function ``(session, scope, targets) -> Figure``; the scorecard lists them,
-judges each against its target and links to its page."""
+judges each against its target and links to its page. The monthly assessment asks every workshop
+at once: each indicator judged per workshop also has a grouped form ``(session, scope,
+workshop_ids, targets) -> {workshop_id: Figure}`` that reads its domain once for all of them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -24,6 +26,9 @@ class ScorecardScope:
     year: int
     as_of: date
     workshop_id: int | None = None
+
+    def of_workshop(self, workshop_id: int) -> ScorecardScope:
+        return replace(self, workshop_id=workshop_id)
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,29 @@ class Figure:
 
 
 FigureSource = Callable[[Session, ScorecardScope, Mapping[Indicator, Decimal]], Figure]
+
+
+# Each of the given workshops' figure (the scope's own workshop is not read), from one reading of
+# the domain for all of them.
+WorkshopFigureSource = Callable[
+    [Session, ScorecardScope, Sequence[int], Mapping[Indicator, Decimal]], dict[int, Figure]
+]
+
+
+def one_workshop(
+    grouped: WorkshopFigureSource, session: Session, scope: ScorecardScope, targets: Mapping[Indicator, Decimal]
+) -> Figure:
+    """The figure of the scope's workshop from the grouped source: a group of one."""
+    assert scope.workshop_id is not None, "a workshop's scope"
+    return grouped(session, scope, [scope.workshop_id], targets)[scope.workshop_id]
+
+
+def per_workshop(source: FigureSource) -> WorkshopFigureSource:
+    """A source without a grouped form asked once per workshop (its queries grow with them)."""
+
+    def grouped(
+        session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+    ) -> dict[int, Figure]:
+        return {workshop_id: source(session, scope.of_workshop(workshop_id), targets) for workshop_id in workshop_ids}
+
+    return grouped

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -22,8 +22,22 @@ def accident_rate(session: Session, scope: ScorecardScope, targets: Mapping[Indi
     the same day, as a change (−0.1 = 10 % fewer), judged against the year's target (−10 % by
     default). Without accidents last year the change is no number: ``met`` then says whether the
     target is met (none this year) or not (some). One query."""
-    as_of = min(scope.as_of, date(scope.year, 12, 31))
-    counts = service.count_accidents(session, as_of, workshop_id=scope.workshop_id)
+    return _figure(scope, targets, service.count_accidents(session, _last_day(scope), workshop_id=scope.workshop_id))
+
+
+def accident_rate_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+) -> dict[int, Figure]:
+    """Each workshop's :func:`accident_rate`, in one query for them all."""
+    counts = service.count_accidents_by_workshop(session, _last_day(scope), workshop_ids)
+    return {w: _figure(scope.of_workshop(w), targets, counts[w]) for w in workshop_ids}
+
+
+def _last_day(scope: ScorecardScope) -> date:
+    return min(scope.as_of, date(scope.year, 12, 31))
+
+
+def _figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], counts: service.AccidentCounts) -> Figure:
     rate = counts.rate
     target = targets.get(Indicator.ACCIDENT_RATE)
     params: dict[str, int] = {"year": scope.year}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -21,7 +21,20 @@ def key_projects(session: Session, scope: ScorecardScope, targets: Mapping[Indic
     """The share of the year's projects (cancelled ones left out) not slipping as of
     ``scope.as_of``: done, on track or not started yet. None when the year has no project;
     ``detail`` names the slipping ones with their slippage ("2#主变扩容 滞后 12 天")."""
-    rows = service.project_rows(session, scope.year, scope.as_of, workshop_id=scope.workshop_id)
+    return _figure(
+        scope, targets, service.project_rows(session, scope.year, scope.as_of, workshop_id=scope.workshop_id)
+    )
+
+
+def key_projects_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+) -> dict[int, Figure]:
+    """Each workshop's :func:`key_projects`, from one reading of the year's projects."""
+    rows = service.project_rows_by_workshop(session, scope.year, scope.as_of, workshop_ids)
+    return {w: _figure(scope.of_workshop(w), targets, rows[w]) for w in workshop_ids}
+
+
+def _figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], rows: list[service.ProjectRow]) -> Figure:
     counted = [row for row in rows if row.standing.state != ProjectState.CANCELLED]
     link = f"/scorecard/projects?year={scope.year}"
     target = targets.get(Indicator.PROJECTS)

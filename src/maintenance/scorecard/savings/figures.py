@@ -5,7 +5,7 @@ workshop, judged against the share of the year's target due by that day
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +15,7 @@ from maintenance.i18n import format_wan_cny
 from maintenance.i18n import gettext as _
 from maintenance.scorecard.figures import Figure, ScorecardScope
 from maintenance.scorecard.indicators import Indicator
-from maintenance.scorecard.savings.ledger import ZERO, savings_totals
+from maintenance.scorecard.savings.ledger import LedgerTotal, savings_totals, savings_totals_by_workshop
 from maintenance.scorecard.savings.models import SavingsKind
 from maintenance.scorecard.savings.rules import target_due
 
@@ -43,14 +43,36 @@ def savings_figure(
     session: Session, scope: ScorecardScope, targets: Mapping[Indicator, Decimal], kind: SavingsKind
 ) -> Figure:
     """One ledger's figure (one query)."""
-    start = date(scope.year, 1, 1)
-    end = min(scope.as_of, date(scope.year, 12, 31))
-    total = savings_totals(session, start, end, scope.workshop_id)[kind].total_cny if end >= start else ZERO
+    start, end = _days(scope)
+    return _figure(scope, targets, kind, savings_totals(session, start, end, scope.workshop_id)[kind])
+
+
+def savings_figures_by_workshop(
+    session: Session,
+    scope: ScorecardScope,
+    workshop_ids: Sequence[int],
+    targets: Mapping[Indicator, Decimal],
+    kind: SavingsKind,
+) -> dict[int, Figure]:
+    """One ledger's figure of each workshop (one query for them all)."""
+    start, end = _days(scope)
+    totals = savings_totals_by_workshop(session, start, end, workshop_ids)
+    return {w: _figure(scope.of_workshop(w), targets, kind, totals[w][kind]) for w in workshop_ids}
+
+
+def _days(scope: ScorecardScope) -> tuple[date, date]:
+    """1 January of the scope's year through its day (or the year's end)."""
+    return date(scope.year, 1, 1), min(scope.as_of, date(scope.year, 12, 31))
+
+
+def _figure(
+    scope: ScorecardScope, targets: Mapping[Indicator, Decimal], kind: SavingsKind, total: LedgerTotal
+) -> Figure:
     indicator = INDICATOR_OF[kind]
     year_target = targets.get(indicator)
     return Figure(
         indicator=indicator,
-        value=total,
+        value=total.total_cny,
         target=None if year_target is None else target_due(year_target, scope.year, scope.as_of),
         link=ledger_link(kind, scope.year, scope.workshop_id),
         detail=year_target_text(year_target),
@@ -67,3 +89,21 @@ def localisation_savings(session: Session, scope: ScorecardScope, targets: Mappi
 
 def tender_savings(session: Session, scope: ScorecardScope, targets: Mapping[Indicator, Decimal]) -> Figure:
     return savings_figure(session, scope, targets, SavingsKind.TENDER)
+
+
+def refurbish_savings_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+) -> dict[int, Figure]:
+    return savings_figures_by_workshop(session, scope, workshop_ids, targets, SavingsKind.REFURBISH)
+
+
+def localisation_savings_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+) -> dict[int, Figure]:
+    return savings_figures_by_workshop(session, scope, workshop_ids, targets, SavingsKind.LOCALISATION)
+
+
+def tender_savings_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+) -> dict[int, Figure]:
+    return savings_figures_by_workshop(session, scope, workshop_ids, targets, SavingsKind.TENDER)
