@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -62,6 +63,29 @@ FigureSource = Callable[[Session, ScorecardScope, Mapping[Indicator, Decimal]], 
 WorkshopFigureSource = Callable[
     [Session, ScorecardScope, Sequence[int], Mapping[Indicator, Decimal]], dict[int, Figure]
 ]
+
+
+T = TypeVar("T")
+
+
+def grouped_source(
+    read: Callable[[Session, ScorecardScope, Sequence[int]], Mapping[int, T]],
+    build: Callable[[ScorecardScope, Mapping[Indicator, Decimal], T], Figure],
+) -> WorkshopFigureSource:
+    """A grouped source from what it reads for all the workshops at once (``read``: each one's
+    share) and how a scope's figure is built from its share (``build``, the one-scope source's
+    own, given the workshop's scope)."""
+
+    def grouped(
+        session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+    ) -> dict[int, Figure]:
+        shares = read(session, scope, workshop_ids)
+        return {
+            workshop_id: build(scope.of_workshop(workshop_id), targets, shares[workshop_id])
+            for workshop_id in workshop_ids
+        }
+
+    return grouped
 
 
 def one_workshop(

@@ -32,7 +32,14 @@ from maintenance.orders.models import Turnaround
 from maintenance.orders.periods import Period
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.scorecard.accidents import figures as accidents_figures
-from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope, WorkshopFigureSource, one_workshop
+from maintenance.scorecard.figures import (
+    Figure,
+    FigureSource,
+    ScorecardScope,
+    WorkshopFigureSource,
+    grouped_source,
+    one_workshop,
+)
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.operating import figures as operating_figures
 from maintenance.scorecard.projects import figures as projects_figures
@@ -110,13 +117,6 @@ def cbm_share(session: Session, scope: ScorecardScope, targets: Targets) -> Figu
     return _cbm_figure(scope, targets, kpis.order_mix(session, year_to_date(scope), scope.workshop_id))
 
 
-def cbm_share_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Targets
-) -> dict[int, Figure]:
-    mixes = kpis.order_mix_by_workshop(session, year_to_date(scope), workshop_ids)
-    return {w: _cbm_figure(scope.of_workshop(w), targets, mixes[w]) for w in workshop_ids}
-
-
 def _cbm_figure(scope: ScorecardScope, targets: Targets, mix: kpis.OrderMix) -> Figure:
     cbm, total = mix.totals[OrderType.CBM], mix.total
     share = ratio(cbm.count, total.count)
@@ -183,20 +183,18 @@ def turnaround(session: Session, scope: ScorecardScope, targets: Targets) -> Fig
 def leakfree_certified(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """Workshops with a certificate in force ÷ workshops, against the milestone in force: half the
     year's target through 30 June, the whole of it from 1 July (the plan's 50 % / 100 %)."""
-    workshops = None if scope.workshop_id is None else [scope.workshop_id]
-    progress = leakfree.progress_of(leakfree.workshop_statuses(session, scope.as_of, workshops), scope.as_of)
+    if scope.workshop_id is not None:
+        return one_workshop(leakfree_certified_by_workshop, session, scope, targets)
+    progress = leakfree.progress_of(leakfree.workshop_statuses(session, scope.as_of), scope.as_of)
     return _leakfree_figure(scope, targets, progress)
 
 
-def leakfree_certified_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Targets
-) -> dict[int, Figure]:
-    """Each workshop's own certification (1 of 1 or 0 of 1), from one reading of them all."""
-    statuses = {status.workshop.id: status for status in leakfree.workshop_statuses(session, scope.as_of, workshop_ids)}
-    return {
-        w: _leakfree_figure(scope.of_workshop(w), targets, leakfree.progress_of([statuses[w]], scope.as_of))
-        for w in workshop_ids
-    }
+def _leakfree_progress_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int]
+) -> dict[int, leakfree.Progress]:
+    """Each workshop's own progress (1 of 1 certified, or 0 of 1), from one reading of them all."""
+    statuses = leakfree.workshop_statuses(session, scope.as_of, workshop_ids)
+    return {w: leakfree.progress_of([s for s in statuses if s.workshop.id == w], scope.as_of) for w in workshop_ids}
 
 
 def _leakfree_figure(scope: ScorecardScope, targets: Targets, progress: leakfree.Progress) -> Figure:
@@ -225,18 +223,19 @@ def _leakfree_figure(scope: ScorecardScope, targets: Targets, progress: leakfree
 
 def special_coverage(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """In-service special equipment inspected, in date and passed ÷ all of it, on the day."""
-    workshops = None if scope.workshop_id is None else [scope.workshop_id]
-    items = special.register_items(session, scope.as_of, workshop_ids=workshops)
+    if scope.workshop_id is not None:
+        return one_workshop(special_coverage_by_workshop, session, scope, targets)
+    items = special.register_items(session, scope.as_of)
     return _special_figure(scope, targets, special.coverage_report(items, scope.as_of).overall)
 
 
-def special_coverage_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Targets
-) -> dict[int, Figure]:
+def _coverage_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int]
+) -> dict[int, special_rules.Coverage]:
+    """Each workshop's coverage (none counted without special equipment), from one reading."""
     items = special.register_items(session, scope.as_of, workshop_ids=workshop_ids)
     by_workshop = special.coverage_report(items, scope.as_of).by_workshop
-    none = special_rules.coverage_of([])
-    return {w: _special_figure(scope.of_workshop(w), targets, by_workshop.get(w, none)) for w in workshop_ids}
+    return {w: by_workshop.get(w, special_rules.coverage_of([])) for w in workshop_ids}
 
 
 def _special_figure(scope: ScorecardScope, targets: Targets, coverage: special_rules.Coverage) -> Figure:
@@ -261,13 +260,6 @@ def pm_compliance(session: Session, scope: ScorecardScope, targets: Targets) -> 
     return _pm_figure(scope, targets, kpis.pm_compliance(session, year_to_date(scope), scope.workshop_id))
 
 
-def pm_compliance_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Targets
-) -> dict[int, Figure]:
-    compliances = kpis.pm_compliance_by_workshop(session, year_to_date(scope), workshop_ids)
-    return {w: _pm_figure(scope.of_workshop(w), targets, compliances[w]) for w in workshop_ids}
-
-
 def _pm_figure(scope: ScorecardScope, targets: Targets, compliance: kpis.PmCompliance) -> Figure:
     share = ratio(compliance.on_time, compliance.due)
     detail = (
@@ -286,13 +278,6 @@ def material_match(session: Session, scope: ScorecardScope, targets: Targets) ->
     """计划对口率: material lines issued as planned ÷ lines with a planned quantity, on the orders
     completed in the year to date."""
     return _material_figure(scope, targets, kpis.material_kpis(session, year_to_date(scope), scope.workshop_id))
-
-
-def material_match_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Targets
-) -> dict[int, Figure]:
-    materials = kpis.material_kpis_by_workshop(session, year_to_date(scope), workshop_ids)
-    return {w: _material_figure(scope.of_workshop(w), targets, materials[w]) for w in workshop_ids}
 
 
 def _material_figure(scope: ScorecardScope, targets: Targets, materials: kpis.MaterialKpis) -> Figure:
@@ -328,6 +313,22 @@ SOURCES: dict[Indicator, FigureSource] = {
     Indicator.CONTINUOUS_RUN: operating_figures.continuous_run,
     Indicator.LOAD: operating_figures.load_rate,
 }
+
+# Every workshop's figure from one reading of its domain for all of them.
+leakfree_certified_by_workshop = grouped_source(_leakfree_progress_by_workshop, _leakfree_figure)
+special_coverage_by_workshop = grouped_source(_coverage_by_workshop, _special_figure)
+cbm_share_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: kpis.order_mix_by_workshop(session, year_to_date(scope), workshop_ids),
+    _cbm_figure,
+)
+pm_compliance_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: kpis.pm_compliance_by_workshop(session, year_to_date(scope), workshop_ids),
+    _pm_figure,
+)
+material_match_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: kpis.material_kpis_by_workshop(session, year_to_date(scope), workshop_ids),
+    _material_figure,
+)
 
 # The grouped form of each source the monthly assessment asks per workshop, by the source it
 # groups: a source given in its place (a test's) has none and is asked once per workshop.

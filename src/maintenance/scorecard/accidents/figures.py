@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from maintenance.i18n import gettext as _
 from maintenance.scorecard.accidents import service
-from maintenance.scorecard.figures import Figure, ScorecardScope
+from maintenance.scorecard.figures import Figure, ScorecardScope, grouped_source
 from maintenance.scorecard.indicators import Indicator
 
 LIST = "/scorecard/accidents"
@@ -23,14 +23,6 @@ def accident_rate(session: Session, scope: ScorecardScope, targets: Mapping[Indi
     default). Without accidents last year the change is no number: ``met`` then says whether the
     target is met (none this year) or not (some). One query."""
     return _figure(scope, targets, service.count_accidents(session, _last_day(scope), workshop_id=scope.workshop_id))
-
-
-def accident_rate_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    """Each workshop's :func:`accident_rate`, in one query for them all."""
-    counts = service.count_accidents_by_workshop(session, _last_day(scope), workshop_ids)
-    return {w: _figure(scope.of_workshop(w), targets, counts[w]) for w in workshop_ids}
 
 
 def _last_day(scope: ScorecardScope) -> date:
@@ -56,3 +48,10 @@ def _figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], counts:
         detail=detail,
         met=rate.meets(target) if rate.change is None else None,
     )
+
+
+# Each workshop's :func:`accident_rate`, in one query for them all.
+accident_rate_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: service.count_accidents_by_workshop(session, _last_day(scope), workshop_ids),
+    _figure,
+)

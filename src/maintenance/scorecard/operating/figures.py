@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from maintenance.i18n import gettext as _
-from maintenance.scorecard.figures import Figure, ScorecardScope
+from maintenance.scorecard.figures import Figure, ScorecardScope, grouped_source
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.operating import rules, service
 from maintenance.scorecard.operating.rules import MonthEntry
@@ -29,12 +29,10 @@ def intactness(session: Session, scope: ScorecardScope, targets: Mapping[Indicat
     return _intactness_figure(scope, targets, counts)
 
 
-def intactness_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    """Each workshop's :func:`intactness`, from the one grouped query."""
+def _intactness_counts(session: Session, scope: ScorecardScope, workshop_ids: Sequence[int]) -> dict[int, Intactness]:
+    """Each workshop's counts, from the one grouped query (none in service when it has no asset)."""
     counts = service.intactness_by_workshop(session, scope.as_of)
-    return {w: _intactness_figure(scope.of_workshop(w), targets, counts.get(w, Intactness())) for w in workshop_ids}
+    return {w: counts.get(w, Intactness()) for w in workshop_ids}
 
 
 def _intactness_figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], counts: Intactness) -> Figure:
@@ -59,11 +57,11 @@ def _last_month(scope: ScorecardScope) -> int | None:
 
 
 def _reported(session: Session, scope: ScorecardScope) -> list[MonthEntry]:
+    if scope.workshop_id is not None:
+        return _reported_by_workshop(session, scope, [scope.workshop_id])[scope.workshop_id]
     last_month = _last_month(scope)
     if last_month is None:
         return []
-    if scope.workshop_id is not None:
-        return _reported_by_workshop(session, scope, [scope.workshop_id])[scope.workshop_id]
     rows = service.year_entries(session, scope.year, last_month=last_month)
     return [service.entry_of(row) for row in rows.values()]
 
@@ -94,17 +92,6 @@ def _log_figure(
     return Figure(indicator, value, target, link, detail)
 
 
-def _log_figures_by_workshop(
-    session: Session,
-    scope: ScorecardScope,
-    workshop_ids: Sequence[int],
-    targets: Mapping[Indicator, Decimal],
-    indicator: Indicator,
-) -> dict[int, Figure]:
-    entries = _reported_by_workshop(session, scope, workshop_ids)
-    return {w: _log_figure(scope.of_workshop(w), targets, indicator, entries[w]) for w in workshop_ids}
-
-
 def continuous_run(session: Session, scope: ScorecardScope, targets: Mapping[Indicator, Decimal]) -> Figure:
     """连运率 over the unit-months of ``scope.year`` reported up to ``scope.as_of``'s month."""
     return _log_figure(scope, targets, Indicator.CONTINUOUS_RUN, _reported(session, scope))
@@ -115,13 +102,12 @@ def load_rate(session: Session, scope: ScorecardScope, targets: Mapping[Indicato
     return _log_figure(scope, targets, Indicator.LOAD, _reported(session, scope))
 
 
-def continuous_run_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    return _log_figures_by_workshop(session, scope, workshop_ids, targets, Indicator.CONTINUOUS_RUN)
-
-
-def load_rate_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    return _log_figures_by_workshop(session, scope, workshop_ids, targets, Indicator.LOAD)
+# Each workshop's figures from one grouped query each.
+intactness_by_workshop = grouped_source(_intactness_counts, _intactness_figure)
+continuous_run_by_workshop = grouped_source(
+    _reported_by_workshop,
+    lambda scope, targets, entries: _log_figure(scope, targets, Indicator.CONTINUOUS_RUN, entries),
+)
+load_rate_by_workshop = grouped_source(
+    _reported_by_workshop, lambda scope, targets, entries: _log_figure(scope, targets, Indicator.LOAD, entries)
+)

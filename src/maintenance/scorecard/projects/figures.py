@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 
 from sqlmodel import Session
 
 from maintenance.i18n import gettext as _
-from maintenance.scorecard.figures import Figure, ScorecardScope
+from maintenance.scorecard.figures import Figure, ScorecardScope, grouped_source
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.projects import service
 from maintenance.scorecard.projects.rules import ProjectState
@@ -24,14 +24,6 @@ def key_projects(session: Session, scope: ScorecardScope, targets: Mapping[Indic
     return _figure(
         scope, targets, service.project_rows(session, scope.year, scope.as_of, workshop_id=scope.workshop_id)
     )
-
-
-def key_projects_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    """Each workshop's :func:`key_projects`, from one reading of the year's projects."""
-    rows = service.project_rows_by_workshop(session, scope.year, scope.as_of, workshop_ids)
-    return {w: _figure(scope.of_workshop(w), targets, rows[w]) for w in workshop_ids}
 
 
 def _figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], rows: list[service.ProjectRow]) -> Figure:
@@ -50,3 +42,12 @@ def _figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], rows: l
     else:
         detail = _("%(n)s key projects, none slipping", n=len(counted))
     return Figure(Indicator.PROJECTS, value, target, link, detail)
+
+
+# Each workshop's :func:`key_projects`, from one reading of the year's projects.
+key_projects_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: service.project_rows_by_workshop(
+        session, scope.year, scope.as_of, workshop_ids
+    ),
+    _figure,
+)

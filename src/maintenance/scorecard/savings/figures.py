@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from maintenance.i18n import format_wan_cny
 from maintenance.i18n import gettext as _
-from maintenance.scorecard.figures import Figure, ScorecardScope
+from maintenance.scorecard.figures import Figure, ScorecardScope, WorkshopFigureSource, grouped_source
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.savings.ledger import LedgerTotal, savings_totals, savings_totals_by_workshop
 from maintenance.scorecard.savings.models import SavingsKind
@@ -47,19 +47,6 @@ def savings_figure(
     return _figure(scope, targets, kind, savings_totals(session, start, end, scope.workshop_id)[kind])
 
 
-def savings_figures_by_workshop(
-    session: Session,
-    scope: ScorecardScope,
-    workshop_ids: Sequence[int],
-    targets: Mapping[Indicator, Decimal],
-    kind: SavingsKind,
-) -> dict[int, Figure]:
-    """One ledger's figure of each workshop (one query for them all)."""
-    start, end = _days(scope)
-    totals = savings_totals_by_workshop(session, start, end, workshop_ids)
-    return {w: _figure(scope.of_workshop(w), targets, kind, totals[w][kind]) for w in workshop_ids}
-
-
 def _days(scope: ScorecardScope) -> tuple[date, date]:
     """1 January of the scope's year through its day (or the year's end)."""
     return date(scope.year, 1, 1), min(scope.as_of, date(scope.year, 12, 31))
@@ -91,19 +78,16 @@ def tender_savings(session: Session, scope: ScorecardScope, targets: Mapping[Ind
     return savings_figure(session, scope, targets, SavingsKind.TENDER)
 
 
-def refurbish_savings_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    return savings_figures_by_workshop(session, scope, workshop_ids, targets, SavingsKind.REFURBISH)
+def _ledger_by_workshop(kind: SavingsKind) -> WorkshopFigureSource:
+    """One ledger's figure of each workshop (one query for them all)."""
+
+    def read(session: Session, scope: ScorecardScope, workshop_ids: Sequence[int]) -> dict[int, LedgerTotal]:
+        start, end = _days(scope)
+        return {w: totals[kind] for w, totals in savings_totals_by_workshop(session, start, end, workshop_ids).items()}
+
+    return grouped_source(read, lambda scope, targets, total: _figure(scope, targets, kind, total))
 
 
-def localisation_savings_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    return savings_figures_by_workshop(session, scope, workshop_ids, targets, SavingsKind.LOCALISATION)
-
-
-def tender_savings_by_workshop(
-    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
-) -> dict[int, Figure]:
-    return savings_figures_by_workshop(session, scope, workshop_ids, targets, SavingsKind.TENDER)
+refurbish_savings_by_workshop = _ledger_by_workshop(SavingsKind.REFURBISH)
+localisation_savings_by_workshop = _ledger_by_workshop(SavingsKind.LOCALISATION)
+tender_savings_by_workshop = _ledger_by_workshop(SavingsKind.TENDER)
