@@ -7,8 +7,9 @@ the request (or CLI command) commits once on success and rolls back on error.
 from __future__ import annotations
 
 import time as time_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from pydantic import Field as PydanticField
-from sqlalchemy import Column, DateTime, Engine, ForeignKey, Integer, MetaData, TypeDecorator, event
+from sqlalchemy import Column, DateTime, Engine, ForeignKey, Integer, MetaData, TypeDecorator, event, null
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm.exc import StaleDataError
@@ -71,6 +72,38 @@ def contains_text(column: Any, text: str) -> Any:
     as themselves rather than as wildcards."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
+
+
+@dataclass(frozen=True)
+class WorkshopSplit:
+    """How an aggregate query splits its rows among workshops: for the plant (``workshop_ids``
+    None) into one group keyed None; else by ``column`` (the rows' workshop), limited to
+    ``workshop_ids``, a group each (:attr:`keys`, empty when no row falls in it). Select
+    :attr:`key` first, filter with :attr:`where`, group by :attr:`group_by`."""
+
+    column: Any
+    workshop_ids: Sequence[int] | None
+
+    @classmethod
+    def of(cls, column: Any, workshop_id: int | None) -> WorkshopSplit:
+        """The plant, or one workshop as a group of one."""
+        return cls(column, None if workshop_id is None else [workshop_id])
+
+    @property
+    def key(self) -> Any:
+        return null() if self.workshop_ids is None else self.column
+
+    @property
+    def group_by(self) -> list[Any]:
+        return [] if self.workshop_ids is None else [self.column]
+
+    @property
+    def where(self) -> list[Any]:
+        return [] if self.workshop_ids is None else [self.column.in_(list(self.workshop_ids))]
+
+    @property
+    def keys(self) -> list[int | None]:
+        return [None] if self.workshop_ids is None else list(self.workshop_ids)
 
 
 def plant_day_start(day: date) -> datetime:

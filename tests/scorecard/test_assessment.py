@@ -22,13 +22,17 @@ from sqlmodel import Session
 
 from maintenance.assets.models import Asset
 from maintenance.budget.models import BudgetYear
-from maintenance.orders.choices import CostKind, OrderType
+from maintenance.orders.choices import CostCategory, CostKind, OrderType
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from maintenance.scorecard import assessment, routes
 from maintenance.scorecard import assessment_rules as rules
+from maintenance.scorecard.accidents.models import Accident, AccidentClass
 from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope
 from maintenance.scorecard.indicators import Indicator
+from maintenance.scorecard.operating.models import OperatingMonth
+from maintenance.scorecard.projects.models import Milestone, Project
 from maintenance.scorecard.report import report_month
+from maintenance.scorecard.savings.models import SavingsEntry, SavingsKind
 from maintenance.scorecard.states import State
 from tests import factories
 from tests.budget.conftest import MakeOrder, plant
@@ -406,31 +410,75 @@ def test_the_csv_has_the_same_rows(
 # --- Queries ------------------------------------------------------------------------------------
 
 
-def test_the_queries_grow_with_the_workshops_not_with_the_rows_they_read(
+def test_the_queries_are_as_many_for_five_workshops_as_for_two_whatever_the_rows(
     client: TestClient,
     session: Session,
     manager: User,
     today: date,
     budget: BudgetYear,
-    pump: Asset,
-    other_pump: Asset,
     make_order: MakeOrder,
+    allocate: Callable[..., object],
     count_queries: list[str],
 ) -> None:
-    """Two workshops throughout; each source runs its own queries once per workshop."""
+    """Each workshop has a year plan, orders (PM with material and labour lines, condition-based),
+    an accident, a savings entry, a key project with a milestone and a unit with an operating log;
+    the page and its spreadsheet run the same number of queries with two workshops as with five,
+    and as many again when the workshops hold more orders."""
     login(client, manager)
+    assets: list[Asset] = []
 
-    def add_orders(count: int) -> None:
+    def add_orders(asset: Asset, count: int) -> None:
         for n in range(count):
-            for asset in (pump, other_pump):
-                make_order(
-                    asset,
-                    lines=[(CostKind.MATERIAL, "100", "100"), (CostKind.LABOUR, "50", "60")],
-                    due_date=date(2026, 3, 1),
-                    finished=plant(2026, 3, 2 + n),
-                )
-                make_order(asset, lines=[], order_type=OrderType.CBM, raised=plant(2026, 3, 5 + n))
+            make_order(
+                asset,
+                lines=[(CostKind.MATERIAL, "100", "100"), (CostKind.LABOUR, "50", "60")],
+                due_date=date(2026, 3, 1),
+                finished=plant(2026, 3, 2 + n),
+            )
+            make_order(asset, lines=[], order_type=OrderType.CBM, raised=plant(2026, 3, 5 + n))
+
+    def add_workshop(code: str) -> None:
+        workshop = factories.WorkshopFactory(code=code)
+        asset = factories.AssetFactory(workshop_id=workshop.id)
+        unit = factories.UnitFactory(workshop_id=workshop.id)
+        allocate(workshop, CostCategory.MATERIALS, 3, "1000.00")
+        add_orders(asset, 1)
+        project = Project(year=2026, code=f"KP-{code}", name=f"项目{code}", start_date=date(2026, 1, 1),
+                          due_date=date(2026, 6, 30), workshop_id=workshop.id)  # fmt: skip
+        session.add(project)
         session.flush()
+        session.add_all(
+            [
+                Milestone(project_id=project.id, name="投运", due_date=date(2026, 3, 20)),  # type: ignore[arg-type]
+                Accident(
+                    occurred_on=date(2026, 2, 1),
+                    asset_id=asset.id,  # type: ignore[arg-type]
+                    workshop_id=workshop.id,
+                    accident_class=AccidentClass.GENERAL,
+                    title="机封泄漏",
+                    downtime_hours=Decimal(0),
+                ),
+                SavingsEntry(
+                    kind=SavingsKind.TENDER,
+                    recorded_on=date(2026, 2, 1),
+                    workshop_id=workshop.id,
+                    description="比价",
+                    quantity=Decimal(1),
+                    reference_price_cny=Decimal(200),
+                    actual_price_cny=Decimal(150),
+                    saving_cny=Decimal(50),
+                ),
+                OperatingMonth(
+                    unit_id=unit.id,  # type: ignore[arg-type]
+                    month=date(2026, 3, 1),
+                    hours_run=Decimal(700),
+                    planned_hours=Decimal(744),
+                    load_pct=Decimal(90),
+                ),
+            ]
+        )
+        session.flush()
+        assets.append(asset)
 
     def queries(export: str = "") -> int:
         count_queries.clear()
@@ -438,12 +486,19 @@ def test_the_queries_grow_with_the_workshops_not_with_the_rows_they_read(
         assert response.status_code == 200
         return len(count_queries)
 
-    add_orders(1)
-    page_with_one, export_with_one = queries(), queries("&export=xlsx")
-    add_orders(6)
+    for code in ("A", "B"):
+        add_workshop(code)
+    page_with_two, export_with_two = queries(), queries("&export=xlsx")
+    for asset in assets:
+        add_orders(asset, 6)
+    session.flush()
 
-    assert queries() == page_with_one
-    assert queries("&export=xlsx") == export_with_one
+    assert (queries(), queries("&export=xlsx")) == (page_with_two, export_with_two)
+
+    for code in ("C", "D", "E"):
+        add_workshop(code)
+
+    assert (queries(), queries("&export=xlsx")) == (page_with_two, export_with_two)
 
 
 def test_with_the_real_sources_a_workshop_with_nothing_recorded_is_judged_on_what_it_has(

@@ -3,9 +3,10 @@ figure for it as of the month's last day (the monthly report's month, :func:`rep
 judged against the year's target, with the points, the score and the rank of
 :mod:`maintenance.scorecard.assessment_rules`; and its spreadsheet, one row per workshop.
 
-Queries: the targets once, the workshops once, then each source's own queries once per workshop
-(the sources take one workshop at a time), so the count grows with the number of workshops ×
-sources, never with the rows they read (orders, cost lines, entries)."""
+Queries: a fixed number whatever the workshops and the rows they read (orders, cost lines,
+entries): the targets once, the workshops once, then each indicator's grouped source
+(:data:`~maintenance.scorecard.sources.WORKSHOP_SOURCES`) once for every workshop together. The
+turnaround, the plant's, is not read at all."""
 
 from __future__ import annotations
 
@@ -25,11 +26,11 @@ from maintenance.org.models import Workshop
 from maintenance.org.service import list_workshops
 from maintenance.scorecard import assessment_rules as rules
 from maintenance.scorecard.display import shown
-from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope
+from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope, per_workshop
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.report import ReportMonth
 from maintenance.scorecard.service import GROUPS, NOT_BUILT_TEXT
-from maintenance.scorecard.sources import SOURCES
+from maintenance.scorecard.sources import SOURCES, WORKSHOP_SOURCES
 from maintenance.scorecard.states import JUDGED, RULES, Kind, State, judge
 from maintenance.scorecard.targets import targets_of_year
 
@@ -96,18 +97,12 @@ class Assessment:
     rows: list[WorkshopRow]  # in ranking order
 
 
-def cell_of(
-    session: Session,
-    scope: ScorecardScope,
-    indicator: Indicator,
-    source: FigureSource | None,
-    targets: Mapping[Indicator, Decimal],
-) -> Cell:
+def cell_of(indicator: Indicator, figure: Figure | None) -> Cell:
+    """A workshop's cell from its figure (None: the indicator's part is not built)."""
     if indicator in rules.PLANT_WIDE:
         return Cell(indicator, None, None, None, rules.PLANT_WIDE[indicator])
-    if source is None:
+    if figure is None:
         return Cell(indicator, None, State.NOT_BUILT, None, NOT_BUILT_TEXT)
-    figure = source(session, scope, targets)
     state = judge(figure)
     if indicator in rules.PLANT_TARGET:
         return Cell(indicator, figure, state, None, rules.PLANT_TARGET[indicator])
@@ -120,13 +115,23 @@ def assess(
     session: Session, period: ReportMonth, sources: Mapping[Indicator, FigureSource] | None = None
 ) -> Assessment:
     """Every workshop's row, in ranking order (see the module's docstring for the queries), from
-    ``sources`` (the scorecard's :data:`~maintenance.scorecard.sources.SOURCES` unless given)."""
+    ``sources`` (the scorecard's :data:`~maintenance.scorecard.sources.SOURCES` unless given; a
+    source without a grouped form is asked once per workshop)."""
     sources = SOURCES if sources is None else sources
     targets = targets_of_year(session, period.year)
+    workshops = list_workshops(session)
+    workshop_ids = [workshop.id for workshop in workshops if workshop.id is not None]
+    scope = ScorecardScope(period.year, period.as_of)
+    figures = {
+        indicator: WORKSHOP_SOURCES.get(source, per_workshop(source))(session, scope, workshop_ids, targets)
+        for indicator, source in sources.items()
+        if indicator not in rules.PLANT_WIDE
+    }
     rows = []
-    for workshop in list_workshops(session):
-        scope = ScorecardScope(period.year, period.as_of, workshop.id)
-        rows.append(WorkshopRow(workshop, [cell_of(session, scope, i, sources.get(i), targets) for i in INDICATORS]))
+    for workshop in workshops:
+        assert workshop.id is not None
+        cells = [cell_of(i, figures[i][workshop.id] if i in figures else None) for i in INDICATORS]
+        rows.append(WorkshopRow(workshop, cells))
     by_code = {row.workshop.code: row for row in rows}
     ranked = rules.ranks([(row.workshop.code, row.score) for row in rows])
     return Assessment(

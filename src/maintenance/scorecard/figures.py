@@ -2,14 +2,17 @@
 workshop, with the year's target and the page behind it. Each part of the programme (the savings
 ledgers, the accidents, the projects, the operating log, and the other domains' figures read by
 the scorecard) has a function ``(session, scope, targets) -> Figure``; the scorecard lists them,
-judges each against its target and links to its page."""
+judges each against its target and links to its page. The monthly assessment asks every workshop
+at once: each indicator judged per workshop also has a grouped form ``(session, scope,
+workshop_ids, targets) -> {workshop_id: Figure}`` that reads its domain once for all of them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -24,6 +27,9 @@ class ScorecardScope:
     year: int
     as_of: date
     workshop_id: int | None = None
+
+    def of_workshop(self, workshop_id: int) -> ScorecardScope:
+        return replace(self, workshop_id=workshop_id)
 
 
 @dataclass(frozen=True)
@@ -50,3 +56,52 @@ class Figure:
 
 
 FigureSource = Callable[[Session, ScorecardScope, Mapping[Indicator, Decimal]], Figure]
+
+
+# Each of the given workshops' figure (the scope's own workshop is not read), from one reading of
+# the domain for all of them.
+WorkshopFigureSource = Callable[
+    [Session, ScorecardScope, Sequence[int], Mapping[Indicator, Decimal]], dict[int, Figure]
+]
+
+
+T = TypeVar("T")
+
+
+def grouped_source(
+    read: Callable[[Session, ScorecardScope, Sequence[int]], Mapping[int, T]],
+    build: Callable[[ScorecardScope, Mapping[Indicator, Decimal], T], Figure],
+) -> WorkshopFigureSource:
+    """A grouped source from what it reads for all the workshops at once (``read``: each one's
+    share) and how a scope's figure is built from its share (``build``, the one-scope source's
+    own, given the workshop's scope)."""
+
+    def grouped(
+        session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+    ) -> dict[int, Figure]:
+        shares = read(session, scope, workshop_ids)
+        return {
+            workshop_id: build(scope.of_workshop(workshop_id), targets, shares[workshop_id])
+            for workshop_id in workshop_ids
+        }
+
+    return grouped
+
+
+def one_workshop(
+    grouped: WorkshopFigureSource, session: Session, scope: ScorecardScope, targets: Mapping[Indicator, Decimal]
+) -> Figure:
+    """The figure of the scope's workshop from the grouped source: a group of one."""
+    assert scope.workshop_id is not None, "a workshop's scope"
+    return grouped(session, scope, [scope.workshop_id], targets)[scope.workshop_id]
+
+
+def per_workshop(source: FigureSource) -> WorkshopFigureSource:
+    """A source without a grouped form asked once per workshop (its queries grow with them)."""
+
+    def grouped(
+        session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Mapping[Indicator, Decimal]
+    ) -> dict[int, Figure]:
+        return {workshop_id: source(session, scope.of_workshop(workshop_id), targets) for workshop_id in workshop_ids}
+
+    return grouped

@@ -5,18 +5,23 @@ domain's service (the figure is defined there, never again here) for the year to
 and, where the domain can, for the scope's workshop. :data:`SOURCES` is the one list the scorecard
 reads: an indicator missing from it shows a tile that says its part is not built yet. Adding a
 part's source is one line there.
+
+Each indicator the monthly assessment judges per workshop (all but the turnaround, which is the
+plant's) also has a :data:`~maintenance.scorecard.figures.WorkshopFigureSource` in
+:data:`WORKSHOP_SOURCES`: every workshop's figure from one reading of its domain, built by the same
+function as the one-scope figure (a one-workshop scope reads the domain as a group of one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
-from maintenance.budget.service import budget_report
+from maintenance.budget.service import BudgetReport, budget_report
 from maintenance.i18n import format_number, format_wan_cny
 from maintenance.i18n import gettext as _
 from maintenance.leakfree import rules as leakfree_rules
@@ -27,11 +32,19 @@ from maintenance.orders.models import Turnaround
 from maintenance.orders.periods import Period
 from maintenance.orders.turnarounds import service as turnarounds
 from maintenance.scorecard.accidents import figures as accidents_figures
-from maintenance.scorecard.figures import Figure, FigureSource, ScorecardScope
+from maintenance.scorecard.figures import (
+    Figure,
+    FigureSource,
+    ScorecardScope,
+    WorkshopFigureSource,
+    grouped_source,
+    one_workshop,
+)
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.operating import figures as operating_figures
 from maintenance.scorecard.projects import figures as projects_figures
 from maintenance.scorecard.savings import figures as savings_figures
+from maintenance.special import rules as special_rules
 from maintenance.special import service as special
 
 Targets = Mapping[Indicator, Decimal]
@@ -65,13 +78,27 @@ def _kpi_link(scope: ScorecardScope) -> str:
 
 def repair_cost(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """The budget's year-end forecast against the year's target (a workshop's: its year plan)."""
-    workshops = None if scope.workshop_id is None else [scope.workshop_id]
-    report = budget_report(session, scope.year, scope.as_of, workshop_ids=workshops)
-    target = report.target if scope.workshop_id is None else (report.plan.total or None)
-    variance = report.variance()
+    if scope.workshop_id is not None:
+        return one_workshop(repair_cost_by_workshop, session, scope, targets)
+    report = budget_report(session, scope.year, scope.as_of)
+    return _repair_cost_figure(scope, report, None, report.target)
+
+
+def repair_cost_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int], targets: Targets
+) -> dict[int, Figure]:
+    """Each workshop's forecast against its year plan, from one budget report of them all."""
+    report = budget_report(session, scope.year, scope.as_of, workshop_ids=workshop_ids)
+    return {w: _repair_cost_figure(scope, report, w, report.plan.sum(workshop_id=w) or None) for w in workshop_ids}
+
+
+def _repair_cost_figure(
+    scope: ScorecardScope, report: BudgetReport, workshop_id: int | None, target: Decimal | None
+) -> Figure:
+    variance = report.variance(workshop_id=workshop_id)
     return Figure(
         indicator=Indicator.REPAIR_COST,
-        value=report.forecast().value,
+        value=report.forecast(workshop_id=workshop_id).value,
         target=target,
         link=f"/budget?year={scope.year}&as_of={scope.as_of.isoformat()}",
         detail=_(
@@ -87,7 +114,10 @@ def repair_cost(session: Session, scope: ScorecardScope, targets: Targets) -> Fi
 
 def cbm_share(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """Condition-based orders ÷ all orders raised in the year to date (the KPI page's order mix)."""
-    mix = kpis.order_mix(session, year_to_date(scope), scope.workshop_id)
+    return _cbm_figure(scope, targets, kpis.order_mix(session, year_to_date(scope), scope.workshop_id))
+
+
+def _cbm_figure(scope: ScorecardScope, targets: Targets, mix: kpis.OrderMix) -> Figure:
     cbm, total = mix.totals[OrderType.CBM], mix.total
     share = ratio(cbm.count, total.count)
     detail = (
@@ -153,8 +183,21 @@ def turnaround(session: Session, scope: ScorecardScope, targets: Targets) -> Fig
 def leakfree_certified(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """Workshops with a certificate in force ÷ workshops, against the milestone in force: half the
     year's target through 30 June, the whole of it from 1 July (the plan's 50 % / 100 %)."""
-    workshops = None if scope.workshop_id is None else [scope.workshop_id]
-    progress = leakfree.progress_of(leakfree.workshop_statuses(session, scope.as_of, workshops), scope.as_of)
+    if scope.workshop_id is not None:
+        return one_workshop(leakfree_certified_by_workshop, session, scope, targets)
+    progress = leakfree.progress_of(leakfree.workshop_statuses(session, scope.as_of), scope.as_of)
+    return _leakfree_figure(scope, targets, progress)
+
+
+def _leakfree_progress_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int]
+) -> dict[int, leakfree.Progress]:
+    """Each workshop's own progress (1 of 1 certified, or 0 of 1), from one reading of them all."""
+    statuses = leakfree.workshop_statuses(session, scope.as_of, workshop_ids)
+    return {w: leakfree.progress_of([s for s in statuses if s.workshop.id == w], scope.as_of) for w in workshop_ids}
+
+
+def _leakfree_figure(scope: ScorecardScope, targets: Targets, progress: leakfree.Progress) -> Figure:
     year_target = targets.get(Indicator.LEAKFREE)
     in_force = leakfree_rules.target_share(scope.as_of) / leakfree_rules.YEAR_SHARE
     target = None if year_target is None else year_target * from_fraction(in_force)
@@ -180,9 +223,22 @@ def leakfree_certified(session: Session, scope: ScorecardScope, targets: Targets
 
 def special_coverage(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """In-service special equipment inspected, in date and passed ÷ all of it, on the day."""
-    workshops = None if scope.workshop_id is None else [scope.workshop_id]
-    items = special.register_items(session, scope.as_of, workshop_ids=workshops)
-    coverage = special.coverage_report(items, scope.as_of).overall
+    if scope.workshop_id is not None:
+        return one_workshop(special_coverage_by_workshop, session, scope, targets)
+    items = special.register_items(session, scope.as_of)
+    return _special_figure(scope, targets, special.coverage_report(items, scope.as_of).overall)
+
+
+def _coverage_by_workshop(
+    session: Session, scope: ScorecardScope, workshop_ids: Sequence[int]
+) -> dict[int, special_rules.Coverage]:
+    """Each workshop's coverage (none counted without special equipment), from one reading."""
+    items = special.register_items(session, scope.as_of, workshop_ids=workshop_ids)
+    by_workshop = special.coverage_report(items, scope.as_of).by_workshop
+    return {w: by_workshop.get(w, special_rules.coverage_of([])) for w in workshop_ids}
+
+
+def _special_figure(scope: ScorecardScope, targets: Targets, coverage: special_rules.Coverage) -> Figure:
     return Figure(
         indicator=Indicator.SPECIAL_COVERAGE,
         value=None if coverage.ratio is None else from_fraction(coverage.ratio),
@@ -201,7 +257,10 @@ def special_coverage(session: Session, scope: ScorecardScope, targets: Targets) 
 
 def pm_compliance(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """PM orders due in the year to date finished by their due date ÷ PM orders due (SMRP)."""
-    compliance = kpis.pm_compliance(session, year_to_date(scope), scope.workshop_id)
+    return _pm_figure(scope, targets, kpis.pm_compliance(session, year_to_date(scope), scope.workshop_id))
+
+
+def _pm_figure(scope: ScorecardScope, targets: Targets, compliance: kpis.PmCompliance) -> Figure:
     share = ratio(compliance.on_time, compliance.due)
     detail = (
         _(
@@ -218,7 +277,10 @@ def pm_compliance(session: Session, scope: ScorecardScope, targets: Targets) -> 
 def material_match(session: Session, scope: ScorecardScope, targets: Targets) -> Figure:
     """计划对口率: material lines issued as planned ÷ lines with a planned quantity, on the orders
     completed in the year to date."""
-    materials = kpis.material_kpis(session, year_to_date(scope), scope.workshop_id)
+    return _material_figure(scope, targets, kpis.material_kpis(session, year_to_date(scope), scope.workshop_id))
+
+
+def _material_figure(scope: ScorecardScope, targets: Targets, materials: kpis.MaterialKpis) -> Figure:
     share = ratio(materials.matching_lines, materials.planned_lines)
     detail = (
         _(
@@ -250,4 +312,39 @@ SOURCES: dict[Indicator, FigureSource] = {
     Indicator.INTACTNESS: operating_figures.intactness,
     Indicator.CONTINUOUS_RUN: operating_figures.continuous_run,
     Indicator.LOAD: operating_figures.load_rate,
+}
+
+# Every workshop's figure from one reading of its domain for all of them.
+leakfree_certified_by_workshop = grouped_source(_leakfree_progress_by_workshop, _leakfree_figure)
+special_coverage_by_workshop = grouped_source(_coverage_by_workshop, _special_figure)
+cbm_share_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: kpis.order_mix_by_workshop(session, year_to_date(scope), workshop_ids),
+    _cbm_figure,
+)
+pm_compliance_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: kpis.pm_compliance_by_workshop(session, year_to_date(scope), workshop_ids),
+    _pm_figure,
+)
+material_match_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: kpis.material_kpis_by_workshop(session, year_to_date(scope), workshop_ids),
+    _material_figure,
+)
+
+# The grouped form of each source the monthly assessment asks per workshop, by the source it
+# groups: a source given in its place (a test's) has none and is asked once per workshop.
+WORKSHOP_SOURCES: dict[FigureSource, WorkshopFigureSource] = {
+    repair_cost: repair_cost_by_workshop,
+    cbm_share: cbm_share_by_workshop,
+    leakfree_certified: leakfree_certified_by_workshop,
+    special_coverage: special_coverage_by_workshop,
+    pm_compliance: pm_compliance_by_workshop,
+    material_match: material_match_by_workshop,
+    savings_figures.refurbish_savings: savings_figures.refurbish_savings_by_workshop,
+    savings_figures.localisation_savings: savings_figures.localisation_savings_by_workshop,
+    savings_figures.tender_savings: savings_figures.tender_savings_by_workshop,
+    projects_figures.key_projects: projects_figures.key_projects_by_workshop,
+    accidents_figures.accident_rate: accidents_figures.accident_rate_by_workshop,
+    operating_figures.intactness: operating_figures.intactness_by_workshop,
+    operating_figures.continuous_run: operating_figures.continuous_run_by_workshop,
+    operating_figures.load_rate: operating_figures.load_rate_by_workshop,
 }

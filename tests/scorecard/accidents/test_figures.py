@@ -10,12 +10,13 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from maintenance.assets.models import Asset
-from maintenance.scorecard.accidents.figures import accident_rate
+from maintenance.scorecard.accidents.figures import accident_rate, accident_rate_by_workshop
 from maintenance.scorecard.accidents.models import AccidentClass
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import DEFAULT_TARGETS, Indicator
 from maintenance.scorecard.models import ScorecardTarget
 from maintenance.scorecard.targets import targets_of_year
+from tests import factories
 from tests.scorecard.accidents.conftest import Record
 
 INCIDENT = AccidentClass.INCIDENT
@@ -115,3 +116,26 @@ def test_the_target_is_the_one_set_for_the_year(session: Session, pump: Asset, r
     figure = accident_rate(session, ScorecardScope(year=2026, as_of=date(2026, 6, 30)), targets_of_year(session, 2026))
 
     assert figure.target == Decimal("-0.2000")
+
+
+def test_each_workshops_figure_at_once(session: Session, pump: Asset, other_pump: Asset, record: Record) -> None:
+    empty = factories.WorkshopFactory(code="ZZZ")
+    record(pump, "2026-02-01")
+    record(pump, "2026-07-01")  # after the day asked
+    record(pump, "2025-02-01")
+    record(pump, "2025-03-01")
+    record(other_pump, "2026-03-01")
+    record(other_pump, "2026-03-02")
+    record(other_pump, "2026-04-01", INCIDENT)  # listed apart
+    record(other_pump, "2025-03-01")
+    ids: list[int] = [pump.workshop_id, other_pump.workshop_id, empty.id]  # type: ignore[list-item]
+
+    figures = accident_rate_by_workshop(session, ScorecardScope(2026, date(2026, 6, 30)), ids, DEFAULT_TARGETS)
+
+    # (1 − 2) ÷ 2 = −0.5; (2 − 1) ÷ 1 = 1.0; none either year: no number, but the target is met
+    assert [(figures[w].value, figures[w].met) for w in ids] == [
+        (Decimal("-0.5000"), None),
+        (Decimal("1.0000"), None),
+        (None, True),
+    ]
+    assert figures[ids[1]].link == f"/scorecard/accidents?year=2026&workshop_id={ids[1]}"

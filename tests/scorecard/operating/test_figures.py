@@ -11,8 +11,16 @@ from maintenance.org.models import Unit, Workshop
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.models import ScorecardTarget
-from maintenance.scorecard.operating.figures import continuous_run, intactness, load_rate
+from maintenance.scorecard.operating.figures import (
+    continuous_run,
+    continuous_run_by_workshop,
+    intactness,
+    intactness_by_workshop,
+    load_rate,
+    load_rate_by_workshop,
+)
 from maintenance.scorecard.targets import targets_of_year
+from tests import factories
 from tests.scorecard.operating.conftest import LogRow, MakeAsset, MakeCm, plant
 
 FEB_15 = ScorecardScope(2026, date(2026, 2, 15))
@@ -98,3 +106,51 @@ def test_intactness_without_assets_in_service_is_no_number(session: Session, wor
 
     assert figure.value is None
     assert figure.detail
+
+
+# --- Every workshop at once (the monthly assessment) -------------------------------------------
+
+
+def test_each_workshops_continuous_run_and_load_at_once(
+    session: Session,
+    unit: Unit,
+    second_unit: Unit,
+    other_unit: Unit,
+    workshop: Workshop,
+    other_workshop: Workshop,
+    log_row: LogRow,
+) -> None:
+    empty = factories.WorkshopFactory(code="ZZZ")
+    log_row(unit, 1, "744", "744", "100")
+    log_row(second_unit, 2, "336", "672", "80")
+    log_row(unit, 3, "0", "744", "0")  # after the day asked
+    log_row(other_unit, 1, "372", "744", "60")
+    ids: list[int] = [workshop.id, other_workshop.id, empty.id]  # type: ignore[list-item]
+
+    run = continuous_run_by_workshop(session, FEB_15, ids, {})
+    load = load_rate_by_workshop(session, FEB_15, ids, {})
+
+    # The workshop's two units: (744 + 336) / (744 + 672) = 1080 / 1416 = 0.76271…;
+    # load (100 × 744 + 80 × 336) / 1080 / 100 = 101280 / 108000 = 0.93777…
+    # the other's one unit: 372 / 744; load 60 %; the empty workshop has no log.
+    assert [run[w].value for w in ids] == [Decimal("0.7627"), Decimal("0.5000"), None]
+    assert [load[w].value for w in ids] == [Decimal("0.9378"), Decimal("0.6000"), None]
+    assert run[ids[1]].link.endswith(f"&workshop_id={other_workshop.id}")
+
+
+def test_each_workshops_intactness_at_once(
+    session: Session, workshop: Workshop, other_workshop: Workshop, make_asset: MakeAsset, make_cm: MakeCm
+) -> None:
+    empty = factories.WorkshopFactory(code="ZZZ")
+    for _ in range(3):
+        make_asset(workshop)
+    failed = make_asset(workshop, AssetStatus.UNDER_REPAIR)
+    make_cm(failed, raised=plant(2026, 2, 10))
+    make_asset(other_workshop)
+    make_asset(other_workshop, AssetStatus.IDLE)  # not in service
+    ids: list[int] = [workshop.id, other_workshop.id, empty.id]  # type: ignore[list-item]
+
+    figures = intactness_by_workshop(session, FEB_15, ids, {})
+
+    # 3 intact of 4 in service; 1 of 1; none in service
+    assert [figures[w].value for w in ids] == [Decimal("0.7500"), Decimal("1.0000"), None]

@@ -12,7 +12,8 @@ from sqlmodel import Session
 from maintenance.org.models import Workshop
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import DEFAULT_TARGETS, Indicator
-from maintenance.scorecard.projects.figures import key_projects
+from maintenance.scorecard.projects.figures import key_projects, key_projects_by_workshop
+from tests import factories
 from tests.scorecard.projects.conftest import MakeProject
 
 
@@ -75,3 +76,20 @@ def test_a_year_without_projects_says_so_instead_of_zero(session: Session, make_
     assert figure.value is None
     assert figure.target == Decimal("0.75")  # the year's own target when one is set
     assert "2026" in figure.detail
+
+
+def test_each_workshops_projects_at_once(
+    session: Session, make_project: MakeProject, workshop: Workshop, other_workshop: Workshop
+) -> None:
+    empty = factories.WorkshopFactory(code="ZZZ")
+    _four(make_project, workshop, other_workshop)
+    make_project("KP-5", date(2026, 6, 1), [("验收", date(2026, 6, 1), None)], name="循环水改造",
+                 workshop_id=workshop.id)  # fmt: skip
+    ids: list[int] = [workshop.id, other_workshop.id, empty.id]  # type: ignore[list-item]
+
+    figures = key_projects_by_workshop(session, ScorecardScope(2026, date(2026, 6, 12)), ids, DEFAULT_TARGETS)
+
+    # KP-1 done, KP-2 on track, KP-5 slipping 11 days: 2 of 3; KP-3 slipping: 0 of 1; none entered
+    assert [figures[w].value for w in ids] == [Decimal("0.6667"), Decimal("0.0000"), None]
+    assert "循环水改造" in figures[ids[0]].detail
+    assert "二期改造碰头" not in figures[ids[0]].detail

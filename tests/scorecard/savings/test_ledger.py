@@ -21,10 +21,18 @@ from maintenance.orders.choices import CostKind
 from maintenance.org.models import Workshop
 from maintenance.scorecard.figures import ScorecardScope
 from maintenance.scorecard.indicators import Indicator
-from maintenance.scorecard.savings.figures import localisation_savings, refurbish_savings, tender_savings
+from maintenance.scorecard.savings.figures import (
+    localisation_savings,
+    localisation_savings_by_workshop,
+    refurbish_savings,
+    refurbish_savings_by_workshop,
+    tender_savings,
+    tender_savings_by_workshop,
+)
 from maintenance.scorecard.savings.ledger import LedgerTotal, savings_totals
 from maintenance.scorecard.savings.models import SavingsKind
 from maintenance.scorecard.savings.rules import saving_of, target_due
+from tests import factories
 from tests.budget.conftest import SYSTEM, MakeOrder, plant
 from tests.scorecard.savings.conftest import MakeEntry
 
@@ -159,3 +167,26 @@ def test_a_workshops_figure_links_to_its_ledger(session: Session, year_2026: Non
 
     assert (figure.value, figure.target) == (Decimal("1530.00"), MILLION.quantize(Decimal("0.01")))
     assert figure.link == f"/scorecard/savings?kind=refurbish&year=2026&workshop_id={workshop.id}"
+
+
+def test_each_workshops_figures_at_once(
+    session: Session, year_2026: None, workshop: Workshop, other_workshop: Workshop
+) -> None:
+    empty = factories.WorkshopFactory(code="ZZZ")
+    ids: list[int] = [workshop.id, other_workshop.id, empty.id]  # type: ignore[list-item]
+    scope = ScorecardScope(year=2026, as_of=date(2026, 12, 31))
+    targets = {Indicator.REFURBISH_SAVINGS: MILLION}
+
+    refurbish = refurbish_savings_by_workshop(session, scope, ids, targets)
+    localisation = localisation_savings_by_workshop(session, scope, ids, targets)
+    tender = tender_savings_by_workshop(session, scope, ids, targets)
+
+    # 合成车间: orders 300 + 30, entered 1200; the other workshop's order of 70; the plant-wide
+    # entries belong to no workshop.
+    assert [refurbish[w].value for w in ids] == [Decimal("1530.00"), Decimal("70.00"), Decimal("0.00")]
+    # 合成车间's order 1200 (the cancelled one's 9000 left out)
+    assert [localisation[w].value for w in ids] == [Decimal("1200.00"), Decimal("0.00"), Decimal("0.00")]
+    # 合成车间's entry of 1 July: 1000
+    assert [tender[w].value for w in ids] == [Decimal("1000.00"), Decimal("0.00"), Decimal("0.00")]
+    assert refurbish[ids[1]].link == f"/scorecard/savings?kind=refurbish&year=2026&workshop_id={ids[1]}"
+    assert refurbish[ids[1]].target == MILLION

@@ -3,10 +3,12 @@ in-house vs outsourced cost and savings.
 
 Every function takes a :class:`Period` (plant-local days) and an optional workshop, runs a fixed
 number of aggregate queries (grouped in the database, never loading the orders) and returns small
-dataclasses. Where a KPI depends on the plant's calendar (months, "done by the due date") the
-boundaries are computed here in Python as UTC instants and compared in SQL, so the same queries run
-on SQLite and PostgreSQL; the two engine-specific expressions (plant-local date of a timestamp,
-hours between two timestamps) are built by :func:`plant_date` and :func:`hours_between`.
+dataclasses. The order mix, PM compliance and the material KPIs also come for many workshops at
+once (:func:`order_mix_by_workshop`, …): the same query grouped by workshop, which the one-workshop
+form runs for a group of one. Where a KPI depends on the plant's calendar (months, "done by the due
+date") the boundaries are computed here in Python as UTC instants and compared in SQL, so the same
+queries run on SQLite and PostgreSQL; the two engine-specific expressions (plant-local date of a
+timestamp, hours between two timestamps) are built by :func:`plant_date` and :func:`hours_between`.
 
 Formulas (shown on the KPI page too):
 
@@ -34,6 +36,7 @@ Formulas (shown on the KPI page too):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -47,7 +50,7 @@ from sqlmodel import Session, col
 from maintenance.assets.choices import AssetClass, AssetStatus
 from maintenance.assets.models import Asset
 from maintenance.choices import Choice
-from maintenance.db import UTCDateTime, plant_timezone, utcnow
+from maintenance.db import UTCDateTime, WorkshopSplit, plant_timezone, utcnow
 from maintenance.orders.choices import DONE_STATES, OPEN_STATES, CostKind, OrderState, OrderType, Provider
 from maintenance.orders.models import CostLine, WorkOrder
 from maintenance.orders.periods import ZERO, Period, month_bucket, sql_decimal
@@ -175,10 +178,21 @@ class OrderMix:
 
 def order_mix(session: Session, period: Period, workshop_id: int | None = None) -> OrderMix:
     """One query: orders bucketed by month with a CASE over the months' UTC boundaries."""
+    return _order_mixes(session, period, WorkshopSplit.of(col(WorkOrder.workshop_id), workshop_id))[workshop_id]
+
+
+def order_mix_by_workshop(session: Session, period: Period, workshop_ids: Sequence[int]) -> dict[int, OrderMix]:
+    """Each workshop's order mix, in one query grouped by workshop."""
+    mixes = _order_mixes(session, period, WorkshopSplit(col(WorkOrder.workshop_id), workshop_ids))
+    return {workshop_id: mixes[workshop_id] for workshop_id in workshop_ids}
+
+
+def _order_mixes(session: Session, period: Period, split: WorkshopSplit) -> dict[int | None, OrderMix]:
     months = period.months()
     requested = col(WorkOrder.requested_at)
     rows = (
         select(
+            split.key.label("workshop"),
             month_bucket(requested, months).label("bucket"),
             col(WorkOrder.order_type).label("order_type"),
             col(WorkOrder.labour_hours).label("hours"),
@@ -188,22 +202,27 @@ def order_mix(session: Session, period: Period, workshop_id: int | None = None) 
             requested >= period.start_at,
             requested < period.end_at,
             col(WorkOrder.state) != OrderState.CANCELLED,
-            *_in_workshop(col(WorkOrder.workshop_id), workshop_id),
+            *split.where,
         )
         .subquery()
     )
     # Grouped over the subquery: PostgreSQL would not match a CASE with parameters in SELECT
     # to its copy in GROUP BY.
     stmt = select(
-        rows.c.bucket, rows.c.order_type, func.count(), func.sum(rows.c.hours), func.sum(rows.c.cost)
-    ).group_by(rows.c.bucket, rows.c.order_type)
-    result = [MonthMix(m.label, {t: MixCell() for t in OrderType}) for m in months]
-    totals = {t: MixCell() for t in OrderType}
-    for index, order_type, count, hours, cost in session.execute(stmt):
+        rows.c.workshop, rows.c.bucket, rows.c.order_type, func.count(), func.sum(rows.c.hours), func.sum(rows.c.cost)
+    ).group_by(rows.c.workshop, rows.c.bucket, rows.c.order_type)
+    mixes = {
+        key: OrderMix(
+            [MonthMix(m.label, {t: MixCell() for t in OrderType}) for m in months], {t: MixCell() for t in OrderType}
+        )
+        for key in split.keys
+    }
+    for key, index, order_type, count, hours, cost in session.execute(stmt):
         cell = MixCell(int(count), sql_decimal(hours, Decimal("0.001")), sql_decimal(cost))
-        result[int(index)].by_type[OrderType(order_type)] = cell
-        totals[OrderType(order_type)].add(cell)
-    return OrderMix(result, totals)
+        mix = mixes[key]
+        mix.months[int(index)].by_type[OrderType(order_type)] = cell
+        mix.totals[OrderType(order_type)].add(cell)
+    return mixes
 
 
 # --- PM compliance ------------------------------------------------------------------------
@@ -230,18 +249,34 @@ class PmCompliance:
 
 def pm_compliance(session: Session, period: Period, workshop_id: int | None = None) -> PmCompliance:
     """PM orders due in the period (not cancelled), and how many were finished by their due date."""
+    return _pm_compliances(session, period, WorkshopSplit.of(col(WorkOrder.workshop_id), workshop_id))[workshop_id]
+
+
+def pm_compliance_by_workshop(session: Session, period: Period, workshop_ids: Sequence[int]) -> dict[int, PmCompliance]:
+    """Each workshop's PM compliance, in one query grouped by workshop."""
+    compliances = _pm_compliances(session, period, WorkshopSplit(col(WorkOrder.workshop_id), workshop_ids))
+    return {workshop_id: compliances[workshop_id] for workshop_id in workshop_ids}
+
+
+def _pm_compliances(session: Session, period: Period, split: WorkshopSplit) -> dict[int | None, PmCompliance]:
     due = func.coalesce(col(WorkOrder.due_date), col(WorkOrder.plan_due_date))
     finished = col(WorkOrder.actual_finish_at)
     on_time = and_(finished.is_not(None), plant_date(_dialect(session), finished, around=period) <= due)
-    stmt = select(func.count(), func.sum(case((on_time, 1), else_=0))).where(
-        col(WorkOrder.order_type) == OrderType.PM,
-        col(WorkOrder.state) != OrderState.CANCELLED,
-        due >= period.start,
-        due <= period.end,
-        *_in_workshop(col(WorkOrder.workshop_id), workshop_id),
+    stmt = (
+        select(split.key, func.count(), func.sum(case((on_time, 1), else_=0)))
+        .where(
+            col(WorkOrder.order_type) == OrderType.PM,
+            col(WorkOrder.state) != OrderState.CANCELLED,
+            due >= period.start,
+            due <= period.end,
+            *split.where,
+        )
+        .group_by(*split.group_by)
     )
-    count, done = session.execute(stmt).one()
-    return PmCompliance(due=int(count or 0), on_time=int(done or 0))
+    compliances = {key: PmCompliance(due=0, on_time=0) for key in split.keys}
+    for key, count, done in session.execute(stmt):
+        compliances[key] = PmCompliance(due=int(count or 0), on_time=int(done or 0))
+    return compliances
 
 
 # --- Backlog ------------------------------------------------------------------------------
@@ -470,18 +505,19 @@ class MaterialKpis:
         return _ratio(self.left_in_stock_cny, self.issued_value_cny)
 
 
-def _done_in(period: Period, workshop_id: int | None) -> list[ColumnElement[bool]]:
-    finished = col(WorkOrder.actual_finish_at)
-    return [
-        col(WorkOrder.state).in_(sorted(DONE_STATES)),
-        finished >= period.start_at,
-        finished < period.end_at,
-        *_in_workshop(col(WorkOrder.workshop_id), workshop_id),
-    ]
-
-
 def material_kpis(session: Session, period: Period, workshop_id: int | None = None) -> MaterialKpis:
     """One query over the material lines of orders completed or closed in the period."""
+    return _material_kpis(session, period, WorkshopSplit.of(col(WorkOrder.workshop_id), workshop_id))[workshop_id]
+
+
+def material_kpis_by_workshop(session: Session, period: Period, workshop_ids: Sequence[int]) -> dict[int, MaterialKpis]:
+    """Each workshop's material KPIs, in one query grouped by workshop."""
+    materials = _material_kpis(session, period, WorkshopSplit(col(WorkOrder.workshop_id), workshop_ids))
+    return {workshop_id: materials[workshop_id] for workshop_id in workshop_ids}
+
+
+def _material_kpis(session: Session, period: Period, split: WorkshopSplit) -> dict[int | None, MaterialKpis]:
+    finished = col(WorkOrder.actual_finish_at)
     planned = col(CostLine.planned_quantity) > 0
     matches = and_(planned, col(CostLine.quantity) == col(CostLine.planned_quantity))
     counted = col(CostLine.used_quantity).is_not(None)
@@ -491,16 +527,28 @@ def material_kpis(session: Session, period: Period, workshop_id: int | None = No
     ) * col(CostLine.unit_price_cny)
     stmt = (
         select(
+            split.key,
             func.sum(case((planned, 1), else_=0)),
             func.sum(case((matches, 1), else_=0)),
             func.sum(case((counted, issued), else_=0)),
             func.sum(case((counted, unused), else_=0)),
         )
         .join(WorkOrder, col(WorkOrder.id) == col(CostLine.order_id))
-        .where(col(CostLine.kind) == CostKind.MATERIAL, *_done_in(period, workshop_id))
+        .where(
+            col(CostLine.kind) == CostKind.MATERIAL,
+            col(WorkOrder.state).in_(sorted(DONE_STATES)),
+            finished >= period.start_at,
+            finished < period.end_at,
+            *split.where,
+        )
+        .group_by(*split.group_by)
     )
-    planned_lines, matching, issued_value, left = session.execute(stmt).one()
-    return MaterialKpis(int(planned_lines or 0), int(matching or 0), sql_decimal(issued_value), sql_decimal(left))
+    materials = {key: MaterialKpis(0, 0, sql_decimal(None), sql_decimal(None)) for key in split.keys}
+    for key, planned_lines, matching, issued_value, left in session.execute(stmt):
+        materials[key] = MaterialKpis(
+            int(planned_lines or 0), int(matching or 0), sql_decimal(issued_value), sql_decimal(left)
+        )
+    return materials
 
 
 # --- In-house vs outsourced, savings ------------------------------------------------------

@@ -79,6 +79,23 @@ def year_entries(
     return {(row.unit_id, row.month.month): row for row in session.scalars(stmt)}
 
 
+def year_entries_by_workshop(
+    session: Session, year: int, workshop_ids: Sequence[int], *, last_month: int = 12
+) -> dict[int, list[OperatingMonth]]:
+    """The year's entries up to ``last_month`` of each of ``workshop_ids``' units, by unit then
+    month (one query for them all)."""
+    stmt = (
+        months_between(date(year, 1, 1), date(year, last_month, 1))
+        .join(Unit, col(Unit.id) == col(OperatingMonth.unit_id))
+        .add_columns(col(Unit.workshop_id))
+        .where(col(Unit.workshop_id).in_(list(workshop_ids)))
+    )
+    grouped: dict[int, list[OperatingMonth]] = {workshop_id: [] for workshop_id in workshop_ids}
+    for row, workshop_id in session.execute(stmt):
+        grouped[workshop_id].append(row)
+    return grouped
+
+
 def month_entries(session: Session, month: date, unit_ids: Collection[int]) -> dict[int, OperatingMonth]:
     """``month``'s entries by unit id (one query)."""
     return {row.unit_id: row for row in session.scalars(months_between(month, month, unit_ids))}

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from maintenance.i18n import gettext as _
-from maintenance.scorecard.figures import Figure, ScorecardScope
+from maintenance.scorecard.figures import Figure, ScorecardScope, grouped_source
 from maintenance.scorecard.indicators import Indicator
 from maintenance.scorecard.projects import service
 from maintenance.scorecard.projects.rules import ProjectState
@@ -21,7 +21,12 @@ def key_projects(session: Session, scope: ScorecardScope, targets: Mapping[Indic
     """The share of the year's projects (cancelled ones left out) not slipping as of
     ``scope.as_of``: done, on track or not started yet. None when the year has no project;
     ``detail`` names the slipping ones with their slippage ("2#主变扩容 滞后 12 天")."""
-    rows = service.project_rows(session, scope.year, scope.as_of, workshop_id=scope.workshop_id)
+    return _figure(
+        scope, targets, service.project_rows(session, scope.year, scope.as_of, workshop_id=scope.workshop_id)
+    )
+
+
+def _figure(scope: ScorecardScope, targets: Mapping[Indicator, Decimal], rows: list[service.ProjectRow]) -> Figure:
     counted = [row for row in rows if row.standing.state != ProjectState.CANCELLED]
     link = f"/scorecard/projects?year={scope.year}"
     target = targets.get(Indicator.PROJECTS)
@@ -37,3 +42,12 @@ def key_projects(session: Session, scope: ScorecardScope, targets: Mapping[Indic
     else:
         detail = _("%(n)s key projects, none slipping", n=len(counted))
     return Figure(Indicator.PROJECTS, value, target, link, detail)
+
+
+# Each workshop's :func:`key_projects`, from one reading of the year's projects.
+key_projects_by_workshop = grouped_source(
+    lambda session, scope, workshop_ids: service.project_rows_by_workshop(
+        session, scope.year, scope.as_of, workshop_ids
+    ),
+    _figure,
+)

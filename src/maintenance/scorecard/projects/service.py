@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
 from maintenance.audit.service import Actor
-from maintenance.db import versioned_write
+from maintenance.db import WorkshopSplit, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Workshop
@@ -83,14 +83,27 @@ class ProjectRow:
 def project_rows(session: Session, year: int, today: date, *, workshop_id: int | None = None) -> list[ProjectRow]:
     """The year's projects (of one workshop when given) with their standing on ``today``, by
     due date then code: two queries (projects with their workshop's name, milestones)."""
+    return _rows(session, year, today, WorkshopSplit.of(col(Project.workshop_id), workshop_id))
+
+
+def project_rows_by_workshop(
+    session: Session, year: int, today: date, workshop_ids: Sequence[int]
+) -> dict[int, list[ProjectRow]]:
+    """Each of ``workshop_ids``' rows of the year (as :func:`project_rows`), in the same two
+    queries for all of them."""
+    grouped: dict[int | None, list[ProjectRow]] = {workshop_id: [] for workshop_id in workshop_ids}
+    for row in _rows(session, year, today, WorkshopSplit(col(Project.workshop_id), workshop_ids)):
+        grouped[row.project.workshop_id].append(row)
+    return {workshop_id: grouped[workshop_id] for workshop_id in workshop_ids}
+
+
+def _rows(session: Session, year: int, today: date, split: WorkshopSplit) -> list[ProjectRow]:
     stmt: Any = (
         select(Project, col(Workshop.name))
         .outerjoin(Workshop, col(Workshop.id) == col(Project.workshop_id))
-        .where(col(Project.year) == year)
+        .where(col(Project.year) == year, *split.where)
         .order_by(col(Project.due_date), col(Project.code))
     )
-    if workshop_id is not None:
-        stmt = stmt.where(col(Project.workshop_id) == workshop_id)
     found = session.execute(stmt).all()
     milestones = milestones_of(session, [project.id for project, _name in found])
     rows = []

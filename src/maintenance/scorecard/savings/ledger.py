@@ -14,6 +14,7 @@ for its costs).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +27,7 @@ from sqlalchemy.sql.expression import type_coerce
 from sqlmodel import Session, col
 
 from maintenance.budget.period import FIRST_YEAR, LAST_YEAR
-from maintenance.db import contains_text
+from maintenance.db import WorkshopSplit, contains_text
 from maintenance.exceptions import NotFound
 from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostKind
@@ -85,37 +86,60 @@ def savings_totals(
 ) -> dict[SavingsKind, LedgerTotal]:
     """Every ledger's savings on the plant-local days ``start`` … ``end`` (both included), for the
     plant or one workshop: one query whatever the number of entries and orders."""
+    workshops = None if workshop_id is None else [workshop_id]
+    return _grouped_totals(session, start, end, workshops)[workshop_id]
+
+
+def savings_totals_by_workshop(
+    session: Session, start: date, end: date, workshop_ids: Sequence[int]
+) -> dict[int, dict[SavingsKind, LedgerTotal]]:
+    """Every ledger's savings of each of ``workshop_ids`` on those days: the same one query,
+    grouped by workshop."""
+    totals = _grouped_totals(session, start, end, workshop_ids)
+    return {workshop_id: totals[workshop_id] for workshop_id in workshop_ids}
+
+
+def _grouped_totals(
+    session: Session, start: date, end: date, workshop_ids: Sequence[int] | None
+) -> dict[int | None, dict[SavingsKind, LedgerTotal]]:
+    by_entry = WorkshopSplit(col(SavingsEntry.workshop_id), workshop_ids)
+    by_order = WorkshopSplit(col(WorkOrder.workshop_id), workshop_ids)
     if end < start:
-        return dict.fromkeys(SavingsKind, LedgerTotal())
+        return {key: dict.fromkeys(SavingsKind, LedgerTotal()) for key in by_entry.keys}
     period = Period(start, end)
     entered = (
         select(
+            by_entry.key.label("workshop"),
             literal_column("'entry'", String).label("source"),
             type_coerce(col(SavingsEntry.kind), String).label("kind"),
             func.sum(col(SavingsEntry.saving_cny)).label("saving"),
         )
-        .where(*_entries_where(period, workshop_id))
-        .group_by(col(SavingsEntry.kind))
+        .where(*_entries_where(period, None), *by_entry.where)
+        .group_by(*by_entry.group_by, col(SavingsEntry.kind))
     )
     from_orders = (
         select(
+            by_order.key,
             literal_column("'order'", String),
             type_coerce(col(CostLine.kind), String),
             func.sum(col(CostLine.saving_cny)),
         )
         .select_from(WorkOrder)
         .join(CostLine, col(CostLine.order_id) == col(WorkOrder.id))
-        .where(*_order_lines_where(period, workshop_id, list(_LEDGER_OF_LINE)))
-        .group_by(col(CostLine.kind))
+        .where(*_order_lines_where(period, None, list(_LEDGER_OF_LINE)), *by_order.where)
+        .group_by(*by_order.group_by, col(CostLine.kind))
     )
-    orders: dict[SavingsKind, Decimal] = {}
-    entries: dict[SavingsKind, Decimal] = {}
-    for source, code, saving in session.execute(union_all(entered, from_orders)):
+    orders: dict[tuple[int | None, SavingsKind], Decimal] = {}
+    entries: dict[tuple[int | None, SavingsKind], Decimal] = {}
+    for workshop, source, code, saving in session.execute(union_all(entered, from_orders)):
         if source == "entry":
-            entries[SavingsKind(code)] = sql_decimal(saving)
+            entries[workshop, SavingsKind(code)] = sql_decimal(saving)
         else:
-            orders[_LEDGER_OF_LINE[CostKind(code)]] = sql_decimal(saving)
-    return {kind: LedgerTotal(orders.get(kind, ZERO), entries.get(kind, ZERO)) for kind in SavingsKind}
+            orders[workshop, _LEDGER_OF_LINE[CostKind(code)]] = sql_decimal(saving)
+    return {
+        key: {kind: LedgerTotal(orders.get((key, kind), ZERO), entries.get((key, kind), ZERO)) for kind in SavingsKind}
+        for key in by_entry.keys
+    }
 
 
 # --- The list -----------------------------------------------------------------------------
