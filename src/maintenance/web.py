@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
@@ -123,6 +123,50 @@ def redirect(request: Request, url: str) -> Response:
 
 
 # --- List filters -------------------------------------------------------------------------
+
+
+class ListFilters(BaseModel):
+    """The base of a list's filters, parsed from the query string (:func:`filters_from_query`).
+
+    Parameters the list does not know are ignored. A blank value of a field that admits None is
+    no filter (None); other fields take a blank as given: ``sort`` falls back, anything else fails
+    validation (the list drops it, a query-model API answers 422). The text fields in
+    ``trimmed`` (the search ``q``) are trimmed first. ``sort`` names one of ``sort_keys``
+    (``-`` before it: descending), anything else is the field's default."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sort_keys: ClassVar[Collection[str]] = ()
+    trimmed: ClassVar[frozenset[str]] = frozenset({"q"})
+    # Fields admitting None on which a blank value is kept as given (a subclass says why).
+    blank_kept: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        cleaned = dict(data)
+        for name, field in cls.model_fields.items():
+            value = data.get(name)
+            if not isinstance(value, str):
+                continue
+            if name in cls.trimmed:
+                cleaned[name] = value = value.strip()
+            if value == "" and name not in cls.blank_kept and type(None) in get_args(field.annotation):
+                cleaned[name] = None
+        return cleaned
+
+    @field_validator("sort", check_fields=False)
+    @classmethod
+    def _known_sort(cls, value: str) -> str:
+        return value if value.lstrip("-") in cls.sort_keys else str(cls.model_fields["sort"].default)
+
+    def query_params(self) -> dict[str, str]:
+        """The filters as URL parameters (export links, tabs and chips keep the list's filter):
+        those left at their default are left out, a flag reads ``true`` or ``false``."""
+        data = self.model_dump(exclude_defaults=True, mode="json")
+        return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in data.items()}
 
 
 def filters_from_query(model: type[_M]) -> Callable[[Request], _M]:

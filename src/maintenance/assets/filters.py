@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, or_
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 # Sort keys users may ask for (``-`` prefix for descending) → column names on Asset/AssetVersion.
 SORTABLE = {
@@ -27,8 +27,8 @@ SORTABLE = {
 }
 
 
-class AssetFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class AssetFilters(ListFilters):
+    sort_keys = SORTABLE
 
     q: str | None = Field(default=None, max_length=100)
     workshop_id: RecordId | None = None
@@ -42,23 +42,6 @@ class AssetFilters(BaseModel):
     include_retired: bool = True
     as_of: date | None = None
     sort: str = "tag"
-
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator(
-        "workshop_id", "unit_id", "asset_class", "status", "criticality", "special_category", "as_of", mode="before"
-    )
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else "tag"
 
     def apply(self, stmt: Select[Any], table: Any) -> Select[Any]:
         """Add these filters and the sort to a select over Asset or AssetVersion (same columns)."""
@@ -81,11 +64,6 @@ class AssetFilters(BaseModel):
         ordering = column.desc() if self.sort.startswith("-") else column.asc()
         # The tag breaks ties so pages are stable.
         return stmt.order_by(ordering, table.tag.asc(), table.id.asc())
-
-    def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (exports and labels links keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in data.items()}
 
 
 AssetFiltersDep = Annotated[AssetFilters, Depends(filters_from_query(AssetFilters))]

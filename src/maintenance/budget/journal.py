@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -29,7 +29,7 @@ from maintenance.orders.choices import CostCategory
 from maintenance.orders.models import JournalEntry, JournalEntryFields
 from maintenance.org.models import User
 from maintenance.org.permissions import Capability, require
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 DEFAULT_SORT = "-date"
 # Sort keys → the column they order by (the id breaks ties, newest first).
@@ -43,12 +43,12 @@ SORTABLE: dict[str, Any] = {
 # --- Reading ------------------------------------------------------------------------------
 
 
-class JournalFilters(BaseModel):
+class JournalFilters(ListFilters):
     """The list's filters, parsed once from the query and used by the page, its fragment, the
     total and the exports. Without dates the list shows the year of the day it is asked on
     (:meth:`within_year_of`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    sort_keys = SORTABLE
 
     date_from: date | None = None
     date_to: date | None = None
@@ -56,21 +56,6 @@ class JournalFilters(BaseModel):
     category: CostCategory | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = DEFAULT_SORT
-
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("date_from", "date_to", "workshop_id", "category", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
 
     def within_year_of(self, today: date) -> JournalFilters:
         """These filters with the dates left open set to ``today``'s year."""
@@ -80,11 +65,6 @@ class JournalFilters(BaseModel):
                 "date_to": self.date_to or date(today.year, 12, 31),
             }
         )
-
-    def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (export links keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 JournalFiltersDep = Annotated[JournalFilters, Depends(filters_from_query(JournalFilters))]

@@ -19,8 +19,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
+from pydantic import field_validator
 from sqlalchemy import Select, select
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -34,7 +34,7 @@ from maintenance.leakfree.choices import CertificationState
 from maintenance.leakfree.models import Certification
 from maintenance.org.models import Workshop
 from maintenance.org.permissions import Capability, require, require_write_in
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 # --- Forms ------------------------------------------------------------------------------------
 
@@ -96,35 +96,22 @@ def checklist_labels() -> dict[str, str]:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-class CertificationFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    workshop_id: RecordId | None = None
-    state: CertificationState | None = None
-    year: int | None = PydanticField(default=None, ge=2000, le=2100)
-    sort: str = "-applied"
-
-    @field_validator("workshop_id", "state", "year", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else "-applied"
-
-    def query_params(self) -> dict[str, str]:
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
-
-
 SORTABLE: dict[str, Any] = {
     "applied": col(Certification.applied_date),
     "workshop": col(Workshop.code),
     "state": col(Certification.state),
     "valid_until": col(Certification.valid_until),
 }
+
+
+class CertificationFilters(ListFilters):
+    sort_keys = SORTABLE
+
+    workshop_id: RecordId | None = None
+    state: CertificationState | None = None
+    year: int | None = PydanticField(default=None, ge=2000, le=2100)
+    sort: str = "-applied"
+
 
 CertificationFiltersDep = Annotated[CertificationFilters, Depends(filters_from_query(CertificationFilters))]
 

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, case, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -37,7 +37,7 @@ from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, OrderType
 from maintenance.orders.models import WorkOrder, WorkOrderCreate
 from maintenance.org.permissions import require_write_in
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 # A round's check is a seal check when its text says so. Round stops carry free text, not a
 # category (机封无泄漏, 法兰密封良好, 无跑冒滴漏, "seal OK", "no leaks"), so the register matches
@@ -57,28 +57,14 @@ SORTABLE: dict[str, tuple[Any, ...]] = {
 }
 
 
-class LeakFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class LeakFilters(ListFilters):
+    sort_keys = SORTABLE
 
     workshop_id: RecordId | None = None
     status: LeakStatus | None = None
     severity: LeakSeverity | None = None
     kind: SealKind | None = None
     sort: str = DEFAULT_SORT
-
-    @field_validator("workshop_id", "status", "severity", "kind", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
-
-    def query_params(self) -> dict[str, str]:
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 LeakFiltersDep = Annotated[LeakFilters, Depends(filters_from_query(LeakFilters))]

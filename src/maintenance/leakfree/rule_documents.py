@@ -21,7 +21,6 @@ from datetime import date
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Select, select
 from sqlmodel import Session, col
 
@@ -35,7 +34,7 @@ from maintenance.i18n import gettext as _
 from maintenance.leakfree.choices import RuleDocumentKind
 from maintenance.leakfree.models import RuleDocument, RuleDocumentCreate
 from maintenance.org.permissions import Capability, require
-from maintenance.web import filters_from_query
+from maintenance.web import ListFilters, filters_from_query
 
 RULE_FILE_EXTENSIONS = ("pdf", "docx", "xlsx")
 RULE_FILE_ACCEPT = ",".join(f".{extension}" for extension in RULE_FILE_EXTENSIONS)
@@ -49,20 +48,9 @@ class VersionStanding(Choice):
     SUPERSEDED = ("superseded", "已被替代", "Superseded", "secondary")
 
 
-class RuleFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class RuleFilters(ListFilters):
     kind: RuleDocumentKind | None = None
     as_of: date | None = None  # the day the versions are placed on (default: the plant's today)
-
-    @field_validator("kind", "as_of", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    def query_params(self) -> dict[str, str]:
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 RuleFiltersDep = Annotated[RuleFilters, Depends(filters_from_query(RuleFilters))]

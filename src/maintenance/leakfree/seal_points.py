@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
@@ -26,7 +26,7 @@ from maintenance.leakfree.choices import SealKind, SealType
 from maintenance.leakfree.models import SealPoint, SealPointCreate, SealPointFields, SealPointUpdate
 from maintenance.org.models import Unit, User, Workshop
 from maintenance.org.permissions import require_write_in, writable_workshop_ids
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 ALL_WORKSHOPS = "all"
 DEFAULT_SORT = "code"
@@ -44,11 +44,13 @@ STATUSES = ("active", "retired", "all")
 # --- Reading ------------------------------------------------------------------------------
 
 
-class SealPointFilters(BaseModel):
+class SealPointFilters(ListFilters):
     """The list's filters, parsed once from the query and used by the page, its fragment, the
     totals and the exports. ``status`` is active (default), retired or all."""
 
-    model_config = ConfigDict(extra="ignore")
+    sort_keys = SORTABLE
+    # The asset's tag is typed like the search text: trimmed, blank is no filter.
+    trimmed = frozenset({"q", "asset"})
 
     q: str | None = Field(default=None, max_length=100)
     workshop_id: RecordId | None = None
@@ -67,25 +69,10 @@ class SealPointFilters(BaseModel):
             return {**data, "workshop_id": None, "all_workshops": True}
         return data
 
-    @field_validator("q", "asset", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("workshop_id", "unit_id", "kind", "seal_type", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @field_validator("status")
     @classmethod
     def _known_status(cls, value: str) -> str:
         return value if value in STATUSES else "active"
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
 
     def workshop_ids(self, session: Session, user: User) -> list[int] | None:
         """The workshops listed (None: all): the one chosen, else an engineer's own."""
@@ -97,11 +84,11 @@ class SealPointFilters(BaseModel):
         return sorted(own) if own else None
 
     def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (export links keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        if data.pop("all_workshops", False):
-            data["workshop_id"] = ALL_WORKSHOPS
-        return {key: str(value) for key, value in data.items()}
+        """The filters as URL parameters, "all workshops" as the workshop's choice."""
+        params = super().query_params()
+        if params.pop("all_workshops", None):
+            params["workshop_id"] = ALL_WORKSHOPS
+        return params
 
 
 SealPointFiltersDep = Annotated[SealPointFilters, Depends(filters_from_query(SealPointFilters))]

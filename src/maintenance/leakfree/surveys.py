@@ -19,7 +19,7 @@ from datetime import date
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -35,7 +35,7 @@ from maintenance.leakfree.choices import LeakSeverity, SealKind
 from maintenance.leakfree.models import Leak, LeakSurvey, SealPoint, SurveyCreate
 from maintenance.org.models import Workshop
 from maintenance.org.permissions import require_write_in
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 DEFAULT_SORT = "-date"
 SORTABLE = {
@@ -46,27 +46,13 @@ SORTABLE = {
 # --- Reading ------------------------------------------------------------------------------
 
 
-class SurveyFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class SurveyFilters(ListFilters):
+    sort_keys = SORTABLE
 
     workshop_id: RecordId | None = None
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT
-
-    @field_validator("workshop_id", "date_from", "date_to", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
-
-    def query_params(self) -> dict[str, str]:
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 SurveyFiltersDep = Annotated[SurveyFilters, Depends(filters_from_query(SurveyFilters))]

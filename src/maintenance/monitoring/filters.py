@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import Select, case
 from sqlmodel import col
 
@@ -20,7 +20,7 @@ from maintenance.monitoring import service
 from maintenance.monitoring.choices import ConditionState, Quantity
 from maintenance.monitoring.models import MeasurementPoint
 from maintenance.org.models import Workshop
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 DEFAULT_SORT = "code"
 
@@ -39,8 +39,8 @@ SORTABLE: dict[str, Any] = {
 }
 
 
-class PointFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class PointFilters(ListFilters):
+    sort_keys = SORTABLE
 
     q: str | None = Field(default=None, max_length=100)
     workshop_id: RecordId | None = None
@@ -51,25 +51,12 @@ class PointFilters(BaseModel):
     active: Literal["yes", "no", "all"] = "yes"
     sort: str = DEFAULT_SORT
 
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("workshop_id", "unit_id", "asset_id", "quantity", "state", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
+    # A blank (or None) ``active`` is the default, not a bad value: the base makes a blank None
+    # only on fields that admit None.
     @field_validator("active", mode="before")
     @classmethod
     def _empty_is_default(cls, value: Any) -> Any:
         return "yes" if value in ("", None) else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         """The list's own filters (unit, active) and sort on the service's point query; the
@@ -81,10 +68,6 @@ class PointFilters(BaseModel):
         column = SORTABLE[self.sort.lstrip("-")]()
         ordering = column.desc().nulls_last() if self.sort.startswith("-") else column.asc().nulls_last()
         return stmt.order_by(ordering, col(MeasurementPoint.code).asc())
-
-    def query_params(self) -> dict[str, str]:
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 PointFiltersDep = Annotated[PointFilters, Depends(filters_from_query(PointFilters))]

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlmodel import col
 
@@ -28,7 +28,7 @@ from maintenance.db import plant_day_start, plant_today
 from maintenance.orders.choices import OPEN_STATES, OrderState, OrderType
 from maintenance.orders.models import Turnaround, WorkOrder
 from maintenance.org.models import User, UserWorkshop, Workshop
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 Queue = Literal["open", "mine", "my_workshops", "overdue"]
 QUEUES: tuple[Queue, ...] = ("open", "mine", "my_workshops", "overdue")
@@ -78,8 +78,11 @@ SORTABLE: dict[str, Any] = {
 }
 
 
-class OrderFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class OrderFilters(ListFilters):
+    sort_keys = SORTABLE
+    # A code given blank (the list's ``workshop_code=``, the API's ``workshop=`` of spaces) is a
+    # code no record has: it matches nothing rather than every order.
+    blank_kept = frozenset({"workshop_code", "asset_tag", "turnaround_code"})
 
     q: str | None = Field(default=None, max_length=100)
     queue: Queue | None = None
@@ -99,31 +102,6 @@ class OrderFilters(BaseModel):
     turnaround_code: str | None = None
     updated_since: datetime | None = None
     sort: str = DEFAULT_SORT
-
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator(
-        "queue",
-        "order_type",
-        "state",
-        "workshop_id",
-        "asset_id",
-        "turnaround_id",
-        "date_from",
-        "date_to",
-        mode="before",
-    )
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
 
     def conditions(self, user: User, today: date | None = None) -> list[ColumnElement[bool]]:
         today = today or plant_today()
@@ -184,11 +162,6 @@ class OrderFilters(BaseModel):
         ordering = column.desc().nulls_last() if self.sort.startswith("-") else column.asc().nulls_last()
         # The number breaks ties so pages are stable.
         return stmt.order_by(ordering, col(WorkOrder.number).desc())
-
-    def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (export links and tabs keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 OrderFiltersDep = Annotated[OrderFilters, Depends(filters_from_query(OrderFilters))]

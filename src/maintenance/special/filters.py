@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlmodel import Session
 
 from maintenance.assets.choices import SpecialCategory
@@ -27,7 +27,7 @@ from maintenance.org.models import User
 from maintenance.org.permissions import writable_workshop_ids
 from maintenance.special.choices import Standing
 from maintenance.special.service import RegisterItem
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 ALL_WORKSHOPS = "all"
 DEFAULT_SORT = "due"
@@ -50,8 +50,8 @@ SORTABLE = {
 }
 
 
-class RegisterFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class RegisterFilters(ListFilters):
+    sort_keys = SORTABLE
 
     q: str | None = Field(default=None, max_length=100)
     workshop_id: RecordId | None = None
@@ -69,25 +69,10 @@ class RegisterFilters(BaseModel):
             return {**data, "workshop_id": None, "all_workshops": True}
         return data
 
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("workshop_id", "category", "standing", "as_of", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @field_validator("category")
     @classmethod
     def _special_only(cls, value: SpecialCategory | None) -> SpecialCategory | None:
         return None if value == SpecialCategory.NONE else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
 
     def workshop_ids(self, session: Session, user: User) -> list[int] | None:
         """The workshops to load (None: all): the one chosen, else the engineer's own."""
@@ -119,11 +104,11 @@ class RegisterFilters(BaseModel):
         return shown, counts
 
     def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (export links and chips keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        if data.pop("all_workshops", False):
-            data["workshop_id"] = ALL_WORKSHOPS
-        return {key: str(value) for key, value in data.items()}
+        """The filters as URL parameters, "all workshops" as the workshop's choice."""
+        params = super().query_params()
+        if params.pop("all_workshops", None):
+            params["workshop_id"] = ALL_WORKSHOPS
+        return params
 
 
 class DueFilters(RegisterFilters):

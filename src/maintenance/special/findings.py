@@ -10,10 +10,10 @@ has passed and it is not closed.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
@@ -28,28 +28,16 @@ from maintenance.org.models import Workshop
 from maintenance.org.permissions import Capability, require, require_write_in
 from maintenance.special.choices import FindingKind, FindingStatus
 from maintenance.special.models import Finding, FindingCreate, FindingFields, FindingUpdate
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 # --- Reading ------------------------------------------------------------------------------
 
 
-class FindingFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class FindingFilters(ListFilters):
     year: int | None = Field(default=None, ge=2000, le=2100)
     workshop_id: RecordId | None = None
     kind: FindingKind | None = None
     status: FindingStatus | None = None
-
-    @field_validator("year", "workshop_id", "kind", "status", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (the export links keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 FindingFiltersDep = Annotated[FindingFilters, Depends(filters_from_query(FindingFilters))]

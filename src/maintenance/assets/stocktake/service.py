@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlmodel import Session, col
 
@@ -36,37 +36,24 @@ from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDen
 from maintenance.i18n import gettext as _
 from maintenance.org.models import Unit, User, Workshop
 from maintenance.org.permissions import Capability, can, require_write_in, writable_workshop_ids
-from maintenance.web import RecordId
+from maintenance.web import ListFilters, RecordId
 
 ZERO = Decimal("0.00")
 
 # --- Reading ------------------------------------------------------------------------------
 
 
-class StocktakeFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class StocktakeFilters(ListFilters):
     workshop_id: RecordId | None = None
     state: StocktakeState | None = None
 
-    @field_validator("workshop_id", "state", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
 
-
-class LineFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class LineFilters(ListFilters):
+    # The result is trimmed like the search text: one of spaces is no filter either.
+    trimmed = frozenset({"q", "result"})
 
     q: str | None = Field(default=None, max_length=100)
     result: CountResult | None = None
-
-    @field_validator("q", "result", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return value.strip() or None
-        return value
 
 
 def get_stocktake_or_raise(session: Session, stocktake_id: int, *, lock: str | None = None) -> Stocktake:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import Select, or_, select
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -21,7 +21,7 @@ from maintenance.i18n import gettext as _
 from maintenance.orders.choices import CostKind, PlanBasis, Provider
 from maintenance.orders.models import PmPlan, PmPlanCostLine, PmPlanCreate, PmPlanFields, PmPlanUpdate, WorkOrder
 from maintenance.orders.service import CENT, check_may_write
-from maintenance.web import RecordId
+from maintenance.web import ListFilters, RecordId
 
 
 def get_plan_or_raise(session: Session, plan_id: int, *, for_update: bool = False) -> PmPlan:
@@ -147,10 +147,10 @@ SORTABLE = {
 }
 
 
-class PlanFilters(BaseModel):
+class PlanFilters(ListFilters):
     """The PM plan list's filters, parsed from query parameters."""
 
-    model_config = ConfigDict(extra="ignore")
+    sort_keys = SORTABLE
 
     q: str | None = Field(default=None, max_length=100)
     workshop_id: RecordId | None = None
@@ -159,25 +159,12 @@ class PlanFilters(BaseModel):
     active: Literal["yes", "no", "all"] = "yes"
     sort: str = "asset"
 
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("workshop_id", "asset_id", "basis", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
+    # A blank (or None) ``active`` is the default, not a bad value: the base makes a blank None
+    # only on fields that admit None.
     @field_validator("active", mode="before")
     @classmethod
     def _empty_is_default(cls, value: Any) -> Any:
         return "yes" if value in ("", None) else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else "asset"
 
 
 def list_plans(filters: PlanFilters) -> Select[Any]:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlmodel import Session, col
 
@@ -42,7 +42,7 @@ from maintenance.scorecard.accidents.models import (
     AccidentFields,
     AccidentUpdate,
 )
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 DEFAULT_SORT = "-date"
 # Sort keys → the columns they order by (the day, then the id, break ties).
@@ -58,32 +58,17 @@ SORTABLE: dict[str, tuple[Any, ...]] = {
 # --- Reading ------------------------------------------------------------------------------
 
 
-class AccidentFilters(BaseModel):
+class AccidentFilters(ListFilters):
     """The list's filters, parsed once from the query and used by the page, its fragment and the
     exports. Without a year the list shows the year of the day it is asked on (:meth:`of_year`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    sort_keys = SORTABLE
 
     year: int | None = Field(default=None, ge=2000, le=2100)
     accident_class: AccidentClass | None = None
     workshop_id: RecordId | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = DEFAULT_SORT
-
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("year", "accident_class", "workshop_id", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
 
     def of_year(self, today: date) -> AccidentFilters:
         """These filters with the year left open set to ``today``'s."""
@@ -94,11 +79,6 @@ class AccidentFilters(BaseModel):
         year (a year still to come has no day counted yet: its first day, before any accident)."""
         year = self.year or today.year
         return min(today, date(year, 12, 31)) if year <= today.year else date(year, 1, 1)
-
-    def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (export links keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 AccidentFiltersDep = Annotated[AccidentFilters, Depends(filters_from_query(AccidentFilters))]

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlmodel import Session
 
 from maintenance import exports as core
@@ -40,6 +40,7 @@ from maintenance.scorecard.operating.service import LogUnit
 from maintenance.web import (
     Difference,
     FormDep,
+    ListFilters,
     RecordId,
     add_toast,
     conflict_response,
@@ -67,21 +68,9 @@ def month_url(year: int, month: int) -> str:
 # --- The year's grid ----------------------------------------------------------------------------
 
 
-class LogFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class LogFilters(ListFilters):
     workshop_id: RecordId | None = None
     q: str | None = Field(default=None, max_length=100)
-
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("workshop_id", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
 
 
 LogFiltersDep = Annotated[LogFilters, Depends(filters_from_query(LogFilters))]
@@ -96,8 +85,7 @@ class _Query:
 
     def query_params(self) -> dict[str, str]:
         params = {"year": str(self.view.year), "as_of": self.view.as_of.isoformat()}
-        data = self.filters.model_dump(exclude_none=True)
-        return params | {key: str(value) for key, value in data.items()}
+        return params | self.filters.query_params()
 
 
 @router.get(LIST)

@@ -11,14 +11,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
 from maintenance import exports as core
 from maintenance.exports import ExportColumn
 from maintenance.i18n import NP_, ContextMessage
 from maintenance.scorecard.projects.rules import ProjectState
 from maintenance.scorecard.projects.service import ProjectRow
-from maintenance.web import Page, RecordId, filters_from_query
+from maintenance.web import ListFilters, Page, RecordId, filters_from_query
 
 DEFAULT_SORT = "due"
 PAGE_SIZE = 50
@@ -37,8 +37,8 @@ SORTABLE: dict[str, Callable[[ProjectRow], Any]] = {
 }
 
 
-class ProjectFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class ProjectFilters(ListFilters):
+    sort_keys = SORTABLE
 
     year: int | None = Field(default=None, ge=2000, le=2100)
     workshop_id: RecordId | None = None
@@ -46,28 +46,9 @@ class ProjectFilters(BaseModel):
     q: str | None = Field(default=None, max_length=100)
     sort: str = DEFAULT_SORT
 
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("year", "workshop_id", "state", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORTABLE else DEFAULT_SORT
-
     def of_year(self, today: date) -> ProjectFilters:
         """These filters with the year left open set to ``today``'s."""
         return self if self.year is not None else self.model_copy(update={"year": today.year})
-
-    def query_params(self) -> dict[str, str]:
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
     def apply(self, rows: Sequence[ProjectRow]) -> list[ProjectRow]:
         """The rows this filter keeps (state, search in code, name and owner), sorted."""

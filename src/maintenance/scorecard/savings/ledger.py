@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, String, case, false, func, literal_column, null, select, union_all
 from sqlalchemy.sql.expression import type_coerce
 from sqlmodel import Session, col
@@ -36,7 +36,7 @@ from maintenance.orders.kpis.service import plant_date
 from maintenance.orders.models import CostLine, WorkOrder
 from maintenance.orders.periods import Period, sql_decimal
 from maintenance.scorecard.savings.models import SavingsEntry, SavingsKind
-from maintenance.web import RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, filters_from_query
 
 ZERO = Decimal("0.00")
 
@@ -145,12 +145,12 @@ def _grouped_totals(
 # --- The list -----------------------------------------------------------------------------
 
 
-class SavingsFilters(BaseModel):
+class SavingsFilters(ListFilters):
     """The list's filters, parsed once from the query and used by the page, its fragment, the
     totals and the exports. The year defaults to the year of the day asked on
     (:meth:`for_today`); dates narrow it."""
 
-    model_config = ConfigDict(extra="ignore")
+    sort_keys = SORT_KEYS
 
     kind: SavingsKind | None = None
     year: int | None = Field(default=None, ge=FIRST_YEAR, le=LAST_YEAR)
@@ -159,21 +159,6 @@ class SavingsFilters(BaseModel):
     workshop_id: RecordId | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = DEFAULT_SORT
-
-    @field_validator("q", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return value.strip() or None if isinstance(value, str) else value
-
-    @field_validator("kind", "year", "date_from", "date_to", "workshop_id", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @field_validator("sort")
-    @classmethod
-    def _known_sort(cls, value: str) -> str:
-        return value if value.lstrip("-") in SORT_KEYS else DEFAULT_SORT
 
     def for_today(self, today: date) -> SavingsFilters:
         """These filters with the year left open set to ``today``'s."""
@@ -189,11 +174,6 @@ class SavingsFilters(BaseModel):
         start = max(date(self.the_year, 1, 1), self.date_from or date.min)
         end = min(date(self.the_year, 12, 31), self.date_to or date.max)
         return Period(start, end) if start <= end else None
-
-    def query_params(self) -> dict[str, str]:
-        """The filters as URL parameters (export links and tabs keep the list's filter)."""
-        data = self.model_dump(exclude_defaults=True, mode="json")
-        return {key: str(value) for key, value in data.items()}
 
 
 SavingsFiltersDep = Annotated[SavingsFilters, Depends(filters_from_query(SavingsFilters))]
