@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from maintenance.config import get_settings
+from maintenance.notifications import service
 from maintenance.notifications.choices import Topic
 from maintenance.notifications.service import enabled_topics
 from tests.conftest import login
@@ -109,6 +110,39 @@ def test_settings_offer_the_topics_of_my_role_and_save_them(client: TestClient, 
     response = client.post("/notifications/preferences", data={"topic": ["assigned"], "csrf_token": token})
     assert response.status_code == 303
     assert enabled_topics(session, world.engineer_a) == [Topic.ASSIGNED]
+
+
+def test_a_mark_stored_by_my_other_request_meanwhile_is_no_error(
+    client: TestClient, world: Plant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click: the second request read no mark, then finds the first one's stored."""
+    alert = world.alert(world.pump_a, "P-101-V", plant(3, 5))
+    token = login(client, world.engineer_a)
+    assert client.post("/notifications/read", data={"key": f"alarm:{alert.id}", "csrf_token": token}).status_code == 303
+    monkeypatch.setattr(service, "_read_keys", lambda *_args: set())  # as if read before the first committed
+
+    again = client.post("/notifications/read-all", data={"csrf_token": token})
+    monkeypatch.undo()
+
+    assert again.status_code == 303
+    assert bell(client) is None
+
+
+def test_settings_saved_by_my_other_request_meanwhile_are_a_409_not_a_500(
+    client: TestClient, session: Session, world: Plant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = login(client, world.engineer_a)
+    assert (
+        client.post("/notifications/preferences", data={"topic": ["assigned"], "csrf_token": token}).status_code == 303
+    )
+    monkeypatch.setattr(service, "preferences_of", lambda *_args: {})  # as if read before the first committed
+
+    again = client.post("/notifications/preferences", data={"topic": ["alarm"], "csrf_token": token})
+    monkeypatch.undo()
+
+    assert again.status_code == 409
+    assert "重新加载" in again.text
+    assert enabled_topics(session, world.engineer_a) == [Topic.ASSIGNED]  # the first save stands, whole
 
 
 @pytest.mark.parametrize("topic", ["approval", "nonsense"])

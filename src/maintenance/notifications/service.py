@@ -8,10 +8,12 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
-from maintenance.exceptions import NotFound
+from maintenance.exceptions import Conflict, NotFound
 from maintenance.i18n import gettext as _
 from maintenance.notifications.choices import TOPIC_CAPABILITY, Topic
 from maintenance.notifications.models import NotificationPreference, NotificationRead
@@ -72,10 +74,14 @@ def _read_keys(session: Session, user: User, keys: Collection[str]) -> set[str]:
 
 
 def _mark(session: Session, user: User, keys: Collection[str], now: datetime) -> int:
+    """Mark ``keys`` read; how many were unread. ``INSERT … ON CONFLICT DO NOTHING``: a mark the
+    same user's other request (a double click, a second tab) stored meanwhile is no error."""
     assert user.id is not None
     fresh = set(keys) - _read_keys(session, user, keys)
-    session.add_all(NotificationRead(user_id=user.id, key=key, read_at=now) for key in sorted(fresh))
-    session.flush()
+    if fresh:
+        insert = postgresql.insert if session.connection().dialect.name == "postgresql" else sqlite.insert
+        rows = [{"user_id": user.id, "key": key, "read_at": now} for key in sorted(fresh)]
+        session.execute(insert(NotificationRead).values(rows).on_conflict_do_nothing())
     return len(fresh)
 
 
@@ -97,6 +103,19 @@ def save_preferences(session: Session, user: User, enabled: Collection[Topic], n
     change log. Returns how many topics changed."""
     assert user.id is not None
     stored = preferences_of(session, user)
+    try:
+        # All topics or none: a setting the same user's other request saved between the read above
+        # and these writes (a double click on Save) refuses this one rather than failing.
+        with session.begin_nested():
+            return _save(session, user, stored, enabled, now)
+    except IntegrityError:
+        raise Conflict(_("Your notification settings were saved meanwhile: reload the page and try again.")) from None
+
+
+def _save(
+    session: Session, user: User, stored: dict[Topic, NotificationPreference], enabled: Collection[Topic], now: datetime
+) -> int:
+    assert user.id is not None
     changed = 0
     for topic in allowed_topics(user):
         wanted = topic in enabled
