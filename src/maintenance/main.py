@@ -51,7 +51,6 @@ from maintenance.monitoring import routes as monitoring_routes
 from maintenance.monitoring.readings import import_routes as reading_import_routes
 from maintenance.monitoring.readings import imports as reading_imports
 from maintenance.monitoring.thickness import routes as thickness_routes
-from maintenance.notifications import routes as notification_routes
 from maintenance.orders import api as order_api
 from maintenance.orders import order_routes
 from maintenance.orders import routes as order_list_routes
@@ -67,6 +66,7 @@ from maintenance.scorecard import api as scorecard_api
 from maintenance.scorecard import routes as scorecard_routes
 from maintenance.scorecard import service as scorecard_service
 from maintenance.scorecard.accidents import routes as accident_routes
+from maintenance.scorecard.notifications import routes as notification_routes
 from maintenance.scorecard.operating import routes as operating_routes
 from maintenance.scorecard.projects import routes as project_routes
 from maintenance.scorecard.savings import routes as savings_routes

@@ -12,11 +12,11 @@ def import_all_models() -> None:
     import maintenance.inspections.models
     import maintenance.leakfree.models
     import maintenance.monitoring.models
-    import maintenance.notifications.models
     import maintenance.orders.models
     import maintenance.org.models
     import maintenance.scorecard.accidents.models
     import maintenance.scorecard.models
+    import maintenance.scorecard.notifications.models
     import maintenance.scorecard.operating.models
     import maintenance.scorecard.projects.models
     import maintenance.scorecard.savings.models

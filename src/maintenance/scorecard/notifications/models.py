@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
 from maintenance.db import UTCDateTime, fk_column, utcnow
-from maintenance.notifications.choices import Topic
+from maintenance.scorecard.notifications.choices import Topic
 
 KEY_LENGTH = 80
 

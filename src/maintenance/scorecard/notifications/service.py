@@ -1,5 +1,5 @@
 """A user's notifications: the topics their role allows and they left on, each topic's items
-(:mod:`maintenance.notifications.sources`) newest first with their read marks, the unread count,
+(:mod:`maintenance.scorecard.notifications.sources`) newest first with their read marks, the unread count,
 marking read, and the preferences. Services flush, never commit; ``now`` is passed in."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from sqlmodel import Session, col
 from maintenance.audit import service as audit
 from maintenance.exceptions import Conflict, NotFound
 from maintenance.i18n import gettext as _
-from maintenance.notifications.choices import TOPIC_CAPABILITY, Topic
-from maintenance.notifications.models import NotificationPreference, NotificationRead
-from maintenance.notifications.sources import SOURCES, Notification
 from maintenance.org.models import User
 from maintenance.org.permissions import can, writable_workshop_ids
+from maintenance.scorecard.notifications.choices import TOPIC_CAPABILITY, Topic
+from maintenance.scorecard.notifications.models import NotificationPreference, NotificationRead
+from maintenance.scorecard.notifications.sources import SOURCES, Notification
 
 
 def allowed_topics(user: User) -> list[Topic]:

@@ -25,11 +25,11 @@ from maintenance.i18n import gettext as _
 from maintenance.monitoring.alerts import FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import AlertState
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint
-from maintenance.notifications.choices import Topic
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import OPEN_STATES, OrderState
 from maintenance.orders.models import WorkOrder
 from maintenance.org.models import User
+from maintenance.scorecard.notifications.choices import Topic
 from maintenance.special import due
 from maintenance.special import service as special_service
 

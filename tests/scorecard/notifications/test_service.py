@@ -13,16 +13,16 @@ from maintenance.assets.choices import AssetClass, SpecialCategory
 from maintenance.audit.models import ObjectChange
 from maintenance.budget.models import Allocation, BudgetYear
 from maintenance.monitoring.choices import AlertState
-from maintenance.notifications import service
-from maintenance.notifications.choices import Topic
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import CostCategory
 from maintenance.orders.models import JournalEntry
 from maintenance.org.models import User
+from maintenance.scorecard.notifications import service
+from maintenance.scorecard.notifications.choices import Topic
 from maintenance.special.choices import InspectionResult
 from maintenance.special.models import InspectionType, SpecialInspection
 from tests import factories
-from tests.notifications.conftest import NOW, SYSTEM, Plant, plant
+from tests.scorecard.notifications.conftest import NOW, SYSTEM, Plant, plant
 
 
 def keys(session: Session, user: User, topic: Topic | None = None) -> list[str]:

@@ -16,12 +16,12 @@ from maintenance.config import get_settings
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
-from maintenance.notifications import service, sources
-from maintenance.notifications.choices import Topic
-from maintenance.notifications.models import KEY_LENGTH
 from maintenance.org.auth import CurrentUser, user_with
 from maintenance.org.models import User
 from maintenance.org.permissions import Capability
+from maintenance.scorecard.notifications import service, sources
+from maintenance.scorecard.notifications.choices import Topic
+from maintenance.scorecard.notifications.models import KEY_LENGTH
 from maintenance.web import FormDep, Page, add_toast, filters_from_query, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +71,7 @@ def centre(
     items = service.notifications_of(session, user, now, filters.topic)
     return render(
         request,
-        "notifications/page.html",
+        "scorecard/notifications/page.html",
         {
             "filters": filters,
             "page": _page_of(items, page),
@@ -87,7 +87,10 @@ def centre(
 def bell(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     """The navbar bell with the unread count (a fragment, loaded on each page by htmx)."""
     return render(
-        request, "notifications/_bell.html", {"unread": service.unread_count(session, user, utcnow())}, block=None
+        request,
+        "scorecard/notifications/_bell.html",
+        {"unread": service.unread_count(session, user, utcnow())},
+        block=None,
     )
 
 
@@ -137,7 +140,7 @@ def mark_all_read(request: Request, session: SessionDep, user: CurrentUser, form
 def _preferences_page(request: Request, session: SessionDep, user: User) -> Response:
     return render(
         request,
-        "notifications/preferences.html",
+        "scorecard/notifications/preferences.html",
         {"allowed": service.allowed_topics(user), "enabled": service.enabled_topics(session, user)},
     )
 
@@ -184,7 +187,7 @@ def approvals(request: Request, session: SessionDep, user: ApproverUser) -> Resp
     now: datetime = utcnow()
     return render(
         request,
-        "notifications/approvals.html",
+        "scorecard/notifications/approvals.html",
         {
             "orders": sources.awaiting_my_approval(session, user),
             "now": now,

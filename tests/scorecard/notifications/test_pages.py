@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from maintenance.config import get_settings
-from maintenance.notifications import service
-from maintenance.notifications.choices import Topic
-from maintenance.notifications.service import enabled_topics
+from maintenance.scorecard.notifications import service
+from maintenance.scorecard.notifications.choices import Topic
+from maintenance.scorecard.notifications.service import enabled_topics
 from tests.conftest import login
-from tests.notifications.conftest import Plant, plant
+from tests.scorecard.notifications.conftest import Plant, plant
 
 
 def listed(page: str) -> list[tuple[str, str]]:
