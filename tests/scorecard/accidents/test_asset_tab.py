@@ -97,3 +97,4 @@ def test_an_unknown_asset_is_a_404_page(client: TestClient, auditor: User) -> No
     response = client.get("/assets/999999/accidents")
 
     assert response.status_code == 404
+    assert "ID 为 999999 的设备不存在。" in response.text  # the asset is named, not a bare "not found"
