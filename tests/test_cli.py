@@ -512,6 +512,8 @@ ALL_COMMANDS = list(_command_paths(typer.main.get_command(cli_app)))
 def test_help_is_checked_for_every_operator_command() -> None:
     expected = {
         ("db", "upgrade"),
+        ("db", "backup"),
+        ("db", "restore"),
         ("seed",),
         ("serve",),
         ("user", "create"),

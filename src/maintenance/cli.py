@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from maintenance.assets.imports.report import ImportReport
     from maintenance.audit import service as audit_service
     from maintenance.audit.service import SystemActor
+    from maintenance.config import Settings
     from maintenance.exceptions import FieldError, ValidationFailed
     from maintenance.inspections.rounds import RoundsReport
     from maintenance.monitoring.readings.imports import ReadingImportReport
@@ -144,6 +145,97 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
     console.print(f"database at {revision}: {_redacted_url()}")
 
 
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[
+        Path, typer.Argument(help="Archive to write: FILE.tar, or FILE.tar.gz to compress it", dir_okay=False)
+    ],
+) -> None:
+    """Back up the database and the uploaded files into one archive, while the app runs: SQLite
+    through its online backup API, PostgreSQL with pg_dump (on PATH). The archive's manifest.json
+    names the schema revision, the rows of every table and the SHA-256 of every member."""
+    from maintenance import backup
+    from maintenance.db import utcnow
+
+    settings = _settings_or_exit()
+    with _progress() as progress:
+        try:
+            manifest = backup.create_backup(
+                file, database_url=settings.database_url, files_dir=settings.files_dir, now=utcnow(), progress=progress
+            )
+        except backup.BackupFailed as error:
+            raise_cli_error(str(error))
+    console.print(
+        f"backed up {_redacted_url()} ({manifest.engine}, revision {manifest.revision}): "
+        f"{sum(manifest.tables.values()):,} rows in {len(manifest.tables)} tables, "
+        f"{manifest.file_count:,} uploaded files, to {file}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="Archive written by `db backup`", dir_okay=False)],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that holds data (its change log has rows)")
+    ] = False,
+) -> None:
+    """Restore a backup: checks the whole archive first (hashes, engine, schema revision: the
+    code's or older, then migrated), refuses to replace a database holding data without --force,
+    replaces the database all or nothing, adds the uploaded files and checks the row counts.
+    Stop the app and the scheduler first."""
+    from maintenance import backup
+
+    settings = _settings_or_exit()
+    with _progress() as progress:
+        try:
+            report = backup.restore_backup(
+                file,
+                database_url=settings.database_url,
+                files_dir=settings.files_dir,
+                alembic_config=alembic_config(),
+                force=force,
+                progress=progress,
+            )
+        except backup.BackupFailed as error:
+            raise_cli_error(str(error) if error.changed else f"{error}; nothing was changed")
+    manifest = report.manifest
+    console.print(
+        f"restored the backup of {manifest.created_at} into {_redacted_url()}: "
+        f"{sum(report.tables.values()):,} rows in {len(report.tables)} tables match the manifest, "
+        f"{manifest.file_count:,} uploaded files",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.upgraded_to is not None:
+        console.print(f"schema upgraded from {manifest.revision} to {report.upgraded_to}", highlight=False)
+    console.print("check the change log now: maintenance audit verify", highlight=False)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress display on stderr (when it is a terminal) fed by ``(what, done, total)`` calls."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(what: str, done: int, total: int | None) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(what, total=total)
+            progress.update(tasks[what], completed=done, total=total)
+
+        yield update
+
+
 def _redacted_url() -> str:
     from sqlalchemy.engine import make_url
 
@@ -175,17 +267,60 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="Load the demo plant"
 # --- serve --------------------------------------------------------------------------------
 
 
+def default_workers(database_url: str, cpu_count: int | None) -> int:
+    """Worker processes ``serve`` starts unless told: one per core on PostgreSQL, which takes
+    writers at once; one on SQLite, which has one write lock for the whole file: more processes
+    only queue behind it (and wait out its busy timeout under load) while doubling the memory,
+    and one process already serves requests on several threads."""
+    if database_url.startswith("sqlite"):
+        return 1
+    return max(1, cpu_count or 1)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes (default: one per core on PostgreSQL, 1 on SQLite)"),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(help="Addresses of the reverse proxies whose X-Forwarded-For and -Proto headers are trusted"),
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve the web application and the API."""
+    """Serve the web application and the API (the PM scheduler runs apart: `maintenance scheduler`)."""
+    import os
+
     import uvicorn
 
-    console.print(f"serving on http://{host}:{port}")
-    uvicorn.run("maintenance.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    settings = _settings_or_exit()
+    count = workers if workers is not None else default_workers(settings.database_url, os.cpu_count())
+    console.print(f"serving on http://{host}:{port} with {count} worker{'s' if count > 1 else ''}", highlight=False)
+    uvicorn.run(
+        "maintenance.main:app",
+        host=host,
+        port=port,
+        workers=count,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
+
+
+def _settings_or_exit() -> Settings:
+    """The settings, or the reasons they are refused (no secret key in prod, …) and exit 1."""
+    from pydantic import ValidationError
+
+    from maintenance.config import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as error:
+        for detail in error.errors():
+            message = str(detail["msg"]).removeprefix("Value error, ")
+            err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        raise typer.Exit(1) from error
 
 
 # --- user ---------------------------------------------------------------------------------

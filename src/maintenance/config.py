@@ -17,6 +17,9 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 
 # Values that have appeared in examples and must never sign real sessions.
 KNOWN_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development", "test"})
+# Where a missing MAINTENANCE_SECRET_KEY is generated into var/secret_key; elsewhere it is refused.
+SECRET_GENERATED_IN = frozenset({"dev", "test"})
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -77,6 +80,14 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'maintenance.db'}"
         if not self.secret_key:
+            if self.environment not in SECRET_GENERATED_IN:
+                # Every host (and worker) would sign with a key of its own: sessions would not
+                # survive a restart on a new machine nor move between servers behind one proxy.
+                raise ValueError(
+                    f"MAINTENANCE_SECRET_KEY is not set: in {self.environment} it must be configured, the same "
+                    "on every host and worker (generate one with `openssl rand -hex 32`); "
+                    "only dev and test generate one under var/"
+                )
             self.secret_key = _secret_from_var(self.var_dir)
         if self.clock_start is not None:
             if self.environment == "prod":
@@ -85,8 +96,12 @@ class Settings(BaseSettings):
                 raise ValueError("MAINTENANCE_CLOCK_START needs an offset, e.g. 2026-12-31T23:30:00+08:00")
         if self.environment != "dev" and self.secret_key.lower() in KNOWN_PLACEHOLDER_SECRETS:
             raise ValueError(
-                "MAINTENANCE_SECRET_KEY is a known placeholder; set a random value "
-                "(or unset it to generate one under var/)"
+                "MAINTENANCE_SECRET_KEY is a known placeholder; set a random value (`openssl rand -hex 32`)"
+            )
+        if self.environment == "prod" and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"MAINTENANCE_SECRET_KEY is too short: at least {MIN_SECRET_KEY_LENGTH} random characters "
+                "(`openssl rand -hex 32`)"
             )
         return self
 
