@@ -114,30 +114,39 @@ def engine() -> Iterator[Engine]:
 POSTGRES_URL = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
 
 
+@contextmanager
+def scratch_postgresql_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server (its URL), dropped afterwards."""
+    if not POSTGRES_URL.startswith("postgresql"):
+        pytest.skip("MAINTENANCE_TEST_DATABASE_URL is not PostgreSQL")
+    server_url = make_url(POSTGRES_URL)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = build_engine(server_url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def committed_postgresql() -> Iterator[Engine]:
     """A database of its own on the PostgreSQL server, migrated to head, dropped afterwards, for
     tests whose transactions commit for real and run at once (the ``session`` fixture shares one
     connection with the requests and rolls everything back)."""
-    if not POSTGRES_URL.startswith("postgresql"):
-        pytest.skip("MAINTENANCE_TEST_DATABASE_URL is not PostgreSQL")
-    server_url = make_url(POSTGRES_URL)
-    name = f"mt_committed_{uuid.uuid4().hex[:12]}"
-    admin = build_engine(server_url.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = build_engine(server_url.set(database=name).render_as_string(hide_password=False))
-    try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgresql_database("mt_committed") as url:
+        engine = build_engine(url)
+        try:
+            with engine.begin() as connection:
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from maintenance import backup
@@ -41,7 +40,7 @@ from maintenance.orders.models import PmPlanCreate
 from maintenance.orders.pm import service as pm
 from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
-from tests.conftest import POSTGRES_URL
+from tests.conftest import scratch_postgresql_database
 
 CLI = [sys.executable, "-m", "maintenance.cli"]
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -436,20 +435,9 @@ def test_the_password_goes_to_pg_tools_by_environment_not_argument() -> None:
 
 @pytest.fixture
 def empty_postgresql() -> Iterator[str]:
-    """A new, empty database on the test server (as `createdb` gives), dropped afterwards."""
-    if not POSTGRES_URL.startswith("postgresql"):
-        pytest.skip("MAINTENANCE_TEST_DATABASE_URL is not PostgreSQL")
-    server = make_url(POSTGRES_URL)
-    name = f"mt_restore_{uuid.uuid4().hex[:12]}"
-    admin = build_engine(server.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A new, empty database on the test server, as `createdb` gives."""
+    with scratch_postgresql_database("mt_restore") as url:
+        yield url
 
 
 def _pg_counts(url: str) -> dict[str, int]:

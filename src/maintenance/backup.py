@@ -310,7 +310,7 @@ def restore_backup(
             staged = _extract_verified(archive, manifest, Path(blob_staging), Path(database_staging), progress)
             upgraded_to = None if manifest.revision == head else head
             if engine == "sqlite":
-                tables = _restore_sqlite(staged, manifest, database_url, alembic_config, upgraded_to, progress)
+                tables = _restore_sqlite(staged, manifest, alembic_config, upgraded_to, progress)
                 _place_blobs(Path(blob_staging), files_dir, progress)
                 _swap_sqlite(staged, _sqlite_path(database_url))
             else:
@@ -445,13 +445,9 @@ def _place_blobs(staging: Path, files_dir: Path, progress: Progress) -> None:
 
 
 def _restore_sqlite(
-    staged: Path,
-    manifest: Manifest,
-    database_url: str,
-    config: AlembicConfig,
-    upgrade_to: str | None,
-    progress: Progress,
+    staged: Path, manifest: Manifest, config: AlembicConfig, upgrade_to: str | None, progress: Progress
 ) -> dict[str, int]:
+    """Check the staged copy (integrity, row counts) and migrate it; the live file is untouched."""
     progress("checking the database", 0, None)
     try:
         with closing(sqlite3.connect(staged)) as connection:
