@@ -224,6 +224,26 @@ def test_a_plain_tar_backup_restores_into_a_new_machine(plant: Plant, empty: Pla
     assert empty.run("audit", "verify").returncode == 0
 
 
+def test_a_backup_runs_while_a_writer_holds_the_database_and_takes_what_is_committed(
+    plant: Plant, empty: Plant, tmp_path: Path
+) -> None:
+    """The app is not stopped: a transaction writing meanwhile neither blocks the backup nor
+    lands half in it."""
+    committed = plant.row_counts()
+    with closing(sqlite3.connect(plant.path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE pm_plan SET title = 'uncommitted'")
+        writer.execute("DELETE FROM object_change")
+        archive = tmp_path / "online.tar"
+
+        manifest = plant.backup(archive)
+
+        writer.execute("ROLLBACK")
+    assert manifest.tables == committed
+    empty.restore(archive)
+    assert empty.rows("SELECT title FROM pm_plan") == [("月度润滑",)]
+
+
 def test_restore_refuses_a_database_holding_data_unless_forced(plant: Plant, tmp_path: Path) -> None:
     archive = tmp_path / "before.tar"
     plant.backup(archive)
@@ -344,14 +364,17 @@ def test_a_damaged_member_is_refused_before_anything_changes(archive: Path, empt
     assert "database.sqlite in the archive is damaged" in _refused(plant, archive, force=True)
 
 
-def test_a_truncated_or_foreign_file_is_refused(archive: Path, empty: Plant, plant: Plant, tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".tar", ".tar.gz"])
+def test_a_truncated_or_foreign_file_is_refused(suffix: str, plant: Plant, empty: Plant, tmp_path: Path) -> None:
+    archive = tmp_path / f"cut{suffix}"
+    plant.backup(archive)
     content = archive.read_bytes()
     archive.write_bytes(content[: len(content) // 2])
     for target, force in ((empty, False), (plant, True)):
         message = _refused(target, archive, force=force)
         assert "the archive has no manifest.json" in message or "is damaged" in message
 
-    foreign = tmp_path / "notes.tar.gz"
+    foreign = tmp_path / f"notes{suffix}"
     foreign.write_bytes(b"not an archive at all")
     assert "is not a readable backup archive" in _refused(empty, foreign)
 
