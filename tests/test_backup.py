@@ -83,6 +83,8 @@ class Plant:
         return env
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        # A new machine's plant folder exists before its first command (it is the working directory).
+        self.var_dir.parent.mkdir(parents=True, exist_ok=True)
         return subprocess.run(
             [*CLI, *args], capture_output=True, text=True, env=self.env(**extra), cwd=self.var_dir.parent, timeout=300
         )
