@@ -73,6 +73,7 @@ router = APIRouter(include_in_schema=False)
 
 HISTORY_DAYS = 30
 CLIENT_ID = re.compile(r"[0-9A-Za-z-]{8,36}")
+NOT_ECHOED = frozenset({"csrf_token", "client_id"})  # form fields not drawn back into a refused stop's form
 COMPLETION_DAYS = 30
 
 
@@ -364,7 +365,7 @@ def enter_stop(
             errors.setdefault("__all__", error.message)
         except Conflict as error:
             errors = {"__all__": error.message}
-    values = {key: item for key, item in form.items() if isinstance(item, str) and key not in {"csrf_token", "client_id"}}
+    values = {key: item for key, item in form.items() if isinstance(item, str) and key not in NOT_ECHOED}
     if not is_htmx(request):
         if not errors:
             return redirect(request, f"/rounds/{found.id}#stop-{stop.id}")

@@ -308,6 +308,7 @@
     var clientId = pendingByStop[key];
     delete pendingByStop[key];
     if (clientId) deleteItem(clientId).then(render);
+    if (status === 200) keepForOffline();  // the offline copy shows the stop as saved too
   });
 
   function kept(event) {
@@ -355,10 +356,11 @@
   // The round pages to keep: this one, the rounds the board lists, and this page's banners.
   function keepForOffline() {
     if (!("serviceWorker" in navigator)) return;
+    var page = roundPage();
+    if (page) delete page.dataset.offlineReady;
     navigator.serviceWorker.register("/rounds/sw.js", { scope: "/" }).catch(function () {});
     navigator.serviceWorker.ready.then(function (registration) {
       var urls = [];
-      var page = roundPage();
       if (page) urls.push(window.location.pathname);
       document.querySelectorAll("#current-rounds a[href]").forEach(function (link) {
         var path = link.getAttribute("href");
