@@ -146,3 +146,52 @@ def test_a_round_walked_without_signal_survives_a_reload_and_syncs_once(
     page.get_by_test_id("sync-now").click()  # the outbox is empty: nothing to send
     expect(page.get_by_test_id("pending-count")).to_have_text("0")
     assert stored() == (entries, orders)
+
+
+def test_an_entry_the_server_refuses_stays_listed_with_the_reason_until_dismissed(
+    page: Page, base_url: str, live_database: Path
+) -> None:
+    """A phone whose clock was wrong kept a stop taken "in 2000": the sync refuses it and says why;
+    the value stays visible (to copy) until the engineer dismisses it. RT-PWR-D (ligong's power
+    plant round) is walked by no other browser test."""
+    page.set_viewport_size(PHONE)
+    log_in(page, base_url, "ligong")
+    page.goto(f"{base_url}/rounds")
+    page.locator("[data-testid='current-round'][data-route='RT-PWR-D']").get_by_role(
+        "button", name=re.compile("开始点检|Start round")
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("热电车间")
+    round_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    stop = page.locator("[data-testid='stop'][data-stop='机封无泄漏']").first
+    stop_id = int(stop.get_attribute("data-stop-id") or "0")
+    user_id = page.locator("body").get_attribute("data-user-id")
+    page.evaluate(
+        """([roundId, stopId, user]) => new Promise((resolve, reject) => {
+             const open = indexedDB.open("maintenance-rounds", 1);
+             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
+             open.onsuccess = () => {
+               const tx = open.result.transaction("outbox", "readwrite");
+               tx.objectStore("outbox").put({client_id: crypto.randomUUID(), user: user, round_id: roundId,
+                 stop_id: stopId, label: "机封无泄漏", value: null, result: "not_ok", note: "机封滴油 2000",
+                 taken_at: "2000-01-01T00:00:00Z", status: "pending", message: ""});
+               tx.oncomplete = () => { open.result.close(); resolve(); };
+               tx.onerror = () => reject(tx.error);
+             };
+           })""",
+        [round_id, stop_id, user_id],
+    )
+
+    page.reload()  # the page load syncs the outbox
+    refused = page.get_by_test_id("sync-results").locator("[data-outcome='refused']")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("机封滴油 2000")  # what was typed, to copy
+    expect(refused).to_contain_text(re.compile("周期|period"))  # why
+    expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    with database(live_database) as db:
+        assert db.execute("SELECT count(*) FROM round_entry WHERE round_id = ?", (round_id,)).fetchone() == (0,)
+
+    page.reload()  # still listed: it stays until dismissed
+    expect(refused).to_have_count(1)
+    refused.get_by_role("button", name=re.compile("知道了|Dismiss")).click()
+    expect(refused).to_have_count(0)
+    expect(page.get_by_test_id("sync-panel")).to_be_hidden()
