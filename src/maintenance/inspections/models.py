@@ -192,9 +192,10 @@ class OfflineEntry(SQLModel):
 
 
 class OfflineBatch(SQLModel):
-    """A phone's outbox, sent at once."""
+    """A phone's outbox, sent 50 entries at a time (static/rounds.js); 100 of the longest notes
+    still fit the body limit of a form."""
 
-    entries: list[OfflineEntry] = Field(min_length=1, max_length=200)
+    entries: list[OfflineEntry] = Field(min_length=1, max_length=100)
 
 
 # --- Seasonal special inspections (季节性专项检查) ----------------------------------------------

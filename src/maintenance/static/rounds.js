@@ -20,6 +20,7 @@
   var pendingByStop = {};  // "round:stop" → client id of the stop's entry waiting in the outbox
   var log = [];  // what the last syncs of this page did: [{label, outcome, text}]
   var syncing = false;
+  var BATCH = 50;  // entries per post (the server takes up to 100)
 
   // --- IndexedDB ------------------------------------------------------------------------
 
@@ -241,10 +242,13 @@
   function sync() {
     if (syncing || !userId()) return Promise.resolve();
     var page = roundPage();
+    var more = false;
     syncing = true;
     return mine().then(function (items) {
-      var pending = items.filter(function (item) { return item.status === "pending"; });
-      if (!pending.length) return null;
+      var waiting = items.filter(function (item) { return item.status === "pending"; });
+      if (!waiting.length) return null;
+      var pending = waiting.slice(0, BATCH);
+      more = waiting.length > BATCH;
       if (page) setStatus("…");
       return fetch("/rounds/sync", {
         method: "POST",
@@ -274,6 +278,7 @@
       });
     }).then(function (saved) {
       syncing = false;
+      if (saved && more) return sync();  // the rest of a long outbox
       return saved ? refreshRound() : null;
     }, function (error) {
       syncing = false;
