@@ -116,6 +116,7 @@ PUBLIC_PAGES = {
     "/login": "the login form itself",
     "/healthz": "load balancers and monitoring probe it without credentials",
     "/openapi.json": "the API description is public; every API call still needs a token",
+    "/rounds/sw.js": "the rounds' service worker: one script for all, no data (an update check may come logged out)",
 }
 
 # Mounted apps outside the route table's endpoints.
@@ -127,6 +128,7 @@ PUBLIC_MOUNTS = {
 NOT_HTML = {
     "/healthz": "JSON for monitoring",
     "/openapi.json": "the API description",
+    "/rounds/sw.js": "the rounds' service worker, JavaScript",
     "/special-equipment/due.xlsx": "the due list in the regulator's ledger layout, a spreadsheet",
     # leakfree: seal-point inventory
     "/leakfree/seal-points/import/template.xlsx": "the seal-point import template, a spreadsheet",
@@ -670,6 +672,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/rounds/{round_id:int}"): USER,
     ("POST", "/rounds/{round_id:int}/stops/{stop_id:int}"): WORKSHOP,
     ("POST", "/rounds/{round_id:int}/finish"): WORKSHOP,
+    # A phone's outbox may name rounds of any workshop: the batch is refused (403) when one of its
+    # rounds is not the sender's (tests/inspections/test_round_sync.py); a form body is a 422.
+    ("POST", "/rounds/sync"): WRITER,
+    ("GET", "/rounds/sw.js"): PUBLIC,
     ("GET", "/rounds/{round_id:int}/entries/{entry_id:int}/photo"): USER,
     ("GET", "/rounds/routes"): USER,
     ("GET", "/rounds/routes/new"): WRITER,

@@ -57,6 +57,10 @@ def _check_built_assets() -> None:
         )
 
 
+# The SQLite file behind each live server's URL, for tests that check what reached the database.
+_LIVE_DATABASES: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """The base URL (no trailing slash) of a freshly migrated and seeded demo plant."""
@@ -67,9 +71,16 @@ def live_server() -> Iterator[str]:
         run_cli(env, "db", "upgrade")
         run_cli(env, "seed", "--demo")
         with serving(env, tmp) as url:
+            _LIVE_DATABASES[url] = tmp / "e2e.db"
             yield url
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_database(live_server: str) -> Path:
+    """The live server's SQLite file: read it (the server writes), to check what a page stored."""
+    return _LIVE_DATABASES[live_server]
 
 
 # --- pytest-playwright configuration ------------------------------------------------------

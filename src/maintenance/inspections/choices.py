@@ -1,4 +1,4 @@
-"""Choices of inspections: route frequencies, round states and campaign kinds."""
+"""Choices of inspections: route frequencies, round states, what became of a synced entry and campaign kinds."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ class RoundState(Choice):
     DUE = ("due", "待点检", "Due", "secondary")
     IN_PROGRESS = ("in_progress", "点检中", "In progress", "primary")
     COMPLETED = ("completed", "已完成", "Completed", "success")
+
+
+class SyncOutcome(Choice):
+    """What the server did with one entry a phone kept while it had no signal."""
+
+    SYNCED = ("synced", "已同步", "Synced", "success")
+    ALREADY_SYNCED = ("already_synced", "已同步过", "Already synced", "secondary")
+    REFUSED = ("refused", "未接受", "Refused", "danger")
 
 
 class CampaignKind(Choice):

@@ -6,9 +6,10 @@ ingest); a not-OK check or finding raises a work order.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
-from pydantic import field_validator, model_validator
+from pydantic import AwareDatetime, field_validator, model_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -154,10 +155,47 @@ class RoundEntry(SQLModel, table=True):
     order_id: int | None = Field(default=None, sa_column=fk_column("work_order.id", nullable=True))
     entered_by_id: int | None = Field(default=None, sa_column=fk_column("app_user.id", nullable=True, index=False))
     entered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # The id a phone gave the entry when it was taken without signal (static/rounds.js): a
+    # replayed sync finds it here, even when a colleague has entered the stop since.
+    client_id: str | None = Field(default=None, max_length=36, unique=True)
 
     @property
     def audit_repr(self) -> str:
         return f"entry {self.id} of round {self.round_id}"
+
+
+class OfflineEntry(SQLModel):
+    """One stop entered on a phone and kept in its outbox until it could be sent (POST
+    /rounds/sync): the id the phone gave it and the time it was taken there."""
+
+    client_id: str = Field(min_length=8, max_length=36, schema_extra={"pattern": r"^[0-9A-Za-z-]+$"})
+    round_id: int
+    stop_id: int
+    value: float | None = None
+    result: ChecklistResult | None = None
+    note: str = Field(default="", max_length=500)
+    taken_at: AwareDatetime
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("a finite number is needed")
+        return value
+
+    @field_validator("note")
+    @classmethod
+    def _no_nul(cls, note: str) -> str:
+        if "\x00" in note:
+            raise ValueError("remove the NUL character (\\0)")
+        return note
+
+
+class OfflineBatch(SQLModel):
+    """A phone's outbox, sent 50 entries at a time (static/rounds.js); 100 of the longest notes
+    still fit the body limit of a form."""
+
+    entries: list[OfflineEntry] = Field(min_length=1, max_length=100)
 
 
 # --- Seasonal special inspections (季节性专项检查) ----------------------------------------------

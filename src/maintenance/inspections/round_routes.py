@@ -3,8 +3,9 @@ history), walking a round on a phone, and the inspection routes with their stops
 
 The walk page is built for a phone at the equipment on a flaky network: each stop is its own
 small form that htmx posts and swaps in place, with a plain-POST fallback; the service makes a
-retried submit a no-op (:func:`rounds.record_entry`), and ``static/rounds.js`` tells the engineer
-when a submit did not get through so the value is kept in the form to send again.
+retried submit a no-op (:func:`rounds.record_entry`). Without signal ``static/rounds.js`` keeps
+the stop in an outbox on the phone and posts it to ``/rounds/sync`` when the signal is back
+(:mod:`round_sync`); the service worker ``/rounds/sw.js`` keeps the round pages readable offline.
 
 Routes are thin: everything is written by :mod:`maintenance.inspections.rounds`. Every page runs a
 fixed number of queries whatever the number of routes, stops or rounds.
@@ -12,26 +13,30 @@ fixed number of queries whatever the number of routes, stops or rounds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import UploadFile
 
 from maintenance.assets.models import Asset
+from maintenance.config import PACKAGE_ROOT
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import Conflict, NotFound, ValidationFailed
 from maintenance.files import stored_file_response
 from maintenance.i18n import gettext as _
-from maintenance.inspections import rounds
+from maintenance.inspections import round_sync, rounds
 from maintenance.inspections.choices import RoundState, RouteFrequency
 from maintenance.inspections.models import (
     InspectionRound,
     InspectionRoute,
+    OfflineBatch,
     RoundEntry,
     RouteCreate,
     RouteStop,
@@ -67,6 +72,8 @@ from maintenance.web import (
 router = APIRouter(include_in_schema=False)
 
 HISTORY_DAYS = 30
+CLIENT_ID = re.compile(r"[0-9A-Za-z-]{8,36}")
+NOT_ECHOED = frozenset({"csrf_token", "client_id"})  # form fields not drawn back into a refused stop's form
 COMPLETION_DAYS = 30
 
 
@@ -167,6 +174,68 @@ def start_round(request: Request, session: SessionDep, user: WriterUser, form: F
 
 # --- Walking a round ----------------------------------------------------------------------
 
+SERVICE_WORKER = PACKAGE_ROOT / "static" / "rounds-sw.js"
+
+
+@router.get("/rounds/sw.js")
+def service_worker() -> Response:
+    """The service worker that keeps the round pages readable without signal. Served from here,
+    not /static, with ``Service-Worker-Allowed`` so that its scope can be the whole site: a round
+    page pulls the special-equipment banner of its assets, which it caches too. Public: it is
+    the same script for everyone and holds no data."""
+    return Response(
+        SERVICE_WORKER.read_bytes(),
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
+
+
+async def _raw_body(request: Request) -> bytes:
+    try:
+        return await request.body()
+    except RuntimeError:  # a form body, already read by the CSRF check: not JSON either way
+        return b""
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
+
+
+def _batch_errors(error: ValidationError) -> list[dict[str, object]]:
+    """Each error named by its entry (1-based, as the phone lists them) and field."""
+    named = []
+    for detail in error.errors():
+        loc = list(detail["loc"])
+        if len(loc) >= 2 and loc[0] == "entries" and isinstance(loc[1], int):
+            field = ".".join(str(part) for part in loc[2:]) or "entry"
+            named.append(
+                {
+                    "entry": loc[1] + 1,
+                    "field": field,
+                    "message": _("Entry %(n)s, %(field)s: %(reason)s", n=loc[1] + 1, field=field, reason=detail["msg"]),
+                }
+            )
+        else:
+            field = ".".join(str(part) for part in loc) or "body"
+            named.append({"entry": None, "field": field, "message": f"{field}: {detail['msg']}"})
+    return named
+
+
+@router.post("/rounds/sync")
+def sync_outbox(session: SessionDep, user: WriterUser, body: RawBody) -> Response:
+    """A phone's outbox of entries taken without signal, as JSON ``{"entries": [...]}`` (see
+    :class:`OfflineBatch`), with the CSRF token in the ``X-CSRF-Token`` header as htmx sends it.
+    Answers each entry by its client id: synced, already synced, or refused with the reason. A
+    round of a workshop the user may not write in refuses the whole batch (403)."""
+    try:
+        batch = OfflineBatch.model_validate_json(body)
+    except ValidationError as error:
+        return JSONResponse(
+            {"detail": _("Nothing was saved: some entries are not valid."), "errors": _batch_errors(error)},
+            status_code=422,
+        )
+    results = round_sync.sync_entries(session, batch.entries, actor=user, now=utcnow())
+    return JSONResponse({"results": [result.as_dict() for result in results]})
+
 
 @dataclass(frozen=True)
 class StopView:
@@ -257,6 +326,17 @@ def _parse_entry(
     return value, result, str(form.get("note", "")), photo, errors
 
 
+def _client_id(session: Session, form: FormDep) -> str | None:
+    """The id static/rounds.js gave the entry in the phone's outbox, so that a later sync of the
+    same entry (its answer lost on the way back) is known; one the server holds already, or not
+    shaped like an id, is not kept."""
+    sent = str(form.get("client_id", "")).strip()
+    if not CLIENT_ID.fullmatch(sent):
+        return None
+    taken = session.scalar(select(col(RoundEntry.id)).where(col(RoundEntry.client_id) == sent))
+    return sent if taken is None else None
+
+
 @router.post("/rounds/{round_id:int}/stops/{stop_id:int}")
 def enter_stop(
     request: Request, session: SessionDep, user: WriterUser, round_id: RecordId, stop_id: RecordId, form: FormDep
@@ -270,14 +350,22 @@ def enter_stop(
     if not errors:
         try:
             _entry, created = rounds.record_entry(
-                session, found, stop, value=value, result=result, note=note, photo=photo, actor=user
+                session,
+                found,
+                stop,
+                value=value,
+                result=result,
+                note=note,
+                photo=photo,
+                actor=user,
+                client_id=_client_id(session, form),
             )
         except ValidationFailed as error:
             errors = field_errors(error.errors) or {"__all__": error.message}
             errors.setdefault("__all__", error.message)
         except Conflict as error:
             errors = {"__all__": error.message}
-    values = {key: item for key, item in form.items() if isinstance(item, str) and key != "csrf_token"}
+    values = {key: item for key, item in form.items() if isinstance(item, str) and key not in NOT_ECHOED}
     if not is_htmx(request):
         if not errors:
             return redirect(request, f"/rounds/{found.id}#stop-{stop.id}")

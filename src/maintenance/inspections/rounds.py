@@ -358,7 +358,7 @@ def stops_of_round(session: Session, found: InspectionRound) -> list[RouteStop]:
     )
 
 
-def _check_open(found: InspectionRound, now: datetime) -> None:
+def check_open(found: InspectionRound, now: datetime) -> None:
     if found.state == RoundState.COMPLETED:
         raise Conflict(_("This round is finished: nothing more can be entered on it."))
     if not accepts_entries(found.period_end, now):
@@ -407,12 +407,14 @@ def record_entry(
     photo: Photo | None = None,
     actor: User,
     now: datetime | None = None,
+    client_id: str | None = None,
 ) -> tuple[RoundEntry, bool]:
     """Record what was found at ``stop``; returns the entry and whether this call made it.
 
     A stop already entered on this round returns the stored entry unchanged (a retried submit).
     Nothing is written when the input is refused: the entry, its reading and any order are made
-    in one savepoint."""
+    in one savepoint. ``client_id`` is the id a phone gave the entry (kept, unique, so that a
+    replayed sync is recognised: :mod:`round_sync`)."""
     if stop.route_id != found.route_id:
         raise NotFound(_("This stop does not exist or belongs to another route."))
     check_may_write(session, actor, found.workshop_id)
@@ -422,7 +424,7 @@ def record_entry(
     if stored is not None:
         return stored, False
     now = now or utcnow()
-    _check_open(found, now)
+    check_open(found, now)
     note = note.strip()[:500]
     errors = _entry_errors(stop, value, result, note)
     if errors:
@@ -438,6 +440,7 @@ def record_entry(
         photo_content_type=photo_type,
         entered_by_id=actor.id,
         entered_at=now,
+        client_id=client_id,
     )
     try:
         with session.begin_nested():
@@ -540,7 +543,7 @@ def finish_round(
     if found.state == RoundState.COMPLETED:
         return missed
     now = now or utcnow()
-    _check_open(found, now)
+    check_open(found, now)
     if not entries:
         raise ValidationFailed(_("Enter at least one stop before finishing the round."))
     before = audit.snapshot(found)

@@ -50,6 +50,20 @@
     }, 500);
   });
 
+  // The rounds' offline copies (static/rounds-sw.js) are one user's pages: gone at logout, and on
+  // any page seen logged out (the login page), so the next user of the phone never sees them.
+  function dropOfflineCopies() {
+    if (!window.caches) return Promise.resolve();
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name.indexOf("maintenance-rounds-") === 0; })
+        .map(function (name) { return caches.delete(name); }));
+    });
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[action='/logout']")) dropOfflineCopies();
+  });
+  if (!document.body.dataset.userId) dropOfflineCopies();
+
   document.addEventListener("DOMContentLoaded", function () { initToasts(document); });
   document.addEventListener("htmx:afterSettle", function () { initToasts(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { initToasts(document); });
