@@ -134,14 +134,18 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 
 
 class Publisher:
-    """A paho client publishing QoS 1 messages with many in flight (mosquitto_pub is too slow)."""
+    """A paho client publishing QoS 1 messages with many in flight (mosquitto_pub is too slow).
+    At most :data:`IN_FLIGHT` are outstanding: paho scans its whole queue of unsent messages on
+    every acknowledgement, so a queue of 100,000 would crawl."""
+
+    IN_FLIGHT = 1000
 
     def __init__(self, broker: Mosquitto) -> None:
         self.client = Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
-        self.client.max_inflight_messages_set(1000)
-        self.client.max_queued_messages_set(0)
+        self.client.max_inflight_messages_set(self.IN_FLIGHT)
         self.acked = 0
         self._lock = threading.Lock()
+        self._room = threading.Semaphore(self.IN_FLIGHT)
         self.client.on_publish = self._on_publish
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
@@ -149,8 +153,11 @@ class Publisher:
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         with self._lock:
             self.acked += 1
+        self._room.release()
 
     def publish(self, topic: str, payload: str | bytes) -> None:
+        if not self._room.acquire(timeout=WAIT_S):
+            pytest.fail("the broker took no message for a minute")
         self.client.publish(topic, payload, qos=1)
 
     def close(self, expected: int) -> None:
