@@ -702,7 +702,9 @@ def _print_import_report(report: object) -> None:
 # --- ingest -------------------------------------------------------------------------------
 
 ingest_app = typer.Typer(help="Readings from sensors over MQTT.", no_args_is_help=True)
-mapping_app = typer.Typer(help="The rules mapping MQTT topics and payloads to measurement points.", no_args_is_help=True)
+mapping_app = typer.Typer(
+    help="The rules mapping MQTT topics and payloads to measurement points.", no_args_is_help=True
+)
 app.add_typer(ingest_app, name="ingest")
 ingest_app.add_typer(mapping_app, name="mapping")
 
@@ -730,9 +732,12 @@ def mapping_load(
 
 @ingest_app.command("mqtt")
 def ingest_mqtt(
-    broker: Annotated[str, typer.Option("--broker", help="mqtt://host:port, user:password@ before the host if the broker asks (mqtts:// for TLS)")] = (
-        "mqtt://127.0.0.1:1883"
-    ),
+    broker: Annotated[
+        str,
+        typer.Option(
+            "--broker", help="mqtt://host:port, user:password@ before the host if the broker asks (mqtts:// for TLS)"
+        ),
+    ] = ("mqtt://127.0.0.1:1883"),
     topic: Annotated[
         list[str] | None,
         typer.Option("--topic", help="Topic filter to subscribe to (repeatable); default: the mapping rules' topics"),
@@ -754,7 +759,10 @@ def ingest_mqtt(
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10_000, help="Messages per transaction")] = 1000,
     batch_seconds: Annotated[
-        float, typer.Option("--batch-seconds", min=0.01, max=60, help="Store a batch at most this long after its first message")
+        float,
+        typer.Option(
+            "--batch-seconds", min=0.01, max=60, help="Store a batch at most this long after its first message"
+        ),
     ] = 0.5,
 ) -> None:
     """Store sensor readings from an MQTT broker (persistent session, QoS 1) until Ctrl-C or SIGTERM.
@@ -790,7 +798,9 @@ def ingest_mqtt(
         mapper = Mapper(mqtt_service.active_rules(session))
     topics = list(topic or mapper.filters())
     if not topics:
-        raise_cli_error("no topic: give --topic or add mapping rules (/admin/mqtt or `maintenance ingest mapping load`)")
+        raise_cli_error(
+            "no topic: give --topic or add mapping rules (/admin/mqtt or `maintenance ingest mapping load`)"
+        )
     logger = logging.getLogger("maintenance.mqtt")
     if not logger.handlers:
         logger.addHandler(RichHandler(console=err_console, show_path=False))

@@ -102,7 +102,9 @@ class Mosquitto:
             "max_queued_messages 0\n"
             f"log_dest file {self.folder}/mosquitto.log\n"
         )
-        self.process = subprocess.Popen([str(MOSQUITTO), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [str(MOSQUITTO), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         wait_until(self._accepts, f"mosquitto on port {self.port}", timeout=10)
 
     def _accepts(self) -> bool:
@@ -249,7 +251,7 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def plant(migrated_file: Path, tmp_path: Path) -> Iterator[Plant]:
+def plant(migrated_file: Path, tmp_path: Path) -> Plant:
     path = tmp_path / "plant.db"
     shutil.copyfile(migrated_file, path)
     engine = build_engine(f"sqlite:///{path}")
@@ -281,13 +283,11 @@ def plant(migrated_file: Path, tmp_path: Path) -> Iterator[Plant]:
         engineer = factories.UserFactory(role=Role.ENGINEER)
         session.add(UserWorkshop(user_id=engineer.id, workshop_id=workshop.id))  # type: ignore[arg-type]
         session.flush()
-        _, token = org_service.create_api_token(
-            session, engineer, name="mqtt", scopes=["readings:write"], actor=SYSTEM
-        )
+        _, token = org_service.create_api_token(session, engineer, name="mqtt", scopes=["readings:write"], actor=SYSTEM)
         session.commit()
         plant = Plant(path, workshop.code, other.code, other.name, codes, other_point.code, engineer.username, token)
     engine.dispose()
-    yield plant
+    return plant
 
 
 def reading_payload(value: float, at: datetime) -> str:

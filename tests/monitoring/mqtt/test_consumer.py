@@ -52,7 +52,7 @@ class Running:
     def _run(self) -> None:
         try:
             self.consumer.run()
-        except BaseException as error:  # noqa: BLE001 - reported by stop()
+        except BaseException as error:
             self.error = error
 
     def stop(self) -> None:
@@ -97,20 +97,23 @@ def test_readings_are_stored_refusals_kept_and_alarms_raise_orders(
     # The reasons are in the consumer's language (the plant's: zh_CN, as here).
     reasons = plant.rows("SELECT topic, reason FROM mqtt_refusal ORDER BY reason")
     out_of_range = next(reason for topic, reason in reasons if "1e+06" in reason)
-    assert sorted(reasons) == sorted([
-        (f"plant/{plant.workshop_code}/P003/reading", _("The payload is not JSON.")),
-        ("other/thing", _("No mapping rule matches the topic.")),
-        (
-            f"plant/{plant.other_workshop_code}/{plant.other_point}/reading",
-            _(
-                "Point %(code)s belongs to workshop %(workshop)s: you can only send readings of your own workshops.",
-                code=plant.other_point,
-                workshop=plant.other_workshop_name,
+    assert sorted(reasons) == sorted(
+        [
+            (f"plant/{plant.workshop_code}/P003/reading", _("The payload is not JSON.")),
+            ("other/thing", _("No mapping rule matches the topic.")),
+            (
+                f"plant/{plant.other_workshop_code}/{plant.other_point}/reading",
+                _(
+                    "Point %(code)s belongs to workshop %(workshop)s: "
+                    "you can only send readings of your own workshops.",
+                    code=plant.other_point,
+                    workshop=plant.other_workshop_name,
+                ),
             ),
-        ),
-        (f"plant/{plant.workshop_code}/NOPE/reading", _("Unknown measurement point %(code)s.", code="NOPE")),
-        (f"plant/{plant.workshop_code}/P003/reading", out_of_range),
-    ])
+            (f"plant/{plant.workshop_code}/NOPE/reading", _("Unknown measurement point %(code)s.", code="NOPE")),
+            (f"plant/{plant.workshop_code}/P003/reading", out_of_range),
+        ]
+    )
     # Refused messages were acknowledged: a consumer started again gets nothing more.
     again = Running(plant, mosquitto)
     again.stop()

@@ -170,7 +170,9 @@ class Consumer:
         )
         client.subscribe([(topic, QOS) for topic in self.settings.topics])
 
-    def _on_subscribe(self, client: Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
+    def _on_subscribe(
+        self, client: Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any
+    ) -> None:
         refused = [reason for reason in reasons if reason.is_failure]
         if refused:
             logger.error("subscription refused: %s", ", ".join(str(reason) for reason in refused))
@@ -191,7 +193,7 @@ class Consumer:
             logger.warning("disconnected (%s): reconnecting", reason)
 
     def _on_message(self, client: Client, userdata: Any, message: MQTTMessage) -> None:
-        received = Message(message.topic, message.payload, self.clock())
+        received = Message(message.topic, bytes(message.payload), self.clock())
         self._queue.put(_Received(self._generation, message.mid, received))
 
     # --- this thread -----------------------------------------------------------------------
@@ -301,5 +303,5 @@ class Consumer:
         try:
             with self.transaction() as session:
                 service.record_stats(session, self.settings.name, None, now=self.clock(), connected=connected)
-        except Exception:  # noqa: BLE001 - stopping anyway; the stats are only a display
+        except Exception:
             logger.exception("could not record the stop")

@@ -116,14 +116,14 @@ def parse_mapping_file(name: str, content: bytes) -> list[MappingFields]:
         text = content.decode("utf-8-sig")
         document: Any = tomllib.loads(text) if name.lower().endswith(".toml") else json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise ValidationFailed(refused, [FieldError("file", _("Not a JSON or TOML file: %(error)s", error=error))])
+        raise ValidationFailed(
+            refused, [FieldError("file", _("Not a JSON or TOML file: %(error)s", error=error))]
+        ) from None
     items = document.get("rules") if isinstance(document, dict) else document
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ValidationFailed(refused, [FieldError("file", _("Give the rules as a list under “rules”."))])
     if len(items) > MAX_MAPPING_FILE_RULES:
-        raise ValidationFailed(
-            refused, [FieldError("file", _("At most %(max)s rules.", max=MAX_MAPPING_FILE_RULES))]
-        )
+        raise ValidationFailed(refused, [FieldError("file", _("At most %(max)s rules.", max=MAX_MAPPING_FILE_RULES))])
     rules: list[MappingFields] = []
     errors: list[FieldError] = []
     for row, item in enumerate(items, start=1):
@@ -277,9 +277,7 @@ def _keep_refusals(
         .limit(1)
         .scalar_subquery()
     )
-    session.execute(
-        delete(MqttRefusal).where(col(MqttRefusal.ingest) == ingest, col(MqttRefusal.id) < oldest_kept)
-    )
+    session.execute(delete(MqttRefusal).where(col(MqttRefusal.ingest) == ingest, col(MqttRefusal.id) < oldest_kept))
 
 
 # --- Statistics ---------------------------------------------------------------------------
