@@ -41,7 +41,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from bench_readings import Rows, _load, _point_ids, create_points
+from bench_readings import Rows, _load, create_points, keep_pristine
 from generate import BENCH_DIR, ROOT, configure_environment, generate
 
 DEFAULT_DB = BENCH_DIR / "var" / "mqtt.db"
@@ -102,7 +102,6 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
     from sqlalchemy import select
-    from sqlmodel import Session
 
     from maintenance.audit.service import SystemActor
     from maintenance.db import get_engine, session_scope
@@ -121,17 +120,7 @@ def main() -> None:
             session, admin, name="bench", scopes=["readings:write"], actor=actor
         )
         mqtt_service.replace_mappings(session, [MappingFields(topic="plant/{point}")], actor=actor)
-    with Session(get_engine()) as session:
-        assert len(dict(session.execute(_point_ids()).all())) >= len(codes)
-    get_engine().dispose()
-    pristine = db_path.with_name(db_path.stem + "-pristine.db")
-    shutil.copyfile(db_path, pristine)
-
-    def restore() -> None:
-        get_engine().dispose()
-        with closing(sqlite3.connect(pristine)) as source, closing(sqlite3.connect(db_path)) as target:
-            source.backup(target)
-
+    restore = keep_pristine(db_path)
     rows = Rows(args.rows, len(codes))
 
     # --- a. MQTT ----------------------------------------------------------------------------------

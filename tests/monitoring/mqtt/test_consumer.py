@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from maintenance.db import build_engine
+from maintenance.db import build_engine, transaction
 from maintenance.exceptions import NotAuthenticated
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.mqtt.consumer import Broker, Consumer, ConsumerSettings
@@ -41,13 +41,8 @@ class Running:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with Session(self.engine, expire_on_commit=False) as session, transaction(session):
+            yield session
 
     def _run(self) -> None:
         try:
