@@ -1,6 +1,6 @@
 """MQTT ingest: mapping rules, per-ingest statistics and the last refused messages
 
-Revision ID: 20261206_mqtt_ingest_3f1a
+Revision ID: 6d2f9a41c3e8
 Revises: 4b7e2c91d0a3
 Create Date: 2026-12-06 01:07:28.047057
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261206_mqtt_ingest_3f1a"
+revision: str = "6d2f9a41c3e8"
 down_revision: str | None = "4b7e2c91d0a3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
