@@ -36,12 +36,16 @@ def test_a_mapping_file_is_loaded_all_or_nothing(
 
 def test_ingest_refuses_before_connecting(cli_in_test_session: CliRunner, session: Session) -> None:
     both = cli_in_test_session.invoke(cli.app, ["ingest", "mqtt", "--token", "x", "--user", "y"])
-    assert both.exit_code == 1 and "either --token or --user" in both.output
+    assert both.exit_code == 1
+    assert "either --token or --user" in both.output
     bad_url = cli_in_test_session.invoke(cli.app, ["ingest", "mqtt", "--user", "y", "--broker", "http://x"])
-    assert bad_url.exit_code == 1 and "not an MQTT broker URL" in bad_url.output
+    assert bad_url.exit_code == 1
+    assert "not an MQTT broker URL" in bad_url.output
     auditor = factories.UserFactory(role="auditor")
     refused = cli_in_test_session.invoke(cli.app, ["ingest", "mqtt", "--user", auditor.username, "--topic", "a/#"])
-    assert refused.exit_code == 1 and "error:" in refused.output
+    assert refused.exit_code == 1
+    assert "error:" in refused.output
     admin = factories.UserFactory(role="admin")
     no_topic = cli_in_test_session.invoke(cli.app, ["ingest", "mqtt", "--user", admin.username])
-    assert no_topic.exit_code == 1 and "no topic" in no_topic.output
+    assert no_topic.exit_code == 1
+    assert "no topic" in no_topic.output

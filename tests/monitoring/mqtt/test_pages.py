@@ -3,6 +3,7 @@ bad rule, every change logged, 409 on a stale edit, a fixed number of queries.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from maintenance.audit.models import ObjectChange
+from maintenance.db import utcnow
+from maintenance.i18n import gettext as _
 from maintenance.monitoring.mqtt import service
 from maintenance.monitoring.mqtt.mapping import Mapper, Rule
 from maintenance.monitoring.mqtt.models import MappingFields, MqttMapping
@@ -42,10 +45,17 @@ def test_the_page_shows_stats_rules_and_refusals(client: TestClient, session: Se
         session, messages, Mapper([Rule("plant/{w}/{point}/reading")]), ingest="line1", writer=writer, now=now
     )
     service.record_stats(session, "line1", result, now=now, per_minute=1, connected=True)
+    service.record_stats(session, "line2", None, now=utcnow(), connected=True)
     login(client, admin)
     page = client.get(PAGE)
     assert page.status_code == 200
-    assert 'data-ingest="line1"' in page.text
+    # line1 said "connected" long ago and has not been heard of since: it is not running.
+    line1, line2 = (re.search(rf'data-ingest="{name}">(.*?)</tr>', page.text, re.S) for name in ("line1", "line2"))
+    assert line1 is not None
+    assert _("not connected") in line1[1]
+    assert line2 is not None
+    assert _("not connected") not in line2[1]
+    assert _("connected") in line2[1]
     assert "plant/{workshop}/{point}/reading" in page.text
     assert "plant/W/NOPE/reading" in page.text
     assert 'id="mqtt-refusals"' in page.text

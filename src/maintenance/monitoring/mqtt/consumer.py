@@ -45,7 +45,7 @@ from sqlmodel import Session
 from maintenance.exceptions import MaintenanceError
 from maintenance.monitoring.mqtt import service
 from maintenance.monitoring.mqtt.mapping import Mapper
-from maintenance.monitoring.mqtt.service import Message
+from maintenance.monitoring.mqtt.service import HEARTBEAT_SECONDS, Message
 
 logger = logging.getLogger("maintenance.mqtt")
 
@@ -133,6 +133,7 @@ class Consumer:
         self._generation = 0
         self._connection_changed = False
         self._throughput = Throughput()
+        self._last_recorded = -HEARTBEAT_SECONDS
         self.client = self._client()
 
     # --- paho's thread ---------------------------------------------------------------------
@@ -254,7 +255,7 @@ class Consumer:
         current = [item for item in batch if item.generation == generation]
         with self._lock:
             connection_changed, self._connection_changed = self._connection_changed, False
-        if not current and not connection_changed:
+        if not current and not connection_changed and time.monotonic() - self._last_recorded < HEARTBEAT_SECONDS:
             return
         while True:
             try:
@@ -278,6 +279,7 @@ class Consumer:
                         per_minute=per_minute,
                         connected=self.client.is_connected(),
                     )
+                self._last_recorded = time.monotonic()
                 break
             except MaintenanceError:
                 raise  # the token revoked, the user deactivated: stop, leaving the messages to the broker

@@ -4,6 +4,7 @@ last refused messages with their reason. Under /admin beside the other plant-wid
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,6 @@ from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import Conflict, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.mqtt import service
-from maintenance.monitoring.mqtt.mapping import subscription_filter
 from maintenance.monitoring.mqtt.models import MappingFields, MappingUpdate, MqttMapping
 from maintenance.org.auth import AdminUser
 from maintenance.web import (
@@ -36,6 +36,7 @@ REFUSALS_SHOWN = 50
 
 @router.get(PAGE)
 def mqtt_page(request: Request, session: SessionDep, admin: AdminUser) -> Response:
+    now = utcnow()
     return render(
         request,
         "monitoring/mqtt/page.html",
@@ -43,8 +44,10 @@ def mqtt_page(request: Request, session: SessionDep, admin: AdminUser) -> Respon
             "stats": service.list_stats(session),
             "mappings": service.list_mappings(session),
             "refusals": service.recent_refusals(session, REFUSALS_SHOWN),
-            "subscription_filter": subscription_filter,
-            "now": utcnow(),
+            "now": now,
+            # A consumer stores its statistics at least every service.HEARTBEAT_SECONDS: older ones are of a
+            # consumer that is not running (killed, or stopped without a word).
+            "alive_since": now - timedelta(seconds=2 * service.HEARTBEAT_SECONDS),
         },
     )
 

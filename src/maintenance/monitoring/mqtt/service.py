@@ -42,6 +42,9 @@ READINGS_SCOPE = "readings:write"
 # Refused messages kept per ingest (all are counted).
 KEPT_REFUSALS = 200
 MAX_MAPPING_FILE_RULES = 1000
+# An idle consumer still stores its statistics this often, so the page can tell a running consumer
+# from one that was killed (whose row says "connected" forever).
+HEARTBEAT_SECONDS = 30.0
 
 
 # --- Mapping rules ------------------------------------------------------------------------
