@@ -14,12 +14,12 @@ PORT ?= 8000
 # Both cores: each xdist worker has its own SQLite file (or PostgreSQL database) and live server.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-dates setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps clean
+.PHONY: run test test-dates setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps mqtt-deps clean
 
 run: setup db seed
 	$(BIN)/maintenance serve --host $(HOST) --port $(PORT)
 
-test: setup db seed browser-deps lint
+test: setup db seed browser-deps mqtt-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMPS)/python $(STAMPS)/vendor $(MO_FILES)
@@ -95,6 +95,16 @@ browser-deps:
 		exit 1; \
 	fi; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fontconfig >/dev/null
+
+# Debian's Mosquitto broker for the MQTT ingest tests (each test starts its own on a free port).
+mqtt-deps:
+	@if [ -x /usr/sbin/mosquitto ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "!!! MQTT ingest tests need Debian's mosquitto." >&2; \
+		echo "!!! Run as root: apt-get update && apt-get install -y mosquitto" >&2; \
+		exit 1; \
+	fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | { echo "# Exact versions of every Python package (direct and transitive), used as pip constraints."; echo "# Regenerate with \`make lock\` after changing pyproject.toml."; cat; } > requirements.lock

@@ -128,15 +128,7 @@ def main() -> None:
     with Session(get_engine()) as session:
         ids: dict[str, int] = {code: point_id for code, point_id in session.execute(_point_ids())}  # noqa: C416
     point_ids = [ids[code] for code in codes]
-    get_engine().dispose()
-    pristine = db_path.with_name(db_path.stem + "-pristine.db")
-    shutil.copyfile(db_path, pristine)
-
-    def restore() -> None:
-        get_engine().dispose()
-        with closing(sqlite3.connect(pristine)) as source, closing(sqlite3.connect(db_path)) as target:
-            source.backup(target)
-
+    restore = keep_pristine(db_path)
     rows = Rows(args.rows, len(codes))
     zone = plant_timezone()
 
@@ -292,6 +284,22 @@ def main() -> None:
     console.print(f"load average after: {_load(load_after)}")
     if not args.keep_csv:
         csv_path.unlink(missing_ok=True)
+
+
+def keep_pristine(db_path: Path) -> Callable[[], None]:
+    """Copy the database as set up; the function returned puts that copy back (before each case)."""
+    from maintenance.db import get_engine
+
+    get_engine().dispose()
+    pristine = db_path.with_name(db_path.stem + "-pristine.db")
+    shutil.copyfile(db_path, pristine)
+
+    def restore() -> None:
+        get_engine().dispose()
+        with closing(sqlite3.connect(pristine)) as source, closing(sqlite3.connect(db_path)) as target:
+            source.backup(target)
+
+    return restore
 
 
 def create_points(session: Any, count: int, actor: Any) -> list[str]:

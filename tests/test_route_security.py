@@ -67,6 +67,8 @@ from maintenance.main import create_app
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import Quantity
 from maintenance.monitoring.models import MeasurementPoint, PointCreate, Reading
+from maintenance.monitoring.mqtt import service as mqtt_service
+from maintenance.monitoring.mqtt.models import MappingFields, MqttMapping
 from maintenance.orders import attachments
 from maintenance.orders import service as order_service
 from maintenance.orders.choices import ChecklistResult, CostCategory, CostKind, OrderType
@@ -532,6 +534,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/asset-class-aliases"): ADMIN,
     ("POST", "/admin/asset-class-aliases"): ADMIN,
     ("POST", "/admin/asset-class-aliases/{alias_id}/delete"): ADMIN,
+    # MQTT ingest: its statistics, refused messages and mapping rules
+    ("GET", "/admin/mqtt"): ADMIN,
+    ("GET", "/admin/mqtt/mappings/new"): ADMIN,
+    ("POST", "/admin/mqtt/mappings/new"): ADMIN,
+    ("GET", "/admin/mqtt/mappings/{mapping_id:int}"): ADMIN,
+    ("POST", "/admin/mqtt/mappings/{mapping_id:int}"): ADMIN,
+    ("POST", "/admin/mqtt/mappings/{mapping_id:int}/delete"): ADMIN,
     # API tokens: everyone their own
     ("GET", "/tokens"): USER,
     ("POST", "/tokens"): USER,
@@ -1047,6 +1056,11 @@ class World:
         return self.session.scalars(select(InspectionType).where(InspectionType.code == "PV-PERIODIC")).one()
 
     @kept
+    def mqtt_mapping(self) -> MqttMapping:
+        data = MappingFields(topic="plant/{workshop}/{point}/reading")
+        return mqtt_service.create_mapping(self.session, data, actor=self.admin)
+
+    @kept
     def token(self) -> ApiToken:
         owner = self.users["engineer_a"]
         token, _plaintext = org_service.create_api_token(
@@ -1125,6 +1139,7 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "surplus_id": lambda world: world.surplus.id,
     "turnaround_id": lambda world: world.turnaround.id,
     "alias_id": lambda world: world.alias.id,
+    "mapping_id": lambda world: world.mqtt_mapping.id,
     "token_id": lambda world: world.token.id,
     "finding_id": lambda world: world.finding.id,
     "type_id": lambda world: world.inspection_type.id,
@@ -1434,6 +1449,12 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
         _inspection_type_fields(world) | {"code": "GC-PERIODIC", "category": "gas_cylinder"}
     ),
     ("POST", "/admin/special-inspection-types/{type_id:int}"): _inspection_type_fields,
+    ("POST", "/admin/mqtt/mappings/new"): lambda world: {"topic": "site/{point}/value", "position": 20},
+    ("POST", "/admin/mqtt/mappings/{mapping_id:int}"): lambda world: {
+        "topic": "plant/{workshop}/{point}/reading",
+        "position": 10,
+        "version": world.mqtt_mapping.version,
+    },
     # leakfree: seal-point inventory
     ("POST", "/leakfree/seal-points/new"): _seal_point_fields,
     ("POST", "/leakfree/seal-points/{seal_point_id:int}"): lambda world: (

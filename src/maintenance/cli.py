@@ -834,6 +834,143 @@ def _print_import_report(report: object) -> None:
     _print_row_errors(report.errors)
 
 
+# --- ingest -------------------------------------------------------------------------------
+
+ingest_app = typer.Typer(help="Readings from sensors over MQTT.", no_args_is_help=True)
+mapping_app = typer.Typer(
+    help="The rules mapping MQTT topics and payloads to measurement points.", no_args_is_help=True
+)
+app.add_typer(ingest_app, name="ingest")
+ingest_app.add_typer(mapping_app, name="mapping")
+
+
+def _load_mapping_file(file: Path) -> int:
+    """Replace the mapping rules by those of ``file`` (one transaction, change-logged)."""
+    from maintenance.monitoring.mqtt import service as mqtt_service
+
+    if not file.is_file():
+        raise_cli_error(f"no such file: {file}")
+    with command_transaction("ingest-mapping-load") as session:
+        rules = mqtt_service.parse_mapping_file(file.name, file.read_bytes())
+        mqtt_service.replace_mappings(session, rules, actor=cli_actor("ingest-mapping-load"))
+    return len(rules)
+
+
+@mapping_app.command("load")
+def mapping_load(
+    file: Annotated[Path, typer.Argument(help="JSON or TOML file of rules (see README: Sensors over MQTT)")],
+) -> None:
+    """Replace the mapping rules by the file's (all or nothing; each change logged)."""
+    count = _load_mapping_file(file)
+    console.print(f"{count} mapping rules loaded from {file.name}", markup=False, highlight=False)
+
+
+@ingest_app.command("mqtt")
+def ingest_mqtt(
+    broker: Annotated[
+        str,
+        typer.Option(
+            "--broker", help="mqtt://host:port, user:password@ before the host if the broker asks (mqtts:// for TLS)"
+        ),
+    ] = ("mqtt://127.0.0.1:1883"),
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", help="Topic filter to subscribe to (repeatable); default: the mapping rules' topics"),
+    ] = None,
+    name: Annotated[
+        str, typer.Option("--name", help="Ingest name: the MQTT client id and the statistics' key; keep it fixed")
+    ] = "default",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="MAINTENANCE_MQTT_TOKEN", help="API token (scope readings:write) whose user writes"
+        ),
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Username whose rights the readings are written with")] = (
+        None
+    ),
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="Load this JSON/TOML mapping file first", dir_okay=False)
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10_000, help="Messages per transaction")] = 1000,
+    batch_seconds: Annotated[
+        float,
+        typer.Option(
+            "--batch-seconds", min=0.01, max=60, help="Store a batch at most this long after its first message"
+        ),
+    ] = 0.5,
+) -> None:
+    """Store sensor readings from an MQTT broker (persistent session, QoS 1) until Ctrl-C or SIGTERM.
+
+    Messages are acknowledged only after their batch is committed, so a kill or a broker restart
+    loses nothing, and re-delivered messages are stored once. Refused messages (no rule, bad
+    payload, unknown point, out of range, another workshop's point) are counted, kept on the
+    /admin/mqtt page and acknowledged."""
+    import logging
+    import signal
+
+    from rich.logging import RichHandler
+
+    from maintenance.db import session_scope as database_session_scope
+    from maintenance.db import utcnow
+    from maintenance.exceptions import MaintenanceError
+    from maintenance.monitoring.mqtt import service as mqtt_service
+    from maintenance.monitoring.mqtt.consumer import Broker, Consumer, ConsumerSettings
+    from maintenance.monitoring.mqtt.mapping import Mapper
+    from maintenance.security import set_request_id
+
+    if (token is None) == (user is None):
+        raise_cli_error("give either --token or --user")
+    try:
+        broker_address = Broker.parse(broker)
+    except ValueError as error:
+        raise_cli_error(str(error))
+    if mapping is not None:
+        _load_mapping_file(mapping)
+    set_request_id(f"cli-ingest-mqtt-{name}")
+    with command_transaction("ingest-mqtt") as session:
+        mqtt_service.ingest_user(session, token=token, username=user)  # refused at once, not at the first batch
+        mapper = Mapper(mqtt_service.active_rules(session))
+    topics = list(topic or mapper.filters())
+    if not topics:
+        raise_cli_error(
+            "no topic: give --topic or add mapping rules (/admin/mqtt or `maintenance ingest mapping load`)"
+        )
+    logger = logging.getLogger("maintenance.mqtt")
+    if not logger.handlers:
+        logger.addHandler(RichHandler(console=err_console, show_path=False))
+        logger.setLevel(logging.INFO)
+    consumer = Consumer(
+        ConsumerSettings(
+            name=name,
+            broker=broker_address,
+            topics=topics,
+            token=token,
+            username=user,
+            batch_size=batch_size,
+            batch_seconds=batch_seconds,
+        ),
+        mapper,
+        database_session_scope,
+        utcnow,
+    )
+
+    def _stop(signum: int, _frame: object) -> None:
+        logger.info("signal %s received: storing the batch in hand, then stopping", signal.Signals(signum).name)
+        consumer.stop()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    logger.info("ingest %s: %s rules, broker %s:%s", name, len(mapper.rules), broker_address.host, broker_address.port)
+    try:
+        consumer.run()
+    except MaintenanceError as error:
+        raise_cli_error(error.message)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logger.info("ingest %s stopped", name)
+
+
 # --- scheduler ----------------------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ from maintenance.leakfree import survey_routes as leakfree_survey_routes
 from maintenance.leakfree import workshop_routes as leakfree_workshop_routes
 from maintenance.monitoring import api as monitoring_api
 from maintenance.monitoring import routes as monitoring_routes
+from maintenance.monitoring.mqtt import routes as mqtt_routes
 from maintenance.monitoring.readings import import_routes as reading_import_routes
 from maintenance.monitoring.readings import imports as reading_imports
 from maintenance.monitoring.thickness import routes as thickness_routes
@@ -193,6 +194,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)
     app.include_router(special_type_routes.router)
+    app.include_router(mqtt_routes.router)
     # Before the asset router: /assets/labels would otherwise match /assets/{asset_id}.
     app.include_router(labels.router)
     app.include_router(stocktake_routes.router)

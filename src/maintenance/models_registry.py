@@ -12,6 +12,7 @@ def import_all_models() -> None:
     import maintenance.inspections.models
     import maintenance.leakfree.models
     import maintenance.monitoring.models
+    import maintenance.monitoring.mqtt.models
     import maintenance.orders.models
     import maintenance.org.models
     import maintenance.scorecard.accidents.models

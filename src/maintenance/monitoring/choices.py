@@ -31,6 +31,7 @@ class ReadingSource(Choice):
     ROUND = ("round", "点检", "Round", "primary")
     IMPORT = ("import", "文件导入", "File import", "info")
     API = ("api", "接口", "API", "dark")
+    MQTT = ("mqtt", "MQTT 传感器", "MQTT sensor", "dark")
 
 
 class LimitPreset(Choice):
