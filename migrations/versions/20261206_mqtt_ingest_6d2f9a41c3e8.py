@@ -1,7 +1,7 @@
 """MQTT ingest: mapping rules, per-ingest statistics and the last refused messages
 
 Revision ID: 6d2f9a41c3e8
-Revises: 4b7e2c91d0a3
+Revises: 5c1e7a2d9b40
 Create Date: 2026-12-06 01:07:28.047057
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6d2f9a41c3e8"
-down_revision: str | None = "4b7e2c91d0a3"
+down_revision: str | None = "5c1e7a2d9b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
