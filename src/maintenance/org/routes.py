@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from maintenance.db import SessionDep, UnmanagedSessionDep, transaction
 from maintenance.exceptions import MaintenanceError
+from maintenance.i18n import KNOWN_LOCALES, LANGUAGE_NAMES
 from maintenance.i18n import gettext as _
 from maintenance.org import logins, permissions, service
 from maintenance.org.auth import AdminUser, OptionalUser, keep_session, login_session, logout_session
@@ -122,6 +123,7 @@ def _user_form(
             "errors": errors,
             "roles": Role,
             "all_workshops": service.list_workshops(session),
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in KNOWN_LOCALES],
         },
         status_code=status_code,
     )
@@ -174,6 +176,10 @@ def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id
         data.is_active = "is_active" in form
         if "workshop_ids" not in form:
             data.workshop_ids = []
+        # An emptied address or language is a change to none (an empty input is "not given").
+        for contact_field in ("email", "language"):
+            if contact_field in form:
+                setattr(data, contact_field, getattr(data, contact_field))
         try:
             service.update_user(session, user, data, actor=admin)
         except MaintenanceError as error:
