@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from maintenance.db import SessionDep, UnmanagedSessionDep, transaction
 from maintenance.exceptions import MaintenanceError
-from maintenance.i18n import KNOWN_LOCALES, LANGUAGE_NAMES
 from maintenance.i18n import gettext as _
 from maintenance.org import logins, permissions, service
 from maintenance.org.auth import AdminUser, OptionalUser, keep_session, login_session, logout_session
@@ -123,7 +122,6 @@ def _user_form(
             "errors": errors,
             "roles": Role,
             "all_workshops": service.list_workshops(session),
-            "languages": [(code, LANGUAGE_NAMES[code]) for code in KNOWN_LOCALES],
         },
         status_code=status_code,
     )

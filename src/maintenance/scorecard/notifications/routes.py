@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from maintenance.config import get_settings
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import FieldError, MailNotSent, ValidationFailed
-from maintenance.i18n import KNOWN_LOCALES, LANGUAGE_NAMES, format_datetime
+from maintenance.i18n import format_datetime
 from maintenance.i18n import gettext as _
 from maintenance.mail import Mail, send_mail
 from maintenance.org import service as org_service
@@ -159,7 +159,6 @@ def _preferences_page(
             "mail_enabled": get_settings().mail_enabled,
             "contact": contact if contact is not None else {"email": user.email, "language": user.language},
             "errors": errors or {},
-            "languages": [(code, LANGUAGE_NAMES[code]) for code in KNOWN_LOCALES],
             "can_administer": can(user, Capability.ADMINISTER),
         },
         status_code=status_code,
