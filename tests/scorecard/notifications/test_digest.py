@@ -258,3 +258,48 @@ def test_the_scheduler_sends_once_a_plant_day_after_the_digest_hour(
     assert cli._digest_due(plant(3, 11, 8), date(2026, 3, 10)) == date(2026, 3, 11)
     monkeypatch.setattr(get_settings(), "smtp_host", None)
     assert cli._digest_due(seven, None) is None  # e-mail off
+
+
+def test_the_scheduler_loop_retries_a_day_with_failures_at_its_next_pass(
+    world: Plant, smtp_sink: Sink, cli_in_test_session: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    monkeypatch.setattr("maintenance.db.utcnow", lambda: NOW)  # 09:00 at the plant, after the hour
+    world.alert(world.pump_a, "P-101-V", plant(3, 5))
+    wants_digest(world, world.engineer_a, Topic.ALARM)
+    logger = logging.getLogger("test-scheduler")
+    settings = get_settings()
+    port = settings.smtp_port
+
+    monkeypatch.setattr(settings, "smtp_port", free_port())
+    assert cli._scheduled_digest(logger, None) is None  # failed: not done for the day
+    assert claims(world.session) == []
+
+    monkeypatch.setattr(settings, "smtp_port", port)
+    assert cli._scheduled_digest(logger, None) == date(2026, 3, 10)
+    assert cli._scheduled_digest(logger, date(2026, 3, 10)) == date(2026, 3, 10)  # not run again
+    assert len(smtp_sink.messages) == 1
+
+
+def test_the_mail_settings_are_checked_when_read() -> None:
+    from pydantic import ValidationError
+
+    from maintenance.config import Settings
+
+    key = "x" * 40
+    assert not Settings(secret_key=key).mail_enabled  # no host: e-mail off
+    with pytest.raises(ValidationError, match="needs MAINTENANCE_SMTP_FROM"):
+        Settings(secret_key=key, smtp_host="mail.plant.example")
+    with pytest.raises(ValidationError, match="must be an e-mail address"):
+        Settings(secret_key=key, smtp_host="mail.plant.example", smtp_from="maintenance")
+    with pytest.raises(ValidationError, match="must start with http"):
+        Settings(secret_key=key, base_url="maintenance.plant.example")
+    settings = Settings(
+        secret_key=key,
+        smtp_host="mail.plant.example",
+        smtp_from="maintenance@plant.example",
+        base_url="https://maintenance.plant.example/",
+    )
+    assert settings.mail_enabled
+    assert (settings.smtp_port, settings.digest_hour, settings.base_url) == (25, 7, BASE)
