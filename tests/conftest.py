@@ -284,7 +284,7 @@ def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
     controller = start_sink(sink)
     settings = get_settings()
     monkeypatch.setattr(settings, "smtp_host", "127.0.0.1")
-    monkeypatch.setattr(settings, "smtp_port", controller.port)
+    monkeypatch.setattr(settings, "smtp_port", sink.port)
     monkeypatch.setattr(settings, "smtp_from", "maintenance@plant.example")
     monkeypatch.setattr(settings, "base_url", "https://maintenance.plant.example")
     try:

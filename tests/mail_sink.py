@@ -24,6 +24,7 @@ class Sink:
     """aiosmtpd's handler: every mail accepted, parsed; or every recipient refused."""
 
     refuse: bool = False
+    port: int = 0  # where it listens, once started
     messages: list[EmailMessage] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
@@ -55,5 +56,6 @@ def start_sink(sink: Sink) -> Controller:
             controller.start()
         except (OSError, RuntimeError):
             continue
+        sink.port = controller.port
         return controller
     raise RuntimeError("no free port for the SMTP sink")
