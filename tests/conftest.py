@@ -100,13 +100,18 @@ from tests.mail_sink import Sink, free_port, start_sink  # noqa: E402
 PASSWORD = factories.PASSWORD
 
 
-@pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
-    engine = get_engine()
+def migrate(engine: Engine) -> Engine:
+    """``engine``'s database upgraded to head, as production's is (no create_all)."""
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    engine = migrate(get_engine())
     yield engine
     engine.dispose()
 

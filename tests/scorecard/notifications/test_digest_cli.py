@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlmodel import Session
 
-from maintenance.cli import alembic_config
 from maintenance.db import build_engine
 from maintenance.scorecard.notifications import service
 from maintenance.scorecard.notifications.choices import Topic
 from tests import factories
+from tests.conftest import migrate
 from tests.mail_sink import Sink, free_port, start_sink
 from tests.scorecard.notifications.conftest import NOW, build_world, plant
 
@@ -79,11 +78,7 @@ def operator(tmp_path: Path, sink: Sink) -> Operator:
     """A migrated file where engineer A (with an address) chose the alarm digest and a point of
     workshop A is in alarm; engineer B chose it too but workshop B has nothing."""
     path = tmp_path / "maintenance.db"
-    engine = build_engine(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = migrate(build_engine(f"sqlite:///{path}"))
     with Session(engine, expire_on_commit=False) as session:
         factories.bind(session)
         world = build_world(session)
