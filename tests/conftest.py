@@ -90,21 +90,28 @@ from typer.testing import CliRunner  # noqa: E402
 
 from maintenance import cli  # noqa: E402
 from maintenance.cli import alembic_config  # noqa: E402
+from maintenance.config import get_settings  # noqa: E402
 from maintenance.db import build_engine, get_engine, get_session  # noqa: E402
 from maintenance.main import create_app  # noqa: E402
 from maintenance.org.models import Role, User  # noqa: E402
 from tests import bombs, factories  # noqa: E402
+from tests.mail_sink import Sink, free_port, start_sink  # noqa: E402
 
 PASSWORD = factories.PASSWORD
 
 
-@pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
-    engine = get_engine()
+def migrate(engine: Engine) -> Engine:
+    """``engine``'s database upgraded to head, as production's is (no create_all)."""
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    engine = migrate(get_engine())
     yield engine
     engine.dispose()
 
@@ -281,3 +288,30 @@ def cli_in_test_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> Cl
 def no_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fails the test if a workbook parser runs (a hostile file must be refused before)."""
     bombs.parser_must_not_run(monkeypatch)
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
+    """An SMTP server on a free local port that keeps every mail, and the settings pointing at it
+    (e-mail on, links to https://maintenance.plant.example)."""
+    sink = Sink()
+    controller = start_sink(sink)
+    settings = get_settings()
+    monkeypatch.setattr(settings, "smtp_host", "127.0.0.1")
+    monkeypatch.setattr(settings, "smtp_port", sink.port)
+    monkeypatch.setattr(settings, "smtp_from", "maintenance@plant.example")
+    monkeypatch.setattr(settings, "base_url", "https://maintenance.plant.example")
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """E-mail on, but nothing listens where the mail server should be."""
+    settings = get_settings()
+    monkeypatch.setattr(settings, "smtp_host", "127.0.0.1")
+    monkeypatch.setattr(settings, "smtp_port", free_port())
+    monkeypatch.setattr(settings, "smtp_from", "maintenance@plant.example")
+    monkeypatch.setattr(settings, "smtp_timeout", 5.0)

@@ -676,6 +676,7 @@ NEVER_LOGGED = {
     "reading": "measurements; the point's update and the round's entry are logged",
     "user_workshop": "logged as the user's workshop_ids",
     "asset_version": "the asset's history, logged as the asset's update",
+    "notification_digest": "which day's e-mail digest went to whom, mailing bookkeeping",
 }
 
 

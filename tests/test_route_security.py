@@ -856,6 +856,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/notifications/read-all"): USER,
     ("GET", "/notifications/preferences"): USER,
     ("POST", "/notifications/preferences"): USER,
+    ("POST", "/notifications/preferences/email"): USER,  # one's own address
+    ("POST", "/notifications/preferences/test-email"): ADMIN,  # checks the plant's mail settings
     ("GET", "/notifications/approvals"): MANAGER,
 }
 
@@ -1589,6 +1591,9 @@ FORMS: dict[tuple[str, str], Callable[[World], dict[str, object]]] = {
     # it is sent without one and refused with 422, which is not a refusal for who sent it)
     ("POST", "/notifications/read-all"): lambda world: {},
     ("POST", "/notifications/preferences"): lambda world: {},  # every topic off: valid for every role
+    ("POST", "/notifications/preferences/email"): lambda world: {"email": "me@plant.example", "language": "en"},
+    # No address of the admin's own: a warning, no mail (e-mail is off in the tests anyway).
+    ("POST", "/notifications/preferences/test-email"): lambda world: {},
 }
 # Uploads, as (form field, file name, content).
 FILES: dict[tuple[str, str], tuple[str, str, bytes]] = {

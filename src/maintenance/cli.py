@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    import logging
     from datetime import date
 
     from alembic.config import Config as AlembicConfig
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from maintenance.inspections.rounds import RoundsReport
     from maintenance.monitoring.readings.imports import ReadingImportReport
     from maintenance.orders.pm.scheduler import SchedulerReport
+    from maintenance.scorecard.notifications.digest import DigestReport
     from maintenance.special.reminders import ReminderReport
 else:
 
@@ -76,10 +78,12 @@ db_app = typer.Typer(help="Database schema and data.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for /api/v1.", no_args_is_help=True)
 audit_app = typer.Typer(help="The change log.", no_args_is_help=True)
+notify_app = typer.Typer(help="Notifications by e-mail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(notify_app, name="notify")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -332,6 +336,7 @@ def user_create(
     role: Annotated[RoleCode, typer.Option(help="engineer, manager, auditor or admin")],
     workshop: Annotated[list[str], typer.Option(help="Workshop code (repeat for several)")] = [],  # noqa: B006
     full_name: Annotated[str, typer.Option(help="Display name")] = "",
+    email: Annotated[str | None, typer.Option(help="E-mail address (for the daily notification digest)")] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input")
     ] = False,
@@ -357,6 +362,7 @@ def user_create(
                 username=username,
                 role=Role(role.value),
                 full_name=full_name,
+                email=email,
                 password=password,
                 workshop_ids=workshop_ids,
             )
@@ -971,6 +977,68 @@ def ingest_mqtt(
     logger.info("ingest %s stopped", name)
 
 
+# --- notify -------------------------------------------------------------------------------
+
+
+@notify_app.command("digest")
+def notify_digest(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say who would get a digest today; send and record nothing")
+    ] = False,
+) -> None:
+    """Send today's e-mail digest (unread notifications of the topics each user chose) to every
+    user who has not had it yet this plant day: safe to run again, from cron and a scheduler at
+    once. Prints how many mails were sent, skipped and failed; exit code 1 if any failed (their
+    users are tried again at the next run)."""
+    from maintenance.config import get_settings
+    from maintenance.db import utcnow
+
+    if not get_settings().mail_enabled and not dry_run:
+        raise_cli_error("e-mail is off: set MAINTENANCE_SMTP_HOST (and MAINTENANCE_SMTP_FROM)")
+    report = _digest_run(utcnow(), dry_run=dry_run)
+    _print_digest_report(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _digest_run(now: datetime, *, dry_run: bool = False) -> DigestReport:
+    """Every recipient's digest for the plant day of ``now``. Each user's claim, mail and record
+    is a transaction of its own: a mail once sent cannot be taken back, so its record is
+    committed at once, and one user's failure (released, reported) leaves the others' alone."""
+    from maintenance.exceptions import MailNotSent
+    from maintenance.scorecard.notifications import digest
+    from maintenance.security import set_request_id
+
+    set_request_id("cli-notify-digest")
+    report = digest.DigestReport(day=digest.plant_day(now), dry_run=dry_run)
+    with session_scope() as session:
+        user_ids = digest.recipient_ids(session)
+        if dry_run:  # nothing is written: one transaction
+            for user_id in user_ids:
+                digest.send_digest(session, user_id, now, report)
+            return report
+    for user_id in user_ids:
+        try:
+            with session_scope() as session:
+                digest.send_digest(session, user_id, now, report)
+        except MailNotSent:
+            continue  # in the report; the claim went with the rolled-back transaction
+    return report
+
+
+def _print_digest_report(report: DigestReport) -> None:
+    verb = "would be sent" if report.dry_run else "sent"
+    console.print(
+        f"digest for {report.day.isoformat()}: {len(report.sent)} {verb}, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed",
+        highlight=False,
+    )
+    if report.dry_run and report.sent:
+        console.print("to: " + ", ".join(report.sent), markup=False, highlight=False, soft_wrap=True)
+    for username, reason in report.failed:
+        err_console.print(f"failed: {username}: {reason}", markup=False, highlight=False, soft_wrap=True)
+
+
 # --- scheduler ----------------------------------------------------------------------------
 
 
@@ -988,14 +1056,16 @@ def scheduler_command(
     ] = None,
 ) -> None:
     """Raise the PM orders falling due and make the rounds of the current shift, day and week
-    (idempotent: safe from cron and on several machines at once).
+    (idempotent: safe from cron and on several machines at once); with e-mail on, once a plant day
+    after MAINTENANCE_DIGEST_HOUR, send the notification digests (as `notify digest`).
 
-    With --once: one pass, a summary, exit 0. Without: a pass every MAINTENANCE_SCHEDULER_INTERVAL_MINUTES
-    until Ctrl-C or SIGTERM; each pass is its own transaction, and a failed pass is logged and retried
-    at the next interval."""
+    With --once: one pass, a summary, exit 0 (1 if a digest failed). Without: a pass every
+    MAINTENANCE_SCHEDULER_INTERVAL_MINUTES until Ctrl-C or SIGTERM; each pass is its own
+    transaction, and a failed pass is logged and retried at the next interval."""
     from datetime import date
 
     from maintenance.config import get_settings
+    from maintenance.db import utcnow
 
     settings = get_settings()
     horizon = horizon_days if horizon_days is not None else settings.scheduler_horizon_days
@@ -1007,8 +1077,26 @@ def scheduler_command(
             raise_cli_error(f"--today must be a date as YYYY-MM-DD, got {today!r}")
     if once:
         _print_scheduler_report(_scheduler_pass(day, horizon))
+        if _digest_due(utcnow(), None) is not None:
+            digests = _digest_run(utcnow())
+            _print_digest_report(digests)
+            if digests.failed:
+                raise typer.Exit(1)
         return
     _scheduler_loop(day, horizon, settings.scheduler_interval_minutes)
+
+
+def _digest_due(now: datetime, last_day: date | None) -> date | None:
+    """The plant day whose digests are due at ``now``: e-mail on, past MAINTENANCE_DIGEST_HOUR on
+    the plant's clock, and not done yet that day (``last_day``); else None."""
+    from maintenance.config import get_settings
+    from maintenance.db import plant_timezone
+
+    settings = get_settings()
+    local = now.astimezone(plant_timezone())
+    if not settings.mail_enabled or local.hour < settings.digest_hour or local.date() == last_day:
+        return None
+    return local.date()
 
 
 def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, RoundsReport, ReminderReport]:
@@ -1071,6 +1159,7 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
 
     previous = signal.signal(signal.SIGTERM, _stop)
     logger.info("scheduler started: a pass every %s minutes, horizon %s days", interval_minutes, horizon)
+    digested: date | None = None  # the plant day whose digests all went
     try:
         while not stop.is_set():
             try:
@@ -1095,12 +1184,39 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
                     rounds.routes_checked,
                     inspections.orders_created,
                 )
+            digested = _scheduled_digest(logger, digested)
             stop.wait(interval_minutes * 60)
     except KeyboardInterrupt:
         logger.info("interrupted: stopping")
     finally:
         signal.signal(signal.SIGTERM, previous)
     logger.info("scheduler stopped")
+
+
+def _scheduled_digest(logger: logging.Logger, digested: date | None) -> date | None:
+    """The day's digests when due (:func:`_digest_due`); returns the day they all went, so a day
+    with failures is tried again at the next pass (only for the users who got none)."""
+    from maintenance.db import utcnow
+
+    now = utcnow()
+    day = _digest_due(now, digested)
+    if day is None:
+        return digested
+    try:
+        report = _digest_run(now)
+    except Exception:
+        logger.exception("digest failed; retrying at the next pass")
+        return digested
+    logger.info(
+        "digest for %s: %s sent, %s skipped, %s failed",
+        day.isoformat(),
+        len(report.sent),
+        len(report.skipped),
+        len(report.failed),
+    )
+    for username, reason in report.failed:
+        logger.error("digest to %s failed: %s; retrying at the next pass", username, reason)
+    return digested if report.failed else day
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +15,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_ROOT = Path(__file__).resolve().parent
+
+# An address as people type it: something@domain.tld, no spaces, no angle brackets or quotes (a
+# plant's internal addresses; the SMTP server has the last word on whether it exists).
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
+EMAIL_MAX_LENGTH = 254
+
+
+def is_email_address(text: str) -> bool:
+    return len(text) <= EMAIL_MAX_LENGTH and EMAIL_ADDRESS.match(text) is not None
+
 
 # Values that have appeared in examples and must never sign real sessions.
 KNOWN_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development", "test"})
@@ -74,6 +85,20 @@ class Settings(BaseSettings):
     reading_import_max_columns: int = Field(default=50, ge=1)
     reading_import_max_cells: int = Field(default=10_000_000, ge=1)
     reading_import_max_unpacked_mb: int = Field(default=1024, ge=1)
+    # E-mail (the daily notification digest, the admins' test mail). No host: e-mail is off.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = ""  # the sender's address, required with a host
+    smtp_timeout: float = Field(default=10.0, gt=0, le=300)
+    # Where the app is served, for the links in e-mails (they are read outside the app).
+    base_url: str = "http://localhost:8000"
+    # The digest goes out once a plant day, at the scheduler's first pass after this hour.
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    # Items listed per topic in a digest; the rest are counted ("and 3 more").
+    digest_max_items: int = Field(default=10, ge=1, le=200)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -94,6 +119,8 @@ class Settings(BaseSettings):
                 raise ValueError("MAINTENANCE_CLOCK_START is for demos and tests; it is refused in prod")
             if self.clock_start.tzinfo is None:
                 raise ValueError("MAINTENANCE_CLOCK_START needs an offset, e.g. 2026-12-31T23:30:00+08:00")
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("MAINTENANCE_SMTP_HOST needs MAINTENANCE_SMTP_FROM, the address mail is sent from")
         if self.environment != "dev" and self.secret_key.lower() in KNOWN_PLACEHOLDER_SECRETS:
             raise ValueError(
                 "MAINTENANCE_SECRET_KEY is a known placeholder; set a random value (`openssl rand -hex 32`)"
@@ -110,8 +137,26 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
     def files_dir(self) -> Path:
         return self.var_dir / "files"
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _from_is_an_address(cls, address: str) -> str:
+        if address.strip() and not is_email_address(address.strip()):
+            raise ValueError("MAINTENANCE_SMTP_FROM must be an e-mail address, e.g. maintenance@plant.example")
+        return address.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_absolute(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("MAINTENANCE_BASE_URL must start with http:// or https://")
+        return url.rstrip("/")
 
     @field_validator("audit_key")
     @classmethod

@@ -63,3 +63,10 @@ class Conflict(MaintenanceError):
 class ValidationFailed(MaintenanceError):
     def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(message, 422, errors or [])
+
+
+class MailNotSent(MaintenanceError):
+    """The mail server was unreachable or refused the mail (502: the app is fine, its relay is not)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 502)

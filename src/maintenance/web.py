@@ -49,6 +49,7 @@ _env.globals.update(
     csrf_token=csrf_token,
     current_locale=i18n.current_locale,
     KNOWN_LOCALES=i18n.KNOWN_LOCALES,
+    LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
 )
 _env.filters.update(
     date=i18n.format_date,

@@ -12,6 +12,8 @@ plant's midnight is the previous day in UTC).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,6 +30,8 @@ from maintenance.db import plant_timezone
 
 CATALOG_DIR = Path(__file__).resolve().parent
 KNOWN_LOCALES = ("zh_CN", "en")
+# Each language in its own words, as a language menu shows them.
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 LOCALE_COOKIE = "lang"
 
 _current_locale: ContextVar[str | None] = ContextVar("maintenance_locale", default=None)
@@ -39,6 +43,17 @@ def current_locale() -> str:
 
 def set_locale(locale: str) -> None:
     _current_locale.set(locale if locale in KNOWN_LOCALES else get_settings().language)
+
+
+@contextmanager
+def using_locale(locale: str) -> Iterator[None]:
+    """Messages and formats in ``locale`` (one we speak, else the default) inside the block: a
+    mail is written in its reader's language, not in the request's or the command's."""
+    token = _current_locale.set(locale if locale in KNOWN_LOCALES else get_settings().language)
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 @lru_cache

@@ -32,6 +32,8 @@ register_labels(
         "full_name": ("姓名", "Full name"),
         "role": ("角色", "Role"),
         "is_active": ("启用", "Active"),
+        "email": ("电子邮箱", "E-mail"),
+        "language": ("邮件语言", "E-mail language"),
         "created_at": CREATED_AT,
         "last_login_at": ("最近登录", "Last login"),
         # Logged beside the columns by the user service.

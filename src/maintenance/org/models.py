@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import field_validator
 from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import Choice, ChoiceType
+from maintenance.config import EMAIL_MAX_LENGTH, is_email_address
 from maintenance.db import UTCDateTime, utcnow
+from maintenance.i18n import KNOWN_LOCALES
+from maintenance.i18n import gettext as _
 
 
 class Role(Choice):
@@ -96,7 +100,43 @@ class UnitUpdate(SQLModel):
 # --- User ---------------------------------------------------------------------------------
 
 
-class UserBase(SQLModel):
+def _email_or_none(value: object) -> object:
+    """An address as typed (trimmed), none for an empty field; refused unless it looks like one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not is_email_address(value.strip()):
+        raise ValueError(_("Enter an e-mail address such as name@plant.example."))
+    return value.strip()
+
+
+def _language_or_none(value: object) -> object:
+    """A language we speak, none for "the plant's default"."""
+    if value is None or value == "":
+        return None
+    if value not in KNOWN_LOCALES:
+        raise ValueError(_("Choose one of the languages listed."))
+    return value
+
+
+class ContactFields(SQLModel):
+    """Where and in which language a user is written to (the daily digest): both optional."""
+
+    email: str | None = Field(default=None, max_length=EMAIL_MAX_LENGTH)
+    # zh_CN or en; none: the plant's default language (MAINTENANCE_LANGUAGE).
+    language: str | None = Field(default=None, max_length=10)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: object) -> object:
+        return _email_or_none(value)
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> object:
+        return _language_or_none(value)
+
+
+class UserBase(ContactFields):
     username: str = Field(min_length=2, max_length=40, schema_extra={"pattern": r"^[A-Za-z0-9_.-]+$"})
     full_name: str = Field(default="", max_length=100)
     role: Role = Field(default=Role.ENGINEER, sa_type=ChoiceType(Role))
@@ -131,7 +171,7 @@ class UserCreate(UserBase):
     workshop_ids: list[int] = []
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(ContactFields):
     full_name: str | None = Field(default=None, max_length=100)
     role: Role | None = None
     is_active: bool | None = None

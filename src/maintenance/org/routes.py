@@ -174,6 +174,10 @@ def update_user(request: Request, session: SessionDep, admin: AdminUser, user_id
         data.is_active = "is_active" in form
         if "workshop_ids" not in form:
             data.workshop_ids = []
+        # An emptied address or language is a change to none (an empty input is "not given").
+        for contact_field in ("email", "language"):
+            if contact_field in form:
+                setattr(data, contact_field, getattr(data, contact_field))
         try:
             service.update_user(session, user, data, actor=admin)
         except MaintenanceError as error:

@@ -15,17 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlmodel import Session
 
 from maintenance.audit.service import SystemActor
-from maintenance.cli import alembic_config
 from maintenance.db import build_engine
 from maintenance.orders.choices import IntervalUnit, PlanBasis
 from maintenance.orders.models import PmPlanCreate
 from maintenance.orders.pm import service as pm
 from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
+from tests.conftest import migrate
 
 CLI = [sys.executable, "-m", "maintenance.cli"]
 
@@ -65,11 +64,7 @@ def plant(tmp_path: Path) -> Plant:
     """A migrated file with one asset and two plans: monthly fixed from 2026-03-10, and floating
     from 2026-03-05 (lead 3 days), committed as an operator's database would be."""
     path = tmp_path / "maintenance.db"
-    engine = build_engine(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = migrate(build_engine(f"sqlite:///{path}"))
     with Session(engine, expire_on_commit=False) as session:
         factories.bind(session)
         asset = factories.AssetFactory(tag="P-1101A")

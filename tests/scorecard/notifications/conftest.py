@@ -104,6 +104,11 @@ def _member(session: Session, workshop: Workshop, **fields: Any) -> User:
 
 @pytest.fixture
 def world(session: Session) -> Plant:
+    return build_world(session)
+
+
+def build_world(session: Session) -> Plant:
+    """The plant above in ``session`` (the factories bound to it)."""
     workshop_a = factories.WorkshopFactory(code="SYN", name="合成车间")
     workshop_b = factories.WorkshopFactory(code="UTL", name="公用工程车间")
     return Plant(

@@ -11,6 +11,7 @@ register_labels(
         "user_id": ("用户", "User"),
         "topic": ("通知类别", "Topic"),
         "enabled": ("站内通知", "In-app"),
+        "digest": ("每日邮件摘要", "Daily e-mail digest"),
         "updated_at": ("修改时间", "Updated at"),
     },
     title_columns=("user_id", "topic"),

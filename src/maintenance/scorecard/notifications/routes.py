@@ -5,6 +5,7 @@ by htmx so pages do not pay for it), the preferences (/notifications/preferences
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,15 +15,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from maintenance.config import get_settings
 from maintenance.db import SessionDep, utcnow
-from maintenance.exceptions import FieldError, ValidationFailed
+from maintenance.exceptions import FieldError, MailNotSent, ValidationFailed
+from maintenance.i18n import format_datetime
 from maintenance.i18n import gettext as _
-from maintenance.org.auth import CurrentUser, user_with
-from maintenance.org.models import User
-from maintenance.org.permissions import Capability
+from maintenance.mail import Mail, send_mail
+from maintenance.org import service as org_service
+from maintenance.org.auth import AdminUser, CurrentUser, user_with
+from maintenance.org.models import ContactFields, User, UserUpdate
+from maintenance.org.permissions import Capability, can
 from maintenance.scorecard.notifications import service, sources
 from maintenance.scorecard.notifications.choices import Topic
 from maintenance.scorecard.notifications.models import KEY_LENGTH
-from maintenance.web import FormDep, Page, add_toast, filters_from_query, redirect, render
+from maintenance.web import FormDep, Page, add_toast, filters_from_query, redirect, render, validate_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -137,11 +141,27 @@ def mark_all_read(request: Request, session: SessionDep, user: CurrentUser, form
     return redirect(request, filters.url())
 
 
-def _preferences_page(request: Request, session: SessionDep, user: User) -> Response:
+def _preferences_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    contact: Mapping[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     return render(
         request,
         "scorecard/notifications/preferences.html",
-        {"allowed": service.allowed_topics(user), "enabled": service.enabled_topics(session, user)},
+        {
+            "allowed": service.allowed_topics(user),
+            "enabled": service.enabled_topics(session, user),
+            "digest": service.digest_topics(session, user),
+            "mail_enabled": get_settings().mail_enabled,
+            "contact": contact if contact is not None else {"email": user.email, "language": user.language},
+            "errors": errors or {},
+            "can_administer": can(user, Capability.ADMINISTER),
+        },
+        status_code=status_code,
     )
 
 
@@ -157,28 +177,87 @@ def _topic(value: str) -> Topic | None:
         return None
 
 
-def _chosen_topics(form: FormDep, user: User) -> set[Topic]:
+def _chosen_topics(form: FormDep, user: User, name: str = "topic") -> set[Topic]:
     allowed = service.allowed_topics(user)
     chosen = set()
-    for value in form.getlist("topic"):
+    for value in form.getlist(name):
         topic = _topic(value) if isinstance(value, str) else None
         if topic is None or topic not in allowed:
             raise ValidationFailed(
                 _("%(value)s is not a topic you can choose.", value=str(value)[:40]),
-                [FieldError("topic", _("Choose among the topics listed."))],
+                [FieldError(name, _("Choose among the topics listed."))],
             )
         chosen.add(topic)
     return chosen
 
 
+def _digest_topics(form: FormDep, user: User, enabled: set[Topic]) -> set[Topic]:
+    """The topics whose unread items go out in the daily e-mail digest: only with e-mail on, and
+    only topics heard about in the centre too."""
+    digest = _chosen_topics(form, user, "digest")
+    if digest and not get_settings().mail_enabled:
+        raise ValidationFailed(
+            _("E-mail is off on this server: the daily digest cannot be chosen."),
+            [FieldError("digest", _("E-mail is off."))],
+        )
+    if digest - enabled:
+        raise ValidationFailed(
+            _("A daily digest needs its topic in the notification centre too: tick both or neither."),
+            [FieldError("digest", _("Tick the topic too."))],
+        )
+    return digest
+
+
 @router.post(PREFERENCES)
 def save_preferences(request: Request, session: SessionDep, user: CurrentUser, form: FormDep) -> Response:
-    changed = service.save_preferences(session, user, _chosen_topics(form, user), utcnow())
+    enabled = _chosen_topics(form, user)
+    changed = service.save_preferences(session, user, enabled, utcnow(), _digest_topics(form, user, enabled))
     add_toast(
         request,
         _("Your notification settings are saved.") if changed else _("Nothing changed."),
         "success" if changed else "info",
     )
+    return redirect(request, PREFERENCES)
+
+
+@router.post(PREFERENCES + "/email")
+def save_my_email(request: Request, session: SessionDep, user: CurrentUser, form: FormDep) -> Response:
+    """The user's own address and the language of their mails (change-logged as a user edit)."""
+    data, errors = validate_form(ContactFields, form)
+    if data is None:
+        contact = {key: form.get(key) for key in ("email", "language")}
+        return _preferences_page(request, session, user, contact, errors, status_code=422)
+    if (data.email, data.language) == (user.email, user.language):
+        add_toast(request, _("Nothing changed."), "info")
+    else:
+        org_service.update_user(session, user, UserUpdate(email=data.email, language=data.language), actor=user)
+        add_toast(request, _("Your e-mail settings are saved."))
+    return redirect(request, PREFERENCES)
+
+
+@router.post(PREFERENCES + "/test-email")
+def send_test_email(request: Request, admin: AdminUser) -> Response:
+    """An administrator checks the mail settings by mailing themselves; whatever the server
+    says (unreachable, refused) is shown, never a server error."""
+    if not admin.email:
+        add_toast(request, _("Enter your e-mail address first: the test mail goes to you."), "warning")
+        return redirect(request, PREFERENCES)
+    now = utcnow()
+    mail = Mail(
+        to=admin.email,
+        subject=_("Test mail from the maintenance system"),
+        text=_(
+            "The mail settings work: this mail reached %(address)s at %(time)s.",
+            address=admin.email,
+            time=format_datetime(now),
+        ),
+    )
+    try:
+        send_mail(mail, now)
+    except MailNotSent as error:
+        add_toast(request, _("The test mail was not sent. %(reason)s", reason=error.message), "danger")
+    else:
+        add_toast(request, _("Test mail sent to %(address)s.", address=admin.email))
     return redirect(request, PREFERENCES)
 
 

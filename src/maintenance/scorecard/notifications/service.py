@@ -41,6 +41,16 @@ def enabled_topics(session: Session, user: User) -> list[Topic]:
     return [topic for topic in allowed if topic not in chosen or chosen[topic].enabled]
 
 
+def digest_topics(session: Session, user: User) -> list[Topic]:
+    """The topics ``user`` hears about whose unread items also go out in the daily e-mail digest
+    (off unless chosen): one query."""
+    allowed = allowed_topics(user)
+    if not allowed:
+        return []
+    chosen = preferences_of(session, user)
+    return [topic for topic in allowed if topic in chosen and chosen[topic].enabled and chosen[topic].digest]
+
+
 def notifications_of(session: Session, user: User, now: datetime, topic: Topic | None = None) -> list[Notification]:
     """``user``'s notifications (of one topic, if given) newest first, each marked read or not, in
     a fixed number of queries whatever the rows."""
@@ -98,38 +108,48 @@ def mark_all_read(session: Session, user: User, now: datetime, topic: Topic | No
     return _mark(session, user, [item.key for item in notifications_of(session, user, now, topic)], now)
 
 
-def save_preferences(session: Session, user: User, enabled: Collection[Topic], now: datetime) -> int:
-    """Switch each topic ``user`` may choose on (in ``enabled``) or off; each change is in the
-    change log. Returns how many topics changed."""
+def save_preferences(
+    session: Session, user: User, enabled: Collection[Topic], now: datetime, digest: Collection[Topic] = ()
+) -> int:
+    """Switch each topic ``user`` may choose on (in ``enabled``) or off, and its daily e-mail
+    digest on (in ``digest`` and on in the centre) or off; each change is in the change log.
+    Returns how many topics changed."""
     assert user.id is not None
     stored = preferences_of(session, user)
     try:
         # All topics or none: a setting the same user's other request saved between the read above
         # and these writes (a double click on Save) refuses this one rather than failing.
         with session.begin_nested():
-            return _save(session, user, stored, enabled, now)
+            return _save(session, user, stored, enabled, digest, now)
     except IntegrityError:
         raise Conflict(_("Your notification settings were saved meanwhile: reload the page and try again.")) from None
 
 
 def _save(
-    session: Session, user: User, stored: dict[Topic, NotificationPreference], enabled: Collection[Topic], now: datetime
+    session: Session,
+    user: User,
+    stored: dict[Topic, NotificationPreference],
+    enabled: Collection[Topic],
+    digest: Collection[Topic],
+    now: datetime,
 ) -> int:
     assert user.id is not None
     changed = 0
     for topic in allowed_topics(user):
         wanted = topic in enabled
+        mailed = wanted and topic in digest
         row = stored.get(topic)
         if row is None:
-            if wanted:  # never set is on already
+            if wanted and not mailed:  # never set is on already, without a digest
                 continue
-            row = NotificationPreference(user_id=user.id, topic=topic, enabled=False, updated_at=now)
+            row = NotificationPreference(user_id=user.id, topic=topic, enabled=wanted, digest=mailed, updated_at=now)
             session.add(row)
             session.flush()
             audit.record_create(session, user, row)
-        elif row.enabled != wanted:
+        elif row.enabled != wanted or row.digest != mailed:
             before = audit.snapshot(row)
             row.enabled = wanted
+            row.digest = mailed
             row.updated_at = now
             session.flush()
             audit.record_update(session, user, row, before)
