@@ -15,6 +15,7 @@ from maintenance.demo import assets as assets_demo
 from maintenance.demo import budget as budget_demo
 from maintenance.demo import leakfree as leakfree_demo
 from maintenance.demo import monitoring as monitoring_demo
+from maintenance.demo import mqtt as mqtt_demo
 from maintenance.demo import org as org_demo
 from maintenance.demo import special as special_demo
 from maintenance.demo.inspections import campaigns as campaign_demo
@@ -37,6 +38,7 @@ PARTS = (
     ("assets", assets_demo),
     ("orders", orders_demo),
     ("monitoring", monitoring_demo),
+    ("MQTT mapping", mqtt_demo),
     ("rounds", round_demo),
     ("seasonal inspections", campaign_demo),
     ("special equipment", special_demo),
