@@ -21,7 +21,7 @@ from maintenance.config import get_settings
 from maintenance.db import utcnow
 from maintenance.demo import assets as assets_demo
 from maintenance.demo.plant import PARTS, SEED_ACTOR
-from maintenance.org.models import Unit, Workshop
+from maintenance.org.models import Unit, User, Workshop
 
 SEED_DIR = get_settings().seed_dir
 YEAR_END_2024 = date(2024, 12, 31)
@@ -165,3 +165,16 @@ def test_a_dated_change_cannot_precede_the_current_version(demo_plant: Session) 
     finally:
         savepoint.rollback()
         demo_plant.expire_all()
+
+
+def test_every_demo_user_but_the_auditor_has_an_e_mail_address(demo_plant: Session) -> None:
+    # The notification preferences show "my e-mail" filled in; the digest needs an address.
+    addresses = dict(demo_plant.exec(select(User.username, User.email)).all())
+    assert addresses == {
+        "admin": "admin@hdchem.example",
+        "wangzr": "wangzr@hdchem.example",
+        "zhanggong": "zhanggong@hdchem.example",
+        "ligong": "ligong@hdchem.example",
+        "zhaogong": "zhaogong@hdchem.example",
+        "chensj": None,
+    }

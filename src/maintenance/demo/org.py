@@ -45,6 +45,7 @@ def load(session: Session, seed_dir: Path, actor: Actor, now: datetime) -> None:
             UserCreate(
                 username=row["username"],
                 full_name=row["full_name"],
+                email=row["email"] or None,
                 role=Role(row["role"]),
                 password=DEMO_PASSWORD,
                 workshop_ids=[workshop_ids[code] for code in row["workshops"].split()],
