@@ -5,9 +5,9 @@ marking read, and the preferences. Services flush, never commit; ``now`` is pass
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -17,6 +17,7 @@ from maintenance.exceptions import Conflict, NotFound
 from maintenance.i18n import gettext as _
 from maintenance.org.models import User
 from maintenance.org.permissions import can, writable_workshop_ids
+from maintenance.scorecard.notifications import sources
 from maintenance.scorecard.notifications.choices import TOPIC_CAPABILITY, Topic
 from maintenance.scorecard.notifications.models import NotificationPreference, NotificationRead
 from maintenance.scorecard.notifications.sources import SOURCES, Notification
@@ -68,7 +69,16 @@ def notifications_of(session: Session, user: User, now: datetime, topic: Topic |
 
 
 def unread_count(session: Session, user: User, now: datetime) -> int:
-    return sum(1 for item in notifications_of(session, user, now) if not item.read)
+    """How many of ``user``'s notifications are unread (the bell): each topic counts its items
+    without building them (:data:`sources.COUNTERS`), so it runs a small fixed number of queries
+    whatever the plant's size, and equals the unread items :func:`notifications_of` lists."""
+    topics = enabled_topics(session, user)
+    if not topics:
+        return 0
+    workshops = writable_workshop_ids(session, user)
+    counts = [sources.COUNTERS[topic](session, user, now, workshops) for topic in topics]
+    keys = frozenset().union(*(count.keys for count in counts))
+    return sum(count.counted for count in counts) + len(keys - _read_keys(session, user, keys))
 
 
 def _read_keys(session: Session, user: User, keys: Collection[str]) -> set[str]:
@@ -81,6 +91,30 @@ def _read_keys(session: Session, user: User, keys: Collection[str]) -> set[str]:
             )
         )
     )
+
+
+# A read mark is kept this long whatever becomes of its item, then only while the item lasts.
+KEEP_READ_MARKS = timedelta(days=90)
+
+
+def purge_read_marks(session: Session, now: datetime, keep: timedelta = KEEP_READ_MARKS) -> int:
+    """Delete the read marks set before ``now - keep`` whose item no longer exists (the order
+    approved or closed, the alarm cleared, the inspection done, the month over); how many went.
+    Run by each ``maintenance scheduler`` pass."""
+    stale = session.execute(
+        select(col(NotificationRead.id), col(NotificationRead.key)).where(col(NotificationRead.read_at) < now - keep)
+    ).all()
+    if not stale:
+        return 0
+    live = sources.live_keys(session, now, {key for _id, key in stale})
+    dead = [mark_id for mark_id, key in stale if key not in live]
+    for start in range(0, len(dead), _DELETE_BATCH):
+        batch = dead[start : start + _DELETE_BATCH]
+        session.execute(delete(NotificationRead).where(col(NotificationRead.id).in_(batch)))
+    return len(dead)
+
+
+_DELETE_BATCH = 500
 
 
 def _mark(session: Session, user: User, keys: Collection[str], now: datetime) -> int:

@@ -13,11 +13,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, literal, or_, select
 from sqlmodel import Session, col
 
-from maintenance.budget.service import budget_report
+from maintenance.budget.rules import Variance
+from maintenance.budget.service import BudgetReport, budget_year, plan_cells
 from maintenance.config import get_settings
 from maintenance.db import plant_day_start, plant_timezone
 from maintenance.i18n import format_date, format_wan_cny
@@ -25,11 +27,13 @@ from maintenance.i18n import gettext as _
 from maintenance.monitoring.alerts import FINISHED_ORDER_STATES
 from maintenance.monitoring.choices import AlertState
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint
-from maintenance.orders import service as order_service
 from maintenance.orders.choices import OPEN_STATES, OrderState
+from maintenance.orders.costs import CostCells, actual_costs
 from maintenance.orders.models import WorkOrder
-from maintenance.org.models import User
+from maintenance.orders.periods import Period
+from maintenance.org.models import User, Workshop
 from maintenance.scorecard.notifications.choices import Topic
+from maintenance.scorecard.notifications.models import NotificationRead
 from maintenance.special import due
 from maintenance.special import service as special_service
 
@@ -48,13 +52,35 @@ class Notification:
     read: bool = False
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A topic's unread items as the bell counts them: ``counted`` in SQL already (read marks
+    anti-joined), plus ``keys`` whose read marks are still to be looked up (one query for all
+    topics)."""
+
+    counted: int = 0
+    keys: frozenset[str] = frozenset()
+
+
 Workshops = Collection[int] | None  # None: every workshop
 Source = Callable[[Session, User, datetime, Workshops], list[Notification]]
+Counter = Callable[[Session, User, datetime, Workshops], Unread]
 
 
-def alarms(session: Session, user: User, now: datetime, workshops: Workshops) -> list[Notification]:
-    """Points of my workshops in alarm whose condition order is still open: one query."""
-    stmt = (
+def _key_of(topic: Topic, item_id: Any) -> ColumnElement[str]:
+    """The key :func:`_order_item` and :func:`alarms` give, in SQL (``alarm:12``)."""
+    return literal(f"{topic.value}:").concat(cast(item_id, String))
+
+
+def _count_unread(session: Session, user: User, stmt: Select[*tuple[Any, ...]], key: ColumnElement[str]) -> Unread:
+    """How many rows of ``stmt`` (selecting their ids) ``user`` has not marked read: one query."""
+    read = exists().where(col(NotificationRead.user_id) == user.id, col(NotificationRead.key) == key)
+    rows = stmt.where(~read).subquery()
+    return Unread(counted=session.scalar(select(func.count()).select_from(rows)) or 0)
+
+
+def _alarms_query(workshops: Workshops) -> Select[*tuple[Any, ...]]:
+    stmt: Select[*tuple[Any, ...]] = (
         select(ConditionAlert, MeasurementPoint)
         .join(MeasurementPoint, col(MeasurementPoint.id) == col(ConditionAlert.point_id))
         .join(WorkOrder, col(WorkOrder.id) == col(ConditionAlert.order_id))
@@ -62,6 +88,11 @@ def alarms(session: Session, user: User, now: datetime, workshops: Workshops) ->
     )
     if workshops is not None:
         stmt = stmt.where(col(MeasurementPoint.workshop_id).in_(list(workshops)))
+    return stmt
+
+
+def alarms(session: Session, user: User, now: datetime, workshops: Workshops) -> list[Notification]:
+    """Points of my workshops in alarm whose condition order is still open: one query."""
     return [
         Notification(
             key=f"alarm:{alert.id}",
@@ -71,8 +102,13 @@ def alarms(session: Session, user: User, now: datetime, workshops: Workshops) ->
             detail=point.name,
             href=f"/monitoring/points/{point.id}",
         )
-        for alert, point in session.execute(stmt)
+        for alert, point in session.execute(_alarms_query(workshops))
     ]
+
+
+def count_alarms(session: Session, user: User, now: datetime, workshops: Workshops) -> Unread:
+    stmt = _alarms_query(workshops).with_only_columns(col(ConditionAlert.id))
+    return _count_unread(session, user, stmt, _key_of(Topic.ALARM, col(ConditionAlert.id)))
 
 
 def _order_item(order: WorkOrder, topic: Topic, title: str, detail: str) -> Notification:
@@ -88,32 +124,47 @@ def _order_item(order: WorkOrder, topic: Topic, title: str, detail: str) -> Noti
 
 def assigned(session: Session, user: User, now: datetime, workshops: Workshops) -> list[Notification]:
     """Open orders assigned to me (``WorkOrder.assignee_id``): one query."""
-    stmt = select(WorkOrder).where(col(WorkOrder.assignee_id) == user.id, col(WorkOrder.state).in_(OPEN_STATES))
     return [
         _order_item(order, Topic.ASSIGNED, f"{order.number} {order.title}", order.state.label)
-        for order in session.scalars(stmt)
+        for order in session.scalars(_assigned_query(user))
     ]
 
 
-def awaiting_approval_query() -> Select[WorkOrder]:
-    """Draft orders planned above the approval threshold (:func:`order_service.needs_manager_approval`),
-    oldest first: they wait for a manager."""
+def _assigned_query(user: User) -> Select[WorkOrder]:
+    return select(WorkOrder).where(col(WorkOrder.assignee_id) == user.id, col(WorkOrder.state).in_(OPEN_STATES))
+
+
+def count_assigned(session: Session, user: User, now: datetime, workshops: Workshops) -> Unread:
+    stmt = _assigned_query(user).with_only_columns(col(WorkOrder.id))
+    return _count_unread(session, user, stmt, _key_of(Topic.ASSIGNED, col(WorkOrder.id)))
+
+
+def _awaiting_approval() -> tuple[ColumnElement[bool], ...]:
     return (
-        select(WorkOrder)
-        .where(
-            col(WorkOrder.state) == OrderState.DRAFT,
-            col(WorkOrder.planned_cost_cny) > get_settings().order_approval_threshold_cny,
-        )
-        .order_by(col(WorkOrder.requested_at), col(WorkOrder.id))
+        col(WorkOrder.state) == OrderState.DRAFT,
+        col(WorkOrder.planned_cost_cny) > get_settings().order_approval_threshold_cny,
     )
 
 
+def awaiting_my_approval_query(user: User) -> Select[WorkOrder]:
+    """Draft orders planned above the approval threshold (:func:`order_service.needs_manager_approval`)
+    that ``user`` may approve: not their own requests when four eyes are required
+    (:func:`order_service.is_own_request`, in SQL). Oldest first."""
+    stmt = select(WorkOrder).where(*_awaiting_approval())
+    if get_settings().order_four_eyes and user.id is not None:
+        requester = col(WorkOrder.requested_by_id)
+        stmt = stmt.where(or_(requester.is_(None), requester != user.id))
+    return stmt.order_by(col(WorkOrder.requested_at), col(WorkOrder.id))
+
+
 def awaiting_my_approval(session: Session, user: User) -> list[WorkOrder]:
-    """The orders awaiting a manager's approval that ``user`` may give (not their own requests when
-    four eyes are required): one query."""
-    return [
-        order for order in session.scalars(awaiting_approval_query()) if not order_service.is_own_request(user, order)
-    ]
+    """The orders awaiting a manager's approval that ``user`` may give: one query."""
+    return list(session.scalars(awaiting_my_approval_query(user)))
+
+
+def count_approvals(session: Session, user: User, now: datetime, workshops: Workshops) -> Unread:
+    stmt = awaiting_my_approval_query(user).order_by(None).with_only_columns(col(WorkOrder.id))
+    return _count_unread(session, user, stmt, _key_of(Topic.APPROVAL, col(WorkOrder.id)))
 
 
 def approvals(session: Session, user: User, now: datetime, workshops: Workshops) -> list[Notification]:
@@ -131,6 +182,17 @@ def approvals(session: Session, user: User, now: datetime, workshops: Workshops)
 def special_due(session: Session, user: User, now: datetime, workshops: Workshops) -> list[Notification]:
     """Special equipment of my workshops whose inspection falls due within 30 days, or already
     stands badly (overdue, application overdue, must not operate): the register's six queries."""
+    return _special_due(session, now, workshops)
+
+
+def count_special_due(session: Session, user: User, now: datetime, workshops: Workshops) -> Unread:
+    """The due dates follow the inspection rules in Python, so the keys are made as for the list
+    (the register's six queries, whatever the orders, readings or cost lines) and their read marks
+    looked up with the other topics'."""
+    return Unread(keys=frozenset(item.key for item in _special_due(session, now, workshops)))
+
+
+def _special_due(session: Session, now: datetime, workshops: Workshops) -> list[Notification]:
     today = now.astimezone(plant_timezone()).date()
     items = special_service.register_items(session, today, workshop_ids=None if workshops is None else list(workshops))
     notifications = []
@@ -155,33 +217,65 @@ def special_due(session: Session, user: User, now: datetime, workshops: Workshop
     return notifications
 
 
+def _over_plan(session: Session, today: date, workshops: Workshops) -> dict[int, Variance]:
+    """The workshops (of ``workshops``) whose actual cost to date exceeds their plan to date this
+    year, with the variance, as the budget report reckons it (:meth:`BudgetReport.variance`) but
+    with only what that needs: the year, its plan and the actual cost to date (four grouped
+    queries; none but the first without a budget)."""
+    budget = budget_year(session, today.year)
+    if budget is None:
+        return {}
+    months = Period.for_year(today.year).months()
+    report = BudgetReport(
+        year=today.year,
+        as_of=today,
+        budget=budget,
+        baselines=[],
+        workshops=[],
+        plan=plan_cells(session, today.year, budget, workshops),
+        actual=actual_costs(session, Period.for_year(today.year), workshops, as_of=today),
+        committed=CostCells(months),
+    )
+    spent = {workshop_id for (workshop_id, _category, _month) in report.actual.cells}
+    variances = {workshop_id: report.variance(workshop_id=workshop_id) for workshop_id in spent}
+    return {workshop_id: variance for workshop_id, variance in variances.items() if variance.amount > Decimal(0)}
+
+
+def _budget_key(workshop_id: int, today: date) -> str:
+    return f"budget:{workshop_id}:{today.year}-{today.month:02d}"
+
+
 def budget_over(session: Session, user: User, now: datetime, workshops: Workshops) -> list[Notification]:
     """Workshops of mine whose actual cost to date exceeds their plan to date this year (once a
-    year has a budget): the budget report's seven queries. One notification per workshop and month."""
+    year has a budget): :func:`_over_plan` and the workshops' names. One notification per
+    workshop and month."""
     today = now.astimezone(plant_timezone()).date()
-    report = budget_report(session, today.year, today, workshop_ids=workshops)
-    if report.budget is None:
+    over = _over_plan(session, today, workshops)
+    if not over:
         return []
     month_start = plant_day_start(date(today.year, today.month, 1))
-    notifications = []
-    for workshop in report.workshops:
-        variance = report.variance(workshop_id=workshop.id)
-        if variance.amount > Decimal(0):
-            notifications.append(
-                Notification(
-                    key=f"budget:{workshop.id}:{today.year}-{today.month:02d}",
-                    topic=Topic.BUDGET_OVER,
-                    at=month_start,
-                    title=_("%(workshop)s: cost over plan", workshop=workshop.name),
-                    detail=_(
-                        "Actual %(actual)s against %(plan)s planned to date",
-                        actual=format_wan_cny(variance.actual),
-                        plan=format_wan_cny(variance.plan),
-                    ),
-                    href=f"/budget?year={today.year}",
-                )
-            )
-    return notifications
+    names = session.execute(select(col(Workshop.id), col(Workshop.name)).where(col(Workshop.id).in_(list(over))))
+    return [
+        Notification(
+            key=_budget_key(workshop_id, today),
+            topic=Topic.BUDGET_OVER,
+            at=month_start,
+            title=_("%(workshop)s: cost over plan", workshop=name),
+            detail=_(
+                "Actual %(actual)s against %(plan)s planned to date",
+                actual=format_wan_cny(over[workshop_id].actual),
+                plan=format_wan_cny(over[workshop_id].plan),
+            ),
+            href=f"/budget?year={today.year}",
+        )
+        for workshop_id, name in names
+    ]
+
+
+def count_budget_over(session: Session, user: User, now: datetime, workshops: Workshops) -> Unread:
+    today = now.astimezone(plant_timezone()).date()
+    over = _over_plan(session, today, workshops)
+    return Unread(keys=frozenset(_budget_key(workshop_id, today) for workshop_id in over))
 
 
 SOURCES: dict[Topic, Source] = {
@@ -191,3 +285,49 @@ SOURCES: dict[Topic, Source] = {
     Topic.SPECIAL_DUE: special_due,
     Topic.BUDGET_OVER: budget_over,
 }
+
+# The bell's count of each topic's unread items: the same items as SOURCES, never built.
+COUNTERS: dict[Topic, Counter] = {
+    Topic.ALARM: count_alarms,
+    Topic.ASSIGNED: count_assigned,
+    Topic.APPROVAL: count_approvals,
+    Topic.SPECIAL_DUE: count_special_due,
+    Topic.BUDGET_OVER: count_budget_over,
+}
+
+
+def _ids(keys: Collection[str], topic: Topic) -> dict[int, str]:
+    """The ids in the keys of ``topic``'s row items (``alarm:12``), each with its key."""
+    ids = {}
+    for key in keys:
+        prefix, _sep, rest = key.partition(":")
+        if prefix == topic.value and rest.isdigit():
+            ids[int(rest)] = key
+    return ids
+
+
+def live_keys(session: Session, now: datetime, keys: Collection[str]) -> set[str]:
+    """Which of ``keys`` still name something that is news for someone as of ``now``: the alert
+    still open, the order still open or awaiting approval, the inspection still due on that date,
+    the workshop still over plan this month. One query per topic found among the keys (the
+    register's and the budget's for those two)."""
+    live: set[str] = set()
+    rows: dict[Topic, Callable[[list[int]], Select[*tuple[Any, ...]]]] = {
+        Topic.ALARM: lambda ids: (
+            _alarms_query(None).with_only_columns(col(ConditionAlert.id)).where(col(ConditionAlert.id).in_(ids))
+        ),
+        Topic.ASSIGNED: lambda ids: select(col(WorkOrder.id)).where(
+            col(WorkOrder.state).in_(OPEN_STATES), col(WorkOrder.id).in_(ids)
+        ),
+        Topic.APPROVAL: lambda ids: select(col(WorkOrder.id)).where(*_awaiting_approval(), col(WorkOrder.id).in_(ids)),
+    }
+    for topic, query in rows.items():
+        ids = _ids(keys, topic)
+        if ids:
+            live |= {ids[item_id] for item_id in session.scalars(query(list(ids)))}
+    if any(key.startswith(f"{Topic.SPECIAL_DUE.value}:") for key in keys):
+        live |= {item.key for item in _special_due(session, now, None)} & set(keys)
+    if any(key.startswith(f"{Topic.BUDGET_OVER.value}:") for key in keys):
+        today = now.astimezone(plant_timezone()).date()
+        live |= {_budget_key(workshop_id, today) for workshop_id in _over_plan(session, today, None)} & set(keys)
+    return live
