@@ -4,24 +4,29 @@ auditor; orders, alerts, special equipment and budget figures are added per test
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from maintenance.assets.choices import AssetClass, SpecialCategory
 from maintenance.assets.models import Asset
 from maintenance.audit.service import SystemActor
+from maintenance.budget.models import Allocation, BudgetYear
 from maintenance.monitoring import service as monitoring_service
 from maintenance.monitoring.choices import AlertState, ConditionState, Quantity
 from maintenance.monitoring.models import ConditionAlert, PointCreate
 from maintenance.orders import service as order_service
-from maintenance.orders.choices import CostKind, OrderType
-from maintenance.orders.models import CostLineCreate, WorkOrder, WorkOrderCreate
+from maintenance.orders.choices import CostCategory, CostKind, OrderType
+from maintenance.orders.models import CostLineCreate, JournalEntry, WorkOrder, WorkOrderCreate
 from maintenance.org.models import Role, User, UserWorkshop, Workshop
 from maintenance.org.permissions import EVERY_CAPABILITY
+from maintenance.special.choices import InspectionResult
+from maintenance.special.models import InspectionType, SpecialInspection
 from tests import factories
 
 SYSTEM = SystemActor(username="notifications-test", capabilities=EVERY_CAPABILITY)
@@ -86,6 +91,58 @@ class Plant:
         self.session.add(alert)
         self.session.flush()
         return alert
+
+    def vessel_checked(self, tag: str, checked: date, workshop: Workshop | None = None) -> Asset:
+        """A pressure vessel (of workshop A unless said) whose annual check was on ``checked``: due
+        a year later."""
+        annual = self.session.scalar(select(InspectionType).where(col(InspectionType.code) == "PV-ANNUAL"))
+        assert annual is not None
+        vessel = factories.AssetFactory(
+            tag=tag,
+            name="反应釜",
+            asset_class=AssetClass.VESSEL,
+            special_category=SpecialCategory.PRESSURE_VESSEL,
+            workshop_id=(workshop or self.workshop_a).id,
+            commission_date=date(2024, 6, 15),
+        )
+        self.session.add(
+            SpecialInspection(
+                asset_id=vessel.id,
+                inspection_type_id=annual.id,  # type: ignore[arg-type]
+                inspected_date=checked,
+                agency="市特检院",
+                result=InspectionResult.PASS,
+            )
+        )
+        self.session.flush()
+        return vessel
+
+    def budget(self, spent: list[tuple[Workshop, str]], year: int = 2026) -> None:
+        """A budget for ``year`` planning 10,000 元 of services in January for each workshop of
+        ``spent``, which booked the amount given in February."""
+        budget = BudgetYear(year=year, target_cny=Decimal("1000000"))
+        self.session.add(budget)
+        self.session.flush()
+        for workshop, amount in spent:
+            self.session.add(
+                Allocation(
+                    budget_year_id=budget.id,  # type: ignore[arg-type]
+                    workshop_id=workshop.id,  # type: ignore[arg-type]
+                    category=CostCategory.SERVICES,
+                    month=1,
+                    amount_cny=Decimal("10000"),
+                )
+            )
+            self.session.add(
+                JournalEntry(
+                    booked_on=date(year, 2, 15),
+                    workshop_id=workshop.id,  # type: ignore[arg-type]
+                    category=CostCategory.SERVICES,
+                    amount_cny=Decimal(amount),
+                    reference=f"V-{workshop.code}",
+                )
+            )
+        self.session.flush()
 
     def one_of_each_for_the_manager(self, n: int) -> None:
         """An alarm, a draft awaiting approval and an order assigned to the manager: three more

@@ -4,23 +4,17 @@ unread counts and preferences, all as of 10 March 2026 09:00 at the plant."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from maintenance.assets.choices import AssetClass, SpecialCategory
 from maintenance.audit.models import ObjectChange
-from maintenance.budget.models import Allocation, BudgetYear
 from maintenance.monitoring.choices import AlertState
 from maintenance.orders import service as order_service
-from maintenance.orders.choices import CostCategory
-from maintenance.orders.models import JournalEntry
 from maintenance.org.models import User
 from maintenance.scorecard.notifications import service
 from maintenance.scorecard.notifications.choices import Topic
-from maintenance.special.choices import InspectionResult
-from maintenance.special.models import InspectionType, SpecialInspection
+from maintenance.special.models import InspectionType
 from tests import factories
 from tests.scorecard.notifications.conftest import NOW, SYSTEM, Plant, plant
 
@@ -86,30 +80,9 @@ def test_managers_hear_of_drafts_planned_above_the_approval_threshold(session: S
 def test_special_equipment_due_within_30_days_in_my_workshops(session: Session, world: Plant) -> None:
     """A vessel of workshop A whose annual check was on 20 March 2025 is due on 20 March 2026,
     ten days after today; one checked on 20 May 2025 is due in May, beyond 30 days."""
+    vessels = [world.vessel_checked("R-101", date(2025, 3, 20)), world.vessel_checked("R-102", date(2025, 5, 20))]
     annual = session.scalar(select(InspectionType).where(col(InspectionType.code) == "PV-ANNUAL"))
     assert annual is not None
-    vessels = [
-        factories.AssetFactory(
-            tag=tag,
-            name="反应釜",
-            asset_class=AssetClass.VESSEL,
-            special_category=SpecialCategory.PRESSURE_VESSEL,
-            workshop_id=world.workshop_a.id,
-            commission_date=date(2024, 6, 15),
-        )
-        for tag in ("R-101", "R-102")
-    ]
-    for vessel, checked in zip(vessels, (date(2025, 3, 20), date(2025, 5, 20)), strict=True):
-        session.add(
-            SpecialInspection(
-                asset_id=vessel.id,  # type: ignore[arg-type]
-                inspection_type_id=annual.id,  # type: ignore[arg-type]
-                inspected_date=checked,
-                agency="市特检院",
-                result=InspectionResult.PASS,
-            )
-        )
-    session.flush()
 
     assert keys(session, world.engineer_a, Topic.SPECIAL_DUE) == [f"special:{vessels[0].id}:{annual.id}:2026-03-20"]
     assert keys(session, world.engineer_b, Topic.SPECIAL_DUE) == []
@@ -118,29 +91,7 @@ def test_special_equipment_due_within_30_days_in_my_workshops(session: Session, 
 def test_workshops_whose_cost_to_date_is_over_plan(session: Session, world: Plant) -> None:
     """Both workshops planned 10,000 元 for January only, so by 10 March their plan to date is
     10,000; A has spent 12,000 (over), B 8,000 (under)."""
-    budget = BudgetYear(year=2026, target_cny=Decimal("1000000"))
-    session.add(budget)
-    session.flush()
-    for workshop, spent in ((world.workshop_a, "12000"), (world.workshop_b, "8000")):
-        session.add(
-            Allocation(
-                budget_year_id=budget.id,  # type: ignore[arg-type]
-                workshop_id=workshop.id,  # type: ignore[arg-type]
-                category=CostCategory.SERVICES,
-                month=1,
-                amount_cny=Decimal("10000"),
-            )
-        )
-        session.add(
-            JournalEntry(
-                booked_on=date(2026, 2, 15),
-                workshop_id=workshop.id,  # type: ignore[arg-type]
-                category=CostCategory.SERVICES,
-                amount_cny=Decimal(spent),
-                reference=f"V-{workshop.code}",
-            )
-        )
-    session.flush()
+    world.budget([(world.workshop_a, "12000"), (world.workshop_b, "8000")])
 
     assert keys(session, world.manager, Topic.BUDGET_OVER) == [f"budget:{world.workshop_a.id}:2026-03"]
     assert keys(session, world.engineer_a, Topic.BUDGET_OVER) == []
