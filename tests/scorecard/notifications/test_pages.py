@@ -203,3 +203,54 @@ def test_the_centre_runs_the_same_queries_however_many_rows(
     count_queries.clear()
     assert len(listed(client.get("/notifications").text)) == 15
     assert len(count_queries) == few
+
+
+def queued(page: str) -> list[str]:
+    """The order numbers of the approval queue's rows, in order."""
+    return re.findall(r'<tr data-order="([^"]+)">', page)
+
+
+def test_the_approval_queue_sorts_by_age_and_cost_and_pages(
+    client: TestClient, world: Plant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Raised on 1 to 4 March at 90, 60, 80 and 70 thousand 元; the manager's own request of
+    5 March is another manager's to approve (four eyes, in the query)."""
+    monkeypatch.setattr(get_settings(), "page_size", 3)
+    orders = [
+        world.order(world.pump_b, planned_cny=cost, raised=plant(3, day))
+        for day, cost in ((1, "90000"), (2, "60000"), (3, "80000"), (4, "70000"))
+    ]
+    own = world.order(world.pump_a, planned_cny="99000", raised=plant(3, 5))
+    own.requested_by_id = world.manager.id
+    world.session.flush()
+    number = [order.number for order in orders]
+    login(client, world.manager)
+
+    first = client.get("/notifications/approvals")
+    assert queued(first.text) == number[:3]  # the longest waiting first
+    assert '<span class="page-link">1 / 2</span>' in first.text
+    assert queued(client.get("/notifications/approvals?page=2").text) == number[3:]
+    assert queued(client.get("/notifications/approvals?sort=age").text) == number[::-1][:3]
+    assert queued(client.get("/notifications/approvals?sort=cost").text) == [number[1], number[3], number[2]]
+    assert queued(client.get("/notifications/approvals?sort=-cost&page=2").text) == [number[1]]
+    # An unknown sort falls back; an htmx request gets the table alone.
+    assert queued(client.get("/notifications/approvals?sort=nonsense").text) == number[:3]
+    fragment = client.get("/notifications/approvals?page=2", headers={"HX-Request": "true"}).text
+    assert queued(fragment) == number[3:]
+    assert "<h1" not in fragment
+
+
+def test_the_approval_queue_runs_the_same_queries_however_long(
+    client: TestClient, world: Plant, count_queries: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "page_size", 5)
+    login(client, world.manager)
+    world.order(world.pump_b, planned_cny="60000")
+    count_queries.clear()
+    assert len(queued(client.get("/notifications/approvals").text)) == 1
+    few = len(count_queries)
+    for _n in range(12):
+        world.order(world.pump_b, planned_cny="60000")
+    count_queries.clear()
+    assert len(queued(client.get("/notifications/approvals").text)) == 5
+    assert len(count_queries) == few

@@ -26,7 +26,16 @@ from maintenance.org.permissions import Capability, can
 from maintenance.scorecard.notifications import service, sources
 from maintenance.scorecard.notifications.choices import Topic
 from maintenance.scorecard.notifications.models import KEY_LENGTH
-from maintenance.web import FormDep, Page, add_toast, filters_from_query, redirect, render, validate_form
+from maintenance.web import (
+    FormDep,
+    Page,
+    add_toast,
+    filters_from_query,
+    paginate,
+    redirect,
+    render,
+    validate_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -261,15 +270,23 @@ def send_test_email(request: Request, admin: AdminUser) -> Response:
     return redirect(request, PREFERENCES)
 
 
+ApprovalFiltersDep = Annotated[sources.ApprovalFilters, Depends(filters_from_query(sources.ApprovalFilters))]
+
+
 @router.get(CENTRE + "/approvals")
-def approvals(request: Request, session: SessionDep, user: ApproverUser) -> Response:
+def approvals(
+    request: Request, session: SessionDep, user: ApproverUser, filters: ApprovalFiltersDep, page: int = 1
+) -> Response:
+    """The orders awaiting my approval, a page at a time (two queries whatever the queue)."""
     now: datetime = utcnow()
     return render(
         request,
         "scorecard/notifications/approvals.html",
         {
-            "orders": sources.awaiting_my_approval(session, user),
+            "page": paginate(session, sources.approval_queue(user, filters), page),
+            "filters": filters,
             "now": now,
             "threshold": get_settings().order_approval_threshold_cny,
         },
+        block="results",
     )

@@ -36,6 +36,7 @@ from maintenance.scorecard.notifications.choices import Topic
 from maintenance.scorecard.notifications.models import NotificationRead
 from maintenance.special import due
 from maintenance.special import service as special_service
+from maintenance.web import ListFilters
 
 # Special equipment is announced this many days before its inspection falls due.
 SPECIAL_DUE_DAYS = 30
@@ -155,6 +156,29 @@ def awaiting_my_approval_query(user: User) -> Select[WorkOrder]:
         requester = col(WorkOrder.requested_by_id)
         stmt = stmt.where(or_(requester.is_(None), requester != user.id))
     return stmt.order_by(col(WorkOrder.requested_at), col(WorkOrder.id))
+
+
+# The approval queue's orders: by how long they have waited (``-age``, the default: the oldest
+# request first) or by planned cost; the id breaks ties. Each key's column, and whether its
+# ascending order is the column's descending one (a short wait is a late request).
+APPROVAL_SORTS: dict[str, tuple[Any, bool]] = {
+    "age": (col(WorkOrder.requested_at), True),
+    "cost": (col(WorkOrder.planned_cost_cny), False),
+}
+
+
+class ApprovalFilters(ListFilters):
+    sort_keys = APPROVAL_SORTS
+
+    sort: str = "-age"
+
+
+def approval_queue(user: User, filters: ApprovalFilters) -> Select[WorkOrder]:
+    """The orders awaiting ``user``'s approval in the order ``filters`` choose."""
+    column, inverted = APPROVAL_SORTS[filters.sort.lstrip("-")]
+    descending = filters.sort.startswith("-") != inverted
+    order = (column.desc(), col(WorkOrder.id).desc()) if descending else (column.asc(), col(WorkOrder.id).asc())
+    return awaiting_my_approval_query(user).order_by(None).order_by(*order)
 
 
 def awaiting_my_approval(session: Session, user: User) -> list[WorkOrder]:
