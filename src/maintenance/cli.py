@@ -1099,12 +1099,18 @@ def _digest_due(now: datetime, last_day: date | None) -> date | None:
     return local.date()
 
 
-def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, RoundsReport, ReminderReport]:
+SchedulerPass = tuple["SchedulerReport", "RoundsReport", "ReminderReport", int]
+
+
+def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
-    the rounds of the periods running now, then the special-equipment inspection orders."""
-    from maintenance.db import plant_today
+    the rounds of the periods running now, the special-equipment inspection orders, then the
+    notification read marks whose item is long gone removed (how many; as of the start of ``day``
+    when given)."""
+    from maintenance.db import plant_day_start, plant_today, utcnow
     from maintenance.inspections import rounds
     from maintenance.orders.pm import scheduler
+    from maintenance.scorecard.notifications import service as notifications
     from maintenance.special import reminders
 
     actor = cli_actor("scheduler")
@@ -1112,13 +1118,15 @@ def _scheduler_pass(day: date | None, horizon: int) -> tuple[SchedulerReport, Ro
     with command_transaction("scheduler") as session:
         orders = scheduler.generate_orders(session, today, horizon, actor)
         generated_rounds = rounds.generate_rounds(session, actor=actor)
-        return orders, generated_rounds, reminders.raise_inspection_orders(session, today, actor)
+        inspection_orders = reminders.raise_inspection_orders(session, today, actor)
+        now = utcnow() if day is None else plant_day_start(day)
+        return orders, generated_rounds, inspection_orders, notifications.purge_read_marks(session, now)
 
 
-def _print_scheduler_report(reports: tuple[SchedulerReport, RoundsReport, ReminderReport]) -> None:
+def _print_scheduler_report(reports: SchedulerPass) -> None:
     from rich.table import Table
 
-    report, rounds, inspections = reports
+    report, rounds, inspections, purged = reports
     table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -1131,6 +1139,7 @@ def _print_scheduler_report(reports: tuple[SchedulerReport, RoundsReport, Remind
     table.add_row("rounds created", str(rounds.rounds_created))
     table.add_row("special equipment checked", str(inspections.items_checked))
     table.add_row("inspection orders created", str(inspections.orders_created))
+    table.add_row("stale read marks removed", str(purged))
     console.print(table)
     for order in [*report.created, *inspections.created]:
         console.print(
@@ -1169,11 +1178,11 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
             except Exception:
                 logger.exception("pass failed; retrying in %s minutes", interval_minutes)
             else:
-                orders, rounds, inspections = report
+                orders, rounds, inspections, purged = report
                 logger.info(
                     "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
                     "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes; "
-                    "%s special-equipment inspection orders created",
+                    "%s special-equipment inspection orders created; %s stale read marks removed",
                     orders.today.isoformat(),
                     orders.plans_checked,
                     orders.orders_created,
@@ -1183,6 +1192,7 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
                     rounds.rounds_created,
                     rounds.routes_checked,
                     inspections.orders_created,
+                    purged,
                 )
             digested = _scheduled_digest(logger, digested)
             stop.wait(interval_minutes * 60)

@@ -81,7 +81,7 @@ def test_the_bell_runs_a_few_queries_however_big_the_plant(
     count_queries.clear()
     more = client.get("/notifications/count")
     assert len(count_queries) == few
-    assert few <= 15  # the session, the preferences, three counts, the register (6), the budget (4), the marks
+    assert few <= 15  # the preferences, three counts, the register (6), the budget (4), the marks
     assert 'data-testid="unread-count">11<' in first.text
     assert 'data-testid="unread-count">29<' in more.text
 

@@ -349,9 +349,9 @@ def live_keys(session: Session, now: datetime, keys: Collection[str]) -> set[str
         ids = _ids(keys, topic)
         if ids:
             live |= {ids[item_id] for item_id in session.scalars(query(list(ids)))}
-    if any(key.startswith(f"{Topic.SPECIAL_DUE.value}:") for key in keys):
+    if any(key.startswith("special:") for key in keys):
         live |= {item.key for item in _special_due(session, now, None)} & set(keys)
-    if any(key.startswith(f"{Topic.BUDGET_OVER.value}:") for key in keys):
+    if any(key.startswith("budget:") for key in keys):
         today = now.astimezone(plant_timezone()).date()
         live |= {_budget_key(workshop_id, today) for workshop_id in _over_plan(session, today, None)} & set(keys)
     return live
