@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from maintenance.config import get_settings
 from maintenance.org.models import User
 from maintenance.scorecard.notifications import service
 from maintenance.scorecard.notifications.choices import Topic
@@ -96,3 +97,13 @@ def test_the_bell_of_a_user_who_hears_nothing_runs_no_topic_query(
     assert response.status_code == 200
     assert "unread-count" not in response.text
     assert not any("condition_alert" in statement or "notification_read" in statement for statement in count_queries)
+
+
+def test_without_four_eyes_my_own_request_awaits_my_approval_and_is_counted(
+    session: Session, world: Plant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_bit_of_everything(world)
+    monkeypatch.setattr(get_settings(), "order_four_eyes", False)
+    approvals = [item for item in service.notifications_of(session, world.manager, NOW) if item.topic == Topic.APPROVAL]
+    assert len(approvals) == 2
+    assert service.unread_count(session, world.manager, NOW) == listed_unread(session, world.manager) == 9
