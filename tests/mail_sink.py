@@ -1,9 +1,12 @@
 """A local SMTP server for tests (aiosmtpd): it keeps every mail it accepts, or refuses every
-recipient, on a free port of 127.0.0.1; and a port where nothing listens."""
+recipient, on a free port of 127.0.0.1, optionally doing something while a mail comes in; and a
+port where nothing listens."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -26,6 +29,7 @@ class Sink:
     refuse: bool = False
     port: int = 0  # where it listens, once started
     messages: list[EmailMessage] = field(default_factory=list)
+    while_receiving: Callable[[], None] | None = None  # run (in a thread) before a mail is accepted
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if self.refuse:
@@ -36,6 +40,8 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
+        if self.while_receiving is not None:
+            await asyncio.to_thread(self.while_receiving)
         self.messages.append(message)
         return "250 Message accepted for delivery"
 

@@ -272,6 +272,66 @@ def test_restore_refuses_a_database_holding_data_unless_forced(plant: Plant, tmp
     assert plant.run("audit", "verify").returncode == 0
 
 
+def test_the_archive_is_readable_by_its_owner_only(plant: Plant, tmp_path: Path) -> None:
+    """It holds the password and token hashes: not world-readable whatever the umask, even over a
+    crashed run's leftover."""
+    archive = tmp_path / "private.tar.gz"
+    leftover = tmp_path / ".private.tar.gz.part"
+    leftover.write_bytes(b"half")
+    leftover.chmod(0o644)
+    umask = os.umask(0o022)
+    try:
+        plant.backup(archive)
+    finally:
+        os.umask(umask)
+    assert archive.stat().st_mode & 0o777 == 0o600
+    assert not leftover.exists()
+
+
+def test_restore_is_refused_while_another_process_has_the_database_open(plant: Plant, tmp_path: Path) -> None:
+    """The app, the scheduler or the ingest still connected (even idle) would write on into the
+    replaced file: the restore says to stop them and changes nothing."""
+    archive = tmp_path / "before.tar"
+    plant.backup(archive)
+    before = plant.dump()
+    with closing(sqlite3.connect(plant.path)) as app:
+        assert app.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        app.execute("SELECT count(*) FROM pm_plan").fetchall()  # connected, idle
+
+        refused = plant.run("db", "restore", "--force", str(archive))
+
+        assert refused.returncode == 1
+        message = one_line(refused.stderr)
+        assert "is in use" in message
+        assert "stop the app, the scheduler and the MQTT ingest first" in message
+        assert app.execute("SELECT count(*) FROM pm_plan").fetchone() == (1,)
+        app.execute("UPDATE pm_plan SET title = 'still written'")
+        app.commit()
+    assert plant.rows("SELECT title FROM pm_plan") == [("still written",)]
+    assert plant.dump() != before
+
+    restored = plant.run("db", "restore", "--force", str(archive))  # everything stopped
+
+    assert restored.returncode == 0, restored.stderr
+    assert plant.dump() == before
+
+
+def test_the_restored_file_keeps_the_live_files_owner_and_mode(plant: Plant, tmp_path: Path) -> None:
+    archive = tmp_path / "before.tar"
+    plant.backup(archive)
+    plant.path.chmod(0o640)
+    owner = (4321, 4321) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    os.chown(plant.path, *owner)
+    umask = os.umask(0o022)
+    try:
+        plant.restore(archive, force=True)
+    finally:
+        os.umask(umask)
+    status = plant.path.stat()
+    assert (status.st_mode & 0o777, status.st_uid, status.st_gid) == (0o640, *owner)
+    assert plant.rows("SELECT title FROM pm_plan") == [("月度润滑",)]
+
+
 def test_a_freshly_migrated_database_counts_as_empty(plant: Plant, empty: Plant, tmp_path: Path) -> None:
     """`db upgrade` before a restore writes only the migrations' reference rows: no --force needed."""
     archive = tmp_path / "b.tar"

@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -189,8 +190,14 @@ def create_backup(
         else:
             revision, tables = _dump_postgresql(database_url, dump, progress)
         blobs = sorted(_stored_blobs(files_dir))
+        partial.unlink(missing_ok=True)  # a crashed run's leftover: created anew, private
         try:
-            with tarfile.open(partial, "w:gz" if _compressed(target) else "w") as archive:
+            # Only its owner may read it: the database holds password and token hashes.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with (
+                os.fdopen(descriptor, "wb") as written,
+                tarfile.open(fileobj=written, mode="w:gz" if _compressed(target) else "w") as archive,
+            ):
                 members = {member: _add(archive, dump, member)}
                 for index, (name, path) in enumerate(blobs, start=1):
                     members[name] = _add(archive, path, name)
@@ -200,8 +207,8 @@ def create_backup(
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
                 archive.addfile(info, io.BytesIO(data))
-            with partial.open("rb") as written:
-                os.fsync(written.fileno())
+            with partial.open("rb") as complete:
+                os.fsync(complete.fileno())
             partial.replace(target)  # all or nothing: no half-written archive under the real name
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -311,8 +318,10 @@ def restore_backup(
             upgraded_to = None if manifest.revision == head else head
             if engine == "sqlite":
                 tables = _restore_sqlite(staged, manifest, alembic_config, upgraded_to, progress)
-                _place_blobs(Path(blob_staging), files_dir, progress)
-                _swap_sqlite(staged, _sqlite_path(database_url))
+                live = _sqlite_path(database_url)
+                with _sqlite_taken(live, staged):
+                    _place_blobs(Path(blob_staging), files_dir, progress)
+                    os.replace(staged, live)
             else:
                 _place_blobs(Path(blob_staging), files_dir, progress)
                 tables = _restore_postgresql(staged, manifest, database_url, alembic_config, upgraded_to, progress)
@@ -465,16 +474,53 @@ def _restore_sqlite(
     return tables
 
 
-def _swap_sqlite(staged: Path, live: Path) -> None:
-    """Rename the rebuilt file over the live one. The live file's write-ahead log is checkpointed
-    into it and removed first: left beside the new file it would be replayed into it."""
-    if live.exists():
-        with closing(sqlite3.connect(live, timeout=30)) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+@contextmanager
+def _sqlite_taken(live: Path, staged: Path) -> Iterator[None]:
+    """The live file, held for the rebuilt one to be renamed over it in the block: the staged file
+    gets the live one's owner and mode, and the live one's write-ahead log is checkpointed into it
+    and removed (left beside the new file it would be replayed into it). Refused, with nothing
+    changed, while another process (the app, the scheduler, the MQTT ingest) has the database
+    open: its writes would go on into the replaced file, and be lost."""
+    if not live.exists():
+        yield
+        return
+    _take_owner_and_mode(staged, live)
+    in_use = BackupFailed(
+        f"the database {live} is in use: stop the app, the scheduler and the MQTT ingest first, "
+        "then restore again (nothing was changed)"
+    )
+    with closing(sqlite3.connect(live, timeout=5, isolation_level=None)) as connection:
+        try:
+            [(busy, _log, _moved)] = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            if busy:
+                raise in_use
+            # Leaving WAL mode needs every other connection closed, even an idle one; it removes
+            # the -wal and -shm files. The exclusive lock then keeps newcomers out until the swap.
+            [(mode,)] = connection.execute("PRAGMA journal_mode=DELETE").fetchall()
+            if mode != "delete":
+                raise in_use
+            connection.execute("BEGIN EXCLUSIVE")
+        except sqlite3.OperationalError:
+            raise in_use from None
         for suffix in ("-wal", "-shm"):
             with suppress(FileNotFoundError):
                 os.remove(f"{live}{suffix}")
-    os.replace(staged, live)
+        yield
+
+
+def _take_owner_and_mode(staged: Path, live: Path) -> None:
+    """The rebuilt file as the live one was: the same owner, group and permissions (not the
+    restoring user's and umask), so the app can still write it and no one else read it."""
+    status, current = live.stat(), staged.stat()
+    if (status.st_uid, status.st_gid) != (current.st_uid, current.st_gid):
+        try:
+            os.chown(staged, status.st_uid, status.st_gid)
+        except PermissionError:
+            raise BackupFailed(
+                f"the database {live} belongs to user id {status.st_uid}, group id {status.st_gid}: restore as "
+                "that user (or root), so that the app can still write it (nothing was changed)"
+            ) from None
+    os.chmod(staged, stat.S_IMODE(status.st_mode))
 
 
 def _restore_postgresql(

@@ -1002,9 +1002,9 @@ def notify_digest(
 
 
 def _digest_run(now: datetime, *, dry_run: bool = False) -> DigestReport:
-    """Every recipient's digest for the plant day of ``now``. Each user's claim, mail and record
-    is a transaction of its own: a mail once sent cannot be taken back, so its record is
-    committed at once, and one user's failure (released, reported) leaves the others' alone."""
+    """Every recipient's digest for the plant day of ``now``. Each user's claim is committed
+    before the mail server is talked to (no transaction open meanwhile), and the sent mail's
+    record after; one user's failure (released, reported) leaves the others' alone."""
     from maintenance.exceptions import MailNotSent
     from maintenance.scorecard.notifications import digest
     from maintenance.security import set_request_id
@@ -1015,14 +1015,13 @@ def _digest_run(now: datetime, *, dry_run: bool = False) -> DigestReport:
         user_ids = digest.recipient_ids(session)
         if dry_run:  # nothing is written: one transaction
             for user_id in user_ids:
-                digest.send_digest(session, user_id, now, report)
+                digest.claim_digest(session, user_id, now, report)
             return report
     for user_id in user_ids:
         try:
-            with session_scope() as session:
-                digest.send_digest(session, user_id, now, report)
+            digest.send_digest(session_scope, user_id, now, report)
         except MailNotSent:
-            continue  # in the report; the claim went with the rolled-back transaction
+            continue  # in the report; the claim is released
     return report
 
 

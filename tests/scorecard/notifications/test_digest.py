@@ -5,7 +5,9 @@ scheduler sends."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -36,14 +38,23 @@ def wants_digest(
     service.save_preferences(world.session, user, service.allowed_topics(user), NOW, topics)
 
 
-def run(session: Session, now: object = NOW) -> digest.DigestReport:
+def savepoints(session: Session) -> digest.Transaction:
+    """The digest's transactions as savepoints of the test's."""
+
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+
+    return transaction
+
+
+def run(session: Session, now: datetime = NOW) -> digest.DigestReport:
     """One run as the command makes it, every user in the test's transaction (a refusal noted)."""
-    assert not isinstance(now, str)
-    report = digest.DigestReport(day=digest.plant_day(now))  # type: ignore[arg-type]
+    report = digest.DigestReport(day=digest.plant_day(now))
     for user_id in digest.recipient_ids(session):
         try:
-            with session.begin_nested():
-                digest.send_digest(session, user_id, now, report)  # type: ignore[arg-type]
+            digest.send_digest(savepoints(session), user_id, now, report)
         except MailNotSent:
             continue
     return report
@@ -132,6 +143,7 @@ def test_a_refused_or_unreachable_server_releases_the_claim_and_says_why(
     wants_digest(world, world.engineer_a, Topic.ALARM)
     settings = get_settings()
     port = settings.smtp_port
+    monkeypatch.setattr(settings, "language", "en")  # the failures are worded in the plant's language
 
     monkeypatch.setattr(settings, "smtp_port", free_port())
     report = run(world.session)
@@ -152,13 +164,36 @@ def test_a_refused_or_unreachable_server_releases_the_claim_and_says_why(
     assert len(claims(world.session)) == 1
 
 
+def test_a_claim_never_marked_sent_is_retried_after_an_hour_and_not_before(world: Plant, smtp_sink: Sink) -> None:
+    """A run that died while sending left its claim: within the hour another run may still be
+    sending it (skipped); after, the next run sends it and marks the claim sent."""
+    world.alert(world.pump_a, "P-101-V", plant(3, 5))
+    wants_digest(world, world.engineer_a, Topic.ALARM)
+    assert world.engineer_a.id is not None
+    world.session.add(
+        NotificationDigest(
+            user_id=world.engineer_a.id, day=date(2026, 3, 10), claimed_at=NOW - timedelta(minutes=50), item_count=0
+        )
+    )
+    world.session.flush()
+
+    assert run(world.session).skipped == ["eng_a"]
+    assert smtp_sink.messages == []
+
+    assert run(world.session, NOW + timedelta(minutes=11)).sent == ["eng_a"]
+    assert len(smtp_sink.messages) == 1
+    assert claims(world.session) == [(world.engineer_a.id, date(2026, 3, 10), True, 1)]
+    assert run(world.session, NOW + timedelta(hours=3)).skipped == ["eng_a"]  # sent: never again that day
+    assert len(smtp_sink.messages) == 1
+
+
 def test_send_digest_raises_the_refusal_to_its_caller(world: Plant, smtp_down: None) -> None:
     world.alert(world.pump_a, "P-101-V", plant(3, 5))
     wants_digest(world, world.engineer_a, Topic.ALARM)
     report = digest.DigestReport(day=digest.plant_day(NOW))
     assert world.engineer_a.id is not None
     with pytest.raises(MailNotSent):
-        digest.send_digest(world.session, world.engineer_a.id, NOW, report)
+        digest.send_digest(savepoints(world.session), world.engineer_a.id, NOW, report)
     assert claims(world.session) == []
     assert len(report.failed) == 1
 
@@ -229,6 +264,7 @@ def test_the_command_reports_failures_and_exits_1(
     world: Plant, smtp_down: None, cli_in_test_session: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("maintenance.db.utcnow", lambda: NOW)
+    monkeypatch.setattr(get_settings(), "language", "en")  # the failures are worded in the plant's language
     world.alert(world.pump_a, "P-101-V", plant(3, 5))
     wants_digest(world, world.engineer_a, Topic.ALARM)
 

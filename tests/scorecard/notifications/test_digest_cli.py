@@ -121,3 +121,34 @@ def test_notify_digest_with_the_server_down_fails_with_exit_1_and_keeps_no_claim
     assert "0 sent, 1 skipped, 1 failed" in result.stdout
     assert f"failed: eng_a: The mail server 127.0.0.1:{operator.smtp_port} cannot be reached" in result.stderr
     assert operator.digests() == []
+
+
+def test_the_mail_goes_with_the_claim_committed_and_no_transaction_open(operator: Operator, sink: Sink) -> None:
+    """While the server takes eng_a's mail: the claim is committed, another process can write
+    at once, and a second run at the same time (cron and the scheduler) sends nothing."""
+    seen: dict[str, object] = {}
+
+    def while_receiving() -> None:
+        with closing(sqlite3.connect(operator.path, timeout=0.5, isolation_level=None)) as connection:
+            seen["claims"] = connection.execute("SELECT user_id, sent_at FROM notification_digest").fetchall()
+            try:
+                connection.execute("BEGIN IMMEDIATE")  # the write lock, as a web request takes it
+                connection.execute("ROLLBACK")
+                seen["write"] = "free"
+            except sqlite3.OperationalError as error:
+                seen["write"] = str(error)
+        seen["second"] = operator.run("notify", "digest")
+
+    sink.while_receiving = while_receiving
+    first = operator.run("notify", "digest")
+
+    assert first.returncode == 0, first.stderr
+    assert "digest for 2026-03-10: 1 sent, 1 skipped, 0 failed" in first.stdout
+    assert [(sent_at is None) for _user, sent_at in seen["claims"]] == [True]  # type: ignore[attr-defined]
+    assert seen["write"] == "free"
+    second = seen["second"]
+    assert isinstance(second, subprocess.CompletedProcess)
+    assert second.returncode == 0, second.stderr
+    assert "digest for 2026-03-10: 0 sent, 2 skipped, 0 failed" in second.stdout
+    assert len(sink.messages) == 1
+    assert operator.digests() == [("eng_a", "2026-03-10", 1)]

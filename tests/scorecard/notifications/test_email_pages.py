@@ -20,7 +20,7 @@ from maintenance.scorecard.notifications import service
 from maintenance.scorecard.notifications.choices import Topic
 from tests.conftest import login
 from tests.mail_sink import Sink
-from tests.scorecard.notifications.conftest import Plant
+from tests.scorecard.notifications.conftest import NOW, Plant
 
 
 def toasts(page: str) -> list[tuple[str, str]]:
@@ -93,6 +93,23 @@ def test_a_digest_is_refused_while_email_is_off(client: TestClient, session: Ses
     assert "E-mail is off on this server" in response.text
 
 
+def test_saving_while_email_is_off_keeps_the_digest_chosen(client: TestClient, session: Session, world: Plant) -> None:
+    """With e-mail off the page has no digest boxes: saving the topics leaves each digest as it
+    was (of a topic that stays on), rather than switching every digest off."""
+    assert world.engineer_a.id is not None
+    service.save_preferences(
+        session, world.engineer_a, [Topic.ALARM, Topic.ASSIGNED], NOW, [Topic.ALARM, Topic.ASSIGNED]
+    )
+    token = login(client, world.engineer_a)
+    response = client.post(
+        "/notifications/preferences",
+        data={"topic": ["alarm", "special_due"], "csrf_token": token},
+    )
+    assert response.status_code == 303
+    assert service.enabled_topics(session, world.engineer_a) == [Topic.ALARM, Topic.SPECIAL_DUE]
+    assert service.digest_topics(session, world.engineer_a) == [Topic.ALARM]  # assigned went off with its topic
+
+
 def test_i_set_my_address_and_language_and_the_change_is_logged(
     client: TestClient, session: Session, world: Plant
 ) -> None:
@@ -144,7 +161,9 @@ def test_an_admin_sends_a_test_mail(client: TestClient, session: Session, admin:
     token = login(client, admin)
     assert 'id="test-email-form"' in client.get("/notifications/preferences").text
 
-    response = client.post("/notifications/preferences/test-email", data={"csrf_token": token})
+    response = client.post(
+        "/notifications/preferences/test-email", data={"csrf_token": token}, headers={"Accept-Language": "en"}
+    )
 
     assert response.status_code == 303
     (mail,) = smtp_sink.to("admin@plant.example")
@@ -179,7 +198,7 @@ def test_a_test_mail_refused_by_the_server_says_so(
     admin.email = "admin@plant.example"
     session.flush()
     token = login(client, admin)
-    client.post("/notifications/preferences/test-email", data={"csrf_token": token})
+    client.post("/notifications/preferences/test-email", data={"csrf_token": token}, headers={"Accept-Language": "en"})
     page = client.get("/notifications/preferences", headers={"Accept-Language": "en"}).text
     ((level, message),) = toasts(page)
     assert level == "danger"

@@ -4,21 +4,26 @@ some topics gets one mail listing, per topic, their unread notifications (the fi
 (``MAINTENANCE_BASE_URL``). Nothing unread: no mail.
 
 Once a day however often it runs: a ``notification_digest`` row per user and plant day is the
-claim. It is inserted ``ON CONFLICT DO NOTHING`` before the mail is sent, so of two runs at once
-(cron and a scheduler, two schedulers) the one that inserted it sends and the other skips; the
-row records when the mail went and how many items it listed. A mail the server would not take
-releases its claim (the row goes), so the next run tries that user again, and the failure is
-raised to the caller, which reports it.
+claim. It is inserted ``ON CONFLICT DO NOTHING`` and committed before the mail is sent, so of two
+runs at once (cron and a scheduler, two schedulers) the one that inserted it sends and the other
+skips; the row records when the mail went and how many items it listed. The mail server is talked
+to with no transaction open (a slow server never holds the database's write lock), and the sent
+mail is recorded in a second short transaction. A mail the server would not take releases its
+claim (the row goes), so the next run tries that user again, and the failure is raised to the
+caller, which reports it. A claim never marked sent within :data:`STALE_CLAIM` (its run died
+while sending) is taken over by the next run.
 
-Services flush, never commit; ``now`` is passed in. The caller gives each user's digest a
-transaction of its own (:func:`send_digest`), so a sent mail's record is committed at once."""
+Services flush, never commit; ``now`` is passed in. The caller hands :func:`send_digest` its
+transactions (``transaction()``, one each for the claim, and the record or the release)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -36,6 +41,9 @@ from maintenance.scorecard.notifications.sources import Notification
 from maintenance.web import templates
 
 TEMPLATE_DIR = "scorecard/notifications/email"
+STALE_CLAIM = timedelta(hours=1)  # a claim not marked sent by then: its run died, the mail may be retried
+
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass(frozen=True)
@@ -128,11 +136,28 @@ def render_digest(digest: Digest) -> Mail:
     )
 
 
-def already_claimed(session: Session, user_id: int, day: date) -> bool:
+@dataclass(frozen=True)
+class ClaimedDigest:
+    """A digest claimed (committed) and ready to go: the claim's row, the mail, what it lists."""
+
+    claim: int
+    username: str
+    mail: Mail
+    item_count: int
+
+
+def already_claimed(session: Session, user_id: int, day: date, now: datetime) -> bool:
+    """Whether ``user_id``'s digest of ``day`` went, or another run is sending it (a claim
+    younger than :data:`STALE_CLAIM`)."""
     return (
         session.scalar(
             select(col(NotificationDigest.id)).where(
-                col(NotificationDigest.user_id) == user_id, col(NotificationDigest.day) == day
+                col(NotificationDigest.user_id) == user_id,
+                col(NotificationDigest.day) == day,
+                or_(
+                    col(NotificationDigest.sent_at).is_not(None),
+                    col(NotificationDigest.claimed_at) > now - STALE_CLAIM,
+                ),
             )
         )
         is not None
@@ -140,7 +165,8 @@ def already_claimed(session: Session, user_id: int, day: date) -> bool:
 
 
 def _claim(session: Session, user_id: int, day: date, now: datetime) -> int | None:
-    """Insert the day's claim for ``user_id``; its id, or None when another run holds it."""
+    """Insert the day's claim for ``user_id``, or take over a stale one (never sent, older than
+    :data:`STALE_CLAIM`); its id, or None when another run holds it or the digest went."""
     insert = postgresql.insert if session.connection().dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(NotificationDigest)
@@ -148,42 +174,83 @@ def _claim(session: Session, user_id: int, day: date, now: datetime) -> int | No
         .on_conflict_do_nothing()
         .returning(col(NotificationDigest.id))
     )
-    return session.scalar(stmt)
+    claim = session.scalar(stmt)
+    if claim is not None:
+        return claim
+    # One statement: of two runs taking over the same stale claim, the row's lock lets one win.
+    take_over = (
+        update(NotificationDigest)
+        .where(
+            col(NotificationDigest.user_id) == user_id,
+            col(NotificationDigest.day) == day,
+            col(NotificationDigest.sent_at).is_(None),
+            col(NotificationDigest.claimed_at) <= now - STALE_CLAIM,
+        )
+        .values(claimed_at=now)
+        .returning(col(NotificationDigest.id))
+    )
+    return session.scalar(take_over)
 
 
-def send_digest(session: Session, user_id: int, now: datetime, report: DigestReport) -> None:
-    """Send ``user_id``'s digest for the plant day of ``now`` unless it went already (or, on a dry
-    run, say whether it would), and note the outcome in ``report``. A mail the server refuses
-    releases the claim and raises :class:`MailNotSent` (noted in ``report`` first)."""
+def claim_digest(session: Session, user_id: int, now: datetime, report: DigestReport) -> ClaimedDigest | None:
+    """Claim ``user_id``'s digest for the plant day of ``now`` and word it; None (noted in
+    ``report``) when it went already, another run is sending it, there is nothing unread, or on a
+    dry run (which claims nothing)."""
     user = session.get(User, user_id)
     if user is None or not user.email:
-        return
+        return None
     day = plant_day(now)
-    if already_claimed(session, user_id, day):
+    if already_claimed(session, user_id, day, now):
         report.skipped.append(user.username)
-        return
+        return None
     with using_locale(user_language(user)):
         digest = build_digest(session, user, now)
         mail = render_digest(digest) if digest.sections else None
     if mail is None:
         report.skipped.append(user.username)
-        return
+        return None
     if report.dry_run:
         report.sent.append(user.username)
-        return
+        return None
     claim = _claim(session, user_id, day, now)
     if claim is None:  # another run claimed it since the check above
         report.skipped.append(user.username)
+        return None
+    return ClaimedDigest(claim=claim, username=user.username, mail=mail, item_count=digest.item_count)
+
+
+def record_sent(session: Session, claimed: ClaimedDigest, now: datetime) -> None:
+    session.execute(
+        update(NotificationDigest)
+        .where(col(NotificationDigest.id) == claimed.claim)
+        .values(sent_at=now, item_count=claimed.item_count)
+    )
+
+
+def release_claim(session: Session, claimed: ClaimedDigest) -> None:
+    session.execute(
+        delete(NotificationDigest).where(
+            col(NotificationDigest.id) == claimed.claim, col(NotificationDigest.sent_at).is_(None)
+        )
+    )
+
+
+def send_digest(transaction: Transaction, user_id: int, now: datetime, report: DigestReport) -> None:
+    """Send ``user_id``'s digest for the plant day of ``now`` unless it went already (or, on a dry
+    run, say whether it would), and note the outcome in ``report``: the claim in a transaction of
+    its own, the mail with none open, then the record in another. A mail the server refuses
+    releases the claim and raises :class:`MailNotSent` (noted in ``report`` first)."""
+    with transaction() as session:
+        claimed = claim_digest(session, user_id, now, report)
+    if claimed is None:
         return
     try:
-        send_mail(mail, now)
+        send_mail(claimed.mail, now)
     except MailNotSent as error:
-        session.execute(delete(NotificationDigest).where(col(NotificationDigest.id) == claim))
-        report.failed.append((user.username, error.message))
+        with transaction() as session:
+            release_claim(session, claimed)
+        report.failed.append((claimed.username, error.message))
         raise
-    row = session.get(NotificationDigest, claim)
-    assert row is not None
-    row.sent_at = now
-    row.item_count = digest.item_count
-    session.flush()
-    report.sent.append(user.username)
+    with transaction() as session:
+        record_sent(session, claimed, now)
+    report.sent.append(claimed.username)

@@ -200,15 +200,18 @@ def _chosen_topics(form: FormDep, user: User, name: str = "topic") -> set[Topic]
     return chosen
 
 
-def _digest_topics(form: FormDep, user: User, enabled: set[Topic]) -> set[Topic]:
+def _digest_topics(form: FormDep, user: User, enabled: set[Topic]) -> set[Topic] | None:
     """The topics whose unread items go out in the daily e-mail digest: only with e-mail on, and
-    only topics heard about in the centre too."""
+    only topics heard about in the centre too. None with e-mail off: the page shows no digest
+    boxes then, so the choices stored stay as they are."""
     digest = _chosen_topics(form, user, "digest")
-    if digest and not get_settings().mail_enabled:
-        raise ValidationFailed(
-            _("E-mail is off on this server: the daily digest cannot be chosen."),
-            [FieldError("digest", _("E-mail is off."))],
-        )
+    if not get_settings().mail_enabled:
+        if digest:
+            raise ValidationFailed(
+                _("E-mail is off on this server: the daily digest cannot be chosen."),
+                [FieldError("digest", _("E-mail is off."))],
+            )
+        return None
     if digest - enabled:
         raise ValidationFailed(
             _("A daily digest needs its topic in the notification centre too: tick both or neither."),

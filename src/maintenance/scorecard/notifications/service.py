@@ -143,11 +143,12 @@ def mark_all_read(session: Session, user: User, now: datetime, topic: Topic | No
 
 
 def save_preferences(
-    session: Session, user: User, enabled: Collection[Topic], now: datetime, digest: Collection[Topic] = ()
+    session: Session, user: User, enabled: Collection[Topic], now: datetime, digest: Collection[Topic] | None = ()
 ) -> int:
     """Switch each topic ``user`` may choose on (in ``enabled``) or off, and its daily e-mail
     digest on (in ``digest`` and on in the centre) or off; each change is in the change log.
-    Returns how many topics changed."""
+    ``digest`` None (e-mail off, the digest not offered) keeps each topic's digest as stored
+    while the topic stays on. Returns how many topics changed."""
     assert user.id is not None
     stored = preferences_of(session, user)
     try:
@@ -164,15 +165,16 @@ def _save(
     user: User,
     stored: dict[Topic, NotificationPreference],
     enabled: Collection[Topic],
-    digest: Collection[Topic],
+    digest: Collection[Topic] | None,
     now: datetime,
 ) -> int:
     assert user.id is not None
     changed = 0
     for topic in allowed_topics(user):
         wanted = topic in enabled
-        mailed = wanted and topic in digest
         row = stored.get(topic)
+        kept = row is not None and row.digest  # with no digest choice given (e-mail off)
+        mailed = wanted and (kept if digest is None else topic in digest)
         if row is None:
             if wanted and not mailed:  # never set is on already, without a digest
                 continue
