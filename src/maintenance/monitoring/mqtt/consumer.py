@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -54,6 +55,7 @@ QOS = 1
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600  # the broker keeps a week of readings for a stopped consumer
 RECEIVE_MAXIMUM = 65_535  # unacknowledged messages the broker may send (MQTT 5's largest)
 RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS = 1, 30
+_URL_PASSWORD = re.compile(r"^((?:[^:/@]*://)?[^:/@]*):[^/@]*@")
 # A batch failing this often is split in halves (a message failing alone this often is refused).
 STORE_ATTEMPTS = 3
 RETRY_SECONDS = 1.0
@@ -64,15 +66,16 @@ class Broker:
     host: str
     port: int
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     tls: bool = False
 
     @classmethod
     def parse(cls, url: str) -> Broker:
-        """``mqtt://[user:password@]host[:port]`` (``mqtts://`` for TLS, port 8883)."""
+        """``mqtt://[user[:password]@]host[:port]`` (``mqtts://`` for TLS, port 8883); a password
+        is better given apart (:meth:`with_password`): a URL shows in the process list."""
         parts = urlsplit(url if "://" in url else f"mqtt://{url}")
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-            raise ValueError(f"not an MQTT broker URL: {url!r} (mqtt://host:port)")
+            raise ValueError(f"not an MQTT broker URL: {redacted(url)!r} (mqtt://host:port)")
         tls = parts.scheme in ("mqtts", "ssl")
         return cls(
             host=parts.hostname,
@@ -81,6 +84,16 @@ class Broker:
             password=unquote(parts.password) if parts.password else None,
             tls=tls,
         )
+
+    def with_password(self, password: str) -> Broker:
+        if self.username is None:
+            raise ValueError("a broker password needs a user name: mqtt://user@host:port")
+        return replace(self, password=password)
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password (``user:password@``) hidden, for messages."""
+    return _URL_PASSWORD.sub(r"\1:***@", url)
 
 
 @dataclass
