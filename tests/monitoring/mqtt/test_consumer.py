@@ -3,10 +3,12 @@ restart and a consumer away for a while (persistent session) losing nothing."""
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -208,3 +210,18 @@ def test_a_message_that_fails_its_batch_every_time_is_refused_alone_and_the_rest
 def test_a_broker_url_must_be_mqtt(url: str) -> None:
     with pytest.raises(ValueError, match="not an MQTT broker URL"):
         Broker.parse(url)
+
+
+def test_the_ingest_logs_in_with_the_password_of_its_file(plant: Plant, mosquitto: Mosquitto, tmp_path: Path) -> None:
+    mosquitto.require_login("ingest", "s3cret pass")
+    mosquitto.restart()
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret pass\n")
+    broker = f"mqtt://ingest@127.0.0.1:{mosquitto.port}"
+    args = ["--broker", broker, "--password-file", str(secret), "--token", plant.token, "--topic", "plant/#"]
+    ingest = plant.start_ingest(mosquitto, *args)  # returns once subscribed: the broker let it in
+    ingest.send_signal(signal.SIGTERM)
+    assert ingest.wait(timeout=30) == 0
+    log = (plant.path.parent / "ingest.log").read_text()
+    assert "refused the connection" not in log
+    assert "s3cret" not in log
