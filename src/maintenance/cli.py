@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from maintenance.config import Settings
     from maintenance.exceptions import FieldError, ValidationFailed
     from maintenance.inspections.rounds import RoundsReport
+    from maintenance.monitoring.mqtt.consumer import Broker
     from maintenance.monitoring.readings.imports import ReadingImportReport
     from maintenance.orders.pm.scheduler import SchedulerReport
     from maintenance.scorecard.notifications.digest import DigestReport
@@ -871,14 +872,46 @@ def mapping_load(
     console.print(f"{count} mapping rules loaded from {file.name}", markup=False, highlight=False)
 
 
+def mqtt_broker(url: str, password_file: Path | None) -> Broker:
+    """The broker of ``--broker``, its password read from ``password_file`` or else the
+    environment's MAINTENANCE_MQTT_PASSWORD (a password in the URL still works, with a warning:
+    the process list, shell history and unit files show it). Raises ValueError."""
+    import os
+
+    from maintenance.monitoring.mqtt.consumer import Broker
+
+    address = Broker.parse(url)
+    if address.password is not None:
+        err_console.print(
+            "warning: the broker URL holds a password, which the process list shows: "
+            "use --password-file or MAINTENANCE_MQTT_PASSWORD",
+            markup=False,
+            highlight=False,
+        )
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"cannot read the broker password file {password_file}: {error.strerror}") from None
+        return address.with_password(lines[0] if lines else "")
+    password = os.environ.get("MAINTENANCE_MQTT_PASSWORD")
+    return address if password is None else address.with_password(password)
+
+
 @ingest_app.command("mqtt")
 def ingest_mqtt(
     broker: Annotated[
         str,
-        typer.Option(
-            "--broker", help="mqtt://host:port, user:password@ before the host if the broker asks (mqtts:// for TLS)"
-        ),
+        typer.Option("--broker", help="mqtt://host:port, user@ before the host if the broker asks (mqtts:// for TLS)"),
     ] = ("mqtt://127.0.0.1:1883"),
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            dir_okay=False,
+            help="File whose first line is the broker password (or set MAINTENANCE_MQTT_PASSWORD)",
+        ),
+    ] = None,
     topic: Annotated[
         list[str] | None,
         typer.Option("--topic", help="Topic filter to subscribe to (repeatable); default: the mapping rules' topics"),
@@ -921,14 +954,14 @@ def ingest_mqtt(
     from maintenance.db import utcnow
     from maintenance.exceptions import MaintenanceError
     from maintenance.monitoring.mqtt import service as mqtt_service
-    from maintenance.monitoring.mqtt.consumer import Broker, Consumer, ConsumerSettings
+    from maintenance.monitoring.mqtt.consumer import Consumer, ConsumerSettings
     from maintenance.monitoring.mqtt.mapping import Mapper
     from maintenance.security import set_request_id
 
     if (token is None) == (user is None):
         raise_cli_error("give either --token or --user")
     try:
-        broker_address = Broker.parse(broker)
+        broker_address = mqtt_broker(broker, password_file)
     except ValueError as error:
         raise_cli_error(str(error))
     if mapping is not None:

@@ -40,6 +40,7 @@ from maintenance.org.permissions import EVERY_CAPABILITY
 from tests import factories
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
+MOSQUITTO_PASSWD = Path("/usr/bin/mosquitto_passwd")
 SRC = Path(__file__).resolve().parents[3] / "src"
 SYSTEM = SystemActor(username="test", capabilities=EVERY_CAPABILITY)
 # Readings of the tests start here (in the past, so none is "in the future").
@@ -82,6 +83,16 @@ class Mosquitto:
     folder: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    password_file: Path | None = None  # when set, only its users may connect
+
+    def require_login(self, username: str, password: str) -> None:
+        """From the next (re)start, refuse anonymous clients; ``username`` logs in with ``password``."""
+        self.password_file = self.folder / "passwords"
+        subprocess.run(
+            [str(MOSQUITTO_PASSWD), "-c", "-b", str(self.password_file), username, password],
+            check=True,
+            capture_output=True,
+        )
 
     @property
     def url(self) -> str:
@@ -89,9 +100,10 @@ class Mosquitto:
 
     def start(self) -> None:
         config = self.folder / "mosquitto.conf"
+        login = "allow_anonymous true" if self.password_file is None else f"password_file {self.password_file}"
         config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"{login}\n"
             # Started by root it would switch to the mosquitto user, who cannot write this folder.
             f"user {getpass.getuser()}\n"
             "persistence true\n"

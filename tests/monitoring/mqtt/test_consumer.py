@@ -3,10 +3,13 @@ restart and a consumer away for a while (persistent session) losing nothing."""
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -15,8 +18,11 @@ from sqlmodel import Session
 from maintenance.db import build_engine, transaction
 from maintenance.exceptions import NotAuthenticated
 from maintenance.i18n import gettext as _
+from maintenance.monitoring.mqtt import consumer as consumer_module
+from maintenance.monitoring.mqtt import service
 from maintenance.monitoring.mqtt.consumer import Broker, Consumer, ConsumerSettings
 from maintenance.monitoring.mqtt.mapping import Mapper, Rule
+from maintenance.monitoring.mqtt.service import BatchResult, Message
 from tests.monitoring.mqtt.conftest import T0, TOPIC, Mosquitto, Plant, Publisher, minutes, reading_payload, wait_until
 
 
@@ -30,8 +36,7 @@ class Running:
             broker=Broker.parse(broker.url),
             topics=["plant/#", "other/#"],
             token=plant.token,
-            batch_seconds=0.1,
-            **options,  # type: ignore[arg-type]
+            **({"batch_seconds": 0.1} | options),  # type: ignore[arg-type]
         )
         self.consumer = Consumer(settings, Mapper([Rule(TOPIC)]), self.transaction, lambda: datetime.now(UTC))
         self.error: BaseException | None = None
@@ -164,7 +169,59 @@ def test_a_revoked_token_stops_the_consumer_and_leaves_the_messages_with_the_bro
     running.stop()
 
 
+def test_a_message_that_fails_its_batch_every_time_is_refused_alone_and_the_rest_stored(
+    plant: Plant, mosquitto: Mosquitto, publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poison message (here one the database refuses whatever happens) must not stop the
+    queue: after a few failed attempts the batch is split until that message is alone, and it
+    is kept as a refusal and acknowledged."""
+    store_batch = service.store_batch
+
+    def failing(session: Session, messages: Sequence[Message], *args: Any, **kwargs: Any) -> BatchResult:
+        if any(b"poison" in message.payload for message in messages):
+            raise RuntimeError("the database refused the batch")
+        return store_batch(session, messages, *args, **kwargs)
+
+    monkeypatch.setattr(service, "store_batch", failing)
+    monkeypatch.setattr(consumer_module, "RETRY_SECONDS", 0.01)
+    running = Running(plant, mosquitto, batch_size=100, batch_seconds=1.0)
+    ws = plant.workshop_code
+    try:
+        for i in range(6):
+            publisher.publish(f"plant/{ws}/P001/reading", reading_payload(1.0 + i, T0 + minutes(i)))
+            if i == 2:
+                publisher.publish(f"plant/{ws}/P002/reading", '{"value": 1, "ts": "poison"}')
+        publisher.close(7)
+        wait_until(lambda: _stats(plant)[0] >= 7, "7 messages counted", timeout=20)
+    finally:
+        running.stop()
+    assert _stats(plant) == (7, 6, 0, 1)
+    assert plant.rows("SELECT value FROM reading ORDER BY taken_at") == [(1.0 + i,) for i in range(6)]
+    ((topic, payload, reason),) = plant.rows("SELECT topic, payload, reason FROM mqtt_refusal")
+    assert (topic, payload) == (f"plant/{ws}/P002/reading", '{"value": 1, "ts": "poison"}')
+    assert reason == _("The message could not be stored: %(error)s", error="the database refused the batch")
+    # Acknowledged: a consumer started again gets nothing more.
+    again = Running(plant, mosquitto)
+    again.stop()
+    assert _stats(plant) == (7, 6, 0, 1)
+
+
 @pytest.mark.parametrize("url", ["http://x", "mqtt://"])
 def test_a_broker_url_must_be_mqtt(url: str) -> None:
     with pytest.raises(ValueError, match="not an MQTT broker URL"):
         Broker.parse(url)
+
+
+def test_the_ingest_logs_in_with_the_password_of_its_file(plant: Plant, mosquitto: Mosquitto, tmp_path: Path) -> None:
+    mosquitto.require_login("ingest", "s3cret pass")
+    mosquitto.restart()
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret pass\n")
+    broker = f"mqtt://ingest@127.0.0.1:{mosquitto.port}"
+    args = ["--broker", broker, "--password-file", str(secret), "--token", plant.token, "--topic", "plant/#"]
+    ingest = plant.start_ingest(mosquitto, *args)  # returns once subscribed: the broker let it in
+    ingest.send_signal(signal.SIGTERM)
+    assert ingest.wait(timeout=30) == 0
+    log = (plant.path.parent / "ingest.log").read_text()
+    assert "refused the connection" not in log
+    assert "s3cret" not in log

@@ -104,3 +104,26 @@ def test_a_mapping_edit_from_an_old_version_is_a_conflict(session: Session, admi
     with pytest.raises(Conflict):
         service.update_mapping(session, mapping, MappingUpdate(topic="c/{point}", version=1), actor=admin)
     assert session.get(MqttMapping, mapping.id).topic == "b/{point}"  # type: ignore[union-attr]
+
+
+def test_a_refusal_keeps_no_nul_or_control_character(
+    session: Session, make_point: MakePoint, workshop: Workshop
+) -> None:
+    """PostgreSQL refuses NUL in text: a refusal quoting a payload's point code word for word
+    would fail its batch, again and again."""
+    make_point(code="P-1")
+    writer = service.ingest_user(session, username=engineer_of(session, workshop).username)
+    mapper = Mapper([Rule("bus/#", point_field="point"), Rule("plant/{point}")])
+    messages = [
+        Message("bus/1", b'{"point": "\\u0000x\\u0007", "value": 1}', T0),
+        Message("plant/P\x01\x1b", b"1", T0),
+        Message("bus/2", b'{"point": "P-1", "value": 1, "ts": "\\u0000"}', T0),
+    ]
+    result = service.store_batch(session, messages, mapper, ingest="a", writer=writer, now=T0)
+    assert (result.stored, result.refused) == (0, 3)
+    kept = session.execute(select(MqttRefusal.topic, MqttRefusal.reason, MqttRefusal.payload)).all()
+    assert len(kept) == 3
+    for row in kept:
+        for text in row:
+            assert not any(ord(character) < 32 or ord(character) == 127 for character in text), repr(text)
+    assert "plant/P\ufffd\ufffd" in {row.topic for row in kept}

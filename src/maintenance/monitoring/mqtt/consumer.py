@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -43,9 +44,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlmodel import Session
 
 from maintenance.exceptions import MaintenanceError
+from maintenance.i18n import gettext as _
 from maintenance.monitoring.mqtt import service
 from maintenance.monitoring.mqtt.mapping import Mapper
-from maintenance.monitoring.mqtt.service import HEARTBEAT_SECONDS, Message
+from maintenance.monitoring.mqtt.service import HEARTBEAT_SECONDS, BatchResult, Message
 
 logger = logging.getLogger("maintenance.mqtt")
 
@@ -53,6 +55,10 @@ QOS = 1
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600  # the broker keeps a week of readings for a stopped consumer
 RECEIVE_MAXIMUM = 65_535  # unacknowledged messages the broker may send (MQTT 5's largest)
 RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS = 1, 30
+_URL_PASSWORD = re.compile(r"^((?:[^:/@]*://)?[^:/@]*):[^/@]*@")
+# A batch failing this often is split in halves (a message failing alone this often is refused).
+STORE_ATTEMPTS = 3
+RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,15 +66,16 @@ class Broker:
     host: str
     port: int
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     tls: bool = False
 
     @classmethod
     def parse(cls, url: str) -> Broker:
-        """``mqtt://[user:password@]host[:port]`` (``mqtts://`` for TLS, port 8883)."""
+        """``mqtt://[user[:password]@]host[:port]`` (``mqtts://`` for TLS, port 8883); a password
+        is better given apart (:meth:`with_password`): a URL shows in the process list."""
         parts = urlsplit(url if "://" in url else f"mqtt://{url}")
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-            raise ValueError(f"not an MQTT broker URL: {url!r} (mqtt://host:port)")
+            raise ValueError(f"not an MQTT broker URL: {redacted(url)!r} (mqtt://host:port)")
         tls = parts.scheme in ("mqtts", "ssl")
         return cls(
             host=parts.hostname,
@@ -77,6 +84,16 @@ class Broker:
             password=unquote(parts.password) if parts.password else None,
             tls=tls,
         )
+
+    def with_password(self, password: str) -> Broker:
+        if self.username is None:
+            raise ValueError("a broker password needs a user name: mqtt://user@host:port")
+        return replace(self, password=password)
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password (``user:password@``) hidden, for messages."""
+    return _URL_PASSWORD.sub(r"\1:***@", url)
 
 
 @dataclass
@@ -234,7 +251,7 @@ class Consumer:
             return
         yield first
         deadline = time.monotonic() + settings.batch_seconds
-        for _ in range(settings.batch_size - 1):
+        for _count in range(settings.batch_size - 1):
             remaining = deadline - time.monotonic()
             try:
                 yield self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
@@ -249,45 +266,16 @@ class Consumer:
                 return
 
     def _store(self, batch: list[_Received]) -> None:
-        """Store ``batch`` in one transaction, then acknowledge it. Messages of a connection that
-        has dropped are left to the broker's re-delivery; a failed transaction is retried."""
+        """Store ``batch``, then acknowledge it. Messages of a connection that has dropped are
+        left to the broker's re-delivery."""
         generation = self._generation
         current = [item for item in batch if item.generation == generation]
         with self._lock:
             connection_changed, self._connection_changed = self._connection_changed, False
         if not current and not connection_changed and time.monotonic() - self._last_recorded < HEARTBEAT_SECONDS:
             return
-        while True:
-            try:
-                with self.transaction() as session:
-                    writer = service.ingest_user(session, token=self.settings.token, username=self.settings.username)
-                    now = self.clock()
-                    result = service.store_batch(
-                        session,
-                        [item.message for item in current],
-                        self.mapper,
-                        ingest=self.settings.name,
-                        writer=writer,
-                        now=now,
-                    )
-                    per_minute = self._throughput.add(time.monotonic(), result.stored)
-                    service.record_stats(
-                        session,
-                        self.settings.name,
-                        result,
-                        now=now,
-                        per_minute=per_minute,
-                        connected=self.client.is_connected(),
-                    )
-                self._last_recorded = time.monotonic()
-                break
-            except MaintenanceError:
-                raise  # the token revoked, the user deactivated: stop, leaving the messages to the broker
-            except Exception:
-                if self.stopping.is_set():
-                    raise
-                logger.exception("storing a batch of %s messages failed; retrying", len(current))
-                self.stopping.wait(1.0)
+        result = self._store_or_split(current)
+        self._last_recorded = time.monotonic()
         with self._lock:
             if self._generation == generation:
                 for item in current:
@@ -301,9 +289,85 @@ class Consumer:
                 result.refused,
             )
 
+    def _store_or_split(self, items: list[_Received]) -> BatchResult:
+        """Store ``items`` in one transaction, retried. A batch failing :data:`STORE_ATTEMPTS`
+        times is split in halves, each stored the same way, so a message the database refuses
+        whatever happens ends up alone: then it is kept as a refusal (when that can be stored),
+        and the queue moves on. A database that is down fails the refusal too: retried until it is back."""
+        failures = 0
+        while True:
+            try:
+                return self._commit(items)
+            except MaintenanceError:
+                raise  # the token revoked, the user deactivated: stop, leaving the messages to the broker
+            except Exception as error:
+                if self.stopping.is_set():
+                    raise
+                failures += 1
+                logger.exception("storing a batch of %s messages failed (%s times)", len(items), failures)
+                last_error = error
+            if failures >= STORE_ATTEMPTS and len(items) > 1:
+                half = len(items) // 2
+                return _sum(self._store_or_split(items[:half]), self._store_or_split(items[half:]))
+            if failures >= STORE_ATTEMPTS and items:
+                refused = self._refuse(items[0], last_error)
+                if refused is not None:
+                    return refused
+            self.stopping.wait(RETRY_SECONDS)
+
+    def _commit(self, items: list[_Received]) -> BatchResult:
+        with self.transaction() as session:
+            writer = service.ingest_user(session, token=self.settings.token, username=self.settings.username)
+            now = self.clock()
+            result = service.store_batch(
+                session,
+                [item.message for item in items],
+                self.mapper,
+                ingest=self.settings.name,
+                writer=writer,
+                now=now,
+            )
+            self._record(session, result, now)
+        return result
+
+    def _refuse(self, item: _Received, error: Exception) -> BatchResult | None:
+        """Keep the message whose storing failed alone as a refusal; None if that fails too."""
+        cause = getattr(error, "orig", None) or error
+        reason = _(
+            "The message could not be stored: %(error)s", error=(str(cause).strip() or type(cause).__name__)[:300]
+        )
+        try:
+            with self.transaction() as session:
+                now = self.clock()
+                result = service.refuse_message(session, item.message, reason, ingest=self.settings.name, now=now)
+                self._record(session, result, now)
+        except MaintenanceError:
+            raise
+        except Exception:
+            logger.exception("keeping the message that cannot be stored as refused failed")
+            return None
+        logger.error("a message on %s cannot be stored: refused (%s)", item.message.topic, reason)
+        return result
+
+    def _record(self, session: Session, result: BatchResult, now: datetime) -> None:
+        per_minute = self._throughput.add(time.monotonic(), result.stored)
+        service.record_stats(
+            session, self.settings.name, result, now=now, per_minute=per_minute, connected=self.client.is_connected()
+        )
+
     def _record_connection(self, *, connected: bool) -> None:
         try:
             with self.transaction() as session:
                 service.record_stats(session, self.settings.name, None, now=self.clock(), connected=connected)
         except Exception:
             logger.exception("could not record the stop")
+
+
+def _sum(first: BatchResult, second: BatchResult) -> BatchResult:
+    """The counts of a batch stored in two parts (for the log)."""
+    return BatchResult(
+        received=first.received + second.received,
+        stored=first.stored + second.stored,
+        duplicates=first.duplicates + second.duplicates,
+        refused=first.refused + second.refused,
+    )

@@ -32,6 +32,9 @@ _MILLISECONDS_FROM = 1e11
 # Topics remembered with the rule they matched (a plant has a few thousand points).
 _TOPIC_CACHE_SIZE = 100_000
 PAYLOAD_SHOWN = 500  # characters of a refused payload kept
+# NUL and the other control characters: PostgreSQL refuses NUL in text, and none belongs in a
+# point code or on the refusals page.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -268,9 +271,17 @@ class Mapper:
                 moment = parse_time(taken_at)
             except (ValueError, OverflowError, OSError):
                 return Refused(_("The time %(time)s is neither ISO 8601 nor Unix seconds.", time=str(taken_at)[:40]))
-        return ReadingIn(code.strip(), moment, value * rule.scale + rule.offset, row)
+        code = code.strip()
+        if _CONTROL.search(code):
+            return Refused(_("Unknown measurement point %(code)s.", code=printable(code)))
+        return ReadingIn(code, moment, value * rule.scale + rule.offset, row)
 
 
 def payload_text(payload: bytes) -> str:
     """A payload as kept beside a refusal: text, cut short."""
     return payload[: PAYLOAD_SHOWN * 4].decode("utf-8", errors="replace")[:PAYLOAD_SHOWN].replace("\x00", "\ufffd")
+
+
+def printable(text: str) -> str:
+    """``text`` with NUL and other control characters replaced (a topic or reason kept)."""
+    return _CONTROL.sub("\ufffd", text)

@@ -25,7 +25,7 @@ from maintenance.db import plant_timezone, versioned_write
 from maintenance.exceptions import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.monitoring.choices import ReadingSource
-from maintenance.monitoring.mqtt.mapping import Mapper, Refused, Rule, payload_text, rule_errors
+from maintenance.monitoring.mqtt.mapping import Mapper, Refused, Rule, payload_text, printable, rule_errors
 from maintenance.monitoring.mqtt.models import (
     MappingFields,
     MappingUpdate,
@@ -254,6 +254,13 @@ def store_batch(
     return result
 
 
+def refuse_message(session: Session, message: Message, reason: str, *, ingest: str, now: datetime) -> BatchResult:
+    """Keep ``message`` as refused for ``reason``: one the database would not store (its batch
+    failed again and again, and then it failed alone), acknowledged so the queue moves on."""
+    _keep_refusals(session, ingest, [message], [(0, reason)], now)
+    return BatchResult(received=1, refused=1)
+
+
 def _comparable(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=plant_timezone())
 
@@ -265,9 +272,9 @@ def _keep_refusals(
         MqttRefusal(
             ingest=ingest,
             received_at=messages[index].received_at,
-            topic=messages[index].topic[:200],
+            topic=printable(messages[index].topic[:200]),
             payload=payload_text(messages[index].payload),
-            reason=reason,
+            reason=printable(reason),
         )
         for index, reason in refusals[-KEPT_REFUSALS:]
     )
