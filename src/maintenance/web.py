@@ -342,9 +342,11 @@ class SeekPage:
     is_last: bool
 
 
-def capped_count(session: Session, stmt: Select[*tuple[Any, ...]], cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many rows ``stmt`` gives, counting no further than ``cap`` + 1: the rows are counted
-    from a LIMITed subquery, so a million matching rows cost what ten thousand do."""
+def capped_count(session: Session, stmt: Select[*tuple[Any, ...]], cap: int | None = None) -> tuple[int, bool]:
+    """How many rows ``stmt`` gives (at most ``cap``, default :data:`COUNT_CAP`) and whether there
+    are more: the rows are counted from a LIMITed subquery, so a million matching rows cost what
+    ten thousand do."""
+    cap = COUNT_CAP if cap is None else cap
     limited = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1).subquery()
     number = session.scalar(select(func.count()).select_from(limited)) or 0
     return min(number, cap), number > cap
@@ -363,6 +365,7 @@ def seek_paginate(
     size: int | None = None,
     scalars: bool = True,
     counted: Select[*tuple[Any, ...]] | None = None,
+    cursor_names: tuple[str, str] = ("after", "before"),
 ) -> SeekPage:
     """Two queries whatever the page: the capped count and the rows of this page.
 
@@ -372,11 +375,12 @@ def seek_paginate(
     up to :data:`MAX_OFFSET_PAGE`, where OFFSET is still cheap).
     A damaged cursor raises :class:`ValidationFailed` before any query. With ``scalars=False``
     the items are rows whose first column is the listed entity; ``counted`` is what to count when
-    ``stmt`` adds joins the count does not need.
+    ``stmt`` adds joins the count does not need; ``cursor_names`` name the parameters that
+    carried ``after`` and ``before`` in a refusal.
     """
     size = size or get_settings().page_size
-    after_values = order.decode(after, "after") if after else None
-    before_values = order.decode(before, "before") if before and not after else None
+    after_values = order.decode(after, cursor_names[0]) if after else None
+    before_values = order.decode(before, cursor_names[1]) if before and not after else None
     total, capped = capped_count(session, stmt if counted is None else counted)
     backwards = last or before_values is not None
     query = stmt.order_by(None).order_by(*order.order_by(table, reverse=backwards)).limit(size + 1)

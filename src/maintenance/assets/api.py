@@ -131,6 +131,7 @@ def list_assets(
         size=size,
         scalars=False,
         counted=stmt,
+        cursor_names=("cursor", "cursor"),
     )
     workshops, units = _lookups(session)
     value_date = filters.as_of or plant_today()
