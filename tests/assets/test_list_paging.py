@@ -146,7 +146,8 @@ def test_previous_links_from_the_last_page_walk_back_to_the_first(
     expected = expected_ids(plant, sort)
     first = fragment(client, "/assets", sort=sort)
     last_url = link(first, "last")
-    assert last_url is not None and "last=true" in last_url
+    assert last_url is not None
+    assert "last=true" in last_url
 
     pages = walk(client, last_url, "previous")
 
@@ -154,8 +155,10 @@ def test_previous_links_from_the_last_page_walk_back_to_the_first(
     assert [len(page) for page in pages] == [5, 5, 5, 3]
     assert [asset_id for page in reversed(pages) for asset_id in page] == expected
     last_page = fragment(client, last_url)
-    assert link(last_page, "next") is None and link(last_page, "last") is None
-    assert link(first, "previous") is None and link(first, "first") is None
+    assert link(last_page, "next") is None
+    assert link(last_page, "last") is None
+    assert link(first, "previous") is None
+    assert link(first, "first") is None
 
 
 def test_previous_from_a_middle_page_gives_the_page_before_it(
@@ -183,8 +186,9 @@ def test_a_filter_and_a_sort_page_together(client: TestClient, engineer: User, p
     pages = walk(client, "/assets?status=in_service&sort=-commissioned", "next")
 
     assert [asset_id for page in pages for asset_id in page] == in_service
-    for url_of_a_page in (link(fragment(client, "/assets?status=in_service&sort=-commissioned"), "next") or "",):
-        assert "status=in_service" in url_of_a_page and "sort=-commissioned" in url_of_a_page
+    next_url = link(fragment(client, "/assets?status=in_service&sort=-commissioned"), "next") or ""
+    assert "status=in_service" in next_url
+    assert "sort=-commissioned" in next_url
 
 
 def test_sorting_again_starts_from_the_first_page(client: TestClient, engineer: User, plant: list[Asset]) -> None:
@@ -192,7 +196,8 @@ def test_sorting_again_starts_from_the_first_page(client: TestClient, engineer: 
     second = fragment(client, link(fragment(client, "/assets", sort="value"), "next") or "")
     sort_link = re.search(r'<a class="sort" href="([^"]*sort=-value[^"]*)"', second)
     assert sort_link is not None
-    assert "after=" not in sort_link[1] and "before=" not in sort_link[1]
+    assert "after=" not in sort_link[1]
+    assert "before=" not in sort_link[1]
 
 
 @pytest.mark.parametrize(
@@ -250,9 +255,12 @@ def test_the_count_is_exact_up_to_the_cap_then_says_more(
     capped = count.search(fragment(client, "/assets"))
     narrow = count.search(fragment(client, "/assets", status="retired"))
 
-    assert exact is not None and exact[1] == "18 assets"
-    assert capped is not None and capped[1] == "10+ assets"
-    assert narrow is not None and narrow[1] == "4 assets"
+    assert exact is not None
+    assert exact[1] == "18 assets"
+    assert capped is not None
+    assert capped[1] == "10+ assets"
+    assert narrow is not None
+    assert narrow[1] == "4 assets"
 
 
 def test_every_page_runs_the_same_number_of_queries(
@@ -354,9 +362,7 @@ INDEX_OF_SORT = {
 def page_statements(session: Session, filters: AssetFilters, **seek: Any) -> str:
     """The statement that reads a page's rows (the last one the page sends)."""
     stmt = service.list_assets(filters)
-    caught = statements_of(
-        session, lambda: web.seek_paginate(session, stmt, Asset, filters.order, size=PAGE, **seek)
-    )
+    caught = statements_of(session, lambda: web.seek_paginate(session, stmt, Asset, filters.order, size=PAGE, **seek))
     sql, parameters = caught[-1]
     assert sql.lstrip().startswith("SELECT asset.")
     return plan_of(session, sql, parameters)
@@ -393,10 +399,10 @@ def test_each_sort_reads_its_index_without_sorting(
         plan = page_statements(session, filters, **seek)
         assert INDEX_OF_SORT[key] in plan, (seek, plan)
         if postgres:
-            assert "Sort" not in plan and "Seq Scan" not in plan, (seek, plan)
+            assert "Sort" not in plan, (seek, plan)
+            assert "Seq Scan" not in plan, (seek, plan)
         else:
             assert "TEMP B-TREE" not in plan, (seek, plan)
         if seek.get("after") or seek.get("before"):
             # A seek, not a walk from the start of the index.
             assert ("SEARCH asset" in plan) or ("Index Cond" in plan), (seek, plan)
-
