@@ -321,8 +321,12 @@ class SeekOrder:
             values = payload.get("v")
             if not isinstance(values, list) or len(values) != len(self.columns):
                 raise ValueError
-            return [_adapter(c.python_type).validate_python(v) for c, v in zip(self.columns, values, strict=True)]
-        except (ValueError, binascii.Error, UnicodeDecodeError, ValidationError):
+            parsed = [_adapter(c.python_type).validate_python(v) for c, v in zip(self.columns, values, strict=True)]
+            # PostgreSQL can neither store nor compare a NUL (security.refuse_nul guards the rest).
+            if any(isinstance(value, str) and "\x00" in value for value in parsed):
+                raise ValueError
+            return parsed
+        except (ValueError, RecursionError, binascii.Error, ValidationError):
             reason = _("This page link is damaged or was made for another sort order; start from the first page.")
             raise ValidationFailed(reason, [FieldError(parameter, reason)]) from None
 

@@ -210,6 +210,10 @@ def test_sorting_again_starts_from_the_first_page(client: TestClient, engineer: 
         {"after": cursor(["value"])},
         {"after": cursor({"s": "name", "v": ["泵1", "T-01", 1]})},
         {"after": "x" * 3000},
+        {"after": base64.urlsafe_b64encode(b"[" * 1400).decode()},
+        {"after": cursor({"s": "value", "v": ["NaN", "T-01", 1]})},
+        {"after": cursor({"s": "value", "v": ["100.00", "T-\u0000", 1]})},
+        {"after": cursor({"s": "value", "v": ["100.00", "T-01", 10**30]})},
     ],
 )
 def test_a_damaged_cursor_shows_the_first_page_and_says_why(
@@ -319,7 +323,13 @@ def test_the_api_offers_a_cursor_on_a_numbered_page_too(
 
 @pytest.mark.parametrize(
     "cursor_text",
-    ["garbage", cursor({"s": "-tag", "v": ["T-01", 1]}), cursor({"s": "tag", "v": [["x"], 1]})],
+    [
+        "garbage",
+        cursor({"s": "-tag", "v": ["T-01", 1]}),
+        cursor({"s": "tag", "v": [["x"], 1]}),
+        cursor({"s": "tag", "v": ["T-\u0000", 1]}),
+        cursor({"s": "tag", "v": ["T-01", -(2**70)]}),
+    ],
 )
 def test_the_api_refuses_a_damaged_cursor_with_a_422(
     client: TestClient, session: Session, plant: list[Asset], cursor_text: str

@@ -18,22 +18,26 @@ from maintenance.web import ListFilters, RecordId, SeekColumn, SeekOrder, filter
 # alike; the index ix_asset_sort_commissioned is built on the same expression.
 NO_COMMISSION_DATE = "0001-01-01"
 
+# What a cursor's values must be: bounded so a hand-made cursor fails as a 422, never in the database.
+_MONEY = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=18, decimal_places=2)]
+_TEXT = Annotated[str, Field(max_length=200)]
+
 # Sort keys users may ask for (``-`` prefix for descending) → the column on Asset/AssetVersion.
 SORTABLE: dict[str, SeekColumn] = {
-    "tag": SeekColumn("tag", str),
-    "name": SeekColumn("name", str),
+    "tag": SeekColumn("tag", _TEXT),
+    "name": SeekColumn("name", _TEXT),
     "class": SeekColumn("asset_class", AssetClass),
     "status": SeekColumn("status", AssetStatus),
     "criticality": SeekColumn("criticality", Criticality),
-    "workshop": SeekColumn("workshop_id", int),
+    "workshop": SeekColumn("workshop_id", RecordId),
     "commissioned": SeekColumn("commission_date", date, null_as=NO_COMMISSION_DATE),
-    "value": SeekColumn("original_value_cny", Decimal),
-    "fixed_asset": SeekColumn("fixed_asset_number", str),
+    "value": SeekColumn("original_value_cny", _MONEY),
+    "fixed_asset": SeekColumn("fixed_asset_number", _TEXT),
 }
 # Ties break by tag, then id (tags are unique per site only): every row has one place, and each
 # sort has an index (column, tag, id) on asset, walked forwards or backwards.
 _TAG = SORTABLE["tag"]
-_ID = SeekColumn("id", int)
+_ID = SeekColumn("id", RecordId)
 
 
 class AssetFilters(ListFilters):
