@@ -13,8 +13,10 @@ with an ``assets:read`` token), for every sort of the list in both directions:
 - API: ``GET /api/v1/assets`` first page and the middle page by ``cursor``;
 - for information, the API's middle page by ``page=N`` (OFFSET, what both did before).
 
-Times are medians of ``--runs`` after a warm-up. The parent prints, per case, the median over
-the sorts at each size and the ratio of the largest size to the smallest; the target is ≤ 1.5×.
+Each size is measured ``--rounds`` times, the sizes alternating (one child process each time),
+so a change of the machine's load falls on every size; a sort's time is the median of the rounds'
+medians of ``--runs`` requests after a warm-up. The parent prints, per case, the median over the
+sorts at each size and the ratio of the largest size to the smallest; the target is ≤ 1.5×.
 Not a test: the load average is printed so a busy machine can be told apart from a slow page.
 """
 
@@ -142,6 +144,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="plant sizes (assets)")
     parser.add_argument("--million", action="store_true", help="add a plant of 1,000,000 assets")
     parser.add_argument("--runs", type=int, default=5, help="timed requests per case and sort (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="child runs per size, sizes alternating (default 3)")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # the child's job: one size
     args = parser.parse_args()
     if args.measure:
@@ -152,21 +155,32 @@ def main() -> None:
     sizes = sorted({*args.sizes, *([1_000_000] if args.million else [])})
     backend = "PostgreSQL" if os.environ.get(PG_ENV, "").startswith("postgresql") else "SQLite"
     load_before = os.getloadavg()
-    by_size: dict[int, dict[str, list[float]]] = {}
-    for size in sizes:
-        child = subprocess.run(  # noqa: S603 (this script, again)
-            [sys.executable, __file__, "--measure", str(size), "--runs", str(args.runs)],
-            capture_output=True,
-            text=True,
-        )
-        found = re.search(r"^RESULT (.*)$", child.stdout, re.MULTILINE)
-        if child.returncode or not found:
-            raise SystemExit(f"measuring {size:,} assets failed:\n{child.stdout}{child.stderr}")
-        by_size[size] = json.loads(found[1])
+    rounds: dict[int, list[dict[str, list[float]]]] = {size: [] for size in sizes}
+    for _ in range(args.rounds):  # sizes alternate, so a change of the machine's load hits them all
+        for size in sizes:
+            child = subprocess.run(  # noqa: S603 (this script, again)
+                [sys.executable, __file__, "--measure", str(size), "--runs", str(args.runs)],
+                capture_output=True,
+                text=True,
+            )
+            found = re.search(r"^RESULT (.*)$", child.stdout, re.MULTILINE)
+            if child.returncode or not found:
+                raise SystemExit(f"measuring {size:,} assets failed:\n{child.stdout}{child.stderr}")
+            rounds[size].append(json.loads(found[1]))
+    # Per case and sort: the median of the rounds.
+    by_size = {
+        size: {
+            case: [statistics.median(times) for times in zip(*(r[case] for r in runs), strict=True)] for case in CASES
+        }
+        for size, runs in rounds.items()
+    }
     load_after = os.getloadavg()
 
     small, large = sizes[0], sizes[-1]
-    print(f"{backend}; median over the 18 sorts of each case's median of {args.runs} requests (ms)")
+    print(
+        f"{backend}; per case the median over the 18 sorts of each sort's time (the median of {args.rounds} "
+        f"rounds of the median of {args.runs} requests), ms"
+    )
     print(f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
     header = " | ".join(f"{size:,}" for size in sizes)
     print(f"| case | {header} | {large:,} ÷ {small:,} | worst sort | target | |")
