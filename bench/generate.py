@@ -237,6 +237,17 @@ def remove_database(db_path: Path) -> None:
 
 def generate(db_path: Path, count: int, seed: int) -> None:
     configure_environment(db_path)
+    remove_database(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    populate(count, seed, str(db_path))
+    from rich.console import Console
+
+    Console(stderr=True).print(f"{db_path}: {db_path.stat().st_size / 1e6:.0f} MB")
+
+
+def populate(count: int, seed: int, name: str) -> None:
+    """Migrate the database ``MAINTENANCE_DATABASE_URL`` names (SQLite or an empty PostgreSQL
+    database), load the demo org and insert ``count`` assets with their first versions."""
     from alembic import command
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -252,8 +263,6 @@ def generate(db_path: Path, count: int, seed: int) -> None:
 
     console = Console(stderr=True)
     started = clock.perf_counter()
-    remove_database(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
     with console.status("migrating"):
         command.upgrade(alembic_config(), "head")
     with console.status("loading the demo org"), session_scope() as session:
@@ -301,8 +310,8 @@ def generate(db_path: Path, count: int, seed: int) -> None:
     elapsed = clock.perf_counter() - started
     spread = ", ".join(f"{codes[key]} {number:,}" for key, number in sorted(per_workshop.items()))
     console.print(
-        f"{db_path}: {total:,} assets ({special / total:.0%} special equipment, {components / total:.0%} components; "
-        f"{spread}) in {elapsed:.1f} s, {db_path.stat().st_size / 1e6:.0f} MB"
+        f"{name}: {total:,} assets ({special / total:.0%} special equipment, {components / total:.0%} components; "
+        f"{spread}) in {elapsed:.1f} s"
     )
 
 

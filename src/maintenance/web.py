@@ -7,6 +7,10 @@ Toasts reach every HTML response through the out-of-band ``toasts`` block.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
+import json
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,9 +21,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
-from sqlalchemy import Select, func, select
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails, to_jsonable_python
+from sqlalchemy import ColumnElement, Select, and_, func, literal, literal_column, select, tuple_
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -29,7 +33,7 @@ from maintenance.config import get_settings
 # Routes and filters take record ids from here with the rest of the web helpers.
 from maintenance.db import MAX_RECORD_ID as MAX_RECORD_ID
 from maintenance.db import RecordId as RecordId
-from maintenance.exceptions import FieldError
+from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import gettext as _
 from maintenance.security import csrf_token
 
@@ -230,6 +234,186 @@ def paginate(
     page_stmt = stmt.limit(size).offset((number - 1) * size)
     items = list(session.scalars(page_stmt)) if scalars else list(session.execute(page_stmt).all())
     return Page(items=items, total=total, number=number, size=size)
+
+
+# --- Keyset (seek) pagination --------------------------------------------------------------
+
+# Lists that may hold many thousands of rows count up to this many; beyond, they say "10,000+".
+COUNT_CAP = 10_000
+# ``page=N`` (bookmarks from before keyset paging) is served with OFFSET up to this page.
+MAX_OFFSET_PAGE = 10
+_MAX_CURSOR_LENGTH = 2_000
+
+
+@functools.cache
+def _adapter(python_type: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(python_type)
+
+
+@dataclass(frozen=True)
+class SeekColumn:
+    """One column of a keyset ordering: the row attribute it reads, the Python type a cursor's
+    value must parse as, and (for a nullable column) the value NULL sorts as. Coalescing NULL to
+    a constant orders it the same on SQLite and PostgreSQL and keeps the seek one range of an
+    index built on the same expression."""
+
+    attribute: str
+    python_type: Any
+    null_as: str | None = None
+
+    def expression(self, table: Any) -> ColumnElement[Any]:
+        column: ColumnElement[Any] = getattr(table, self.attribute)
+        if self.null_as is None:
+            return column
+        # Written into the SQL (not a parameter) so it matches the index expression.
+        return func.coalesce(column, literal_column(f"'{self.null_as}'", column.type))
+
+    def value_of(self, row: Any) -> Any:
+        value = getattr(row, self.attribute)
+        if value is None and self.null_as is not None:
+            return _adapter(self.python_type).validate_python(self.null_as)
+        return value
+
+
+@dataclass(frozen=True)
+class SeekOrder:
+    """A list's sort as keyset paging needs it: columns in one direction, the last one unique
+    (the id), so every row has one place and the next page starts right after a row's values."""
+
+    name: str
+    columns: tuple[SeekColumn, ...]
+    descending: bool = False
+
+    def order_by(self, table: Any, *, reverse: bool = False) -> list[ColumnElement[Any]]:
+        down = self.descending != reverse
+        return [c.expression(table).desc() if down else c.expression(table).asc() for c in self.columns]
+
+    def beyond(self, table: Any, values: Sequence[Any], *, reverse: bool = False) -> ColumnElement[bool]:
+        """Rows after ``values`` in this order (before them with ``reverse``): a row-value
+        comparison, which both databases answer as a range of the sort's index. SQLite seeks by
+        row values of plain columns only: when the first column is an expression, the bound on
+        it alone (implied by the row values) is added so the seek starts there."""
+        expressions = [c.expression(table) for c in self.columns]
+        bounds = [literal(v, e.type) for e, v in zip(expressions, values, strict=True)]
+        keys, bound = tuple_(*expressions), tuple_(*bounds)
+        down = self.descending != reverse
+        condition = keys < bound if down else keys > bound
+        if self.columns[0].null_as is None:
+            return condition
+        first = expressions[0] <= bounds[0] if down else expressions[0] >= bounds[0]
+        return and_(first, condition)
+
+    def encode(self, row: Any) -> str:
+        """The opaque cursor of a row: URL-safe base64 of JSON naming the sort and its values."""
+        payload = {"s": self.name, "v": to_jsonable_python([c.value_of(row) for c in self.columns])}
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str, parameter: str) -> list[Any]:
+        """A cursor's values, checked: a damaged one, or one made for another sort, is refused
+        with a reason users can act on (:class:`ValidationFailed`, 422)."""
+        try:
+            if len(cursor) > _MAX_CURSOR_LENGTH:
+                raise ValueError
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            payload = json.loads(raw.decode())
+            if not isinstance(payload, dict) or payload.get("s") != self.name:
+                raise ValueError
+            values = payload.get("v")
+            if not isinstance(values, list) or len(values) != len(self.columns):
+                raise ValueError
+            parsed = [_adapter(c.python_type).validate_python(v) for c, v in zip(self.columns, values, strict=True)]
+            # PostgreSQL can neither store nor compare a NUL (security.refuse_nul guards the rest).
+            if any(isinstance(value, str) and "\x00" in value for value in parsed):
+                raise ValueError
+            return parsed
+        except (ValueError, RecursionError, binascii.Error, ValidationError):
+            reason = _("This page link is damaged or was made for another sort order; start from the first page.")
+            raise ValidationFailed(reason, [FieldError(parameter, reason)]) from None
+
+
+@dataclass
+class SeekPage:
+    """One page of a keyset-paged list. ``total`` is exact up to ``COUNT_CAP``; beyond it
+    ``total_capped`` says the list holds more (the page shows "10,000+")."""
+
+    items: list[Any]
+    total: int
+    total_capped: bool
+    size: int
+    previous_cursor: str | None
+    next_cursor: str | None
+    is_first: bool
+    is_last: bool
+
+
+def capped_count(session: Session, stmt: Select[*tuple[Any, ...]], cap: int | None = None) -> tuple[int, bool]:
+    """How many rows ``stmt`` gives (at most ``cap``, default :data:`COUNT_CAP`) and whether there
+    are more: the rows are counted from a LIMITed subquery, so a million matching rows cost what
+    ten thousand do."""
+    cap = COUNT_CAP if cap is None else cap
+    limited = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1).subquery()
+    number = session.scalar(select(func.count()).select_from(limited)) or 0
+    return min(number, cap), number > cap
+
+
+def seek_paginate(
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    table: Any,
+    order: SeekOrder,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+    offset: int = 0,
+    size: int | None = None,
+    scalars: bool = True,
+    counted: Select[*tuple[Any, ...]] | None = None,
+    cursor_names: tuple[str, str] = ("after", "before"),
+) -> SeekPage:
+    """Two queries whatever the page: the capped count and the rows of this page.
+
+    The rows are the ``size`` after the cursor ``after``, the ``size`` before ``before`` (read in
+    the reverse order, then turned round), the last ``size`` (``last``: the reverse order from its
+    start) or the ``size`` after the first ``offset`` (a bookmarked ``page=N``: web lists allow it
+    up to :data:`MAX_OFFSET_PAGE`, where OFFSET is still cheap).
+    A damaged cursor raises :class:`ValidationFailed` before any query. With ``scalars=False``
+    the items are rows whose first column is the listed entity; ``counted`` is what to count when
+    ``stmt`` adds joins the count does not need; ``cursor_names`` name the parameters that
+    carried ``after`` and ``before`` in a refusal.
+    """
+    size = size or get_settings().page_size
+    after_values = order.decode(after, cursor_names[0]) if after else None
+    before_values = order.decode(before, cursor_names[1]) if before and not after else None
+    total, capped = capped_count(session, stmt if counted is None else counted)
+    backwards = last or before_values is not None
+    query = stmt.order_by(None).order_by(*order.order_by(table, reverse=backwards)).limit(size + 1)
+    if after_values is not None:
+        query = query.where(order.beyond(table, after_values))
+    elif before_values is not None:
+        query = query.where(order.beyond(table, before_values, reverse=True))
+    elif not last and offset > 0:
+        query = query.offset(offset)
+    rows = list(session.scalars(query)) if scalars else list(session.execute(query).all())
+    more = len(rows) > size
+    rows = rows[:size]
+    entity: Callable[[Any], Any] = (lambda row: row) if scalars else (lambda row: row[0])
+    if backwards:
+        rows.reverse()
+        is_first, is_last = not more, last
+    else:
+        is_first, is_last = after_values is None and offset <= 0, not more
+    return SeekPage(
+        items=rows,
+        total=total,
+        total_capped=capped,
+        size=size,
+        previous_cursor=order.encode(entity(rows[0])) if rows and not is_first else None,
+        next_cursor=order.encode(entity(rows[-1])) if rows and not is_last else None,
+        is_first=is_first,
+        is_last=is_last,
+    )
 
 
 def url_with(request: Request, **changes: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from maintenance.assets import service
@@ -27,6 +27,7 @@ from maintenance.i18n import gettext as _
 from maintenance.org import service as org_service
 from maintenance.org.auth import api_scope
 from maintenance.org.models import Unit, Workshop
+from maintenance.web import COUNT_CAP, seek_paginate
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
@@ -50,10 +51,18 @@ class AssetApiRead(AssetFields):
 
 class AssetApiPage(BaseModel):
     data: list[AssetApiRead]
-    count: int = Field(description="Assets matching the filter, on all pages")
-    page: int
+    count: int = Field(
+        description=f"Assets matching the filter, on all pages; counted up to {COUNT_CAP:,} (see `count_capped`)"
+    )
+    count_capped: bool = Field(
+        default=False, description=f"More than {COUNT_CAP:,} assets match: `count` stopped counting there"
+    )
+    page: int = Field(description="The page number asked for (1 when paging by `cursor`)")
     size: int
     as_of: date | None = Field(default=None, description="The registry as it stood at the end of this day")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the page after this one; null on the last page"
+    )
 
 
 def _item(
@@ -90,7 +99,15 @@ def _lookups(session: Session) -> tuple[dict[int, Workshop], dict[int, Unit]]:
 
 
 @router.get(
-    "", response_model=AssetApiPage, summary="List assets, filtered like the asset list, optionally as of a date"
+    "",
+    response_model=AssetApiPage,
+    summary="List assets, filtered like the asset list, optionally as of a date",
+    description=(
+        "Pages by keyset: pass the answer's `next_cursor` as `cursor` for the next page (the same "
+        "filters and `sort`); each page costs the same however deep it is. `page=N` (OFFSET) still "
+        "works, but deep page numbers get slower as the registry grows. A damaged cursor, or one "
+        "made for another sort, is a 422."
+    ),
 )
 def list_assets(
     session: SessionDep,
@@ -98,19 +115,34 @@ def list_assets(
     filters: Annotated[AssetFilters, Query()],
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="The previous page's `next_cursor`: the page after it")
+    ] = None,
 ) -> AssetApiPage:
     check_as_of(filters.as_of)
     stmt = service.list_assets(filters)
-    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(with_parent_tag(stmt, filters.as_of).limit(size).offset((page - 1) * size)).all()
+    found = seek_paginate(
+        session,
+        with_parent_tag(stmt, filters.as_of),
+        service.listed_table(filters),
+        filters.order,
+        after=cursor,
+        offset=(page - 1) * size if cursor is None else 0,
+        size=size,
+        scalars=False,
+        counted=stmt,
+        cursor_names=("cursor", "cursor"),
+    )
     workshops, units = _lookups(session)
     value_date = filters.as_of or plant_today()
     return AssetApiPage(
-        data=[_item(row[0], row.parent_tag, value_date, workshops, units) for row in rows],
-        count=count,
-        page=page,
+        data=[_item(row[0], row.parent_tag, value_date, workshops, units) for row in found.items],
+        count=found.total,
+        count_capped=found.total_capped,
+        page=page if cursor is None else 1,
         size=size,
         as_of=filters.as_of,
+        next_cursor=found.next_cursor,
     )
 
 

@@ -4,6 +4,7 @@ its htmx fragment, the CSV/XLSX exports, the labels sheet and the JSON API."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -11,20 +12,32 @@ from pydantic import Field
 from sqlalchemy import ColumnElement, Select, or_
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
-from maintenance.web import ListFilters, RecordId, filters_from_query
+from maintenance.web import ListFilters, RecordId, SeekColumn, SeekOrder, filters_from_query
 
-# Sort keys users may ask for (``-`` prefix for descending) → column names on Asset/AssetVersion.
-SORTABLE = {
-    "tag": "tag",
-    "name": "name",
-    "class": "asset_class",
-    "status": "status",
-    "criticality": "criticality",
-    "workshop": "workshop_id",
-    "commissioned": "commission_date",
-    "value": "original_value_cny",
-    "fixed_asset": "fixed_asset_number",
+# A missing commission date sorts as this day (before every real one), on SQLite and PostgreSQL
+# alike; the index ix_asset_sort_commissioned is built on the same expression.
+NO_COMMISSION_DATE = "0001-01-01"
+
+# What a cursor's values must be: bounded so a hand-made cursor fails as a 422, never in the database.
+_MONEY = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=18, decimal_places=2)]
+_TEXT = Annotated[str, Field(max_length=200)]
+
+# Sort keys users may ask for (``-`` prefix for descending) → the column on Asset/AssetVersion.
+SORTABLE: dict[str, SeekColumn] = {
+    "tag": SeekColumn("tag", _TEXT),
+    "name": SeekColumn("name", _TEXT),
+    "class": SeekColumn("asset_class", AssetClass),
+    "status": SeekColumn("status", AssetStatus),
+    "criticality": SeekColumn("criticality", Criticality),
+    "workshop": SeekColumn("workshop_id", RecordId),
+    "commissioned": SeekColumn("commission_date", date, null_as=NO_COMMISSION_DATE),
+    "value": SeekColumn("original_value_cny", _MONEY),
+    "fixed_asset": SeekColumn("fixed_asset_number", _TEXT),
 }
+# Ties break by tag, then id (tags are unique per site only): every row has one place, and each
+# sort has an index (column, tag, id) on asset, walked forwards or backwards.
+_TAG = SORTABLE["tag"]
+_ID = SeekColumn("id", RecordId)
 
 
 class AssetFilters(ListFilters):
@@ -43,8 +56,15 @@ class AssetFilters(ListFilters):
     as_of: date | None = None
     sort: str = "tag"
 
-    def apply(self, stmt: Select[Any], table: Any) -> Select[Any]:
-        """Add these filters and the sort to a select over Asset or AssetVersion (same columns)."""
+    @property
+    def order(self) -> SeekOrder:
+        """The sort as keyset paging reads it: the column, the tag, the id, all one direction."""
+        key = self.sort.lstrip("-")
+        columns = (_TAG, _ID) if key == "tag" else (SORTABLE[key], _TAG, _ID)
+        return SeekOrder(self.sort, columns, descending=self.sort.startswith("-"))
+
+    def where(self, stmt: Select[Any], table: Any) -> Select[Any]:
+        """Add these filters (not the sort) to a select over Asset or AssetVersion (same columns)."""
         conditions: list[ColumnElement[bool]] = []
         if self.q:
             pattern = f"%{self.q}%"
@@ -58,12 +78,11 @@ class AssetFilters(ListFilters):
             conditions.append(table.special_category != SpecialCategory.NONE)
         if not self.include_retired:
             conditions.append(table.status != AssetStatus.RETIRED)
-        if conditions:
-            stmt = stmt.where(*conditions)
-        column = getattr(table, SORTABLE[self.sort.lstrip("-")])
-        ordering = column.desc() if self.sort.startswith("-") else column.asc()
-        # The tag breaks ties so pages are stable.
-        return stmt.order_by(ordering, table.tag.asc(), table.id.asc())
+        return stmt.where(*conditions) if conditions else stmt
+
+    def apply(self, stmt: Select[Any], table: Any) -> Select[Any]:
+        """Add these filters and the sort to a select over Asset or AssetVersion (same columns)."""
+        return self.where(stmt, table).order_by(*self.order.order_by(table))
 
 
 AssetFiltersDep = Annotated[AssetFilters, Depends(filters_from_query(AssetFilters))]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import Index, Numeric, UniqueConstraint
+from sqlalchemy import Index, Numeric, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, SpecialCategory
@@ -55,9 +55,21 @@ class AssetFields(SQLModel):
 
 
 class Asset(AssetFields, VersionChecked, table=True):
+    # One index per sort of the asset list: (column, tag, id), read forwards or backwards, so a
+    # page is one range of it whatever its depth (keyset paging, assets.filters.SORTABLE). The
+    # workshop's index also serves the filter by workshop.
     __table_args__ = (
         UniqueConstraint("site_id", "tag"),
-        Index("ix_asset_workshop_tag", "workshop_id", "tag"),
+        Index("ix_asset_workshop_tag", "workshop_id", "tag", "id"),
+        Index("ix_asset_sort_tag", "tag", "id"),
+        Index("ix_asset_sort_name", "name", "tag", "id"),
+        Index("ix_asset_sort_class", "asset_class", "tag", "id"),
+        Index("ix_asset_sort_status", "status", "tag", "id"),
+        Index("ix_asset_sort_criticality", "criticality", "tag", "id"),
+        # NULL sorts as 0001-01-01: the expression the list orders by (filters.NO_COMMISSION_DATE).
+        Index("ix_asset_sort_commissioned", func.coalesce(text("commission_date"), text("'0001-01-01'")), "tag", "id"),
+        Index("ix_asset_sort_value", "original_value_cny", "tag", "id"),
+        Index("ix_asset_sort_fixed_asset", "fixed_asset_number", "tag", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,6 +16,7 @@ from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, Spe
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.filters import AssetFiltersDep
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
+from maintenance.config import get_settings
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.home import HomeCard
@@ -25,15 +26,16 @@ from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser
 from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import (
+    MAX_OFFSET_PAGE,
     FormDep,
     RecordId,
     add_toast,
     conflict_response,
     differences,
     field_errors,
-    paginate,
     redirect,
     render,
+    seek_paginate,
     validate_form,
 )
 
@@ -64,15 +66,35 @@ def org_lookups(session: Session) -> dict[str, Any]:
 
 @router.get("/assets")
 def asset_list(
-    request: Request, session: SessionDep, user: CurrentUser, filters: AssetFiltersDep, page: int = 1
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    filters: AssetFiltersDep,
+    page: int = 1,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
 ) -> Response:
-    stmt = service.list_assets(filters)
+    """Keyset pages: ``after``/``before`` carry the cursor of the row the page starts after (ends
+    before), ``last`` reads the list from its end. ``page=N`` (bookmarks from before) is served up
+    to page :data:`MAX_OFFSET_PAGE`; a later page number, or a damaged cursor, shows the first
+    page with a note saying why."""
     export_format = request.query_params.get("export")
     if export_format:
         from maintenance.assets import exports  # one filtered query feeds page and files alike
 
         return exports.export_response(session, filters, export_format, user=user)
-    assets = paginate(session, stmt, page)
+    stmt = service.list_assets(filters)
+    if page > MAX_OFFSET_PAGE:
+        add_toast(request, _("Page numbers beyond %(n)s are not kept: use Next and Last.", n=MAX_OFFSET_PAGE), "info")
+        page = 1
+    table, order, size = service.listed_table(filters), filters.order, get_settings().page_size
+    offset = (max(page, 1) - 1) * size
+    try:
+        assets = seek_paginate(session, stmt, table, order, after=after, before=before, last=last, offset=offset)
+    except ValidationFailed as error:
+        add_toast(request, error.message, "warning")
+        assets = seek_paginate(session, stmt, table, order)
     row_ids = [row.asset_id if filters.as_of else row.id for row in assets.items]
     parent_ids = {row.parent_id for row in assets.items if row.parent_id}
     parents = (

@@ -61,6 +61,11 @@ def list_assets(filters: AssetFilters) -> Select[Any]:
     return filters.apply(select(Asset), Asset)
 
 
+def listed_table(filters: AssetFilters) -> type[Asset] | type[AssetVersion]:
+    """The table :func:`list_assets` reads (its sort columns, for keyset paging)."""
+    return AssetVersion if filters.as_of is not None else Asset
+
+
 def as_of_condition(as_of: date) -> tuple[Any, ...]:
     """Versions valid at the end of ``as_of`` (plant time)."""
     instant = plant_day_start(date.fromordinal(as_of.toordinal() + 1))
