@@ -9,7 +9,7 @@ expression indexes on SQLite, so it is written here by hand). ``ix_asset_worksho
 id so PostgreSQL can serve the workshop sort from it too.
 
 Revision ID: 5d0c1e9a7b24
-Revises: 4b7e2c91d0a3
+Revises: 9d5c3e7a21f4
 Create Date: 2026-12-06 01:31:06.165381
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d0c1e9a7b24"
-down_revision: str | None = "4b7e2c91d0a3"
+down_revision: str | None = "9d5c3e7a21f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
