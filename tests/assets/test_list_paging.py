@@ -413,6 +413,9 @@ def test_each_sort_reads_its_index_without_sorting(
     if postgres:
         session.execute(text("SET LOCAL enable_seqscan = off"))
         session.execute(text("SET LOCAL enable_sort = off"))
+        # An index on the first sort column plus an incremental sort of the rest is the
+        # planner's other cheap way on a few rows; the sort's own index must serve alone.
+        session.execute(text("SET LOCAL enable_incremental_sort = off"))
     filters = AssetFilters(sort=direction + key)
     middle = filters.order.encode(plant[7])
     for seek in ({}, {"after": middle}, {"before": middle}, {"last": True}):
