@@ -224,8 +224,8 @@ def _batch_errors(error: ValidationError) -> list[dict[str, object]]:
 def sync_outbox(session: SessionDep, user: WriterUser, body: RawBody) -> Response:
     """A phone's outbox of entries taken without signal, as JSON ``{"entries": [...]}`` (see
     :class:`OfflineBatch`), with the CSRF token in the ``X-CSRF-Token`` header as htmx sends it.
-    Answers each entry by its client id: synced, already synced, or refused with the reason. A
-    round of a workshop the user may not write in refuses the whole batch (403)."""
+    Answers each entry by its client id: synced, already synced, or refused with the reason (also
+    an entry of a round in a workshop the user may not write in, so the others still go through)."""
     try:
         batch = OfflineBatch.model_validate_json(body)
     except ValidationError as error:
