@@ -195,3 +195,55 @@ def test_an_entry_the_server_refuses_stays_listed_with_the_reason_until_dismisse
     refused.get_by_role("button", name=re.compile("知道了|Dismiss")).click()
     expect(refused).to_have_count(0)
     expect(page.get_by_test_id("sync-panel")).to_be_hidden()
+
+
+OUTBOX = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("maintenance-rounds", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
+  open.onsuccess = () => {
+    const request = open.result.transaction("outbox").objectStore("outbox").getAll();
+    request.onsuccess = () => { open.result.close(); resolve(request.result); };
+    request.onerror = () => reject(request.error);
+  };
+})"""
+
+
+def test_a_stop_saved_after_the_session_expired_stays_in_the_outbox_and_syncs_after_login(
+    page: Page, context: BrowserContext, base_url: str, live_database: Path
+) -> None:
+    """The session ran out while the engineer walked: the server's answer (a login redirect or a
+    403 toast) saved nothing, so the stop stays in the outbox; logged in again, it syncs. RT-DIS-D
+    (zhanggong's distillation round) is walked by no other browser test."""
+    page.set_viewport_size(PHONE)
+    log_in(page, base_url, "zhanggong")
+    page.goto(f"{base_url}/rounds")
+    page.locator("[data-testid='current-round'][data-route='RT-DIS-D']").get_by_role(
+        "button", name=re.compile("开始点检|Start round")
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("精馏车间")
+    round_url = page.url
+    round_id = int(round_url.rstrip("/").rsplit("/", 1)[1])
+    stop = page.locator("[data-testid='stop'][data-stop='机封无泄漏']").first
+    stop_id = int(stop.get_attribute("data-stop-id") or "0")
+
+    context.clear_cookies()  # the session expired
+    stop.get_by_text(re.compile("^ ?(正常|OK)$")).click()
+    with page.expect_response(lambda response: response.request.method == "POST" and "/stops/" in response.url):
+        stop.get_by_role("button", name=SAVE).click()
+    page.wait_for_load_state()
+    page.wait_for_timeout(500)  # whatever the answer did next (the login page, a toast)
+    page.wait_for_load_state()
+    kept = page.evaluate(OUTBOX)
+    assert [(item["round_id"], item["stop_id"], item["status"]) for item in kept] == [(round_id, stop_id, "pending")]
+    with database(live_database) as db:
+        assert db.execute("SELECT count(*) FROM round_entry WHERE round_id = ?", (round_id,)).fetchone() == (0,)
+
+    log_in(page, base_url, "zhanggong")
+    page.goto(round_url)  # the page load syncs the outbox
+    expect(page.get_by_test_id("sync-results").locator("[data-outcome='synced']")).to_have_count(1)
+    expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    assert page.evaluate(OUTBOX) == []
+    with database(live_database) as db:
+        assert db.execute(
+            "SELECT client_id FROM round_entry WHERE round_id = ? AND stop_id = ?", (round_id, stop_id)
+        ).fetchall() == [(kept[0]["client_id"],)]

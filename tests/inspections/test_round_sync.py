@@ -266,6 +266,42 @@ class TestSync:
         assert counts(session) == before
 
 
+class TestAnsweredEntry:
+    """static/rounds.js lets a stop leave the phone's outbox only on an answer naming its id."""
+
+    def test_a_saved_or_refused_stop_is_answered_with_its_client_id(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
+    ) -> None:
+        token = login(client, workshop_engineer)
+        saved_id, refused_id = str(uuid.uuid4()), str(uuid.uuid4())
+        url = f"/rounds/{current.id}/stops/{stops[0].id}"
+
+        saved = client.post(url, data={"value": "2.1", "client_id": saved_id, "csrf_token": token}, headers=HTMX)
+        refused = client.post(url, data={"value": "abc", "client_id": refused_id, "csrf_token": token}, headers=HTMX)
+
+        assert (saved.status_code, saved.headers["X-Client-Id"]) == (200, saved_id)
+        assert (refused.status_code, refused.headers["X-Client-Id"]) == (422, refused_id)
+
+    def test_an_expired_session_is_not_an_answer_for_the_entry(
+        self,
+        client: TestClient,
+        session: Session,
+        current: InspectionRound,
+        stops: list[RouteStop],
+        workshop_engineer: User,
+    ) -> None:
+        url = f"/rounds/{current.id}/stops/{stops[0].id}"
+        sent = {"value": "2.1", "client_id": str(uuid.uuid4())}
+        logged_out = client.post(url, data=sent, headers=HTMX)  # no session, no CSRF token
+        login(client, workshop_engineer)
+        no_token = client.post(url, data=sent, headers=HTMX)  # the session changed: the page's token is stale
+
+        for response in (logged_out, no_token):
+            assert response.status_code in {200, 401, 403}
+            assert "X-Client-Id" not in response.headers
+        assert session.scalar(select(func.count()).select_from(RoundEntry)) == 0
+
+
 class TestRefusedBatches:
     def test_a_round_of_another_workshop_is_refused_on_its_own_and_nothing_of_it_is_written(
         self, client: TestClient, session: Session, current: InspectionRound, stops: list[RouteStop]

@@ -380,7 +380,13 @@ def enter_stop(
         "just_saved": created,
         "oob": True,
     }
-    return render(request, "inspections/_round_stop.html", context, block=None, status_code=422 if errors else 200)
+    response = render(request, "inspections/_round_stop.html", context, block=None, status_code=422 if errors else 200)
+    # This entry was answered (saved, or refused with the reason in the card): static/rounds.js
+    # lets it leave the phone's outbox only on this confirmation, never on a login page or a toast.
+    sent = str(form.get("client_id", "")).strip()
+    if CLIENT_ID.fullmatch(sent):
+        response.headers["X-Client-Id"] = sent
+    return response
 
 
 @router.post("/rounds/{round_id:int}/finish")
