@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.conftest import PHONE, log_in
 
@@ -247,3 +249,54 @@ def test_a_stop_saved_after_the_session_expired_stays_in_the_outbox_and_syncs_af
         assert db.execute(
             "SELECT client_id FROM round_entry WHERE round_id = ? AND stop_id = ?", (round_id, stop_id)
         ).fetchall() == [(kept[0]["client_id"],)]
+
+
+def test_the_offline_copies_and_the_outbox_are_the_logged_in_users_only(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    """A shared phone: the rounds board is kept in this user's cache and shown offline only while
+    the session would still be open; another user's stops left in the outbox go at login."""
+    page.set_viewport_size(PHONE)
+    log_in(page, base_url, "zhaogong")
+    page.goto(f"{base_url}/rounds")
+    expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
+    user_id = page.locator("body").get_attribute("data-user-id")
+    page.evaluate(
+        """([user]) => new Promise((resolve, reject) => {
+             const open = indexedDB.open("maintenance-rounds", 1);
+             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
+             open.onsuccess = () => {
+               const tx = open.result.transaction("outbox", "readwrite");
+               for (const [id, who] of [["someone-elses-stop", "0"], ["my-refused-stop", user]]) {
+                 tx.objectStore("outbox").put({client_id: id, user: who, round_id: 1, stop_id: 1, label: "x",
+                   value: null, result: "ok", note: "", taken_at: "2026-01-01T00:00:00Z", status: "refused",
+                   message: "refused"});
+               }
+               tx.oncomplete = () => { open.result.close(); resolve(); };
+               tx.onerror = () => reject(tx.error);
+             };
+           })""",
+        [user_id],
+    )
+
+    page.reload()  # a page of this user: the other user's stop leaves the outbox
+    expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
+    assert [item["client_id"] for item in page.evaluate(OUTBOX)] == ["my-refused-stop"]
+    kept = page.evaluate("() => caches.keys()")
+    assert f"maintenance-rounds-v2-user-{user_id}" in kept
+    assert [name for name in kept if "-user-" in name] == [f"maintenance-rounds-v2-user-{user_id}"]
+
+    context.set_offline(True)
+    page.reload()  # the kept copy, while the session is open
+    expect(page.locator("#current-rounds")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-user-id", user_id or "")
+
+    # The session ran out (as if 12 hours had passed): whoever holds the phone now gets no copy.
+    page.evaluate(
+        """() => caches.open("maintenance-rounds-v2-session").then(cache => cache.put("/__rounds-session",
+             new Response(JSON.stringify({user: document.body.dataset.userId, until: Date.now() - 1000}))))"""
+    )
+    with pytest.raises(PlaywrightError):
+        page.reload()
+    expect(page.locator("#current-rounds")).to_have_count(0)
+    context.set_offline(False)

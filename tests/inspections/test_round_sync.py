@@ -9,6 +9,8 @@ service worker and the web app manifest that keep the round pages on the phone.
 from __future__ import annotations
 
 import json
+import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +21,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from maintenance.audit.models import ObjectChange
-from maintenance.config import PACKAGE_ROOT
+from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.db import utcnow
 from maintenance.inspections import rounds
 from maintenance.inspections.choices import RouteFrequency
@@ -430,6 +432,10 @@ class TestInstallable:
         page = client.get(f"/rounds/{current.id}").text
         assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
         assert f'data-user-id="{workshop_engineer.id}"' in page
+        # When the session renewed by this page runs out: the service worker shows no copy after it.
+        until = int(re.search(r'data-session-until="(\d+)"', page).group(1))  # type: ignore[union-attr]
+        expected = (time.time() + get_settings().session_max_age_hours * 3600) * 1000
+        assert expected - 60_000 < until <= expected
         assert f'data-round="{current.id}"' in page
         assert 'data-testid="sync-panel"' in page
         assert 'data-testid="stop-pending"' in page

@@ -375,7 +375,7 @@
     navigator.serviceWorker.register("/rounds/sw.js", { scope: "/" }).catch(function () {});
     navigator.serviceWorker.ready.then(function (registration) {
       var urls = [];
-      if (page) urls.push(window.location.pathname);
+      urls.push(window.location.pathname);  // this round, or the board
       document.querySelectorAll("#current-rounds a[href]").forEach(function (link) {
         var path = link.getAttribute("href");
         if (/^\/rounds\/\d+$/.test(path)) urls.push(path);
@@ -388,7 +388,8 @@
         var target = page || document.getElementById("current-rounds");
         if (target) target.dataset.offlineReady = "true";
       };
-      registration.active.postMessage({ type: "keep", urls: urls }, [channel.port2]);
+      var until = Number(document.body.dataset.sessionUntil) || 0;
+      registration.active.postMessage({ type: "keep", user: userId(), until: until, urls: urls }, [channel.port2]);
     });
   }
 
