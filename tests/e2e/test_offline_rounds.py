@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -55,6 +56,35 @@ def reading_stops(path: Path) -> list[tuple[str, float | None, float | None, boo
                 (ROUTE,),
             )
         ]
+
+
+def put_in_outbox(page: Page, item: dict[str, object]) -> None:
+    """Put an entry in the phone's outbox as static/rounds.js keeps one (IndexedDB)."""
+    page.evaluate(
+        """(item) => new Promise((resolve, reject) => {
+             const open = indexedDB.open("maintenance-rounds", 1);
+             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
+             open.onsuccess = () => {
+               const tx = open.result.transaction("outbox", "readwrite");
+               tx.objectStore("outbox").put(item);
+               tx.oncomplete = () => { open.result.close(); resolve(); };
+               tx.onerror = () => reject(tx.error);
+             };
+           })""",
+        item,
+    )
+
+
+def start_round(page: Page, base_url: str, username: str, route: str, workshop: str) -> int:
+    """On a phone, log in and start the current round of the route from the board: the round's id."""
+    page.set_viewport_size(PHONE)
+    log_in(page, base_url, username)
+    page.goto(f"{base_url}/rounds")
+    page.locator(f"[data-testid='current-round'][data-route='{route}']").get_by_role(
+        "button", name=re.compile("开始点检|Start round")
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(workshop)
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def test_a_round_walked_without_signal_survives_a_reload_and_syncs_once(
@@ -156,31 +186,25 @@ def test_an_entry_the_server_refuses_stays_listed_with_the_reason_until_dismisse
     """A phone whose clock was wrong kept a stop taken "in 2000": the sync refuses it and says why;
     the value stays visible (to copy) until the engineer dismisses it. RT-PWR-D (ligong's power
     plant round) is walked by no other browser test."""
-    page.set_viewport_size(PHONE)
-    log_in(page, base_url, "ligong")
-    page.goto(f"{base_url}/rounds")
-    page.locator("[data-testid='current-round'][data-route='RT-PWR-D']").get_by_role(
-        "button", name=re.compile("开始点检|Start round")
-    ).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("热电车间")
-    round_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    round_id = start_round(page, base_url, "ligong", "RT-PWR-D", "热电车间")
     stop = page.locator("[data-testid='stop'][data-stop='机封无泄漏']").first
     stop_id = int(stop.get_attribute("data-stop-id") or "0")
     user_id = page.locator("body").get_attribute("data-user-id")
-    page.evaluate(
-        """([roundId, stopId, user]) => new Promise((resolve, reject) => {
-             const open = indexedDB.open("maintenance-rounds", 1);
-             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
-             open.onsuccess = () => {
-               const tx = open.result.transaction("outbox", "readwrite");
-               tx.objectStore("outbox").put({client_id: crypto.randomUUID(), user: user, round_id: roundId,
-                 stop_id: stopId, label: "机封无泄漏", value: null, result: "not_ok", note: "机封滴油 2000",
-                 taken_at: "2000-01-01T00:00:00Z", status: "pending", message: ""});
-               tx.oncomplete = () => { open.result.close(); resolve(); };
-               tx.onerror = () => reject(tx.error);
-             };
-           })""",
-        [round_id, stop_id, user_id],
+    put_in_outbox(
+        page,
+        {
+            "client_id": str(uuid.uuid4()),
+            "user": user_id,
+            "round_id": round_id,
+            "stop_id": stop_id,
+            "label": "机封无泄漏",
+            "value": None,
+            "result": "not_ok",
+            "note": "机封滴油 2000",
+            "taken_at": "2000-01-01T00:00:00Z",
+            "status": "pending",
+            "message": "",
+        },
     )
 
     page.reload()  # the page load syncs the outbox
@@ -216,15 +240,8 @@ def test_a_stop_saved_after_the_session_expired_stays_in_the_outbox_and_syncs_af
     """The session ran out while the engineer walked: the server's answer (a login redirect or a
     403 toast) saved nothing, so the stop stays in the outbox; logged in again, it syncs. RT-DIS-D
     (zhanggong's distillation round) is walked by no other browser test."""
-    page.set_viewport_size(PHONE)
-    log_in(page, base_url, "zhanggong")
-    page.goto(f"{base_url}/rounds")
-    page.locator("[data-testid='current-round'][data-route='RT-DIS-D']").get_by_role(
-        "button", name=re.compile("开始点检|Start round")
-    ).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("精馏车间")
+    round_id = start_round(page, base_url, "zhanggong", "RT-DIS-D", "精馏车间")
     round_url = page.url
-    round_id = int(round_url.rstrip("/").rsplit("/", 1)[1])
     stop = page.locator("[data-testid='stop'][data-stop='机封无泄漏']").first
     stop_id = int(stop.get_attribute("data-stop-id") or "0")
 
@@ -261,23 +278,23 @@ def test_the_offline_copies_and_the_outbox_are_the_logged_in_users_only(
     page.goto(f"{base_url}/rounds")
     expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
     user_id = page.locator("body").get_attribute("data-user-id")
-    page.evaluate(
-        """([user]) => new Promise((resolve, reject) => {
-             const open = indexedDB.open("maintenance-rounds", 1);
-             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
-             open.onsuccess = () => {
-               const tx = open.result.transaction("outbox", "readwrite");
-               for (const [id, who] of [["someone-elses-stop", "0"], ["my-refused-stop", user]]) {
-                 tx.objectStore("outbox").put({client_id: id, user: who, round_id: 1, stop_id: 1, label: "x",
-                   value: null, result: "ok", note: "", taken_at: "2026-01-01T00:00:00Z", status: "refused",
-                   message: "refused"});
-               }
-               tx.oncomplete = () => { open.result.close(); resolve(); };
-               tx.onerror = () => reject(tx.error);
-             };
-           })""",
-        [user_id],
-    )
+    for client_id, who in [("someone-elses-stop", "0"), ("my-refused-stop", user_id)]:
+        put_in_outbox(
+            page,
+            {
+                "client_id": client_id,
+                "user": who,
+                "round_id": 1,
+                "stop_id": 1,
+                "label": "x",
+                "value": None,
+                "result": "ok",
+                "note": "",
+                "taken_at": "2026-01-01T00:00:00Z",
+                "status": "refused",
+                "message": "x",
+            },
+        )
 
     page.reload()  # a page of this user: the other user's stop leaves the outbox
     expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
