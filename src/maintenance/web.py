@@ -12,6 +12,7 @@ import binascii
 import functools
 import json
 import math
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
@@ -425,6 +426,16 @@ def url_with(request: Request, **changes: Any) -> str:
 
 
 _env.globals["url_with"] = url_with
+
+
+def session_until_ms() -> int:
+    """When the session renewed by this answer runs out (the cookie's max age, counted again with
+    every answer), in milliseconds since the epoch: static/app.js tells the rounds' service worker,
+    which shows no offline copy of the user's pages after it (the phone may be someone else's by then)."""
+    return int((time.time() + get_settings().session_max_age_hours * 3600) * 1000)
+
+
+_env.globals["session_until_ms"] = session_until_ms
 
 
 # --- Forms --------------------------------------------------------------------------------

@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.conftest import PHONE, log_in
 
@@ -53,6 +56,35 @@ def reading_stops(path: Path) -> list[tuple[str, float | None, float | None, boo
                 (ROUTE,),
             )
         ]
+
+
+def put_in_outbox(page: Page, item: dict[str, object]) -> None:
+    """Put an entry in the phone's outbox as static/rounds.js keeps one (IndexedDB)."""
+    page.evaluate(
+        """(item) => new Promise((resolve, reject) => {
+             const open = indexedDB.open("maintenance-rounds", 1);
+             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
+             open.onsuccess = () => {
+               const tx = open.result.transaction("outbox", "readwrite");
+               tx.objectStore("outbox").put(item);
+               tx.oncomplete = () => { open.result.close(); resolve(); };
+               tx.onerror = () => reject(tx.error);
+             };
+           })""",
+        item,
+    )
+
+
+def start_round(page: Page, base_url: str, username: str, route: str, workshop: str) -> int:
+    """On a phone, log in and start the current round of the route from the board: the round's id."""
+    page.set_viewport_size(PHONE)
+    log_in(page, base_url, username)
+    page.goto(f"{base_url}/rounds")
+    page.locator(f"[data-testid='current-round'][data-route='{route}']").get_by_role(
+        "button", name=re.compile("开始点检|Start round")
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(workshop)
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def test_a_round_walked_without_signal_survives_a_reload_and_syncs_once(
@@ -154,31 +186,25 @@ def test_an_entry_the_server_refuses_stays_listed_with_the_reason_until_dismisse
     """A phone whose clock was wrong kept a stop taken "in 2000": the sync refuses it and says why;
     the value stays visible (to copy) until the engineer dismisses it. RT-PWR-D (ligong's power
     plant round) is walked by no other browser test."""
-    page.set_viewport_size(PHONE)
-    log_in(page, base_url, "ligong")
-    page.goto(f"{base_url}/rounds")
-    page.locator("[data-testid='current-round'][data-route='RT-PWR-D']").get_by_role(
-        "button", name=re.compile("开始点检|Start round")
-    ).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("热电车间")
-    round_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    round_id = start_round(page, base_url, "ligong", "RT-PWR-D", "热电车间")
     stop = page.locator("[data-testid='stop'][data-stop='机封无泄漏']").first
     stop_id = int(stop.get_attribute("data-stop-id") or "0")
     user_id = page.locator("body").get_attribute("data-user-id")
-    page.evaluate(
-        """([roundId, stopId, user]) => new Promise((resolve, reject) => {
-             const open = indexedDB.open("maintenance-rounds", 1);
-             open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
-             open.onsuccess = () => {
-               const tx = open.result.transaction("outbox", "readwrite");
-               tx.objectStore("outbox").put({client_id: crypto.randomUUID(), user: user, round_id: roundId,
-                 stop_id: stopId, label: "机封无泄漏", value: null, result: "not_ok", note: "机封滴油 2000",
-                 taken_at: "2000-01-01T00:00:00Z", status: "pending", message: ""});
-               tx.oncomplete = () => { open.result.close(); resolve(); };
-               tx.onerror = () => reject(tx.error);
-             };
-           })""",
-        [round_id, stop_id, user_id],
+    put_in_outbox(
+        page,
+        {
+            "client_id": str(uuid.uuid4()),
+            "user": user_id,
+            "round_id": round_id,
+            "stop_id": stop_id,
+            "label": "机封无泄漏",
+            "value": None,
+            "result": "not_ok",
+            "note": "机封滴油 2000",
+            "taken_at": "2000-01-01T00:00:00Z",
+            "status": "pending",
+            "message": "",
+        },
     )
 
     page.reload()  # the page load syncs the outbox
@@ -195,3 +221,99 @@ def test_an_entry_the_server_refuses_stays_listed_with_the_reason_until_dismisse
     refused.get_by_role("button", name=re.compile("知道了|Dismiss")).click()
     expect(refused).to_have_count(0)
     expect(page.get_by_test_id("sync-panel")).to_be_hidden()
+
+
+OUTBOX = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("maintenance-rounds", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "client_id"});
+  open.onsuccess = () => {
+    const request = open.result.transaction("outbox").objectStore("outbox").getAll();
+    request.onsuccess = () => { open.result.close(); resolve(request.result); };
+    request.onerror = () => reject(request.error);
+  };
+})"""
+
+
+def test_a_stop_saved_after_the_session_expired_stays_in_the_outbox_and_syncs_after_login(
+    page: Page, context: BrowserContext, base_url: str, live_database: Path
+) -> None:
+    """The session ran out while the engineer walked: the server's answer (a login redirect or a
+    403 toast) saved nothing, so the stop stays in the outbox; logged in again, it syncs. RT-DIS-D
+    (zhanggong's distillation round) is walked by no other browser test."""
+    round_id = start_round(page, base_url, "zhanggong", "RT-DIS-D", "精馏车间")
+    round_url = page.url
+    stop = page.locator("[data-testid='stop'][data-stop='机封无泄漏']").first
+    stop_id = int(stop.get_attribute("data-stop-id") or "0")
+
+    context.clear_cookies()  # the session expired
+    stop.get_by_text(re.compile("^ ?(正常|OK)$")).click()
+    with page.expect_response(lambda response: response.request.method == "POST" and "/stops/" in response.url):
+        stop.get_by_role("button", name=SAVE).click()
+    page.wait_for_load_state()
+    page.wait_for_timeout(500)  # whatever the answer did next (the login page, a toast)
+    page.wait_for_load_state()
+    kept = page.evaluate(OUTBOX)
+    assert [(item["round_id"], item["stop_id"], item["status"]) for item in kept] == [(round_id, stop_id, "pending")]
+    with database(live_database) as db:
+        assert db.execute("SELECT count(*) FROM round_entry WHERE round_id = ?", (round_id,)).fetchone() == (0,)
+
+    log_in(page, base_url, "zhanggong")
+    page.goto(round_url)  # the page load syncs the outbox
+    expect(page.get_by_test_id("sync-results").locator("[data-outcome='synced']")).to_have_count(1)
+    expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    assert page.evaluate(OUTBOX) == []
+    with database(live_database) as db:
+        assert db.execute(
+            "SELECT client_id FROM round_entry WHERE round_id = ? AND stop_id = ?", (round_id, stop_id)
+        ).fetchall() == [(kept[0]["client_id"],)]
+
+
+def test_the_offline_copies_and_the_outbox_are_the_logged_in_users_only(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    """A shared phone: the rounds board is kept in this user's cache and shown offline only while
+    the session would still be open; another user's stops left in the outbox go at login."""
+    page.set_viewport_size(PHONE)
+    log_in(page, base_url, "zhaogong")
+    page.goto(f"{base_url}/rounds")
+    expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
+    user_id = page.locator("body").get_attribute("data-user-id")
+    for client_id, who in [("someone-elses-stop", "0"), ("my-refused-stop", user_id)]:
+        put_in_outbox(
+            page,
+            {
+                "client_id": client_id,
+                "user": who,
+                "round_id": 1,
+                "stop_id": 1,
+                "label": "x",
+                "value": None,
+                "result": "ok",
+                "note": "",
+                "taken_at": "2026-01-01T00:00:00Z",
+                "status": "refused",
+                "message": "x",
+            },
+        )
+
+    page.reload()  # a page of this user: the other user's stop leaves the outbox
+    expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
+    assert [item["client_id"] for item in page.evaluate(OUTBOX)] == ["my-refused-stop"]
+    kept = page.evaluate("() => caches.keys()")
+    assert f"maintenance-rounds-v2-user-{user_id}" in kept
+    assert [name for name in kept if "-user-" in name] == [f"maintenance-rounds-v2-user-{user_id}"]
+
+    context.set_offline(True)
+    page.reload()  # the kept copy, while the session is open
+    expect(page.locator("#current-rounds")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-user-id", user_id or "")
+
+    # The session ran out (as if 12 hours had passed): whoever holds the phone now gets no copy.
+    page.evaluate(
+        """() => caches.open("maintenance-rounds-v2-session").then(cache => cache.put("/__rounds-session",
+             new Response(JSON.stringify({user: document.body.dataset.userId, until: Date.now() - 1000}))))"""
+    )
+    with pytest.raises(PlaywrightError):
+        page.reload()
+    expect(page.locator("#current-rounds")).to_have_count(0)
+    context.set_offline(False)

@@ -1,14 +1,16 @@
 """Rounds without signal: the phone's outbox synced to POST /rounds/sync. Each entry is answered by
 its client id (synced / already synced / refused with the reason), a replay writes nothing, the
 phone's time becomes the entry's and the reading's time when it lies in the round's period and not
-in the future, a round of another workshop refuses the whole batch, malformed JSON is a 422 that
-names the entry and the field. Also the service worker and the web app manifest that keep the
-round pages on the phone.
+in the future, an entry of a round in another workshop is refused on its own, malformed JSON (ids
+out of range, a time outside 2000-2099 too) is a 422 that names the entry and the field. Also the
+service worker and the web app manifest that keep the round pages on the phone.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,11 +21,18 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from maintenance.audit.models import ObjectChange
-from maintenance.config import PACKAGE_ROOT
+from maintenance.config import PACKAGE_ROOT, get_settings
 from maintenance.db import utcnow
 from maintenance.inspections import rounds
 from maintenance.inspections.choices import RouteFrequency
-from maintenance.inspections.models import InspectionRound, InspectionRoute, RoundEntry, RouteCreate, RouteStop
+from maintenance.inspections.models import (
+    InspectionRound,
+    InspectionRoute,
+    RoundEntry,
+    RouteCreate,
+    RouteStop,
+    StopFields,
+)
 from maintenance.inspections.round_periods import GRACE
 from maintenance.monitoring.models import MeasurementPoint, Reading
 from maintenance.orders.models import WorkOrder
@@ -259,18 +268,69 @@ class TestSync:
         assert counts(session) == before
 
 
+class TestAnsweredEntry:
+    """static/rounds.js lets a stop leave the phone's outbox only on an answer naming its id."""
+
+    def test_a_saved_or_refused_stop_is_answered_with_its_client_id(
+        self, client: TestClient, current: InspectionRound, stops: list[RouteStop], workshop_engineer: User
+    ) -> None:
+        token = login(client, workshop_engineer)
+        saved_id, refused_id = str(uuid.uuid4()), str(uuid.uuid4())
+        url = f"/rounds/{current.id}/stops/{stops[0].id}"
+
+        saved = client.post(url, data={"value": "2.1", "client_id": saved_id, "csrf_token": token}, headers=HTMX)
+        refused = client.post(url, data={"value": "abc", "client_id": refused_id, "csrf_token": token}, headers=HTMX)
+
+        assert (saved.status_code, saved.headers["X-Client-Id"]) == (200, saved_id)
+        assert (refused.status_code, refused.headers["X-Client-Id"]) == (422, refused_id)
+
+    def test_an_expired_session_is_not_an_answer_for_the_entry(
+        self,
+        client: TestClient,
+        session: Session,
+        current: InspectionRound,
+        stops: list[RouteStop],
+        workshop_engineer: User,
+    ) -> None:
+        url = f"/rounds/{current.id}/stops/{stops[0].id}"
+        sent = {"value": "2.1", "client_id": str(uuid.uuid4())}
+        logged_out = client.post(url, data=sent, headers=HTMX)  # no session, no CSRF token
+        login(client, workshop_engineer)
+        no_token = client.post(url, data=sent, headers=HTMX)  # the session changed: the page's token is stale
+
+        for response in (logged_out, no_token):
+            assert response.status_code in {200, 401, 403}
+            assert "X-Client-Id" not in response.headers
+        assert session.scalar(select(func.count()).select_from(RoundEntry)) == 0
+
+
 class TestRefusedBatches:
-    def test_a_round_of_another_workshop_is_forbidden_and_nothing_is_written(
+    def test_a_round_of_another_workshop_is_refused_on_its_own_and_nothing_of_it_is_written(
         self, client: TestClient, session: Session, current: InspectionRound, stops: list[RouteStop]
     ) -> None:
-        stranger = engineer_of(session, factories.WorkshopFactory())
+        """Say the engineer moved to another workshop with entries of the old one still in the
+        outbox: those are refused with the reason, and the others of the batch still go through."""
+        elsewhere = factories.WorkshopFactory()
+        stranger = engineer_of(session, elsewhere)
+        own_route = rounds.create_route(
+            session,
+            RouteCreate(code="RT-OWN", name="自己的路线", workshop_id=elsewhere.id, frequency=RouteFrequency.DAY),  # type: ignore[arg-type]
+            actor=SYSTEM,
+        )
+        own_asset = factories.AssetFactory(workshop_id=elsewhere.id)
+        own_stop = rounds.add_stop(
+            session, own_route, StopFields(asset_id=own_asset.id, check_text="无泄漏"), actor=SYSTEM
+        )
+        own = rounds.ensure_round(session, own_route, actor=SYSTEM)
         token = login(client, stranger)
-        before = counts(session)
 
-        response = post_sync(client, token, [entry(current, stops[1])])
+        response = post_sync(client, token, [entry(current, stops[1]), entry(own, own_stop)])
 
-        assert response.status_code == 403
-        assert counts(session) == before
+        assert outcomes(response) == ["refused", "synced"]
+        refused = response.json()["results"][0]["message"]
+        assert "your own workshops" in refused or "所属车间" in refused
+        assert session.scalar(select(func.count()).where(col(RoundEntry.round_id) == current.id)) == 0
+        assert session.scalar(select(func.count()).where(col(RoundEntry.round_id) == own.id)) == 1
 
     def test_an_auditor_is_forbidden(
         self, client: TestClient, session: Session, current: InspectionRound, stops: list[RouteStop]
@@ -286,6 +346,13 @@ class TestRefusedBatches:
             ({"result": "maybe"}, "result"),
             ({"client_id": "x"}, "client_id"),
             ({"note": "a\x00b"}, "note"),
+            ({"round_id": 2**70}, "round_id"),
+            ({"stop_id": 2**70}, "stop_id"),
+            ({"stop_id": 0}, "stop_id"),
+            ({"taken_at": "9999-12-31T23:59:59-12:00"}, "taken_at"),
+            ({"taken_at": "0001-01-01T00:00:00+14:00"}, "taken_at"),
+            ({"taken_at": "1999-12-31T23:00:00+00:00"}, "taken_at"),
+            ({"taken_at": "2100-01-01T00:00:00+00:00"}, "taken_at"),
         ],
     )
     def test_malformed_json_is_a_422_that_names_the_entry_and_field(
@@ -365,6 +432,10 @@ class TestInstallable:
         page = client.get(f"/rounds/{current.id}").text
         assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
         assert f'data-user-id="{workshop_engineer.id}"' in page
+        # When the session renewed by this page runs out: the service worker shows no copy after it.
+        until = int(re.search(r'data-session-until="(\d+)"', page).group(1))  # type: ignore[union-attr]
+        expected = (time.time() + get_settings().session_max_age_hours * 3600) * 1000
+        assert expected - 60_000 < until <= expected
         assert f'data-round="{current.id}"' in page
         assert 'data-testid="sync-panel"' in page
         assert 'data-testid="stop-pending"' in page

@@ -14,7 +14,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import ChoiceType
-from maintenance.db import UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
+from maintenance.db import RecordId, UTCDateTime, VersionChecked, fk_column, strip_text, utcnow
 from maintenance.inspections.choices import CampaignKind, RoundState, RouteFrequency
 from maintenance.monitoring.choices import ConditionState
 from maintenance.orders.choices import ChecklistResult
@@ -164,17 +164,28 @@ class RoundEntry(SQLModel, table=True):
         return f"entry {self.id} of round {self.round_id}"
 
 
+TAKEN_FROM_YEAR, TAKEN_UNTIL_YEAR = 2000, 2100  # a phone's time outside these years is a broken clock
+
+
 class OfflineEntry(SQLModel):
     """One stop entered on a phone and kept in its outbox until it could be sent (POST
     /rounds/sync): the id the phone gave it and the time it was taken there."""
 
     client_id: str = Field(min_length=8, max_length=36, schema_extra={"pattern": r"^[0-9A-Za-z-]+$"})
-    round_id: int
-    stop_id: int
+    round_id: RecordId
+    stop_id: RecordId
     value: float | None = None
     result: ChecklistResult | None = None
     note: str = Field(default="", max_length=500)
     taken_at: AwareDatetime
+
+    @field_validator("taken_at")
+    @classmethod
+    def _sane_time(cls, taken_at: datetime) -> datetime:
+        # The year as written, before any shift to UTC: 9999-12-31T23:59:59-12:00 has no UTC time.
+        if not TAKEN_FROM_YEAR <= taken_at.year < TAKEN_UNTIL_YEAR:
+            raise ValueError(f"a time from {TAKEN_FROM_YEAR} to {TAKEN_UNTIL_YEAR - 1} is needed")
+        return taken_at
 
     @field_validator("value")
     @classmethod

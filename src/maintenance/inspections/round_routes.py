@@ -224,8 +224,8 @@ def _batch_errors(error: ValidationError) -> list[dict[str, object]]:
 def sync_outbox(session: SessionDep, user: WriterUser, body: RawBody) -> Response:
     """A phone's outbox of entries taken without signal, as JSON ``{"entries": [...]}`` (see
     :class:`OfflineBatch`), with the CSRF token in the ``X-CSRF-Token`` header as htmx sends it.
-    Answers each entry by its client id: synced, already synced, or refused with the reason. A
-    round of a workshop the user may not write in refuses the whole batch (403)."""
+    Answers each entry by its client id: synced, already synced, or refused with the reason (also
+    an entry of a round in a workshop the user may not write in, so the others still go through)."""
     try:
         batch = OfflineBatch.model_validate_json(body)
     except ValidationError as error:
@@ -380,7 +380,13 @@ def enter_stop(
         "just_saved": created,
         "oob": True,
     }
-    return render(request, "inspections/_round_stop.html", context, block=None, status_code=422 if errors else 200)
+    response = render(request, "inspections/_round_stop.html", context, block=None, status_code=422 if errors else 200)
+    # This entry was answered (saved, or refused with the reason in the card): static/rounds.js
+    # lets it leave the phone's outbox only on this confirmation, never on a login page or a toast.
+    sent = str(form.get("client_id", "")).strip()
+    if CLIENT_ID.fullmatch(sent):
+        response.headers["X-Client-Id"] = sent
+    return response
 
 
 @router.post("/rounds/{round_id:int}/finish")

@@ -8,9 +8,10 @@ back. Each entry is answered on its own, in its own savepoint:
   entry's and the reading's time (so a value read at 08:10 and sent at 09:30 trends at 08:10);
 - **already synced**: an entry with this id is stored (a replay: the answer was lost, or the
   outbox was sent twice) — nothing new is written;
-- **refused**, with the reason: the stop was entered meanwhile by someone (the first value
-  stands), the round is finished or its period closed before the entry arrived, the phone's time
-  lies outside the round's period or in the future, or the value does not pass the stop's checks.
+- **refused**, with the reason: the round is of a workshop the user may not write in (any
+  more), the stop was entered meanwhile by someone (the first value stands), the round is
+  finished or its period closed before the entry arrived, the phone's time lies outside the
+  round's period or in the future, or the value does not pass the stop's checks.
 
 The phone keeps refused entries on screen until the engineer dismisses them, so nothing typed is
 lost without being seen. Time is passed in: ``now`` is the server's clock.
@@ -18,14 +19,14 @@ lost without being seen. Time is passed in: ``now`` is the server's clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from maintenance.exceptions import Conflict, NotFound, ValidationFailed
+from maintenance.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from maintenance.i18n import format_datetime
 from maintenance.i18n import gettext as _
 from maintenance.inspections import rounds
@@ -56,20 +57,31 @@ class SyncResult:
         }
 
 
-def check_may_sync(session: Session, entries: Sequence[OfflineEntry], actor: User) -> dict[int, InspectionRound]:
-    """The rounds the entries name, by id; a round of a workshop the actor may not write in
-    refuses the whole batch (PermissionDenied) before anything is written."""
+def rounds_of(session: Session, entries: Sequence[OfflineEntry]) -> dict[int, InspectionRound]:
+    """The rounds the entries name, by id."""
     ids = {entry.round_id for entry in entries}
-    found = {r.id: r for r in session.scalars(select(InspectionRound).where(col(InspectionRound.id).in_(ids)))}
-    for workshop_id in sorted({r.workshop_id for r in found.values()}):
-        check_may_write(session, actor, workshop_id)
-    return {round_id: found_round for round_id, found_round in found.items() if round_id is not None}
+    found = session.scalars(select(InspectionRound).where(col(InspectionRound.id).in_(ids)))
+    return {found_round.id: found_round for found_round in found if found_round.id is not None}
+
+
+def forbidden_workshops(session: Session, found_rounds: Iterable[InspectionRound], actor: User) -> dict[int, str]:
+    """The workshops of these rounds the actor may not write in (any more: say the engineer moved
+    to another workshop with entries still in the outbox), with the reason; their entries are
+    refused one by one, so the rest of the outbox still goes through."""
+    forbidden = {}
+    for workshop_id in sorted({found_round.workshop_id for found_round in found_rounds}):
+        try:
+            check_may_write(session, actor, workshop_id)
+        except PermissionDenied as error:
+            forbidden[workshop_id] = error.message
+    return forbidden
 
 
 def sync_entries(session: Session, entries: Sequence[OfflineEntry], *, actor: User, now: datetime) -> list[SyncResult]:
     """Record each entry of a phone's outbox and say what became of it, in the order sent."""
-    found_rounds = check_may_sync(session, entries, actor)
-    return [_sync_one(session, entry, found_rounds.get(entry.round_id), actor, now) for entry in entries]
+    found_rounds = rounds_of(session, entries)
+    forbidden = forbidden_workshops(session, found_rounds.values(), actor)
+    return [_sync_one(session, entry, found_rounds.get(entry.round_id), forbidden, actor, now) for entry in entries]
 
 
 def _refused(entry: OfflineEntry, message: str) -> SyncResult:
@@ -77,7 +89,12 @@ def _refused(entry: OfflineEntry, message: str) -> SyncResult:
 
 
 def _sync_one(
-    session: Session, entry: OfflineEntry, found: InspectionRound | None, actor: User, now: datetime
+    session: Session,
+    entry: OfflineEntry,
+    found: InspectionRound | None,
+    forbidden: dict[int, str],
+    actor: User,
+    now: datetime,
 ) -> SyncResult:
     stored = session.scalar(select(RoundEntry).where(col(RoundEntry.client_id) == entry.client_id))
     if stored is not None:
@@ -86,6 +103,8 @@ def _sync_one(
         )
     if found is None:
         return _refused(entry, _("This round does not exist."))
+    if found.workshop_id in forbidden:
+        return _refused(entry, forbidden[found.workshop_id])
     stop = session.get(RouteStop, entry.stop_id)
     if stop is None or stop.route_id != found.route_id:
         return _refused(entry, _("This stop does not exist or belongs to another route."))

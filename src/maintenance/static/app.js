@@ -51,7 +51,8 @@
   });
 
   // The rounds' offline copies (static/rounds-sw.js) are one user's pages: gone at logout, and on
-  // any page seen logged out (the login page), so the next user of the phone never sees them.
+  // any page seen logged out (the login page), so the next user of the phone never sees them. Each
+  // page tells the service worker whose session is open and until when (it shows no copy after).
   function dropOfflineCopies() {
     if (!window.caches) return Promise.resolve();
     return caches.keys().then(function (names) {
@@ -62,7 +63,36 @@
   document.addEventListener("submit", function (event) {
     if (event.target.matches && event.target.matches("form[action='/logout']")) dropOfflineCopies();
   });
-  if (!document.body.dataset.userId) dropOfflineCopies();
+  var user = document.body.dataset.userId || "";
+  if (!user) dropOfflineCopies();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.getRegistration("/").then(function (registration) {
+      if (!registration || !registration.active) return;
+      var until = Number(document.body.dataset.sessionUntil) || 0;
+      registration.active.postMessage({ type: "session", user: user, until: until });
+    }).catch(function () {});
+  }
+
+  // Stops kept in the rounds' outbox (static/rounds.js) by someone else who used this phone go
+  // once another user is logged in: they would never be sent, and are not this user's to see.
+  function dropOthersOutbox() {
+    if (!user || !window.indexedDB) return;
+    var request = indexedDB.open("maintenance-rounds", 1);
+    request.onupgradeneeded = function () { request.result.createObjectStore("outbox", { keyPath: "client_id" }); };
+    request.onsuccess = function () {
+      var db = request.result;
+      var tx = db.transaction("outbox", "readwrite");
+      var store = tx.objectStore("outbox");
+      store.openCursor().onsuccess = function (event) {
+        var cursor = event.target.result;
+        if (!cursor) return;
+        if (cursor.value.user !== user) cursor.delete();
+        cursor.continue();
+      };
+      tx.oncomplete = function () { db.close(); };
+    };
+  }
+  dropOthersOutbox();
 
   document.addEventListener("DOMContentLoaded", function () { initToasts(document); });
   document.addEventListener("htmx:afterSettle", function () { initToasts(document); });

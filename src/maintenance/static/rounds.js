@@ -3,8 +3,9 @@
 // A stop's form is posted by htmx. Before it goes, the stop is put in an outbox on the phone
 // (IndexedDB, which survives a reload and a closed browser) with an id made here
 // (crypto.randomUUID) and the time it was taken; the post carries that id. When the server
-// answers, the stop leaves the outbox. When the post never arrives (no signal, timeout) the stop
-// stays in the outbox, marked "waiting to sync", and the outbox is posted as JSON to /rounds/sync
+// answers for that id (X-Client-Id), the stop leaves the outbox. When the post never arrives (no
+// signal, timeout) or the answer is not for it (an expired session) the stop stays in the outbox,
+// marked "waiting to sync", and the outbox is posted as JSON to /rounds/sync
 // when the signal is back (the `online` event, each page load, the "Sync now" button). The server
 // answers each entry by its id: synced, already synced (a replay changes nothing) or refused with
 // the reason; refused entries stay listed until dismissed. Photos are not kept offline.
@@ -302,18 +303,26 @@
     if (message) message.hidden = true;
   });
 
-  // The server answered (saved, or refused the input with the reason in the card): the stop
-  // leaves the outbox. A server error keeps it for the next sync.
+  // The server answered this entry (saved, or refused the input with the reason in the card): it
+  // leaves the outbox only when the answer names it (X-Client-Id, round_routes.enter_stop). An
+  // expired session (a login redirect, a 401/403 toast), a server error or no answer keeps it,
+  // waiting for the next sync.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = stopForm(event.detail.elt);
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (!form || !roundPage() || status < 200 || status >= 500) return;
+    var xhr = event.detail.xhr;
+    if (!form || !roundPage() || !xhr || !xhr.status) return;  // no answer: htmx:sendError/timeout
     var card = form.closest("[data-stop-id]");
     var key = roundPage().dataset.round + ":" + card.dataset.stopId;
     var clientId = pendingByStop[key];
+    if (!clientId) return;
+    if (xhr.getResponseHeader("X-Client-Id") !== clientId) {
+      markPending(card.dataset.stopId, true);
+      render();
+      return;
+    }
     delete pendingByStop[key];
-    if (clientId) deleteItem(clientId).then(render);
-    if (status === 200) keepForOffline();  // the offline copy shows the stop as saved too
+    deleteItem(clientId).then(render);
+    if (xhr.status === 200) keepForOffline();  // the offline copy shows the stop as saved too
   });
 
   function kept(event) {
@@ -366,7 +375,7 @@
     navigator.serviceWorker.register("/rounds/sw.js", { scope: "/" }).catch(function () {});
     navigator.serviceWorker.ready.then(function (registration) {
       var urls = [];
-      if (page) urls.push(window.location.pathname);
+      urls.push(window.location.pathname);  // this round, or the board
       document.querySelectorAll("#current-rounds a[href]").forEach(function (link) {
         var path = link.getAttribute("href");
         if (/^\/rounds\/\d+$/.test(path)) urls.push(path);
@@ -379,7 +388,8 @@
         var target = page || document.getElementById("current-rounds");
         if (target) target.dataset.offlineReady = "true";
       };
-      registration.active.postMessage({ type: "keep", urls: urls }, [channel.port2]);
+      var until = Number(document.body.dataset.sessionUntil) || 0;
+      registration.active.postMessage({ type: "keep", user: userId(), until: until, urls: urls }, [channel.port2]);
     });
   }
 
