@@ -272,7 +272,8 @@ def test_the_offline_copies_and_the_outbox_are_the_logged_in_users_only(
     page: Page, context: BrowserContext, base_url: str
 ) -> None:
     """A shared phone: the rounds board is kept in this user's cache and shown offline only while
-    the session would still be open; another user's stops left in the outbox go at login."""
+    the session would still be open; another user's stops left in the outbox stay on the phone
+    (never shown or sent to this user) until their own user logs in again."""
     page.set_viewport_size(PHONE)
     log_in(page, base_url, "zhaogong")
     page.goto(f"{base_url}/rounds")
@@ -296,9 +297,10 @@ def test_the_offline_copies_and_the_outbox_are_the_logged_in_users_only(
             },
         )
 
-    page.reload()  # a page of this user: the other user's stop leaves the outbox
+    page.reload()  # a page of this user: the other user's stop is kept, unsent, for its user
     expect(page.locator("#current-rounds")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
-    assert [item["client_id"] for item in page.evaluate(OUTBOX)] == ["my-refused-stop"]
+    kept_entries = sorted(item["client_id"] for item in page.evaluate(OUTBOX))
+    assert kept_entries == ["my-refused-stop", "someone-elses-stop"]
     kept = page.evaluate("() => caches.keys()")
     assert f"maintenance-rounds-v2-user-{user_id}" in kept
     assert [name for name in kept if "-user-" in name] == [f"maintenance-rounds-v2-user-{user_id}"]

@@ -73,26 +73,9 @@
     }).catch(function () {});
   }
 
-  // Stops kept in the rounds' outbox (static/rounds.js) by someone else who used this phone go
-  // once another user is logged in: they would never be sent, and are not this user's to see.
-  function dropOthersOutbox() {
-    if (!user || !window.indexedDB) return;
-    var request = indexedDB.open("maintenance-rounds", 1);
-    request.onupgradeneeded = function () { request.result.createObjectStore("outbox", { keyPath: "client_id" }); };
-    request.onsuccess = function () {
-      var db = request.result;
-      var tx = db.transaction("outbox", "readwrite");
-      var store = tx.objectStore("outbox");
-      store.openCursor().onsuccess = function (event) {
-        var cursor = event.target.result;
-        if (!cursor) return;
-        if (cursor.value.user !== user) cursor.delete();
-        cursor.continue();
-      };
-      tx.oncomplete = function () { db.close(); };
-    };
-  }
-  dropOthersOutbox();
+  // Stops someone else left in the rounds' outbox (static/rounds.js) stay on the phone: each
+  // entry names its user, whose pages alone show and send it (rounds.js filters by user), so
+  // it syncs when that user logs in again. Deleting it would lose a reading never sent.
 
   document.addEventListener("DOMContentLoaded", function () { initToasts(document); });
   document.addEventListener("htmx:afterSettle", function () { initToasts(document); });
