@@ -39,7 +39,9 @@ USERS: dict[str, str | None] = {
     "auditor": "chensj",
     "admin": "admin",
 }
-PUBLIC_PAGES = {"/login", "/healthz", "/openapi.json"}
+# The rounds' service worker is fetched by the browser for update checks whoever is logged in
+# (it holds no data; the pages it keeps are the user's own).
+PUBLIC_PAGES = {"/login", "/healthz", "/openapi.json", "/rounds/sw.js"}
 PAGES = [path for method, path in route_table(create_app()) if method == "GET" and not path.startswith("/api/v1/")]
 # Beyond PostgreSQL's integer (the ids' type) and beyond SQLite's 64-bit integer.
 TOO_BIG_IDS = ["2147483648", "99999999999999999999"]

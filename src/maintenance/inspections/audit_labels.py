@@ -81,6 +81,7 @@ register_labels(
         "order_id": ORDER,
         "entered_by_id": ("录入人", "Entered by"),
         "entered_at": ("录入时间", "Entered at"),
+        "client_id": ("手机端记录号", "Phone's entry id"),
     },
     show_repr=False,
 )
