@@ -61,6 +61,16 @@ def test_the_page_shows_stats_rules_and_refusals(client: TestClient, session: Se
     assert 'id="mqtt-refusals"' in page.text
 
 
+def test_the_empty_page_names_the_commands_as_code_not_in_backticks(client: TestClient, admin: User) -> None:
+    login(client, admin)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert "`" not in page.text
+    for command in ("maintenance ingest mqtt", "maintenance ingest mqtt --token … --broker mqtt://host:1883"):
+        assert f"<code>{command}</code>" in page.text
+    assert "<code>maintenance ingest mapping load FILE</code>" in page.text
+
+
 def test_the_page_runs_a_fixed_number_of_queries(
     client: TestClient, session: Session, admin: User, count_queries: list[str]
 ) -> None:
