@@ -467,6 +467,15 @@ def _error_message(error: ErrorDetails) -> str:
     return messages.get(error["type"], error["msg"])
 
 
+def form_values(form: FormData, checkboxes: Collection[str] = ("is_active",)) -> dict[str, Any]:
+    """A submitted form's text fields for re-rendering it and validating, with each checkbox as
+    the "true"/"false" the model reads: a browser sends an unticked box not at all."""
+    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
+    for name in checkboxes:
+        values[name] = "true" if form.get(name) else "false"
+    return values
+
+
 def validate_form(
     model: type[_M], form: FormData | Mapping[str, Any], *, lists: tuple[str, ...] = ()
 ) -> tuple[_M | None, dict[str, str]]:

@@ -62,6 +62,7 @@ from maintenance.web import (
     conflict_response,
     differences,
     field_errors,
+    form_values,
     is_htmx,
     paginate,
     redirect,
@@ -484,12 +485,6 @@ def _route_form(
     )
 
 
-def _route_values(form: FormDep) -> dict[str, Any]:
-    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
-    values["is_active"] = "true" if form.get("is_active") else "false"
-    return values
-
-
 def _service_errors(error: ValidationFailed) -> dict[str, str]:
     return field_errors(error.errors) | {"__all__": error.message}
 
@@ -502,7 +497,7 @@ def new_route_page(request: Request, session: SessionDep, user: WriterUser) -> R
 
 @router.post("/rounds/routes/new")
 def create_route(request: Request, session: SessionDep, user: WriterUser, form: FormDep) -> Response:
-    values = _route_values(form)
+    values = form_values(form)
     data, errors = validate_form(RouteCreate, values)
     if data is not None:
         try:
@@ -528,7 +523,7 @@ def update_route(
     request: Request, session: SessionDep, user: WriterUser, route_id: RecordId, form: FormDep
 ) -> Response:
     route = rounds.get_route_or_raise(session, route_id)
-    values = _route_values(form)
+    values = form_values(form)
     data, errors = validate_form(RouteUpdate, values)
     if data is not None:
         try:

@@ -51,6 +51,7 @@ from maintenance.web import (
     conflict_response,
     differences,
     field_errors,
+    form_values,
     paginate,
     redirect,
     render,
@@ -438,8 +439,7 @@ def _form_page(
 def _form_values(session: Session, form: FormDep) -> tuple[dict[str, Any], dict[str, str]]:
     """The form names the asset by tag, has an "active" checkbox, and leaves the unit to the
     quantity when blank; limits that a preset sets are ignored for other presets' points."""
-    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
-    values["is_active"] = "true" if form.get("is_active") else "false"
+    values = form_values(form)
     quantity = Quantity.from_label(str(values.get("quantity", "")))
     if not str(values.get("unit", "")).strip() and quantity is not None:
         values["unit"] = QUANTITIES[quantity].unit

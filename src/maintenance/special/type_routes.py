@@ -23,6 +23,7 @@ from maintenance.web import (
     conflict_response,
     differences,
     field_errors,
+    form_values,
     redirect,
     render,
     validate_form,
@@ -71,13 +72,6 @@ def _form_page(
     )
 
 
-def _form_values(form: FormDep) -> dict[str, Any]:
-    """The form's text fields, with the "active" checkbox as a boolean the model reads."""
-    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
-    values["is_active"] = "true" if form.get("is_active") else "false"
-    return values
-
-
 def _without_grades(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if not key.startswith("grade_")}
 
@@ -89,7 +83,7 @@ def new_type_page(request: Request, session: SessionDep, admin: AdminUser) -> Re
 
 @router.post(PAGE + "/new")
 def create_type(request: Request, session: SessionDep, admin: AdminUser, form: FormDep) -> Response:
-    values = _form_values(form)
+    values = form_values(form)
     data, errors = validate_form(InspectionTypeFields, _without_grades(values))
     rules, grade_errors = inspection_types.parse_grade_rules(values)
     errors |= grade_errors
@@ -115,7 +109,7 @@ def edit_type_page(request: Request, session: SessionDep, admin: AdminUser, type
 @router.post(PAGE + "/{type_id:int}")
 def update_type(request: Request, session: SessionDep, admin: AdminUser, type_id: RecordId, form: FormDep) -> Response:
     inspection_type = inspection_types.get_type_or_raise(session, type_id)
-    values = _form_values(form)
+    values = form_values(form)
     data, errors = validate_form(InspectionTypeUpdate, _without_grades(values))
     rules, grade_errors = inspection_types.parse_grade_rules(values)
     errors |= grade_errors

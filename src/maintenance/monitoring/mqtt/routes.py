@@ -23,6 +23,7 @@ from maintenance.web import (
     conflict_response,
     differences,
     field_errors,
+    form_values,
     redirect,
     render,
     validate_form,
@@ -67,13 +68,6 @@ def _form_page(
     )
 
 
-def _form_values(form: FormDep) -> dict[str, Any]:
-    """The form's text fields, with the "active" checkbox as a boolean the model reads."""
-    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
-    values["is_active"] = "true" if form.get("is_active") else "false"
-    return values
-
-
 @router.get(PAGE + "/mappings/new")
 def new_mapping_page(request: Request, session: SessionDep, admin: AdminUser) -> Response:
     defaults = MappingFields(topic="plant/{workshop}/{point}/reading").model_dump()
@@ -83,7 +77,7 @@ def new_mapping_page(request: Request, session: SessionDep, admin: AdminUser) ->
 
 @router.post(PAGE + "/mappings/new")
 def create_mapping(request: Request, session: SessionDep, admin: AdminUser, form: FormDep) -> Response:
-    values = _form_values(form)
+    values = form_values(form)
     data, errors = validate_form(MappingFields, values)
     if data is not None:
         try:
@@ -107,7 +101,7 @@ def update_mapping(
     request: Request, session: SessionDep, admin: AdminUser, mapping_id: RecordId, form: FormDep
 ) -> Response:
     mapping = service.get_mapping_or_raise(session, mapping_id)
-    values = _form_values(form)
+    values = form_values(form)
     data, errors = validate_form(MappingUpdate, values)
     if data is not None:
         try:

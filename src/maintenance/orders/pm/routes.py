@@ -41,6 +41,7 @@ from maintenance.web import (
     differences,
     field_errors,
     filters_from_query,
+    form_values,
     is_htmx,
     paginate,
     redirect,
@@ -162,8 +163,7 @@ def _form_page(
 
 def _form_values(session: Session, form: FormDep) -> tuple[dict[str, Any], dict[str, str]]:
     """The form names the asset by tag and has an "active" checkbox."""
-    values: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
-    values["is_active"] = "true" if form.get("is_active") else "false"
+    values = form_values(form)
     return values, resolve_asset_tag(session, values)
 
 
