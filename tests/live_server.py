@@ -151,14 +151,22 @@ def serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
         logger.info("--- access log ---\n%s", access_logs or "(empty)")
 
 
-def start_server(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen[str], ServerOutput, str]:
-    """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL)."""
+def start_server(
+    env: dict[str, str], log_dir: Path, *, workers: int | None = None
+) -> tuple[subprocess.Popen[str], ServerOutput, str]:
+    """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL). With
+    ``workers``, ``maintenance serve --workers N`` as production runs it: a supervisor process
+    and N worker processes sharing its socket."""
     for attempt in range(1, SERVER_START_ATTEMPTS + 1):
         port = free_port()
+        if workers is None:
+            command = ["uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)]
+        else:
+            command = ["maintenance.cli", "serve", "--port", str(port), "--workers", str(workers)]
         # stdout carries the access log: to a file, so a full pipe can never stall the server.
         access_log = (log_dir / f"uvicorn-{attempt}.stdout.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", *command],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=access_log,
