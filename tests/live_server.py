@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,7 @@ class ServerOutput:
     """Reads a pipe on a thread; ``settled`` is set once the server is ready, failed to bind, or exited."""
 
     READY = "Uvicorn running on"
+    WORKER_READY = "Application startup complete"
     BIND_ERRORS = ("error while attempting to bind", "address already in use")
 
     def __init__(self, stream: Any) -> None:
@@ -185,6 +187,8 @@ def start_server(
                 pytrace=False,
             )
         if output.ready:
+            if workers is not None:
+                _wait_for_workers(process, output, workers)
             return process, output, f"http://127.0.0.1:{port}"
         stop_server(process, output)
         if output.bind_failed:
@@ -195,6 +199,18 @@ def start_server(
             pytrace=False,
         )
     pytest.fail(f"uvicorn could not bind a free port in {SERVER_START_ATTEMPTS} attempts", pytrace=False)
+
+
+def _wait_for_workers(process: subprocess.Popen[str], output: ServerOutput, workers: int) -> None:
+    """The supervisor announces its address once it has bound the socket; connections are refused
+    until a worker listens on it: wait until every worker has started the app (the workers
+    import it at once, each on a core of its own at best)."""
+    deadline = time.monotonic() + 2 * SERVER_START_TIMEOUT_S
+    while sum(ServerOutput.WORKER_READY in line for line in list(output.lines)) < workers:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_server(process, output)
+            pytest.fail(f"{workers} workers did not start the app. Last stderr lines:\n{output.tail()}", pytrace=False)
+        time.sleep(0.05)
 
 
 def stop_server(process: subprocess.Popen[str], output: ServerOutput) -> None:
