@@ -21,7 +21,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -206,11 +205,9 @@ def seed(url: str) -> tuple[User, str]:
 
 @pytest.fixture
 def plant(tmp_path: Path) -> Iterator[Plant]:
-    # A short path: the SQLite file's name is in the messages when a check fails.
-    folder = Path(tempfile.mkdtemp(prefix="crash-", dir=tmp_path))
-    with live_database(folder) as url:
+    with live_database(tmp_path) as url:
         manager, token = seed(url)
-        server = Server(server_env(folder, url), folder)
+        server = Server(server_env(tmp_path, url), tmp_path)
         watch = Watch(url)
         try:
             yield Plant(server, watch, manager, token)
