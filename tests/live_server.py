@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,7 @@ class ServerOutput:
     """Reads a pipe on a thread; ``settled`` is set once the server is ready, failed to bind, or exited."""
 
     READY = "Uvicorn running on"
+    WORKER_READY = "Application startup complete"
     BIND_ERRORS = ("error while attempting to bind", "address already in use")
 
     def __init__(self, stream: Any) -> None:
@@ -151,14 +153,22 @@ def serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
         logger.info("--- access log ---\n%s", access_logs or "(empty)")
 
 
-def start_server(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen[str], ServerOutput, str]:
-    """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL)."""
+def start_server(
+    env: dict[str, str], log_dir: Path, *, workers: int | None = None
+) -> tuple[subprocess.Popen[str], ServerOutput, str]:
+    """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL). With
+    ``workers``, ``maintenance serve --workers N`` as production runs it: a supervisor process
+    and N worker processes sharing its socket."""
     for attempt in range(1, SERVER_START_ATTEMPTS + 1):
         port = free_port()
+        if workers is None:
+            command = ["uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)]
+        else:
+            command = ["maintenance.cli", "serve", "--port", str(port), "--workers", str(workers)]
         # stdout carries the access log: to a file, so a full pipe can never stall the server.
         access_log = (log_dir / f"uvicorn-{attempt}.stdout.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", *command],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=access_log,
@@ -177,6 +187,8 @@ def start_server(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen[s
                 pytrace=False,
             )
         if output.ready:
+            if workers is not None:
+                _wait_for_workers(process, output, workers)
             return process, output, f"http://127.0.0.1:{port}"
         stop_server(process, output)
         if output.bind_failed:
@@ -187,6 +199,18 @@ def start_server(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen[s
             pytrace=False,
         )
     pytest.fail(f"uvicorn could not bind a free port in {SERVER_START_ATTEMPTS} attempts", pytrace=False)
+
+
+def _wait_for_workers(process: subprocess.Popen[str], output: ServerOutput, workers: int) -> None:
+    """The supervisor announces its address once it has bound the socket; connections are refused
+    until a worker listens on it: wait until every worker has started the app (the workers
+    import it at once, each on a core of its own at best)."""
+    deadline = time.monotonic() + 2 * SERVER_START_TIMEOUT_S
+    while sum(ServerOutput.WORKER_READY in line for line in list(output.lines)) < workers:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_server(process, output)
+            pytest.fail(f"{workers} workers did not start the app. Last stderr lines:\n{output.tail()}", pytrace=False)
+        time.sleep(0.05)
 
 
 def stop_server(process: subprocess.Popen[str], output: ServerOutput) -> None:

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -1132,6 +1133,25 @@ def test_a_confirmation_refused_with_nothing_importable_removes_the_file(
     response = client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
     assert response.status_code == 422
     assert not (imports_dir / f"{digest}.xlsx").exists()
+
+
+def test_a_confirmation_whose_commit_fails_keeps_the_file_for_another_try(
+    manager_client: tuple[TestClient, str], session: Session, imports_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload is removed only once the import is committed: a commit that fails (the
+    database gone, the server killed before it) leaves it to be confirmed again."""
+    client, token = manager_client
+    content = xlsx_bytes(sheet(line("P-1")))
+    upload(client, token, content)
+    digest = hashlib.sha256(content).hexdigest()
+
+    def connection_lost() -> None:
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(session, "commit", connection_lost)
+    with pytest.raises(OperationalError):
+        client.post("/assets/import/confirm", data={"csrf_token": token, "token": digest, "mode": "all"})
+    assert (imports_dir / f"{digest}.xlsx").is_file()
 
 
 @pytest.mark.parametrize(

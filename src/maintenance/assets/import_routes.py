@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from maintenance.assets import imports
@@ -173,7 +174,6 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, for
         if not _importable(failure.report):
             path.unlink(missing_ok=True)  # nothing in it can be imported: not kept for another try
         return _preview_page(request, failure.report, token, error=failure.message, status_code=422)
-    path.unlink(missing_ok=True)
     if report.invalid:
         message = _(
             "Imported: %(created)s created, %(updated)s updated; %(n)s rows with errors skipped.",
@@ -186,4 +186,8 @@ def import_confirm(request: Request, session: SessionDep, user: ManagerUser, for
             "Imported: %(created)s created, %(updated)s updated.", created=report.created, updated=report.updated
         )
     add_toast(request, message)
-    return redirect(request, "/assets")
+    response = redirect(request, "/assets")
+    # Removed once the answer is sent, which is after the commit: an import whose commit fails
+    # (or whose server dies before it) can be confirmed again.
+    response.background = BackgroundTask(path.unlink, missing_ok=True)
+    return response
