@@ -11,7 +11,9 @@ and its CBM orders are exercised as in a plant) — are then stored three ways:
 
 a. API: ``POST /api/v1/readings`` in batches of 5,000 (JSON ``[{point, taken_at, value}]``,
    ``Authorization: Bearer …``) through the real app in-process (Starlette ``TestClient``); each
-   request is its own transaction, as in production.
+   request is its own transaction, as in production. The app is built and started inside the
+   timed part, but its modules are imported before (a server imports them once, at start; that
+   second and a half is no part of storing readings).
 b. CSV import: the rows written beforehand (not timed) to a UTF-8 CSV file with plant-time
    timestamps, then :func:`maintenance.monitoring.readings.imports.import_readings` on it, streamed, in
    one transaction (what ``maintenance import readings FILE`` does).
@@ -22,7 +24,7 @@ c. Baseline: stdlib ``sqlite3`` ``executemany`` of the same rows, in batches of 
 
 Before each app case the database is restored from a copy taken after the setup, so both cases
 start from an empty ``reading`` table. The ratio is rows/s of the app ÷ rows/s of the baseline
-(higher is better; targets ≥ 0.25× API, ≥ 0.4× CSV). Peak RSS (``getrusage``) after each phase
+(higher is better; targets ≥ 0.4× API, ≥ 0.4× CSV). Peak RSS (``getrusage``) after each phase
 shows that memory does not grow with the number of rows: nothing holds all rows.
 """
 
@@ -48,7 +50,7 @@ from generate import BENCH_DIR, configure_environment, generate
 DEFAULT_DB = BENCH_DIR / "var" / "readings.db"
 BATCH = 5000
 STEP = timedelta(minutes=10)
-API_TARGET, CSV_TARGET = 0.25, 0.4
+API_TARGET, CSV_TARGET = 0.4, 0.4
 BASELINE_DDL = """
 CREATE TABLE reading (
     point_id INTEGER NOT NULL,
@@ -108,6 +110,7 @@ def main() -> None:
 
     from maintenance.audit.service import SystemActor
     from maintenance.db import get_engine, plant_timezone, session_scope
+    from maintenance.main import create_app  # the app's modules, imported once as a server does at start
     from maintenance.monitoring.readings import imports
     from maintenance.monitoring.readings.ingest import IngestMode
     from maintenance.org import service as org_service
@@ -160,8 +163,6 @@ def main() -> None:
 
     # --- a. The API --------------------------------------------------------------------------------
     def api() -> dict[str, int]:
-        from maintenance.main import create_app
-
         totals = {"inserted": 0, "duplicates": 0, "rejected": 0, "orders": 0}
         headers = {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"}
         with TestClient(create_app(), base_url="http://testserver") as client:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -417,15 +417,58 @@ def seek_paginate(
     )
 
 
+def seek_page(
+    request: Request,
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    table: Any,
+    order: SeekOrder,
+    *,
+    after: str | None,
+    before: str | None,
+    last: bool,
+    page: int,
+    size: int | None = None,
+) -> SeekPage:
+    """A web list's keyset page from its query parameters (:func:`seek_paginate`). A bookmarked
+    ``page=N`` is served up to :data:`MAX_OFFSET_PAGE`; a later page number, or a damaged cursor,
+    shows the first page with a note saying why."""
+    size = size or get_settings().page_size
+    if page > MAX_OFFSET_PAGE:
+        add_toast(request, _("Page numbers beyond %(n)s are not kept: use Next and Last.", n=MAX_OFFSET_PAGE), "info")
+        page = 1
+    offset = (max(page, 1) - 1) * size
+    try:
+        return seek_paginate(
+            session, stmt, table, order, after=after, before=before, last=last, offset=offset, size=size
+        )
+    except ValidationFailed as error:
+        add_toast(request, error.message, "warning")
+        return seek_paginate(session, stmt, table, order, size=size)
+
+
 def url_with(request: Request, **changes: Any) -> str:
     """This URL with some query parameters replaced (None removes one): keeps filters in links."""
-    params = {key: value for key, value in request.query_params.multi_items() if key not in changes}
+    return _replaced(request.url.path, request.query_params.multi_items(), changes)
+
+
+def url_from(url: str, **changes: Any) -> str:
+    """``url`` (a path and its query) with some query parameters replaced, as :func:`url_with`
+    does for the request's own: the links of a part of a page that another URL renders too (the
+    point page's readings, also shown in the answer to a reading's POST)."""
+    path, _separator, query = url.partition("?")
+    return _replaced(path, parse_qsl(query, keep_blank_values=True), changes)
+
+
+def _replaced(path: str, items: Sequence[tuple[str, str]], changes: Mapping[str, Any]) -> str:
+    params = {key: value for key, value in items if key not in changes}
     params.update({key: value for key, value in changes.items() if value not in (None, "")})
     query = urlencode(params, doseq=True)
-    return f"{request.url.path}?{query}" if query else request.url.path
+    return f"{path}?{query}" if query else path
 
 
 _env.globals["url_with"] = url_with
+_env.globals["url_from"] = url_from
 
 
 def session_until_ms() -> int:

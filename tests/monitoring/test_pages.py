@@ -8,6 +8,7 @@ Fixtures ``workshop``, ``asset``, ``make_point`` and ``ingest`` come from tests/
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -314,6 +315,16 @@ def test_htmx_period_switch_gets_only_the_trend_block(
     assert "reading-form" not in response.text
 
 
+def shown_times(fragment: str) -> list[str]:
+    return re.findall(r'<tr data-state="[a-z]+"><td class="small text-nowrap">([^<]+)</td>', fragment)
+
+
+def pager_link(fragment: str, rel: str) -> str | None:
+    """The href of the readings pager's ``rel`` link (newest first: previous = newer, next = older)."""
+    match = re.search(rf'data-page="{rel}" href="([^"]+)"', fragment)
+    return html.unescape(match.group(1)) if match else None
+
+
 def test_readings_are_listed_newest_first_and_paginated(
     client: TestClient, engineer: User, make_point: MakePoint, ingest: Ingest
 ) -> None:
@@ -324,9 +335,66 @@ def test_readings_are_listed_newest_first_and_paginated(
     fragment = client.get(f"/monitoring/points/{point.id}", headers=HTMX | {"HX-Target": "readings"}).text
 
     assert fragment.count("<tr data-state=") == 25
-    assert "1 / 2" in fragment
-    second = client.get(f"/monitoring/points/{point.id}", params={"page": 2}, headers=HTMX | {"HX-Target": "readings"})
-    assert second.text.count("<tr data-state=") == 5
+    assert pager_link(fragment, "previous") is None
+    older = pager_link(fragment, "next")
+    assert older is not None
+    assert older.startswith(f"/monitoring/points/{point.id}?days=90&after=")
+    second = client.get(older, headers=HTMX | {"HX-Target": "readings"}).text
+    assert second.count("<tr data-state=") == 5
+    assert pager_link(second, "next") is None
+    bookmarked = client.get(f"/monitoring/points/{point.id}?page=2", headers=HTMX | {"HX-Target": "readings"})
+    assert shown_times(bookmarked.text) == shown_times(second)
+
+
+def test_readings_tab_pages_by_keyset_at_a_fixed_cost_however_deep(
+    client: TestClient,
+    session: Session,
+    engineer: User,
+    make_point: MakePoint,
+    ingest: Ingest,
+    count_queries: list[str],
+) -> None:
+    """A point read every minute for a week: the tab counts up to 10,000 ("10,000+"), and the
+    newest, a deep and the oldest page cost the same number of statements, the deep one seeking
+    from the cursor."""
+    point = make_point()
+    start = utcnow().replace(second=0, microsecond=0) - timedelta(days=7)
+    ingest(series(point.code, [1.0] * 10_080, start=start, step=timedelta(minutes=1)))
+    session.flush()
+    login(client, engineer)
+    url = f"/monitoring/points/{point.id}"
+
+    def fetch(link: str) -> tuple[str, list[str]]:
+        count_queries.clear()
+        response = client.get(link, headers=HTMX | {"HX-Target": "readings"})
+        assert response.status_code == 200
+        return response.text, list(count_queries)
+
+    newest, newest_queries = fetch(url)
+    assert 'data-testid="reading-count">10,000+<' in newest
+    seen = shown_times(newest)
+    page, queries = newest, newest_queries
+    for _ in range(3):  # three pages older
+        link = pager_link(page, "next")
+        assert link is not None
+        page, queries = fetch(link)
+        seen += shown_times(page)
+    deep_queries = queries
+    newer, _ = fetch(pager_link(page, "previous") or "")
+    assert shown_times(newer) == seen[50:75]
+    oldest, oldest_queries = fetch(pager_link(newest, "last") or "")
+
+    def shown(moment: datetime) -> str:  # plant time, as the Chinese page writes it
+        local = moment.astimezone(plant_timezone())
+        return f"{local.year}/{local.month}/{local.day} {local:%H:%M}"
+
+    minutes = [start + timedelta(minutes=i) for i in range(10_080)]
+    assert seen == [shown(m) for m in reversed(minutes[-100:])]
+    assert shown_times(oldest) == [shown(m) for m in reversed(minutes[:25])]
+    assert pager_link(oldest, "next") is None
+    assert len(newest_queries) == len(deep_queries) == len(oldest_queries)
+    # A deep page seeks below the previous page's last time: a range of the (point, taken_at) key.
+    assert len([q for q in deep_queries if "(reading.taken_at) < (" in q]) == 1
 
 
 def test_wall_thickness_point_page_loads_the_thickness_fragment(

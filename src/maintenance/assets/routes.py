@@ -16,7 +16,6 @@ from maintenance.assets.choices import AssetClass, AssetStatus, Criticality, Spe
 from maintenance.assets.depreciation import book_value_of
 from maintenance.assets.filters import AssetFiltersDep
 from maintenance.assets.models import Asset, AssetCreate, AssetUpdate
-from maintenance.config import get_settings
 from maintenance.db import SessionDep, plant_today
 from maintenance.exceptions import Conflict, FieldError, MaintenanceError, ValidationFailed
 from maintenance.home import HomeCard
@@ -26,7 +25,6 @@ from maintenance.org import service as org_service
 from maintenance.org.auth import CurrentUser, ManagerUser
 from maintenance.org.permissions import Capability, can, can_write_in
 from maintenance.web import (
-    MAX_OFFSET_PAGE,
     FormDep,
     RecordId,
     add_toast,
@@ -35,7 +33,7 @@ from maintenance.web import (
     field_errors,
     redirect,
     render,
-    seek_paginate,
+    seek_page,
     validate_form,
 )
 
@@ -85,16 +83,17 @@ def asset_list(
 
         return exports.export_response(session, filters, export_format, user=user)
     stmt = service.list_assets(filters)
-    if page > MAX_OFFSET_PAGE:
-        add_toast(request, _("Page numbers beyond %(n)s are not kept: use Next and Last.", n=MAX_OFFSET_PAGE), "info")
-        page = 1
-    table, order, size = service.listed_table(filters), filters.order, get_settings().page_size
-    offset = (max(page, 1) - 1) * size
-    try:
-        assets = seek_paginate(session, stmt, table, order, after=after, before=before, last=last, offset=offset)
-    except ValidationFailed as error:
-        add_toast(request, error.message, "warning")
-        assets = seek_paginate(session, stmt, table, order)
+    assets = seek_page(
+        request,
+        session,
+        stmt,
+        service.listed_table(filters),
+        filters.order,
+        after=after,
+        before=before,
+        last=last,
+        page=page,
+    )
     row_ids = [row.asset_id if filters.as_of else row.id for row in assets.items]
     parent_ids = {row.parent_id for row in assets.items if row.parent_id}
     parents = (

@@ -62,6 +62,7 @@ class ReadingItem(TypedDict):
 
 
 _BATCH = TypeAdapter(list[ReadingItem])
+_new_tuple = tuple.__new__
 _ITEM = TypeAdapter(ReadingItem)
 
 
@@ -126,8 +127,9 @@ def _parse_batch(body: bytes) -> tuple[list[ReadingIn], list[FieldError]]:
     else:
         if len(items) > MAX_READINGS_PER_REQUEST:
             raise _too_many(len(items))
+        # tuple.__new__ skips the NamedTuple's Python-level __new__: half the cost of the list.
         return [
-            ReadingIn(item["point"], item["taken_at"], item["value"], position)
+            _new_tuple(ReadingIn, (item["point"], item["taken_at"], item["value"], position))
             for position, item in enumerate(items, start=1)
         ], []
     # Slow path, only for a batch with bad items: find which, keep the others.

@@ -50,7 +50,11 @@ class PointFields(SQLModel):
 
 class MeasurementPoint(PointFields, VersionChecked, table=True):
     __tablename__ = "measurement_point"
-    __table_args__ = (Index("ix_measurement_point_workshop_state", "workshop_id", "latest_state"),)
+    # The alarm board reads the points in warning or alarm, of one workshop or of all: by state first.
+    __table_args__ = (
+        Index("ix_measurement_point_workshop_state", "workshop_id", "latest_state"),
+        Index("ix_measurement_point_state_workshop", "latest_state", "workshop_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=60, unique=True)
@@ -98,7 +102,12 @@ class ConditionAlert(SQLModel, table=True):
     belong to it until the order is completed."""
 
     __tablename__ = "condition_alert"
-    __table_args__ = (Index("ix_condition_alert_point_state", "point_id", "state"),)
+    # The active alerts (the API's alarms, the bell's count) are read by state: a few among every
+    # alert ever raised.
+    __table_args__ = (
+        Index("ix_condition_alert_point_state", "point_id", "state"),
+        Index("ix_condition_alert_state", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     point_id: int = Field(sa_column=fk_column("measurement_point.id", nullable=False, ondelete="CASCADE", index=False))

@@ -47,6 +47,8 @@ from maintenance.web import (
     Difference,
     FormDep,
     RecordId,
+    SeekColumn,
+    SeekOrder,
     add_toast,
     conflict_response,
     differences,
@@ -55,6 +57,7 @@ from maintenance.web import (
     paginate,
     redirect,
     render,
+    seek_page,
     validate_form,
 )
 
@@ -69,6 +72,10 @@ DEFAULT_TREND_DAYS = 90
 # further with LTTB sampling): a point logged every minute for a year would be 500,000.
 CHART_MAX_READINGS = 5000
 READINGS_PAGE_SIZE = 25
+# The point page's readings, newest first, paged by keyset as the API pages them with ``after``:
+# a point's times are unique (the key of ``reading``), so the time alone places a reading, and a
+# page deep in ten years of readings is one range of that key.
+NEWEST_READINGS_FIRST = SeekOrder("-taken_at", (SeekColumn("taken_at", datetime),), descending=True)
 ALARM_STATES = (ConditionState.WARNING, ConditionState.ALARM)
 
 CHOICES = {"quantities": Quantity, "states": ConditionState, "presets": LimitPreset}
@@ -230,6 +237,9 @@ def _point_context(
     point: MeasurementPoint,
     *,
     days: int = DEFAULT_TREND_DAYS,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
     page: int = 1,
     entry_values: dict[str, Any] | None = None,
     entry_errors: dict[str, str] | None = None,
@@ -242,7 +252,7 @@ def _point_context(
     recent = trend.recent_readings(session, [point]).get(point.id or 0, [])
     forecast = trend.forecast(recent, limits, now=now)
     readings = chart_readings(session, point, days)
-    newest_first = select(Reading).where(col(Reading.point_id) == point.id).order_by(col(Reading.taken_at).desc())
+    of_point = select(Reading).where(col(Reading.point_id) == point.id)
     open_order = open_orders_by_point(session, [point.id]).get(point.id or 0)
     workshop = org_service.get_workshop_or_raise(session, point.workshop_id)
     return {
@@ -257,7 +267,18 @@ def _point_context(
         "chart_option": charts.trend_option(point, readings, limits, zones=zones, forecast=forecast),
         "chart_count": len(readings),
         "forecast": forecast,
-        "readings": paginate(session, newest_first, page, READINGS_PAGE_SIZE),
+        "readings": seek_page(
+            request,
+            session,
+            of_point,
+            Reading,
+            NEWEST_READINGS_FIRST,
+            after=after,
+            before=before,
+            last=last,
+            page=page,
+            size=READINGS_PAGE_SIZE,
+        ),
         "open_order": open_order,
         "can_write": can_write_in(session, user, point.workshop_id),
         "entry_values": entry_values or {"taken_at": _now_local_minute()},
@@ -280,11 +301,17 @@ def point_page(
     user: CurrentUser,
     point_id: RecordId,
     days: int = DEFAULT_TREND_DAYS,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
     page: int = 1,
 ) -> Response:
+    """The readings tab pages by keyset: ``after``/``before`` carry the cursor of the reading the
+    page starts after (ends before), ``last`` reads from the oldest; ``page=N`` (links from
+    before) is served as the asset list serves it."""
     point = service.get_point_or_raise(session, point_id)
     days = days if days in TREND_DAYS else DEFAULT_TREND_DAYS
-    context = _point_context(request, session, user, point, days=days, page=page)
+    context = _point_context(request, session, user, point, days=days, after=after, before=before, last=last, page=page)
     block = _POINT_BLOCKS.get(request.headers.get("HX-Target", ""), "content")
     return render(request, "monitoring/point.html", context, block=block)
 

@@ -4,7 +4,8 @@
 million rows is never held in memory. Per chunk it
 
 1. resolves the chunk's distinct point codes in one query (plain rows of the columns ingest
-   needs, not ORM objects), and closes the alerts of those points
+   needs, not ORM objects; on SQLite with the time of each point's newest stored reading, and
+   run on the driver), and closes the alerts of those points
    whose CBM order has meanwhile been completed, closed or cancelled (one query);
 2. checks and evaluates every row in Python: unknown or inactive point, a value outside the
    quantity's physically possible range (:func:`rules.out_of_range`), a time in the future
@@ -36,8 +37,10 @@ Services never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -46,7 +49,7 @@ from functools import cache
 from itertools import islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
@@ -188,16 +191,17 @@ def ingest_readings(
     dialect = session.get_bind().dialect.name
     for chunk in _chunks(rows, chunk_size):
         report.received += len(chunk)
-        points = _points_by_code(session, {row[0].strip() for row in chunk})
+        points = _points_by_code(session, {row[0].strip() for row in chunk}, dialect)
         by_point = _check(chunk, points, report, plant_tz)
         if mode == IngestMode.ALL_OR_NOTHING and report.rejected_count:
             writing = False
         if not writing or not by_point:
             continue
         _sort_and_drop_repeats(by_point, report)
+        point_by_id = {point.id: point for point in points.values()}
         active_alerts = alerts.close_alerts_of_finished_orders(session, list(by_point))
-        _insert(session, by_point, source, entered_by_id, dialect, report)
-        _apply(session, points, by_point, active_alerts, actor, report)
+        _insert(session, point_by_id, by_point, source, entered_by_id, dialect, report)
+        _apply(session, point_by_id, by_point, active_alerts, actor, report)
     if rejected:
         report.rejected.sort(key=lambda error: error.row or 0)
     if mode == IngestMode.ALL_OR_NOTHING and report.rejected_count:
@@ -215,21 +219,29 @@ def ingest_readings(
 # What ingest needs of a point, read as plain rows: building 1,000 ORM objects per chunk (and
 # flushing them one UPDATE each) was most of the cost of a batch.
 _POINT = MeasurementPoint.__table__  # type: ignore[attr-defined]
-_POINT_COLUMNS = (
-    _POINT.c.id,
-    _POINT.c.code,
-    _POINT.c.is_active,
-    _POINT.c.quantity,
-    _POINT.c.asset_id,
-    _POINT.c.warning_high,
-    _POINT.c.alarm_high,
-    _POINT.c.warning_low,
-    _POINT.c.alarm_low,
-    _POINT.c.latest_value,
-    _POINT.c.latest_taken_at,
-    _POINT.c.latest_state,
-    _POINT.c.state_since,
-)
+
+
+class _Point(NamedTuple):
+    """A point as ingest reads it (the columns of :data:`_POINT_COLUMNS`, in their order)."""
+
+    id: int
+    code: str
+    is_active: bool
+    quantity: Quantity
+    asset_id: int
+    warning_high: float | None
+    alarm_high: float | None
+    warning_low: float | None
+    alarm_low: float | None
+    latest_value: float | None
+    latest_taken_at: datetime | None
+    latest_state: ConditionState | None
+    state_since: datetime | None
+    # SQLite only: the time of the point's newest stored reading (see :func:`_existing_times`).
+    newest_stored: datetime | None = None
+
+
+_POINT_COLUMNS = tuple(_POINT.c[name] for name in _Point._fields[:-1])
 # The columns ingest moves: one executemany per chunk. ``version`` and ``updated_at`` are not
 # touched — new readings are not an edit of the point (nobody's open edit form goes stale).
 _LATEST_COLUMNS = ("latest_value", "latest_taken_at", "latest_state", "state_since", "consecutive_warnings")
@@ -240,17 +252,70 @@ _UPDATE_LATEST = (
 )
 
 
-def _points_by_code(session: Session, codes: set[str]) -> dict[str, Row[Any]]:
+def _points_by_code(session: Session, codes: set[str], dialect: str) -> dict[str, _Point]:
     # No point's code holds a NUL, and PostgreSQL cannot compare one: such a row is an unknown point.
     codes = {code for code in codes if NUL not in code}
     if not codes:
         return {}
+    if dialect == "sqlite":
+        rows = session.connection().exec_driver_sql(_sqlite_points_sql(), (json.dumps(list(codes)),)).all()
+        return _sqlite_points(rows)
     found = session.execute(select(*_POINT_COLUMNS).where(_POINT.c.code.in_(codes))).all()
-    return {point.code: point for point in found}
+    return {point.code: _Point(*point) for point in found}
+
+
+@cache
+def _sqlite_points_sql() -> str:
+    """The points of a JSON list of codes with the time of each one's newest stored reading (an
+    index probe per point: SQLite's min/max optimisation), one parameter whatever the number of
+    codes. Run on the driver: SQLAlchemy's expanding IN and its result processing of 1,000 rows
+    cost several times the query itself, every chunk."""
+    codes = func.json_each(bindparam("codes")).table_valued("value")
+    newest = select(func.max(READING_TABLE.c.taken_at)).where(READING_TABLE.c.point_id == _POINT.c.id)
+    stmt = select(*_POINT_COLUMNS, newest.scalar_subquery()).where(_POINT.c.code.in_(select(codes.c.value)))
+    return str(stmt.compile(dialect=sqlite.dialect()))
+
+
+_QUANTITIES: dict[str, Quantity] = {quantity.value: quantity for quantity in Quantity}
+_STATES: dict[str | None, ConditionState | None] = {None: None} | {state.value: state for state in ConditionState}
+
+
+def _sqlite_points(rows: Sequence[Sequence[Any]]) -> dict[str, _Point]:
+    """Driver rows of :func:`_sqlite_points_sql` as :class:`_Point` by code: choices as members,
+    times as the aware UTC datetimes :class:`db.UTCDateTime` reads (stored as naive UTC text),
+    each distinct text parsed once (a source reads its points at the same instants)."""
+    times: dict[str | None, datetime | None] = {None: None}
+
+    def utc(text: str | None) -> datetime | None:
+        found = times.get(text, _MISSING)
+        if found is _MISSING:
+            found = times[text] = datetime.fromisoformat(text).replace(tzinfo=UTC)  # type: ignore[arg-type]
+        return found  # type: ignore[no-any-return]
+
+    points: dict[str, _Point] = {}
+    for (id_, code, is_active, quantity, asset_id, warning_high, alarm_high, warning_low, alarm_low,
+         latest_value, latest_taken_at, latest_state, state_since, newest_stored) in rows:  # fmt: skip
+        points[code] = _Point(
+            id_,
+            code,
+            bool(is_active),
+            _QUANTITIES[quantity],
+            asset_id,
+            warning_high,
+            alarm_high,
+            warning_low,
+            alarm_low,
+            latest_value,
+            utc(latest_taken_at),
+            _STATES[latest_state],
+            utc(state_since),
+            utc(newest_stored),
+        )
+    return points
 
 
 def _check(
-    chunk: list[ReadingIn], points: dict[str, Row[Any]], report: IngestReport, plant_tz: Any
+    chunk: list[ReadingIn], points: dict[str, _Point], report: IngestReport, plant_tz: Any
 ) -> dict[int, _Readings]:
     """The chunk's valid rows with their state, by point id; the others go to ``report``."""
     latest_allowed = utcnow() + FUTURE_TOLERANCE
@@ -297,6 +362,11 @@ def _check(
             continue
         if taken_at.tzinfo is None:
             taken_at = taken_at.replace(tzinfo=plant_tz)
+        if taken_at.tzinfo is not UTC:
+            # In UTC from here on: comparing, sorting and hashing times of the same zone object is
+            # a fraction of the cost with the source's zones (pydantic's, the plant's) — per row.
+            with suppress(OverflowError):  # year 1 east of Greenwich, 9999 west of it: refused below
+                taken_at = taken_at.astimezone(UTC)
         if taken_at > latest_allowed:
             report.reject(FieldError("taken_at", _("The time cannot be in the future."), row_number))
             continue
@@ -313,7 +383,7 @@ def _check(
     return {point_id: readings for point_id, readings in by_point.items() if readings}
 
 
-def _range_message(point: Row[Any], value: float, minimum: float, maximum: float) -> str:
+def _range_message(point: _Point, value: float, minimum: float, maximum: float) -> str:
     if not math.isfinite(value):
         return _("Enter a finite number.")
     return _(
@@ -353,6 +423,7 @@ def _sort_and_drop_repeats(by_point: dict[int, _Readings], report: IngestReport)
 
 def _insert(
     session: Session,
+    points: dict[int, _Point],
     by_point: dict[int, _Readings],
     source: ReadingSource,
     entered_by_id: int | None,
@@ -390,7 +461,7 @@ def _insert(
     else:
         # SQLite transactions are exclusive (BEGIN IMMEDIATE), so the readings already stored can
         # be looked up first, and the insert is a plain executemany (faster than RETURNING).
-        existing = _existing_times(session, by_point)
+        existing = _existing_times(session, points, by_point)
         if existing:
             _keep_only(by_point, existing, keep_listed=False)
         rows = _sqlite_params(by_point, source, entered_by_id)
@@ -431,37 +502,30 @@ def _sqlite_params(
     source_code = source.value
     codes = {state: state.value for state in ConditionState}
     # Sources send many points per instant: format each instant once.
-    texts: dict[datetime, str] = {}
-    params: list[tuple[int, str, float, str, str, int | None]] = []
-    append = params.append
-    for point_id, readings in by_point.items():
-        for taken_at, value, state in readings:
-            text = texts.get(taken_at)
-            if text is None:
-                text = texts[taken_at] = taken_at.astimezone(UTC).isoformat(" ", "microseconds")[:26]
-            append((point_id, text, value, codes[state], source_code, entered_by_id))
-    return params
+    texts = {
+        taken_at: taken_at.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        for taken_at in {reading[0] for readings in by_point.values() for reading in readings}
+    }
+    return [
+        (point_id, texts[taken_at], value, codes[state], source_code, entered_by_id)
+        for point_id, readings in by_point.items()
+        for taken_at, value, state in readings
+    ]
 
 
-def _existing_times(session: Session, by_point: dict[int, _Readings]) -> dict[int, set[datetime]]:
+def _existing_times(
+    session: Session, points: dict[int, _Point], by_point: dict[int, _Readings]
+) -> dict[int, set[datetime]]:
     """The times of ``by_point``'s readings already stored, by point.
 
-    One query reads each point's newest stored time (an index probe per point); only points
-    whose chunk reaches back to it (a re-sent batch, late or back-filled data) are then
-    range-scanned. A fresh batch, newer than everything stored, costs the one query."""
+    The points were read with the time of their newest stored reading; only points whose chunk
+    reaches back to it (a re-sent batch, late or back-filled data) are range-scanned. A fresh
+    batch, newer than everything stored, costs no query at all."""
     point_col, taken_col = col(Reading.point_id), col(Reading.taken_at)
-    # A correlated max() per point is one index probe each (SQLite's min/max optimisation); a
-    # GROUP BY would read every stored reading of the points.
-    newest_of_point = (
-        select(func.max(taken_col)).where(point_col == col(MeasurementPoint.id)).correlate(MeasurementPoint)
-    ).scalar_subquery()
-    newest = session.execute(
-        select(col(MeasurementPoint.id), newest_of_point).where(col(MeasurementPoint.id).in_(list(by_point)))
-    ).all()
     overlapping = [
-        (point_id, by_point[point_id][0][0], min(by_point[point_id][-1][0], latest))
-        for point_id, latest in newest
-        if latest is not None and by_point[point_id][0][0] <= latest
+        (point_id, readings[0][0], min(readings[-1][0], newest))
+        for point_id, readings in by_point.items()
+        if (newest := points[point_id].newest_stored) is not None and readings[0][0] <= newest
     ]
     found: dict[int, set[datetime]] = {}
     for start in range(0, len(overlapping), _RANGE_QUERY_POINTS):
@@ -478,7 +542,7 @@ def _existing_times(session: Session, by_point: dict[int, _Readings]) -> dict[in
 
 def _apply(
     session: Session,
-    points: dict[str, Row[Any]],
+    points: dict[int, _Point],
     by_point: dict[int, _Readings],
     active_alerts: dict[int, Any],
     actor: Actor,
@@ -491,14 +555,13 @@ def _apply(
     nearly every chunk — cannot raise anything: its new latest values are computed here from the
     plain row, as :func:`alerts.apply_readings` computes them. Only a point with an active alert
     or a warning/alarm reading is loaded as an ORM object and walked by the alert logic."""
-    point_by_id = {point.id: point for point in points.values()}
     normal = ConditionState.NORMAL
-    moving: list[tuple[int, Row[Any], _Readings, Any]] = []
+    moving: list[tuple[int, _Point, _Readings, Any]] = []
     walked: list[int] = []  # the points the alert logic walks, as ORM objects
     for point_id, readings in by_point.items():
         if not readings:
             continue
-        point = point_by_id[point_id]
+        point = points[point_id]
         latest_at = point.latest_taken_at
         if latest_at is not None and readings[0][0] <= latest_at:
             # Late or back-filled readings are stored but do not move "latest".
