@@ -21,8 +21,7 @@ from sqlmodel import Session, SQLModel
 from maintenance.assets.stocktake import service as stocktake_service
 from maintenance.assets.stocktake.models import AssetCondition, CountResult, StocktakeLine
 from maintenance.audit import service as audit
-from maintenance.audit.models import ChangeAction, ObjectChange
-from maintenance.audit.models import genesis_hash
+from maintenance.audit.models import ChangeAction, ObjectChange, genesis_hash
 from maintenance.audit.service import SystemActor
 from maintenance.db import metadata
 from maintenance.i18n import LOCALE_COOKIE

@@ -11,8 +11,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from maintenance.audit import service as audit
-from maintenance.audit.models import ObjectChange
-from maintenance.audit.models import genesis_hash
+from maintenance.audit.models import ObjectChange, genesis_hash
 from maintenance.audit.service import SystemActor
 from maintenance.org.models import Site
 from tests.factories import WorkshopFactory
