@@ -409,7 +409,7 @@ def scratch_engine(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
             admin.dispose()
 
 
-def _log_sites(session: Session, prefix: str, count: int) -> None:
+def log_sites(session: Session, prefix: str, count: int) -> None:
     for n in range(count):
         site = Site(code=f"{prefix}-{n}", name=f"厂区 {prefix}-{n}")
         session.add(site)
@@ -417,7 +417,7 @@ def _log_sites(session: Session, prefix: str, count: int) -> None:
         audit.record_create(session, ACTOR, site)
 
 
-def _run_in_threads(*targets: Callable[[], None]) -> None:
+def run_in_threads(*targets: Callable[[], None]) -> None:
     errors: list[BaseException] = []
 
     def guarded(target: Callable[[], None]) -> None:
@@ -447,19 +447,19 @@ def test_a_writer_waits_for_the_one_holding_the_chain_and_extends_its_commit(scr
 
     def first() -> None:
         with Session(scratch_engine) as session, session.begin():
-            _log_sites(session, "A", 3)
+            log_sites(session, "A", 3)
             first_holds.set()
             assert second_started.wait(30)
             threading.Event().wait(0.3)  # the second is now waiting for the chain
-            _log_sites(session, "A2", 1)
+            log_sites(session, "A2", 1)
 
     def second() -> None:
         assert first_holds.wait(30)
         with Session(scratch_engine) as session, session.begin():
             second_started.set()
-            _log_sites(session, "B", 2)
+            log_sites(session, "B", 2)
 
-    _run_in_threads(first, second)
+    run_in_threads(first, second)
 
     with Session(scratch_engine) as session:
         report = the_chain(audit.verify_chain(session))
@@ -480,13 +480,13 @@ def test_the_anchor_stays_right_under_concurrent_writers(scratch_engine: Engine)
         start.wait(30)
         for n in range(transactions):
             with Session(scratch_engine) as session:
-                _log_sites(session, f"{name}{n}", per_transaction)
+                log_sites(session, f"{name}{n}", per_transaction)
                 if n % 4 == 3:
                     session.rollback()
                 else:
                     session.commit()
 
-    _run_in_threads(lambda: writer("A"), lambda: writer("B"))
+    run_in_threads(lambda: writer("A"), lambda: writer("B"))
 
     kept = 2 * (transactions - transactions // 4) * per_transaction
     with Session(scratch_engine) as session:
@@ -505,14 +505,14 @@ def test_the_log_is_checked_while_writers_commit(scratch_engine: Engine) -> None
     """Verifying reads the anchor and the rows as one state: writers committing meanwhile do not
     make it report rows added or removed."""
     with Session(scratch_engine) as session, session.begin():
-        _log_sites(session, "S", 20)
+        log_sites(session, "S", 20)
     done = threading.Event()
     reports: list[audit.LogReport] = []
 
     def write() -> None:
         for n in range(30):
             with Session(scratch_engine) as session, session.begin():
-                _log_sites(session, f"W{n}", 2)
+                log_sites(session, f"W{n}", 2)
         done.set()
 
     def verify() -> None:
@@ -522,7 +522,7 @@ def test_the_log_is_checked_while_writers_commit(scratch_engine: Engine) -> None
             with Session(reader) as session, session.begin():
                 reports.append(audit.verify_chain(session))
 
-    _run_in_threads(write, verify)
+    run_in_threads(write, verify)
 
     assert reports
     assert all(report.ok for report in reports), [report.problems() for report in reports if not report.ok]
@@ -530,7 +530,7 @@ def test_the_log_is_checked_while_writers_commit(scratch_engine: Engine) -> None
 
 def test_an_attack_on_a_real_database_is_seen_by_a_new_connection(scratch_engine: Engine) -> None:
     with Session(scratch_engine) as session, session.begin():
-        _log_sites(session, "R", 4)
+        log_sites(session, "R", 4)
     with Session(scratch_engine) as session, session.begin():
         delete_newest(session, 1)
         rewrite_anchor(session)

@@ -27,10 +27,10 @@ from maintenance.audit.models import CHAINS, GENESIS_HASH, AuditChainAnchor, Cha
 from maintenance.cli import alembic_config
 from maintenance.config import get_settings
 from maintenance.db import build_engine
-from maintenance.org.models import Site
 from tests.audit_attacks import delete_anchor, delete_newest, rewrite_anchor
 from tests.conftest import POSTGRES_URL, scratch_postgresql_database
 from tests.factories import WorkshopFactory
+from tests.test_audit_anchor import log_sites, run_in_threads
 
 ACTOR = audit.SystemActor(username="cli:test")
 KEY = "audit-key-for-the-chain-tests-" + "0" * 10
@@ -226,32 +226,6 @@ def _migrated(engine: Engine, revision: str = "head") -> Iterator[Engine]:
         engine.dispose()
 
 
-def _log_sites(session: Session, prefix: str, count: int) -> None:
-    for n in range(count):
-        site = Site(code=f"{prefix}-{n}", name=f"厂区 {prefix}-{n}")
-        session.add(site)
-        session.flush()
-        audit.record_create(session, ACTOR, site)
-
-
-def _in_threads(*targets: Callable[[], None]) -> None:
-    errors: list[BaseException] = []
-
-    def guarded(target: Callable[[], None]) -> None:
-        try:
-            target()
-        except BaseException as error:  # reported by the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    assert not errors, errors
-
-
 def test_a_writer_does_not_wait_for_another_holding_a_chain(real_engine: Engine, no_key: None) -> None:
     """The first transaction logs and stays open until the second has logged, committed and
     verified: on PostgreSQL the second takes another chain and gets there (a global lock would
@@ -264,19 +238,19 @@ def test_a_writer_does_not_wait_for_another_holding_a_chain(real_engine: Engine,
 
     def first() -> None:
         with Session(real_engine) as session, session.begin():
-            _log_sites(session, "A", 1)
+            log_sites(session, "A", 1)
             first_holds.set()
             first_saw_second.append(second_done.wait(60))
 
     def second() -> None:
         assert first_holds.wait(60)
         with Session(real_engine) as session, session.begin():
-            _log_sites(session, "B", 1)
+            log_sites(session, "B", 1)
         with Session(real_engine) as session:
             seen.append(audit.verify_chain(session))
         second_done.set()
 
-    _in_threads(first, second)
+    run_in_threads(first, second)
 
     assert first_saw_second == [True], "the second writer waited for the first"
     assert seen[0].ok, seen[0].problems()
@@ -295,9 +269,9 @@ def test_four_writers_at_once_leave_a_log_that_verifies(real_engine: Engine, no_
         start.wait(30)
         for n in range(transactions):
             with Session(real_engine) as session, session.begin():
-                _log_sites(session, f"{name}{n}", per_transaction)
+                log_sites(session, f"{name}{n}", per_transaction)
 
-    _in_threads(*(lambda name=name: writer(name) for name in "ABCD"))
+    run_in_threads(*(lambda name=name: writer(name) for name in "ABCD"))
 
     with Session(real_engine) as session:
         report = audit.verify_chain(session)
@@ -380,7 +354,7 @@ def test_the_migration_keeps_an_existing_sealed_log_verifiable(
         assert report.ok, report.problems()
         assert report.anchors_signed
     with Session(before_chains) as session, session.begin():
-        _log_sites(session, "after", 1)
+        log_sites(session, "after", 1)
     with Session(before_chains) as session:
         assert audit.verify_chain(session).ok
         session.execute(delete(AuditChainAnchor).where(AuditChainAnchor.id == 15))  # type: ignore[arg-type]

@@ -89,7 +89,7 @@ def downgrade() -> None:
         raise RuntimeError(f"{elsewhere} change-log rows are on chains other than 0: one chain cannot hold them")
     anchors = [{**anchor, "id": 1} for anchor in _anchor_rows() if anchor["id"] == 0]
     with op.batch_alter_table("object_change", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_object_change_chain_number", type_="check")
+        batch_op.drop_constraint(op.f("ck_object_change_chain_number"), type_="check")
         batch_op.drop_index("ix_object_change_chain_id")
         batch_op.drop_column("chain")
     op.drop_table("audit_chain_anchor")
