@@ -5,6 +5,9 @@ Every helper works behind the application's back: plain UPDATE/DELETE/INSERT sta
 session's transaction, as a psql or sqlite3 shell would issue them. The tests' session then goes
 on as the application's next transaction would, reading the chain's end afresh (the session
 carries it only within a transaction).
+
+The log is several chains; each helper attacks one: ``chain`` when given, otherwise the chain of
+the newest row (the one a test's session has been logging on), chain 0 in an empty log.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session, col
 
 from maintenance.audit import service as audit
-from maintenance.audit.models import GENESIS_HASH, AuditChainAnchor, ObjectChange
+from maintenance.audit.models import AuditChainAnchor, ObjectChange, genesis_hash
 
 
 def _done(session: Session) -> None:
@@ -27,43 +30,66 @@ _LOG = ObjectChange.__table__  # type: ignore[attr-defined]
 _ANCHOR = AuditChainAnchor.__table__  # type: ignore[attr-defined]
 
 
-def _ids(session: Session) -> list[int]:
-    return list(session.scalars(select(col(ObjectChange.id)).order_by(col(ObjectChange.id))))
+def newest_chain(session: Session) -> int:
+    """The chain of the newest row (0 when the log is empty)."""
+    return session.scalar(select(_LOG.c.chain).order_by(_LOG.c.id.desc()).limit(1)) or 0
 
 
-def delete_newest(session: Session, count: int) -> list[int]:
-    """Delete the newest ``count`` rows: what is left is a shorter chain whose every link holds.
-    Returns the ids deleted."""
-    doomed = _ids(session)[-count:]
+def the_chain(report: audit.LogReport) -> audit.ChainReport:
+    """The report of the one chain a test logged on (a session keeps its chain while its
+    transaction lasts), or chain 0 when none holds rows."""
+    used = [chain for chain in report.chains if chain.rows]
+    assert len(used) <= 1, f"rows on chains {[chain.chain for chain in used]}"
+    return used[0] if used else report.chains[0]
+
+
+def _ids(session: Session, chain: int) -> list[int]:
+    return list(session.scalars(select(col(ObjectChange.id)).where(_LOG.c.chain == chain).order_by(_LOG.c.id)))
+
+
+def delete_newest(session: Session, count: int, chain: int | None = None) -> list[int]:
+    """Delete a chain's newest ``count`` rows: what is left is a shorter chain whose every link
+    holds. Returns the ids deleted."""
+    doomed = _ids(session, newest_chain(session) if chain is None else chain)[-count:]
     session.execute(delete(_LOG).where(_LOG.c.id.in_(doomed)))
     _done(session)
     return doomed
 
 
-def delete_anchor(session: Session) -> None:
-    session.execute(delete(_ANCHOR))
+def delete_anchor(session: Session, chain: int | None = None) -> None:
+    session.execute(delete(_ANCHOR).where(_ANCHOR.c.id == (newest_chain(session) if chain is None else chain)))
     _done(session)
 
 
-def rewrite_anchor(session: Session) -> None:
-    """Make the anchor describe the chain as it now is (its HMAC, if any, cannot be recomputed
-    without the key: it is left as it was)."""
-    rows = session.scalar(select(func.count()).select_from(_LOG)) or 0
-    last = session.execute(select(_LOG.c.id, _LOG.c.hash).order_by(_LOG.c.id.desc()).limit(1)).first()
-    last_id, head = (last.id, last.hash) if last is not None else (0, GENESIS_HASH)
-    session.execute(update(_ANCHOR).values(row_count=rows, last_id=last_id, head_hash=head))
+def rewrite_anchor(session: Session, chain: int | None = None) -> None:
+    """Make a chain's anchor describe the chain as it now is (its HMAC, if any, cannot be
+    recomputed without the key: it is left as it was)."""
+    chain = newest_chain(session) if chain is None else chain
+    rows = session.scalar(select(func.count()).select_from(_LOG).where(_LOG.c.chain == chain)) or 0
+    last = session.execute(
+        select(_LOG.c.id, _LOG.c.hash).where(_LOG.c.chain == chain).order_by(_LOG.c.id.desc()).limit(1)
+    ).first()
+    last_id, head = (last.id, last.hash) if last is not None else (0, genesis_hash(chain))
+    session.execute(
+        update(_ANCHOR).where(_ANCHOR.c.id == chain).values(row_count=rows, last_id=last_id, head_hash=head)
+    )
     _done(session)
 
 
 def rehash_from(session: Session, row_id: int, *, drop_hmacs: bool = False, **edits: Any) -> None:
     """Edit row ``row_id`` (``edits``: column → new value) and recompute its hash and every later
-    row's link and hash with the application's own algorithm, then rewrite the anchor's head to
-    the new end. Row HMACs cannot be recomputed: they are left as they were, or cleared
-    (``drop_hmacs``) as if the rows had been written before the key was set."""
-    previous = session.scalar(select(_LOG.c.hash).where(_LOG.c.id < row_id).order_by(_LOG.c.id.desc()).limit(1))
-    prev_hash = previous or GENESIS_HASH
+    row's link and hash on its chain with the application's own algorithm, then rewrite the
+    chain's anchor's head to the new end. Row HMACs cannot be recomputed: they are left as they
+    were, or cleared (``drop_hmacs``) as if the rows had been written before the key was set."""
+    chain = session.scalar(select(_LOG.c.chain).where(_LOG.c.id == row_id))
+    assert chain is not None
+    same_chain = _LOG.c.chain == chain
+    previous = session.scalar(
+        select(_LOG.c.hash).where(same_chain, _LOG.c.id < row_id).order_by(_LOG.c.id.desc()).limit(1)
+    )
+    prev_hash = previous or genesis_hash(chain)
     rows = list(
-        session.scalars(select(ObjectChange).where(col(ObjectChange.id) >= row_id).order_by(col(ObjectChange.id)))
+        session.scalars(select(ObjectChange).where(same_chain, _LOG.c.id >= row_id).order_by(col(ObjectChange.id)))
     )
     forged = []
     for row in rows:
@@ -81,14 +107,17 @@ def rehash_from(session: Session, row_id: int, *, drop_hmacs: bool = False, **ed
         if drop_hmacs:
             values["hmac"] = None
         session.execute(update(_LOG).where(_LOG.c.id == copy.id).values(**values))
-    session.execute(update(_ANCHOR).values(head_hash=prev_hash))
+    session.execute(update(_ANCHOR).where(_ANCHOR.c.id == chain).values(head_hash=prev_hash))
     _done(session)
 
 
-def append_forged_row(session: Session, **content: Any) -> None:
-    """Insert a row at the chain's end with a correct link and hash, as the application would
+def append_forged_row(session: Session, chain: int | None = None, **content: Any) -> None:
+    """Insert a row at a chain's end with a correct link and hash, as the application would
     have written it (without its HMAC and without moving the anchor)."""
-    head = session.scalar(select(_LOG.c.hash).order_by(_LOG.c.id.desc()).limit(1)) or GENESIS_HASH
+    chain = newest_chain(session) if chain is None else chain
+    head = session.scalar(
+        select(_LOG.c.hash).where(_LOG.c.chain == chain).order_by(_LOG.c.id.desc()).limit(1)
+    ) or genesis_hash(chain)
     row = ObjectChange(
         at=content.pop("at", None) or audit.utcnow(),
         actor_name=content.pop("actor_name", "admin"),
@@ -97,6 +126,7 @@ def append_forged_row(session: Session, **content: Any) -> None:
         action=content.pop("action", audit.ChangeAction.DELETE),
         prev_hash=head,
         hash="",
+        chain=chain,
         **content,
     )
     row.hash = audit._hash_payload(row)

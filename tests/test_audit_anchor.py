@@ -32,7 +32,15 @@ from maintenance.config import get_settings
 from maintenance.db import READ_ONLY, build_engine
 from maintenance.i18n import LOCALE_COOKIE
 from maintenance.org.models import Role, Site
-from tests.audit_attacks import append_forged_row, delete_anchor, delete_newest, rehash_from, rewrite_anchor
+from tests.audit_attacks import (
+    append_forged_row,
+    delete_anchor,
+    delete_newest,
+    newest_chain,
+    rehash_from,
+    rewrite_anchor,
+    the_chain,
+)
 from tests.conftest import login
 from tests.factories import UserFactory, WorkshopFactory
 
@@ -46,7 +54,7 @@ def log_changes(session: Session, count: int) -> list[ObjectChange]:
 
 def anchor_of(session: Session) -> AuditChainAnchor:
     session.expire_all()
-    anchor = session.get(AuditChainAnchor, 1)
+    anchor = session.get(AuditChainAnchor, newest_chain(session))
     assert anchor is not None
     return anchor
 
@@ -79,7 +87,7 @@ def test_the_anchor_records_the_chains_end(session: Session, no_key: None) -> No
     anchor = anchor_of(session)
     assert (anchor.row_count, anchor.last_id, anchor.head_hash) == (before + 4, changes[-1].id, changes[-1].hash)
     assert anchor.hmac is None
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
     assert report.ok
     assert (report.anchor_state, report.anchor_rows, report.rows) == ("ok", before + 4, before + 4)
 
@@ -115,7 +123,7 @@ def test_deleting_the_newest_rows_is_detected_as_truncation(session: Session, no
     total = len(rows_of(session))
     delete_newest(session, 2)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.chain_ok, "what is left is an intact chain: the chain alone cannot tell"
     assert not report.ok
@@ -130,7 +138,7 @@ def test_truncation_stays_detected_after_later_changes(session: Session, no_key:
     delete_newest(session, 2)
     log_changes(session, 1)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.chain_ok
     assert not report.ok
@@ -142,7 +150,7 @@ def test_a_row_appended_behind_the_applications_back_is_detected(session: Sessio
     log_changes(session, 3)
     append_forged_row(session, actor_name="someone-else")
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.chain_ok
     assert report.anchor_state == "added"
@@ -153,7 +161,7 @@ def test_an_emptied_anchor_table_is_reported(session: Session, no_key: None) -> 
     log_changes(session, 2)
     delete_anchor(session)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.anchor_state == "missing"
     assert not report.ok
@@ -168,7 +176,7 @@ def test_without_a_key_an_anchor_rewritten_to_fit_the_truncated_chain_passes(ses
     delete_newest(session, 2)
     rewrite_anchor(session)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.ok
     assert not report.keyed
@@ -184,7 +192,7 @@ def test_without_a_key_a_recomputed_chain_passes_and_the_report_says_so(session:
     rehash_from(session, changes[1].id, actor_name="someone-else")  # type: ignore[arg-type]
     assert [row.actor_name for row in rows_of(session) if row.id == changes[1].id] == ["someone-else"]
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.ok
     assert not report.keyed
@@ -197,9 +205,11 @@ def test_with_the_key_rows_and_anchor_carry_hmacs(session: Session, keyed: bytes
     for change in changes:
         assert change.hmac == hmac.new(keyed, f"object_change|{change.hash}".encode(), hashlib.sha256).hexdigest()
     anchor = anchor_of(session)
-    message = f"audit_chain_anchor|{anchor.row_count}|{anchor.last_id}|{anchor.head_hash}"
+    # Chain 0's anchor signs the message the single chain's did; the others' name their chain.
+    chain = "" if anchor.id == 0 else f"|{anchor.id}"
+    message = f"audit_chain_anchor{chain}|{anchor.row_count}|{anchor.last_id}|{anchor.head_hash}"
     assert anchor.hmac == hmac.new(keyed, message.encode(), hashlib.sha256).hexdigest()
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
     assert report.ok
     assert (report.keyed, report.anchor_signature, report.signed_rows) == (True, "valid", 3)
 
@@ -209,7 +219,7 @@ def test_with_the_key_a_recomputed_chain_is_detected_at_the_edited_row(session: 
     target = changes[2]
     rehash_from(session, target.id, actor_name="someone-else")  # type: ignore[arg-type]
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert not report.ok
     assert (report.broken_at_id, report.cause) == (target.id, "hmac")
@@ -224,7 +234,7 @@ def test_with_the_key_a_recomputed_chain_without_hmacs_is_detected_by_the_anchor
     changes = log_changes(session, 5)
     rehash_from(session, changes[2].id, drop_hmacs=True, actor_name="someone-else")  # type: ignore[arg-type]
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.chain_ok
     assert report.anchor_signature == "invalid"
@@ -236,7 +246,7 @@ def test_the_next_change_does_not_sign_a_rewritten_anchor(session: Session, keye
     rehash_from(session, changes[1].id, drop_hmacs=True, actor_name="someone-else")  # type: ignore[arg-type]
     log_changes(session, 1)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.anchor_signature == "unsigned"
     assert not report.ok
@@ -247,7 +257,7 @@ def test_with_the_key_an_anchor_rewritten_to_fit_a_truncated_chain_is_detected(s
     delete_newest(session, 2)
     rewrite_anchor(session)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.anchor_state == "ok"
     assert report.anchor_signature == "invalid"
@@ -258,7 +268,7 @@ def test_another_key_fails(session: Session, keyed: bytes, monkeypatch: pytest.M
     log_changes(session, 2)
     monkeypatch.setattr(get_settings(), "audit_key", SecretStr("another-key-" + "1" * 20))
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.cause == "hmac"
     assert report.anchor_signature == "invalid"
@@ -273,11 +283,11 @@ def test_rows_written_before_the_key_are_checked_by_hash_and_covered_by_the_seal
     monkeypatch.setattr(get_settings(), "audit_key", None)
     log_changes(session, 3)
     monkeypatch.setattr(get_settings(), "audit_key", SecretStr(KEY))
-    assert audit.verify_chain(session).anchor_signature == "unsigned"
+    assert the_chain(audit.verify_chain(session)).anchor_signature == "unsigned"
     audit.seal_chain(session)
     log_changes(session, 2)
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert report.ok
     assert (report.signed_rows, report.unsigned_rows) == (2, 3)
@@ -294,7 +304,9 @@ def test_a_change_written_without_the_key_leaves_the_anchor_unsigned_until_seale
     monkeypatch.setattr(get_settings(), "audit_key", SecretStr(KEY))
     log_changes(session, 1)
 
-    assert audit.verify_chain(session).anchor_signature == "unsigned"
+    # (The cleared session.info may have taken this session to other chains on PostgreSQL.)
+    signatures = {chain.anchor_signature for chain in audit.verify_chain(session).chains}
+    assert "unsigned" in signatures
     audit.seal_chain(session)
     assert audit.verify_chain(session).ok
 
@@ -307,7 +319,7 @@ def test_seal_refuses_a_truncated_chain(session: Session, keyed: bytes) -> None:
         audit.seal_chain(session)
 
     assert refused.value.report is not None
-    assert refused.value.report.anchor_state == "truncated"
+    assert the_chain(refused.value.report).anchor_state == "truncated"
 
 
 def test_seal_needs_the_key(session: Session, no_key: None) -> None:
@@ -397,7 +409,7 @@ def scratch_engine(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
             admin.dispose()
 
 
-def _log_sites(session: Session, prefix: str, count: int) -> None:
+def log_sites(session: Session, prefix: str, count: int) -> None:
     for n in range(count):
         site = Site(code=f"{prefix}-{n}", name=f"厂区 {prefix}-{n}")
         session.add(site)
@@ -405,7 +417,7 @@ def _log_sites(session: Session, prefix: str, count: int) -> None:
         audit.record_create(session, ACTOR, site)
 
 
-def _run_in_threads(*targets: Callable[[], None]) -> None:
+def run_in_threads(*targets: Callable[[], None]) -> None:
     errors: list[BaseException] = []
 
     def guarded(target: Callable[[], None]) -> None:
@@ -424,29 +436,33 @@ def _run_in_threads(*targets: Callable[[], None]) -> None:
 
 
 def test_a_writer_waits_for_the_one_holding_the_chain_and_extends_its_commit(scratch_engine: Engine) -> None:
-    """Two connections, two real transactions: the second starts logging while the first holds
-    the chain, waits, and links to (and counts) the first's rows once they are committed."""
+    """Two connections, two real transactions on SQLite (one writer at a time, so one chain): the
+    second starts logging while the first holds the chain, waits, and links to (and counts) the
+    first's rows once they are committed. On PostgreSQL the second takes another chain and does
+    not wait (tests/test_audit_chains.py)."""
+    if scratch_engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL writers take separate chains: tests/test_audit_chains.py")
     first_holds = threading.Event()
     second_started = threading.Event()
 
     def first() -> None:
         with Session(scratch_engine) as session, session.begin():
-            _log_sites(session, "A", 3)
+            log_sites(session, "A", 3)
             first_holds.set()
             assert second_started.wait(30)
             threading.Event().wait(0.3)  # the second is now waiting for the chain
-            _log_sites(session, "A2", 1)
+            log_sites(session, "A2", 1)
 
     def second() -> None:
         assert first_holds.wait(30)
         with Session(scratch_engine) as session, session.begin():
             second_started.set()
-            _log_sites(session, "B", 2)
+            log_sites(session, "B", 2)
 
-    _run_in_threads(first, second)
+    run_in_threads(first, second)
 
     with Session(scratch_engine) as session:
-        report = audit.verify_chain(session)
+        report = the_chain(audit.verify_chain(session))
         codes = [row.after["code"] for row in session.scalars(select(ObjectChange).order_by(ObjectChange.id))]  # type: ignore[arg-type, index]
     assert codes == ["A-0", "A-1", "A-2", "A2-0", "B-0", "B-1"]
     assert report.ok, report.problems()
@@ -455,8 +471,8 @@ def test_a_writer_waits_for_the_one_holding_the_chain_and_extends_its_commit(scr
 
 def test_the_anchor_stays_right_under_concurrent_writers(scratch_engine: Engine) -> None:
     """Two writers, each on its own connection, commit many small transactions at once (and
-    roll some back): the chain is one chain, the anchor counts exactly the rows kept, its HMAC
-    is valid."""
+    roll some back): every chain holds, each anchor counts exactly its chain's rows kept, their
+    HMACs are valid."""
     transactions, per_transaction = 12, 3
     start = threading.Barrier(2)
 
@@ -464,37 +480,39 @@ def test_the_anchor_stays_right_under_concurrent_writers(scratch_engine: Engine)
         start.wait(30)
         for n in range(transactions):
             with Session(scratch_engine) as session:
-                _log_sites(session, f"{name}{n}", per_transaction)
+                log_sites(session, f"{name}{n}", per_transaction)
                 if n % 4 == 3:
                     session.rollback()
                 else:
                     session.commit()
 
-    _run_in_threads(lambda: writer("A"), lambda: writer("B"))
+    run_in_threads(lambda: writer("A"), lambda: writer("B"))
 
     kept = 2 * (transactions - transactions // 4) * per_transaction
     with Session(scratch_engine) as session:
         report = audit.verify_chain(session)
-        anchor = session.get(AuditChainAnchor, 1)
+        anchors = {
+            anchor.id: (anchor.row_count, anchor.last_id) for anchor in session.scalars(select(AuditChainAnchor))
+        }
     assert report.ok, report.problems()
     assert report.rows == kept
-    assert anchor is not None
-    assert (anchor.row_count, anchor.last_id) == (kept, report.last_id)
-    assert report.anchor_signature == "valid"
+    assert sum(row_count for row_count, _last in anchors.values()) == kept
+    assert anchors == {chain.chain: (chain.rows, chain.last_id) for chain in report.chains}
+    assert report.anchors_signed
 
 
 def test_the_log_is_checked_while_writers_commit(scratch_engine: Engine) -> None:
     """Verifying reads the anchor and the rows as one state: writers committing meanwhile do not
     make it report rows added or removed."""
     with Session(scratch_engine) as session, session.begin():
-        _log_sites(session, "S", 20)
+        log_sites(session, "S", 20)
     done = threading.Event()
-    reports: list[audit.ChainReport] = []
+    reports: list[audit.LogReport] = []
 
     def write() -> None:
         for n in range(30):
             with Session(scratch_engine) as session, session.begin():
-                _log_sites(session, f"W{n}", 2)
+                log_sites(session, f"W{n}", 2)
         done.set()
 
     def verify() -> None:
@@ -504,7 +522,7 @@ def test_the_log_is_checked_while_writers_commit(scratch_engine: Engine) -> None
             with Session(reader) as session, session.begin():
                 reports.append(audit.verify_chain(session))
 
-    _run_in_threads(write, verify)
+    run_in_threads(write, verify)
 
     assert reports
     assert all(report.ok for report in reports), [report.problems() for report in reports if not report.ok]
@@ -512,12 +530,12 @@ def test_the_log_is_checked_while_writers_commit(scratch_engine: Engine) -> None
 
 def test_an_attack_on_a_real_database_is_seen_by_a_new_connection(scratch_engine: Engine) -> None:
     with Session(scratch_engine) as session, session.begin():
-        _log_sites(session, "R", 4)
+        log_sites(session, "R", 4)
     with Session(scratch_engine) as session, session.begin():
         delete_newest(session, 1)
         rewrite_anchor(session)
     with Session(scratch_engine) as session:
-        report = audit.verify_chain(session)
+        report = the_chain(audit.verify_chain(session))
     assert report.anchor_signature == "invalid"
     assert not report.ok
 
@@ -529,6 +547,6 @@ def test_editing_rows_directly_is_still_caught_by_their_hash(session: Session, n
         execution_options={"synchronize_session": False},
     )
 
-    report = audit.verify_chain(session)
+    report = the_chain(audit.verify_chain(session))
 
     assert (report.broken_at_id, report.cause) == (changes[1].id, "content")

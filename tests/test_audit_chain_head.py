@@ -5,14 +5,14 @@ another writer added meanwhile. A released savepoint keeps it: its rows are the 
 
 from __future__ import annotations
 
-from itertools import pairwise
+from itertools import groupby, pairwise
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from maintenance.audit import service as audit
-from maintenance.audit.models import ObjectChange
-from maintenance.audit.service import GENESIS_HASH, SystemActor
+from maintenance.audit.models import ObjectChange, genesis_hash
+from maintenance.audit.service import SystemActor
 from maintenance.org.models import Site
 from tests.factories import WorkshopFactory
 
@@ -25,9 +25,12 @@ def _rows(session: Session) -> list[ObjectChange]:
 
 
 def _assert_linked(rows: list[ObjectChange]) -> None:
-    assert rows[0].prev_hash == GENESIS_HASH
-    for previous, row in pairwise(rows):
-        assert row.prev_hash == previous.hash
+    """Each chain's rows (one chain on SQLite) link from its genesis hash, in order."""
+    for chain, in_chain in groupby(sorted(rows, key=lambda row: (row.chain, row.id)), key=lambda row: row.chain):
+        linked = list(in_chain)
+        assert linked[0].prev_hash == genesis_hash(chain)
+        for previous, row in pairwise(linked):
+            assert row.prev_hash == previous.hash
 
 
 def test_many_changes_in_one_transaction_form_one_chain(session: Session) -> None:

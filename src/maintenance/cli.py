@@ -494,35 +494,46 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (s
 # --- audit --------------------------------------------------------------------------------
 
 
-def _print_chain_report(report: audit_service.ChainReport) -> None:
-    """What was checked on stdout, every failure on stderr."""
+def _print_chain_report(report: audit_service.LogReport) -> None:
+    """Each chain that holds rows or fails, what was checked on stdout, every failure on stderr."""
+    for chain in report.chains:
+        if chain.rows or not chain.ok:
+            state = "ok" if chain.ok else "FAILS"
+            if not chain.chain_ok:
+                state = f"FAILS, broken at row {chain.broken_at_id}"
+            console.print(f"chain {chain.chain}: {chain.rows} rows, the newest is row {chain.last_id}: {state}")
     if report.chain_ok:
-        console.print(f"change log intact: {report.checked} rows verified")
-    if report.anchor_state == "ok":
-        console.print(f"anchor matches: {report.rows} rows, the newest is row {report.last_id}")
+        console.print(
+            f"change log intact: {report.checked} rows verified in {report.used_chains} of {len(report.chains)} chains"
+        )
+    if report.anchor_ok:
+        console.print(f"anchor matches the end of each of the {len(report.chains)} chains: {report.rows} rows")
     if not report.keyed:
         console.print(
             "no MAINTENANCE_AUDIT_KEY: edited and deleted rows are detected, but not a chain recomputed "
             "after an edit by someone with write access to the database"
         )
-    elif report.anchor_signature == "valid":
-        console.print(f"signed with the audit key: the anchor's HMAC is valid, {report.signed_rows} rows carry an HMAC")
+    elif report.anchors_signed:
+        console.print(
+            f"signed with the audit key: every chain's anchor HMAC is valid, {report.signed_rows} rows carry an HMAC"
+        )
         if report.unsigned_rows:
             console.print(
                 f"{report.unsigned_rows} rows carry none (written before the key was set): "
-                "checked by their hash, covered by the signed anchor"
+                "checked by their hash, covered by the signed anchors"
             )
     for problem in report.problems():
         err_console.print(f"[red]{problem}[/red]", highlight=False)
-    if not report.chain_ok:
-        err_console.print(f"{report.checked} rows before it verified")
+    for chain in report.chains:
+        if not chain.chain_ok:
+            err_console.print(f"chain {chain.chain}: {chain.checked} rows before it verified")
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the change log: each row's hash and link to the one before, the anchor against the
-    chain's end (deleted newest rows) and, with MAINTENANCE_AUDIT_KEY, the HMACs; exit 1 on any
-    failure."""
+    """Check the change log, chain by chain: each row's hash and link to the one before, the
+    chain's anchor against its end (deleted newest rows) and, with MAINTENANCE_AUDIT_KEY, the
+    HMACs; exit 1 on any failure of any chain."""
     # A read-only transaction: on SQLite it takes no write lock, so writers go on meanwhile.
     with session_scope(read_only=True) as session:
         report = audit_service.verify_chain(session)
@@ -533,8 +544,8 @@ def audit_verify() -> None:
 
 @audit_app.command("seal")
 def audit_seal() -> None:
-    """Sign the chain's anchor with MAINTENANCE_AUDIT_KEY, after checking the chain and the
-    anchor: once when the key is first set on a log that has rows, or after a process wrote
+    """Sign every chain's anchor with MAINTENANCE_AUDIT_KEY, after checking the chains and their
+    anchors: once when the key is first set on a log that has rows, or after a process wrote
     without the key. You vouch for the log as it stands: run `audit verify` and look first."""
     with command_transaction("audit-seal") as session:
         try:
@@ -545,7 +556,7 @@ def audit_seal() -> None:
             err_console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from error
     _print_chain_report(report)
-    console.print("anchor sealed")
+    console.print(f"anchors of the {len(report.chains)} chains sealed")
 
 
 # --- export -------------------------------------------------------------------------------

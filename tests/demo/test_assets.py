@@ -96,7 +96,7 @@ def test_statuses_include_standby_pumps_repairs_and_retirements(demo_plant: Sess
 
 def test_the_change_log_chain_verifies(demo_plant: Session) -> None:
     report = verify_chain(demo_plant)
-    assert report.ok, report.reason
+    assert report.ok, report.problems()
     assert report.checked > 300
 
 

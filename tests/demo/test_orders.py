@@ -284,5 +284,5 @@ def test_cost_lines_of_every_kind_with_plan_versus_issue_and_savings(demo: Demo)
 
 def test_the_change_log_chain_verifies(demo: Demo) -> None:
     report = verify_chain(demo.session)
-    assert report.ok, report.reason
+    assert report.ok, report.problems()
     assert report.checked > 15000

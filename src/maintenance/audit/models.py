@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index
+from sqlalchemy import JSON, CheckConstraint, Column, Index, SmallInteger
 from sqlmodel import Field, SQLModel
 
 from maintenance.choices import Choice, ChoiceType
@@ -18,8 +19,18 @@ class ChangeAction(Choice):
     DELETE = ("delete", "删除", "Deleted", "danger")
 
 
-# The previous hash of the first row, and the anchor's head while the log is empty.
+# The log is CHAINS parallel hash chains: a writer extends one while others extend the others
+# (see maintenance.audit.service). Each begins at its own genesis hash (the previous hash of its
+# first row, and its anchor's head while it is empty), distinct so that the unique constraints on
+# prev_hash and hash hold across chains; chain 0's is the one the single chain had.
+CHAINS = 16
 GENESIS_HASH = "0" * 64
+
+
+def genesis_hash(chain: int) -> str:
+    if chain == 0:
+        return GENESIS_HASH
+    return hashlib.sha256(f"object_change genesis|{chain}".encode()).hexdigest()
 
 
 class ObjectChange(SQLModel, table=True):
@@ -35,6 +46,8 @@ class ObjectChange(SQLModel, table=True):
         Index("ix_object_change_object", "object_type", "object_id"),
         Index("ix_object_change_at", "at"),
         Index("ix_object_change_actor_id", "actor_id"),
+        Index("ix_object_change_chain_id", "chain", "id"),
+        CheckConstraint(f"chain >= 0 AND chain < {CHAINS}", name="chain_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,6 +65,9 @@ class ObjectChange(SQLModel, table=True):
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64, unique=True)
     hmac: str | None = Field(default=None, max_length=64)
+    # Which chain the row extends (covered by its hash from chain 1 on; chain 0's rows hash as
+    # the single chain's did).
+    chain: int = Field(default=0, nullable=False, sa_type=SmallInteger)
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         """(field, before, after) for every field that differs, for the history view."""
@@ -62,17 +78,18 @@ class ObjectChange(SQLModel, table=True):
 
 
 class AuditChainAnchor(SQLModel, table=True):
-    """Where the chain ends, as the application last wrote it: one row, updated in the same
-    transaction as every change logged, so deleting the newest rows of the log (which leaves
-    an intact, shorter chain) shows as a count and head that no longer match. With
-    ``MAINTENANCE_AUDIT_KEY`` set, ``hmac`` signs the count, last id and head, so the anchor
-    cannot be rewritten to fit a truncated or recomputed chain without the key.
+    """Where each chain ends, as the application last wrote it: one row per chain (``id`` is the
+    chain's number, all CHAINS rows exist from the migration on), updated in the same transaction
+    as every change logged on that chain, so deleting a chain's newest rows (which leaves an
+    intact, shorter chain) shows as a count and head that no longer match. With
+    ``MAINTENANCE_AUDIT_KEY`` set, ``hmac`` signs the chain's number, count, last id and head, so
+    the anchor cannot be rewritten to fit a truncated or recomputed chain without the key.
     """
 
     __tablename__ = "audit_chain_anchor"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (CheckConstraint(f"id >= 0 AND id < {CHAINS}", name="one_row_per_chain"),)
 
-    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     row_count: int = Field(default=0, nullable=False)
     last_id: int = Field(default=0, nullable=False)
     head_hash: str = Field(default=GENESIS_HASH, max_length=64, nullable=False)

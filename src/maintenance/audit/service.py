@@ -2,20 +2,27 @@
 
 Services call :func:`record_create`, :func:`record_update` or :func:`record_delete`
 in the same session as the change itself, so the log row commits or rolls back
-with it. Each row's hash covers its content and the previous row's hash.
+with it. Each row's hash covers its content and the previous row's hash on its chain.
 
-The chain alone shows a row edited or removed in the database, but not the newest rows
+The log is ``CHAINS`` hash chains side by side (``object_change.chain``), so that writers do not
+wait for each other: on PostgreSQL a transaction takes the first chain it finds free (a
+non-blocking advisory lock per chain, tried from a random one round the others) at its first
+logged change and extends that chain until it ends; it waits only when every chain is taken.
+On SQLite one transaction writes at a time anyway: it always extends chain 0. Each chain is
+checked on its own, as the single chain was.
+
+A chain alone shows a row edited or removed in the database, but not its newest rows
 deleted (what remains is a shorter, intact chain) nor a row edited and every later hash
-recomputed. So every logged change also moves the anchor (``audit_chain_anchor``: rows
+recomputed. So every logged change also moves its chain's anchor (``audit_chain_anchor``: rows
 written, last id, head hash) in the same transaction, and with ``MAINTENANCE_AUDIT_KEY`` set
-each row and the anchor carry an HMAC-SHA256 under that key, which nobody without the key can
-recompute. :func:`verify_chain` checks all three: the links and hashes, the anchor against the
-chain's end, the HMACs.
+each row and each anchor carry an HMAC-SHA256 under that key, which nobody without the key can
+recompute. :func:`verify_chain` checks all three on every chain: the links and hashes, the
+anchor against the chain's end, the HMACs.
 
 Without the key, anyone who can write to the database can recompute the chain and rewrite the
 anchor to match: the verification says so rather than claim more. A writer that holds the key
 signs the anchor only if the anchor it finds is signed and matches the chain's end, so a
-rewritten anchor is never re-signed by the next change; ``maintenance audit seal`` signs it
+rewritten anchor is never re-signed by the next change; ``maintenance audit seal`` signs them
 (after checking everything else) once an operator has looked: when the key is first set on a
 log that has rows, or after a process wrote without the key.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,19 +40,31 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Row, Select, event, func, inspect, select, text
+from sqlalchemy import Row, Select, bindparam, event, func, inspect, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, SessionTransactionOrigin
 from sqlmodel import Session, SQLModel, col
 
 from maintenance.audit.labels import object_label
-from maintenance.audit.models import GENESIS_HASH, AuditChainAnchor, ChangeAction, ObjectChange
+from maintenance.audit.models import (
+    CHAINS,
+    GENESIS_HASH,
+    AuditChainAnchor,
+    ChangeAction,
+    ObjectChange,
+    genesis_hash,
+)
 from maintenance.config import get_settings
 from maintenance.db import plant_day_start, utcnow
 from maintenance.security import current_request_id
 
-# Any constant works: it only serialises writers of the chain on PostgreSQL.
+# Any constant works: plus a chain's number, it keys the advisory lock a PostgreSQL writer holds
+# on the chain it extends.
 _CHAIN_LOCK_KEY = 0x6D61696E74
+# How many chains writers spread over: CHAINS, always, for the application. Not a setting:
+# bench/bench_changelog.py sets it to 1 to measure its baseline, every writer on one chain behind
+# one lock as before there were several (verification always checks all CHAINS).
+writer_chains = CHAINS
 
 
 class Actor(Protocol):
@@ -97,7 +117,7 @@ def _object_id(obj: SQLModel) -> str:
 
 
 def _hash_payload(change: ObjectChange | Row[Any]) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "prev": change.prev_hash,
         "at": change.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": change.actor_id,
@@ -110,15 +130,51 @@ def _hash_payload(change: ObjectChange | Row[Any]) -> str:
         "after": change.after,
         "request_id": change.request_id,
     }
+    # The chain's number is covered from chain 1 on: a row moved to another chain no longer
+    # matches its hash. Chain 0's rows hash as the single chain's did, so a log written before
+    # there were several chains verifies as it is (and a row moved into or out of chain 0 gains
+    # or loses the key, so it does not match either).
+    if change.chain:
+        payload["chain"] = change.chain
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    # SQLite transactions already start with BEGIN IMMEDIATE (see db.py); PostgreSQL
-    # needs an explicit lock so two writers cannot both extend the same head.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# The chain this transaction last held, kept until the transaction ends (the tip is forgotten at
+# any rollback; a savepoint's rollback may have released the chain's lock with it).
+_CHAIN_KEY = "audit_chain"
+
+
+def _on_postgresql(session: Session) -> bool:
+    # SQLite transactions already start with BEGIN IMMEDIATE (see db.py): one writer at a time.
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _claim_chain(session: Session) -> int:
+    """The chain this transaction extends, locked until it ends so no other writer extends the
+    same head: on PostgreSQL the first free one (no waiting) from the one it held before, or a
+    random one, round the others; only when all are taken does it wait, for the first."""
+    if not _on_postgresql(session):
+        return 0
+    first: int = session.info.get(_CHAIN_KEY, random.randrange(writer_chains))  # noqa: S311 (spreads load; no secret)
+    for step in range(writer_chains):
+        chain = (first + step) % writer_chains
+        if session.scalar(_TRY_LOCK, {"key": _CHAIN_LOCK_KEY + chain}):
+            break
+    else:
+        chain = first
+        session.execute(_LOCK, {"key": _CHAIN_LOCK_KEY + chain})
+    session.info[_CHAIN_KEY] = chain
+    return chain
+
+
+def _lock_every_chain(session: Session) -> None:
+    """Wait for every chain's writer to end and keep them out (to seal the anchors)."""
+    if _on_postgresql(session):
+        for chain in range(CHAINS):
+            session.execute(_LOCK, {"key": _CHAIN_LOCK_KEY + chain})
 
 
 def _audit_key() -> bytes | None:
@@ -130,8 +186,11 @@ def _row_hmac(key: bytes, row_hash: str) -> str:
     return hmac.new(key, f"object_change|{row_hash}".encode(), hashlib.sha256).hexdigest()
 
 
-def _anchor_hmac(key: bytes, row_count: int, last_id: int, head_hash: str) -> str:
-    message = f"audit_chain_anchor|{row_count}|{last_id}|{head_hash}"
+def _anchor_hmac(key: bytes, chain: int, row_count: int, last_id: int, head_hash: str) -> str:
+    # Chain 0's message is the single chain's (an anchor sealed before there were several stays
+    # valid); the others' name their chain, so an anchor's signature does not fit another chain.
+    prefix = "audit_chain_anchor" if chain == 0 else f"audit_chain_anchor|{chain}"
+    message = f"{prefix}|{row_count}|{last_id}|{head_hash}"
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
@@ -143,6 +202,7 @@ def _signed(expected: str, actual: str | None) -> bool:
 class _ChainTip:
     """The chain's end and the anchor's count while a transaction extends the chain."""
 
+    chain: int
     head: str
     last_id: int
     row_count: int
@@ -153,14 +213,22 @@ class _ChainTip:
     sealed: bool
 
 
-_NEWEST = select(col(ObjectChange.id), col(ObjectChange.hash)).order_by(col(ObjectChange.id).desc()).limit(1)  # type: ignore[union-attr]
+# Statements about one chain take its number as the parameter "chain".
+_IN_CHAIN = col(ObjectChange.chain) == bindparam("chain")
+_NEWEST = (
+    select(col(ObjectChange.id), col(ObjectChange.hash))
+    .where(_IN_CHAIN)
+    .order_by(col(ObjectChange.id).desc())  # type: ignore[union-attr]
+    .limit(1)
+)
 _ANCHOR_ROW = select(
     col(AuditChainAnchor.row_count),
     col(AuditChainAnchor.last_id),
     col(AuditChainAnchor.head_hash),
     col(AuditChainAnchor.hmac),
-).where(col(AuditChainAnchor.id) == 1)
-# The newest row and the anchor in one round trip (each a lookup by index); the anchor's columns
+).where(col(AuditChainAnchor.id) == bindparam("chain"))
+_CHAIN_COUNT = select(func.count()).select_from(ObjectChange).where(_IN_CHAIN)
+# The chain's newest row and its anchor in one round trip (each a lookup by index); the anchor's columns
 # are NULL when its row is missing.
 _TIP = select(
     _NEWEST.with_only_columns(col(ObjectChange.id)).scalar_subquery().label("last_id"),
@@ -171,36 +239,37 @@ _TIP = select(
     ),
 )
 _ANCHOR_TABLE = AuditChainAnchor.__table__  # type: ignore[attr-defined]
-_ANCHOR_UPDATE = _ANCHOR_TABLE.update().where(_ANCHOR_TABLE.c.id == 1)
-_ANCHOR_INSERT = _ANCHOR_TABLE.insert().values(id=1)
+_ANCHOR_UPDATE = _ANCHOR_TABLE.update().where(_ANCHOR_TABLE.c.id == bindparam("anchor_chain"))
+_ANCHOR_INSERT = _ANCHOR_TABLE.insert()
 _HEAD_KEY = "audit_chain_head"
 
 
 def _chain_tip(session: Session) -> _ChainTip:
-    """The newest row and the anchor, read once per transaction and then carried along: while
-    the transaction is open this session is the chain's only writer (SQLite transactions begin
-    IMMEDIATE; PostgreSQL holds the advisory lock to the end), and the transaction's end or
-    any rollback (a savepoint's included) forgets them. Saves queries per logged change in bulk
-    work."""
+    """The chain this transaction extends, its newest row and its anchor, claimed and read once
+    per transaction and then carried along: while the transaction is open this session is the
+    chain's only writer (SQLite transactions begin IMMEDIATE; PostgreSQL holds the chain's
+    advisory lock to the end), and the transaction's end or any rollback (a savepoint's
+    included) forgets them. Saves queries per logged change in bulk work."""
     tip: _ChainTip | None = session.info.get(_HEAD_KEY)
     if tip is not None:
         return tip
-    found = session.execute(_TIP).one()
-    last_id, head = found.last_id or 0, found.head or GENESIS_HASH
+    chain = _claim_chain(session)
+    found = session.execute(_TIP, {"chain": chain}).one()
+    last_id, head = found.last_id or 0, found.head or genesis_hash(chain)
     if found.anchor_row_count is None:
-        # Someone emptied the anchor table: start again from the rows there are (unsigned, so
+        # Someone deleted the chain's anchor: start again from the rows there are (unsigned, so
         # with a key the verification keeps failing until an operator seals it).
-        count = session.scalar(select(func.count()).select_from(ObjectChange)) or 0
-        tip = _ChainTip(head, last_id, count, anchored=False, sealed=False)
+        count = session.scalar(_CHAIN_COUNT, {"chain": chain}) or 0
+        tip = _ChainTip(chain, head, last_id, count, anchored=False, sealed=False)
     else:
         key = _audit_key()
         anchor = (found.anchor_row_count, found.anchor_last_id, found.anchor_head_hash)
         sealed = (
             key is not None
             and (found.anchor_last_id, found.anchor_head_hash) == (last_id, head)
-            and _signed(_anchor_hmac(key, *anchor), found.anchor_hmac)
+            and _signed(_anchor_hmac(key, chain, *anchor), found.anchor_hmac)
         )
-        tip = _ChainTip(head, last_id, found.anchor_row_count, anchored=True, sealed=sealed)
+        tip = _ChainTip(chain, head, last_id, found.anchor_row_count, anchored=True, sealed=sealed)
     session.info[_HEAD_KEY] = tip
     return tip
 
@@ -212,13 +281,17 @@ def _move_anchor(session: Session, tip: _ChainTip, key: bytes | None) -> None:
         "row_count": tip.row_count,
         "last_id": tip.last_id,
         "head_hash": tip.head,
-        "hmac": _anchor_hmac(key, tip.row_count, tip.last_id, tip.head) if key is not None and tip.sealed else None,
+        "hmac": (
+            _anchor_hmac(key, tip.chain, tip.row_count, tip.last_id, tip.head)
+            if key is not None and tip.sealed
+            else None
+        ),
     }
     connection = session.connection()
     if tip.anchored:
-        connection.execute(_ANCHOR_UPDATE, values)
+        connection.execute(_ANCHOR_UPDATE, {**values, "anchor_chain": tip.chain})
     else:
-        connection.execute(_ANCHOR_INSERT, values)
+        connection.execute(_ANCHOR_INSERT, {**values, "id": tip.chain})
         tip.anchored = True
 
 
@@ -229,6 +302,7 @@ def _forget_chain_tip(session: OrmSession, transaction: SessionTransaction) -> N
     # this transaction's), and so does a flush's own subtransaction.
     if transaction.origin in (SessionTransactionOrigin.AUTOBEGIN, SessionTransactionOrigin.BEGIN):
         session.info.pop(_HEAD_KEY, None)
+        session.info.pop(_CHAIN_KEY, None)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")
@@ -247,7 +321,6 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> ObjectChange:
-    _lock_chain(session)
     tip = _chain_tip(session)
     key = _audit_key()
     change = ObjectChange(
@@ -265,6 +338,7 @@ def record(
         request_id=current_request_id(),
         prev_hash=tip.head,
         hash="",
+        chain=tip.chain,
     )
     change.hash = _hash_payload(change)
     change.hmac = _row_hmac(key, change.hash) if key is not None else None
@@ -334,17 +408,18 @@ SignatureState = Literal["valid", "invalid", "unsigned", "no_key"]
 
 @dataclass
 class ChainReport:
-    """What :func:`verify_chain` found: the chain (links, hashes, row HMACs), the anchor against
-    the chain's end, and what the key could check. Pages say it in the user's language from the
+    """What :func:`verify_chain` found on one chain: its links, hashes and row HMACs, its anchor
+    against its end, and what the key could check. Pages say it in the user's language from the
     codes; ``reason`` and :meth:`problems` are for the CLI."""
 
+    chain: int
     checked: int
     broken_at_id: int | None = None
     reason: str = ""
     # What broke, for pages to say in the user's language: "link" (a row before it was removed or
     # reordered), "content" (the row was edited) or "hmac" (edited and its hash recomputed).
     cause: Literal["link", "content", "hmac"] | None = None
-    # The chain's end: rows in the log, the newest row's id and hash.
+    # The chain's end: its rows in the log, the newest row's id and hash.
     rows: int = 0
     last_id: int = 0
     head: str = GENESIS_HASH
@@ -387,7 +462,9 @@ class ChainReport:
         anchor = f"the anchor records {self.anchor_rows} rows (last #{self.anchor_last_id}), {self.rows} are present"
         match self.anchor_state:
             case "missing":
-                found.append("the anchor is missing (audit_chain_anchor has no row): rows may have been deleted")
+                found.append(
+                    "the anchor is missing (audit_chain_anchor has no row for this chain): rows may have been deleted"
+                )
             case "truncated":
                 found.append(f"the chain's end was cut off (its newest rows were deleted): {anchor}")
             case "removed":
@@ -410,6 +487,68 @@ class ChainReport:
         return found
 
 
+@dataclass
+class LogReport:
+    """What :func:`verify_chain` found on the whole log: each chain's report (all ``CHAINS``,
+    the empty ones too: their anchors are checked), and rows whose chain number is none of
+    them (written around the database's check constraint)."""
+
+    chains: list[ChainReport]
+    keyed: bool
+    stray_rows: int = 0
+    first_stray_id: int | None = None
+
+    @property
+    def chain_ok(self) -> bool:
+        return all(chain.chain_ok for chain in self.chains) and not self.stray_rows
+
+    @property
+    def anchor_ok(self) -> bool:
+        return all(chain.anchor_ok for chain in self.chains)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain_ok and self.anchor_ok
+
+    @property
+    def failed(self) -> list[ChainReport]:
+        return [chain for chain in self.chains if not chain.ok]
+
+    @property
+    def used_chains(self) -> int:
+        return sum(1 for chain in self.chains if chain.rows)
+
+    @property
+    def checked(self) -> int:
+        return sum(chain.checked for chain in self.chains)
+
+    @property
+    def rows(self) -> int:
+        return sum(chain.rows for chain in self.chains) + self.stray_rows
+
+    @property
+    def signed_rows(self) -> int:
+        return sum(chain.signed_rows for chain in self.chains)
+
+    @property
+    def unsigned_rows(self) -> int:
+        return sum(chain.unsigned_rows for chain in self.chains)
+
+    @property
+    def anchors_signed(self) -> bool:
+        return self.keyed and all(chain.anchor_signature == "valid" for chain in self.chains)
+
+    def problems(self) -> list[str]:
+        """Every failure, one English sentence each, naming its chain (the CLI's messages)."""
+        found = [f"chain {chain.chain}: {problem}" for chain in self.chains for problem in chain.problems()]
+        if self.stray_rows:
+            found.append(
+                f"{self.stray_rows} rows belong to no chain (the first is row {self.first_stray_id}): "
+                "they were written outside the application"
+            )
+        return found
+
+
 @dataclass(frozen=True)
 class _Anchor:
     row_count: int
@@ -429,10 +568,14 @@ _ANCHOR_COLUMNS = [
 # Columns, not entities, in chunks: the walk holds one chunk at a time and builds no objects.
 _CHAIN_ROWS = (
     select(*_ANCHOR_COLUMNS, *(col(column) for column in ObjectChange.__table__.columns))  # type: ignore[attr-defined]
+    .where(_IN_CHAIN)
     .order_by(col(ObjectChange.id))
     .execution_options(yield_per=1000)
 )
-_EMPTY_CHAIN = select(select(func.count()).select_from(ObjectChange).scalar_subquery().label("rows"), *_ANCHOR_COLUMNS)
+_EMPTY_CHAIN = select(_CHAIN_COUNT.scalar_subquery().label("rows"), *_ANCHOR_COLUMNS)
+_STRAY_ROWS = select(func.count(), func.min(col(ObjectChange.id))).where(
+    (col(ObjectChange.chain) < 0) | (col(ObjectChange.chain) >= CHAINS)
+)
 
 
 def _anchor_in(row: Row[Any]) -> _Anchor | None:
@@ -451,15 +594,22 @@ def _anchor_state(anchor: _Anchor | None, rows: int, last_id: int, head: str) ->
     return "ok" if (last_id, head) == (anchor.last_id, anchor.head_hash) else "replaced"
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the log in order, recomputing each hash (and each HMAC, with the key); note the first
-    break and count on to the end; then hold the chain's end against the anchor, read in the
-    same statement (no lock: writers go on while the log is checked)."""
+def verify_chain(session: Session) -> LogReport:
+    """Check every chain (:func:`_verify_one_chain`), and that no row lies outside them."""
     key = _audit_key()
-    report = ChainReport(checked=0, keyed=key is not None)
-    expected_prev = GENESIS_HASH
+    report = LogReport([_verify_one_chain(session, key, chain) for chain in range(CHAINS)], keyed=key is not None)
+    report.stray_rows, report.first_stray_id = session.execute(_STRAY_ROWS).one()
+    return report
+
+
+def _verify_one_chain(session: Session, key: bytes | None, chain: int) -> ChainReport:
+    """Walk the chain in order, recomputing each hash (and each HMAC, with the key); note the
+    first break and count on to the end; then hold the chain's end against its anchor, read in
+    the same statement (no lock: writers go on while the log is checked)."""
+    expected_prev = genesis_hash(chain)
+    report = ChainReport(chain=chain, checked=0, keyed=key is not None, head=expected_prev)
     anchor: _Anchor | None = None
-    with session.execute(_CHAIN_ROWS) as rows:
+    with session.execute(_CHAIN_ROWS, {"chain": chain}) as rows:
         for row in rows:
             if report.rows == 0:
                 anchor = _anchor_in(row)
@@ -484,9 +634,9 @@ def verify_chain(session: Session) -> ChainReport:
                 expected_prev = row.hash
                 report.checked += 1
     if report.rows == 0:
-        empty = session.execute(_EMPTY_CHAIN).one()
+        empty = session.execute(_EMPTY_CHAIN, {"chain": chain}).one()
         if empty.rows:
-            return verify_chain(session)  # the first rows were committed meanwhile
+            return _verify_one_chain(session, key, chain)  # the first rows were committed meanwhile
         anchor = _anchor_in(empty)
     report.anchor_state = _anchor_state(anchor, report.rows, report.last_id, report.head)
     if anchor is not None:
@@ -495,7 +645,7 @@ def verify_chain(session: Session) -> ChainReport:
         if anchor is None or anchor.hmac is None:
             report.anchor_signature = "unsigned"
         else:
-            expected = _anchor_hmac(key, anchor.row_count, anchor.last_id, anchor.head_hash)
+            expected = _anchor_hmac(key, chain, anchor.row_count, anchor.last_id, anchor.head_hash)
             report.anchor_signature = "valid" if _signed(expected, anchor.hmac) else "invalid"
     return report
 
@@ -503,26 +653,29 @@ def verify_chain(session: Session) -> ChainReport:
 class ChainNotSealable(Exception):
     """The chain cannot be sealed: no key, or it fails a check the signature would vouch for."""
 
-    def __init__(self, message: str, report: ChainReport | None = None) -> None:
+    def __init__(self, message: str, report: LogReport | None = None) -> None:
         super().__init__(message)
         self.report = report
 
 
-def seal_chain(session: Session) -> ChainReport:
-    """Sign the anchor with the key, after checking everything the signature vouches for: the
-    chain's links, hashes and row HMACs, and the anchor against the chain's end. For an operator,
-    once: when the key is first set on a log with rows, or after a process wrote without the key
-    (the verification then reports the anchor unsigned). Whoever runs it vouches for the chain
-    as it stands."""
+def seal_chain(session: Session) -> LogReport:
+    """Sign every chain's anchor with the key, after checking everything the signatures vouch
+    for: each chain's links, hashes and row HMACs, and its anchor against its end. For an
+    operator, once: when the key is first set on a log with rows, or after a process wrote
+    without the key (the verification then reports anchors unsigned). Whoever runs it vouches
+    for the log as it stands."""
     key = _audit_key()
     if key is None:
         raise ChainNotSealable("MAINTENANCE_AUDIT_KEY is not set: there is nothing to sign with")
-    _lock_chain(session)
+    _lock_every_chain(session)
     report = verify_chain(session)
-    if not report.chain_ok or report.anchor_state != "ok":
+    if not report.chain_ok or any(chain.anchor_state != "ok" for chain in report.chains):
         raise ChainNotSealable("the change log fails its checks: it is not sealed", report)
-    # The anchor matches the chain's end: its count, last id and head are the chain's.
-    session.connection().execute(_ANCHOR_UPDATE, {"hmac": _anchor_hmac(key, report.rows, report.last_id, report.head)})
+    # Each anchor matches its chain's end: its count, last id and head are the chain's.
+    connection = session.connection()
+    for chain in report.chains:
+        signature = _anchor_hmac(key, chain.chain, chain.rows, chain.last_id, chain.head)
+        connection.execute(_ANCHOR_UPDATE, {"hmac": signature, "anchor_chain": chain.chain})
+        chain.anchor_signature = "valid"
     session.info.pop(_HEAD_KEY, None)
-    report.anchor_signature = "valid"
     return report
