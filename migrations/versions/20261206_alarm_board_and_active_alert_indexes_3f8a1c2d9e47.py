@@ -6,7 +6,7 @@ the notification bell's alarm count read the open alerts: by ``state``, a few am
 ever raised.
 
 Revision ID: 3f8a1c2d9e47
-Revises: 5d0c1e9a7b24
+Revises: 8c4e1f2a6d93
 Create Date: 2026-12-06 04:34:41.817724
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "3f8a1c2d9e47"
-down_revision: str | None = "5d0c1e9a7b24"
+down_revision: str | None = "8c4e1f2a6d93"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
