@@ -132,12 +132,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per side after a warm-up (default 5)")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs of the exports")
     parser.add_argument("--only", choices=("list", "xlsx", "csv"), action="append", help="run only these cases")
-    parser.add_argument("--assets", default="100000", help="assets of the plant generated when PATH is missing")
+    parser.add_argument("--assets", type=int, default=100_000, help="assets of the registry made when PATH is missing")
     add_json_option(parser)
     args = parser.parse_args()
     db_path = args.path.resolve()
     if not db_path.exists():
-        plant = ["--assets", args.assets, "--readings", "0", "--cost-lines", "0"]  # the registry alone
+        plant = ["--assets", str(args.assets), "--readings", "0", "--cost-lines", "0"]  # the registry alone
         subprocess.run([sys.executable, str(BENCH_DIR / "generate.py"), str(db_path), *plant], check=True)  # noqa: S603
     configure_environment(db_path)
 
