@@ -14,7 +14,7 @@ PORT ?= 8000
 # Both cores: each xdist worker has its own SQLite file (or PostgreSQL database) and live server.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-dates setup db seed lint unit e2e lock i18n-extract i18n-update browser-deps mqtt-deps clean
+.PHONY: run test test-dates setup db seed lint unit e2e bench lock i18n-extract i18n-update browser-deps mqtt-deps clean
 
 run: setup db seed
 	$(BIN)/maintenance serve --host $(HOST) --port $(PORT)
@@ -84,6 +84,12 @@ unit: setup
 
 e2e: setup browser-deps
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Every benchmark, one table, kept in bench/README.md (bench/run_all.py): quick by default (about
+# ten minutes on two cores), BENCH_SCALE=full for the large plant (hours). Not part of `make test`.
+BENCH_SCALE ?= quick
+bench: setup mqtt-deps
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python bench/run_all.py
 
 # Debian's Chromium and a CJK font for the browser tests (Playwright cannot download browsers here).
 # fontconfig provides the fc-list used by the check; the font package only recommends it.

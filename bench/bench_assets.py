@@ -39,8 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from generate import BENCH_DIR, DEFAULT_DB, configure_environment
+from results import Result, add_json_option, at_most, emit
 
 LIST_TARGET, XLSX_TARGET, CSV_TARGET = 2.0, 1.2, 1.5
+# run_all.py's arguments. Quick: a registry of 10,000 assets (each XLSX run of 100,000 takes about half
+# a minute), three rounds, no memory runs. Full: the large plant run_all.py has generated.
+QUICK = [str(BENCH_DIR / "var" / "bench-10k.db"), "--assets", "10000", "--runs", "3", "--no-memory"]
+FULL = ["--runs", "5"]
 
 
 @dataclass
@@ -127,10 +132,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per side after a warm-up (default 5)")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs of the exports")
     parser.add_argument("--only", choices=("list", "xlsx", "csv"), action="append", help="run only these cases")
+    parser.add_argument("--assets", type=int, default=100_000, help="assets of the registry made when PATH is missing")
+    add_json_option(parser)
     args = parser.parse_args()
     db_path = args.path.resolve()
     if not db_path.exists():
-        subprocess.run([sys.executable, str(BENCH_DIR / "generate.py"), str(db_path)], check=True)  # noqa: S603
+        plant = ["--assets", str(args.assets), "--readings", "0", "--cost-lines", "0"]  # the registry alone
+        subprocess.run([sys.executable, str(BENCH_DIR / "generate.py"), str(db_path), *plant], check=True)  # noqa: S603
     configure_environment(db_path)
 
     import jinja2
@@ -379,43 +387,15 @@ def main() -> None:
     load_after = os.getloadavg()
     client.__exit__(None, None, None)
 
-    table = Table(
-        title="Asset registry: app ÷ baseline (wall-clock medians; ratio = median of the rounds' ratios; "
-        "CPU of this process for information)"
-    )
-    columns = (
-        "case",
-        "app",
-        "baseline",
-        "ratio",
-        "rounds",
-        "target",
-        "",
-        "CPU app",
-        "CPU base",
-        "CPU ratio",
-        "baseline is",
-    )
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("case", "", "baseline is") else "right")
+    results = []
     for case in cases:
-        verdict = ""
-        if case.target is not None:
-            verdict = "[green]PASS[/green]" if case.ratio <= case.target else "[red]FAIL[/red]"
-        table.add_row(
-            case.name,
-            _duration(case.app_median),
-            _duration(case.base_median),
-            f"{case.ratio:.2f}×",
-            f"{min(case.ratios):.2f}–{max(case.ratios):.2f}",
-            f"≤ {case.target}×" if case.target else "",
-            verdict,
-            _duration(statistics.median(case.app_cpu)),
-            _duration(statistics.median(case.base_cpu)),
-            f"{case.cpu_ratio:.2f}×",
-            case.note,
+        target, passed = at_most(case.target, case.ratio) if case.target is not None else ("", None)
+        note = (
+            f"rounds {min(case.ratios):.2f}–{max(case.ratios):.2f}×; CPU ratio {case.cpu_ratio:.2f}×; "
+            f"baseline: {case.note}"
         )
-    console.print(table)
+        results.append(Result("assets", case.name, case.app_median, case.base_median, case.ratio, target, passed, note))
+    emit(results, args.json)
     if memory:
         table = Table(
             title="Peak Python memory of one export (tracemalloc; the body is read and dropped chunk by chunk)"
@@ -430,10 +410,6 @@ def main() -> None:
 
 def _load(values: tuple[float, float, float]) -> str:
     return " ".join(f"{value:.2f}" for value in values)
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _max_rss_mb() -> float:

@@ -41,10 +41,14 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from bench_readings import Rows, _load, create_points, keep_pristine
-from generate import BENCH_DIR, ROOT, configure_environment, generate
+from bench_readings import Rows, _load, keep_pristine
+from generate import BENCH_DIR, ROOT, configure_environment, create_points, generate
+from results import Result, add_json_option, emit
 
 DEFAULT_DB = BENCH_DIR / "var" / "mqtt.db"
+# run_all.py's arguments: a Python publisher is the limit beyond a few thousand messages a second.
+QUICK = ["--rows", "20000", "--points", "200"]
+FULL = ["--rows", "100000"]
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 IN_FLIGHT = 1000
 POLL_S = 0.05
@@ -88,6 +92,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1000, help="measurement points (default 1000)")
     parser.add_argument("--batch-size", type=int, default=1000, help="the ingest's messages per transaction")
     parser.add_argument("--api-batch", type=int, default=5000, help="readings per API request (default 5000)")
+    add_json_option(parser)
     args = parser.parse_args()
     if not MOSQUITTO.is_file():
         raise SystemExit(f"{MOSQUITTO} is missing: make mqtt-deps (as root) installs Debian's mosquitto")
@@ -100,7 +105,6 @@ def main() -> None:
     from paho.mqtt.client import Client
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
     from rich.console import Console
-    from rich.table import Table
     from sqlalchemy import select
 
     from maintenance.audit.service import SystemActor
@@ -207,21 +211,13 @@ def main() -> None:
     restore()
     with console.status("API: POST /api/v1/readings"):
         api_wall, api_orders = api_case()
-    table = Table(title="Readings in: MQTT (broker + `maintenance ingest mqtt`) ÷ API (same rows, same run)")
-    for column in ("path", "time", "readings/s", "CBM orders", "note"):
-        table.add_column(column, justify="left" if column in ("path", "note") else "right")
-    table.add_row(
-        f"MQTT, QoS 1, batches of {args.batch_size:,}",
-        f"{mqtt_wall:.2f} s",
-        f"{rows.count / mqtt_wall:,.0f}",
-        str(mqtt_orders),
-        f"publisher alone: {rows.count / publish_wall:,.0f} msg/s acknowledged by the broker",
+    note = (
+        f"ratio = readings/s ÷ the API's ({rows.count / mqtt_wall:,.0f} ÷ {rows.count / api_wall:,.0f}); "
+        f"publisher alone {rows.count / publish_wall:,.0f} msg/s; CBM orders {mqtt_orders} and {api_orders}; "
+        f"baseline: POST /api/v1/readings in batches of {args.api_batch:,}"
     )
-    table.add_row(
-        f"API, batches of {args.api_batch:,}", f"{api_wall:.2f} s", f"{rows.count / api_wall:,.0f}", str(api_orders), ""
-    )
-    console.print(table)
-    console.print(f"ratio MQTT ÷ API readings/s: [bold]{api_wall / mqtt_wall:.2f}×[/bold]")
+    work = f"MQTT QoS 1 + maintenance ingest mqtt (batches of {args.batch_size:,}), {rows.count:,} readings"
+    emit([Result("mqtt", work, mqtt_wall, api_wall, api_wall / mqtt_wall, note=note)], args.json)
     console.print(f"load average after: {_load(os.getloadavg())}")
 
 

@@ -45,12 +45,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from generate import BENCH_DIR, configure_environment, generate
+from generate import BENCH_DIR, configure_environment, create_points, generate
+from results import Result, add_json_option, at_least, emit
 
 DEFAULT_DB = BENCH_DIR / "var" / "readings.db"
 BATCH = 5000
 STEP = timedelta(minutes=10)
 API_TARGET, CSV_TARGET = 0.4, 0.4
+# run_all.py's arguments: 100,000 readings for the quick run (a few minutes), a million for the full one.
+QUICK = ["--rows", "100000", "--points", "200"]
+FULL = ["--rows", "1000000"]
 BASELINE_DDL = """
 CREATE TABLE reading (
     point_id INTEGER NOT NULL,
@@ -95,6 +99,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1000, help="measurement points (default 1000)")
     parser.add_argument("--only", choices=("api", "csv"), action="append", help="run only these cases")
     parser.add_argument("--keep-csv", action="store_true", help="keep the generated CSV file")
+    add_json_option(parser)
     args = parser.parse_args()
     db_path: Path = args.db.resolve()
     configure_environment(db_path)
@@ -244,38 +249,21 @@ def main() -> None:
         results.append((name, target, timings, outcome))
     load_after = os.getloadavg()
 
-    table = Table(title="Readings ingest: app rows/s ÷ raw sqlite3 executemany rows/s (same rows, same run)")
-    for column in (
-        "case",
-        "app",
-        "app rows/s",
-        "baseline",
-        "baseline rows/s",
-        "ratio",
-        "target",
-        "",
-        "CPU ratio",
-        "orders",
-    ):
-        table.add_column(column, justify="left" if column in ("case", "") else "right")
-    for name, target, timings, outcome in results:
+    measured = []
+    for name, limit, timings, outcome in results:
         app_wall, app_cpu = timings["app"]
         base_wall, base_cpu = timings["baseline"]
-        ratio = base_wall / app_wall
-        verdict = "[green]PASS[/green]" if ratio >= target else "[red]FAIL[/red]"
-        table.add_row(
-            name,
-            f"{app_wall:.2f} s",
-            f"{rows.count / app_wall:,.0f}",
-            f"{base_wall:.2f} s",
-            f"{rows.count / base_wall:,.0f}",
-            f"{ratio:.2f}×",
-            f"≥ {target}×",
-            verdict,
-            f"{base_cpu / app_cpu:.2f}×",
-            f"{outcome.get('orders', 0)}",
+        ratio = base_wall / app_wall  # rows/s ÷ rows/s: higher is better
+        target, passed = at_least(limit, ratio)
+        note = (
+            f"ratio = rows/s ÷ baseline rows/s ({rows.count / app_wall:,.0f} ÷ {rows.count / base_wall:,.0f}); "
+            f"CPU ratio {base_cpu / app_cpu:.2f}×; {outcome.get('orders', 0)} CBM orders; "
+            "baseline: sqlite3 executemany"
         )
-    console.print(table)
+        measured.append(
+            Result("readings", f"{name}, {rows.count:,} rows", app_wall, base_wall, ratio, target, passed, note)
+        )
+    emit(measured, args.json)
     memory = Table(title="Peak RSS of this process (getrusage ru_maxrss), after each phase")
     memory.add_column("phase")
     memory.add_column("peak RSS", justify="right")
@@ -301,34 +289,6 @@ def keep_pristine(db_path: Path) -> Callable[[], None]:
             source.backup(target)
 
     return restore
-
-
-def create_points(session: Any, count: int, actor: Any) -> list[str]:
-    """One vibration point (ISO 10816-3 group 1 rigid) on each of the first ``count`` assets, made
-    through ``monitoring.service.create_point``; their codes."""
-    from sqlalchemy import select
-
-    from maintenance.assets.models import Asset
-    from maintenance.monitoring import service
-    from maintenance.monitoring.choices import LimitPreset, Quantity
-    from maintenance.monitoring.models import PointCreate
-
-    assets = session.scalars(select(Asset).order_by(Asset.id).limit(count)).all()  # type: ignore[arg-type]
-    codes: list[str] = []
-    for asset in assets:
-        point = service.create_point(
-            session,
-            PointCreate(
-                code=f"{asset.tag}-DE-V",
-                asset_id=asset.id,  # type: ignore[arg-type]
-                name="驱动端振动",
-                quantity=Quantity.VIBRATION,
-                preset=LimitPreset.G1_RIGID,
-            ),
-            actor=actor,
-        )
-        codes.append(point.code)
-    return codes
 
 
 def _point_ids() -> Any:

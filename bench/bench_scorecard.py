@@ -9,7 +9,7 @@ PostgreSQL when ``MAINTENANCE_DATABASE_URL`` points there, which must be an empt
 ``--lines`` ÷ 5 work orders, then the demo plant's parts the scorecard reads: the demo registry
 (its tags are what the next parts name), special equipment, leak-free, the budget, the key
 projects with their milestones, a year of operating log for every unit, the accidents and the
-savings ledgers. Then ``--points`` vibration points (``bench_readings.create_points``) and
+savings ledgers. Then ``--points`` vibration points (``generate.create_points``) and
 ``--readings`` readings spread over them, ten minutes apart up to :data:`AS_OF`, written by one
 ``INSERT … SELECT`` (a recursive counter on SQLite, ``generate_series`` on PostgreSQL).
 
@@ -39,8 +39,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_budget import HEADER, api_token, build, caught_by, configure, log_in, raw_baseline, report
+from bench_budget import api_token, build, caught_by, configure, log_in, raw_baseline, report
 from generate import BENCH_DIR
+from results import Result, add_json_option, emit
 
 DEFAULT_DB = BENCH_DIR / "var" / "scorecard.db"
 YEAR = 2026
@@ -57,13 +58,16 @@ PARTS = (
     "accidents",
     "savings ledgers",
 )
+# run_all.py's arguments: the quick run on 3/10 of the issue's plant, the full one on all of it.
+QUICK = ["--lines", "300000", "--readings", "3000000", "--runs", "3"]
+FULL = ["--lines", "1000000", "--readings", "10000000", "--runs", "5"]
 
 Statements = list[tuple[str, Any]]
 
 
 def add_readings(url: str, points: int, readings: int) -> None:
     """``points`` measurement points and ``readings`` readings round the points, the newest at AS_OF."""
-    from bench_readings import create_points
+    from generate import create_points
     from sqlalchemy import func, select, text
 
     from maintenance.audit.service import SystemActor
@@ -142,6 +146,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1000, help="measurement points (default 1000)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="reuse the SQLite file if it is there")
+    add_json_option(parser)
     args = parser.parse_args()
     url = configure(args.path)
     if not (args.keep and url.startswith("sqlite") and args.path.exists()):
@@ -156,7 +161,8 @@ def main() -> None:
     engine = get_engine()
     plaintext = api_token(engine, ["scorecard:read"])
     print(f"load average {os.getloadavg()[0]:.2f}; year {YEAR} as of {AS_OF}")
-    print(HEADER)
+    work = f"{YEAR} as of {AS_OF:%d %b}, {args.lines:,} cost lines, {args.readings:,} readings"
+    results: list[Result] = []
     with TestClient(create_app(), base_url="http://testserver", follow_redirects=False) as client:
         bearer = {"Authorization": f"Bearer {plaintext}"}
         api_url = f"/api/v1/scorecard/{YEAR}?as_of={AS_OF.isoformat()}"
@@ -170,11 +176,11 @@ def main() -> None:
 
         cases: list[tuple[str, Callable[[], None], Statements]] = []
         api_statements = caught_by(engine, api)
-        report("API", api, raw_baseline(engine, api_statements), args.runs)
+        results.append(report("scorecard", f"API, {work}", api, raw_baseline(engine, api_statements), args.runs))
         cases.append(("API", api, api_statements))
         log_in(client, "admin")
         page_statements = caught_by(engine, page)
-        report("page", page, raw_baseline(engine, page_statements), args.runs)
+        results.append(report("scorecard", f"page, {work}", page, raw_baseline(engine, page_statements), args.runs))
         cases.append(("page", page, page_statements))
     for name, _request, statements in cases:
         found = scans(engine, statements)
@@ -187,6 +193,7 @@ def main() -> None:
             print(f"  {kind}: " + " ".join(sql.split())[:240])
             for line in plan:
                 print("      " + line)
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -41,8 +41,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from results import Result, add_json_option, emit
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+# run_all.py's arguments: the reader's choice needs no large plant, so both scales read the same sheet.
+QUICK = ["--rows", "10000", "--runs", "3"]
+FULL = ["--rows", "100000", "--runs", "3"]
 
 HEADER = [
     "位号",
@@ -178,7 +183,8 @@ def timed(run: Callable[[], tuple[int, int]]) -> tuple[float, tuple[int, int]]:
 
 def compare(
     name: str, reader: Callable[[], tuple[int, int]], baseline: Callable[[], tuple[int, int]], runs: int
-) -> None:
+) -> Result:
+    """``reader`` against ``baseline`` over ``runs`` alternating rounds, for information (no target)."""
     reader(), baseline()  # warm-up: imports, the file in the page cache
     reader_times: list[float] = []
     base_times: list[float] = []
@@ -195,9 +201,10 @@ def compare(
         reader_times.append(took)
         base_times.append(base)
         ratios.append(took / base)
-    print(
-        f"| {name} | {statistics.median(reader_times):.2f} s | {statistics.median(base_times):.2f} s "
-        f"| {statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f}) |"
+    ratio = statistics.median(ratios)
+    note = f"rounds {min(ratios):.2f}–{max(ratios):.2f}×"
+    return Result(
+        "spreadsheets", name, statistics.median(reader_times), statistics.median(base_times), ratio, note=note
     )
 
 
@@ -205,6 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="data rows of the generated sheet (default 100000)")
     parser.add_argument("--runs", type=int, default=3, help="timed rounds per case (default 3)")
+    add_json_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         xlsx, text = Path(folder) / "ledger.xlsx", Path(folder) / "ledger.csv"
@@ -214,7 +222,6 @@ def main() -> None:
             f"{args.rows:,} rows × {len(HEADER)} columns: XLSX {xlsx.stat().st_size / 2**20:.1f} MB, "
             f"CSV {text.stat().st_size / 2**20:.1f} MB; load average {os.getloadavg()[0]:.2f}"
         )
-        print("| reader | time | baseline | ratio (rounds) |\n|---|---:|---:|---:|")
         cases = (
             ("XLSX, calamine row by row", lambda: calamine_rows(xlsx), lambda: calamine_alone(xlsx)),
             ("XLSX, pandas.read_excel (calamine)", lambda: pandas_xlsx(xlsx), lambda: calamine_alone(xlsx)),
@@ -226,9 +233,11 @@ def main() -> None:
             ("CSV, spreadsheets.read_tables", lambda: app_reader(text, "csv"), lambda: csv_alone(text)),
             ("CSV, pandas.read_csv", lambda: pandas_csv(text), lambda: csv_alone(text)),
         )
-        for name, reader, baseline in cases:
-            compare(name, reader, baseline, args.runs)
+        results = [
+            compare(f"{name}, {args.rows:,} rows", reader, baseline, args.runs) for name, reader, baseline in cases
+        ]
         print(f"load average after: {os.getloadavg()[0]:.2f}")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":
