@@ -1,0 +1,130 @@
+"""Readings partitioned by year on PostgreSQL
+
+``reading`` is the one table that grows without bound (10 million rows over 10 years for a large
+plant). On PostgreSQL it becomes a table PARTITIONED BY RANGE (taken_at): one partition per UTC
+calendar year (``reading_2024`` …) and a DEFAULT partition (``reading_default``) for any row no
+year covers, so an insert never fails. Yearly rather than monthly: a year of a large plant is
+about a million rows, which one B-tree serves well, and the trend, alarm and KPI queries ask for
+weeks to years of one point; monthly partitions would make 120 tables for 10 years and cost
+planning time on every query spanning many months, for no better pruning. Old years can be
+detached or dropped as a whole.
+
+The migration creates the partitions of the years the existing rows span (every year from the
+first to the last, none missing in between) and the DEFAULT partition. It reads no clock, so it
+builds the same schema whenever it runs: the coming years are created by ``maintenance db
+upgrade`` and by each scheduler pass (``ensure_reading_partitions``, which moves any row the
+DEFAULT partition holds for a new year into it).
+
+The rows move in SQL, in the migration's transaction: the table is renamed aside, the new one
+created with the same columns, primary key (it includes the partition key, as PostgreSQL
+requires), foreign keys (to measurement_point ON DELETE CASCADE, to app_user) and no other index,
+as before; the rows copied with INSERT … SELECT, the old table's grants and owner given to the new
+one, the old table dropped. No other table refers to ``reading``. Downgrade does the same the
+other way, back to a plain table with every row.
+
+On SQLite this is a no-op: SQLite has no partitioning, and its reading table stays as it was.
+
+Revision ID: eadc435fdf6d
+Revises: 5d0c1e9a7b24
+Create Date: 2026-12-06 04:12:07.194006
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "eadc435fdf6d"
+down_revision: str | None = "5d0c1e9a7b24"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COLUMNS = "point_id, taken_at, value, state, source, entered_by_id"
+
+
+def upgrade() -> None:
+    _rebuild(partitioned=True)
+
+
+def downgrade() -> None:
+    _rebuild(partitioned=False)
+
+
+def _rebuild(*, partitioned: bool) -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    owner, grants = _owner_and_grants(bind)
+    op.rename_table("reading", "reading_old")
+    op.execute("ALTER TABLE reading_old RENAME CONSTRAINT pk_reading TO pk_reading_old")
+    tables = ["reading"]
+    if partitioned:
+        _create_reading(postgresql_partition_by="RANGE (taken_at)")
+        tables += _create_partitions(bind)
+    else:
+        _create_reading()
+    op.execute(f"INSERT INTO reading ({COLUMNS}) SELECT {COLUMNS} FROM reading_old")  # noqa: S608 (constants)
+    for privilege, grantee, grantable in grants:
+        op.execute(f"GRANT {privilege} ON reading TO {grantee}{' WITH GRANT OPTION' if grantable else ''}")
+    if owner is not None:
+        for table in tables:
+            op.execute(f"ALTER TABLE {table} OWNER TO {owner}")
+    op.drop_table("reading_old")
+    op.execute("ANALYZE reading")  # autovacuum never analyses a partitioned table itself
+
+
+def _owner_and_grants(bind: sa.Connection) -> tuple[str | None, list[tuple[str, str, bool]]]:
+    """The reading table's owner (quoted; None when it is the user migrating) and its grants,
+    as (privilege, quoted grantee or PUBLIC, with grant option)."""
+    owner = bind.exec_driver_sql(
+        "SELECT quote_ident(pg_get_userbyid(relowner)) FROM pg_class "
+        "WHERE oid = 'reading'::regclass AND relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+    ).scalar()
+    grants = bind.exec_driver_sql(
+        "SELECT acl.privilege_type, "
+        "CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END, "
+        "acl.is_grantable "
+        "FROM pg_class, aclexplode(pg_class.relacl) AS acl WHERE pg_class.oid = 'reading'::regclass"
+    )
+    return owner, [(privilege, grantee, grantable) for privilege, grantee, grantable in grants]
+
+
+def _create_partitions(bind: sa.Connection) -> list[str]:
+    """A partition per UTC year from the first reading's to the last's, and the DEFAULT one."""
+    first, last = bind.exec_driver_sql(
+        "SELECT extract(year FROM min(taken_at) AT TIME ZONE 'UTC')::int, "
+        "extract(year FROM max(taken_at) AT TIME ZONE 'UTC')::int FROM reading_old"
+    ).one()
+    names = []
+    for year in range(first, last + 1) if first is not None else ():
+        names.append(f"reading_{year}")
+        op.execute(
+            f"CREATE TABLE reading_{year} PARTITION OF reading "
+            f"FOR VALUES FROM ('{year}-01-01 00:00:00+00') TO ('{year + 1}-01-01 00:00:00+00')"
+        )
+    op.execute("CREATE TABLE reading_default PARTITION OF reading DEFAULT")
+    return [*names, "reading_default"]
+
+
+def _create_reading(**options: Any) -> None:
+    op.create_table(
+        "reading",
+        sa.Column("point_id", sa.Integer(), nullable=False),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("state", sa.String(length=30), nullable=False),
+        sa.Column("source", sa.String(length=30), nullable=False),
+        sa.Column("entered_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["entered_by_id"], ["app_user.id"], name=op.f("fk_reading_entered_by_id_app_user"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["point_id"],
+            ["measurement_point.id"],
+            name=op.f("fk_reading_point_id_measurement_point"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("point_id", "taken_at", name=op.f("pk_reading")),
+        **options,
+    )
