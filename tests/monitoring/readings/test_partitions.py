@@ -220,6 +220,19 @@ def test_the_scheduler_pass_creates_the_coming_years(session: Session, cli_in_te
 
 @ON_POSTGRESQL
 @pytest.mark.postgres
+def test_db_upgrade_creates_the_coming_years(
+    session: Session, cli_in_test_session: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("maintenance.db.plant_today", lambda: date(2035, 1, 2))
+
+    result = cli_in_test_session.invoke(cli.app, ["db", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    assert "readings partitions created: reading_2035, reading_2036, reading_2037" in result.output
+
+
+@ON_POSTGRESQL
+@pytest.mark.postgres
 def test_a_query_by_point_and_time_range_reads_only_the_partitions_of_its_years(
     session: Session, make_point: MakePoint
 ) -> None:
