@@ -1105,8 +1105,9 @@ def scheduler_command(
     ] = None,
 ) -> None:
     """Raise the PM orders falling due and make the rounds of the current shift, day and week
-    (idempotent: safe from cron and on several machines at once); with e-mail on, once a plant day
-    after MAINTENANCE_DIGEST_HOUR, send the notification digests (as `notify digest`).
+    (idempotent: safe from cron and on several machines at once); on PostgreSQL, create the
+    readings' partitions of the coming years; with e-mail on, once a plant day after
+    MAINTENANCE_DIGEST_HOUR, send the notification digests (as `notify digest`).
 
     With --once: one pass, a summary, exit 0 (1 if a digest failed). Without: a pass every
     MAINTENANCE_SCHEDULER_INTERVAL_MINUTES until Ctrl-C or SIGTERM; each pass is its own
