@@ -9,8 +9,8 @@ weeks to years of one point; monthly partitions would make 120 tables for 10 yea
 planning time on every query spanning many months, for no better pruning. Old years can be
 detached or dropped as a whole.
 
-The migration creates the partitions of the years the existing rows span (every year from the
-first to the last, none missing in between) and the DEFAULT partition. It reads no clock, so it
+The migration creates the partitions of the years that hold rows (not every year between: one
+mistyped reading of 1926 makes one partition, not a hundred) and the DEFAULT partition. It reads no clock, so it
 builds the same schema whenever it runs: the coming years are created by ``maintenance db
 upgrade`` and by each scheduler pass (``ensure_reading_partitions``, which moves any row the
 DEFAULT partition holds for a new year into it).
@@ -93,13 +93,12 @@ def _owner_and_grants(bind: sa.Connection) -> tuple[str | None, list[tuple[str, 
 
 
 def _create_partitions(bind: sa.Connection) -> list[str]:
-    """A partition per UTC year from the first reading's to the last's, and the DEFAULT one."""
-    first, last = bind.exec_driver_sql(
-        "SELECT extract(year FROM min(taken_at) AT TIME ZONE 'UTC')::int, "
-        "extract(year FROM max(taken_at) AT TIME ZONE 'UTC')::int FROM reading_old"
-    ).one()
+    """A partition for each UTC year that holds readings, and the DEFAULT one."""
+    years = bind.exec_driver_sql(
+        "SELECT DISTINCT extract(year FROM taken_at AT TIME ZONE 'UTC')::int FROM reading_old ORDER BY 1"
+    ).scalars()
     names = []
-    for year in range(first, last + 1) if first is not None else ():
+    for year in years:
         names.append(f"reading_{year}")
         op.execute(
             f"CREATE TABLE reading_{year} PARTITION OF reading "

@@ -106,7 +106,7 @@ def _relkind(engine: Engine) -> str:
 @pytest.fixture
 def before_partitioning() -> Iterator[Engine]:
     """A database of its own one migration before the partitioning, with readings of 2023 to 2026
-    (every ten days, two points, some entered by a user) and a grant on the table."""
+    (every ten days, two points, some entered by a user), one of 2001, and a grant on the table."""
     previous = script_directory().get_revision(PARTITIONING).down_revision
     assert isinstance(previous, str)
     with scratch_postgresql_database("mt_partition_migration") as url:
@@ -131,6 +131,12 @@ def before_partitioning() -> Iterator[Engine]:
                     ),
                     {"user": user.id},
                 )
+                session.execute(  # and a mistyped year
+                    text(
+                        "INSERT INTO reading (point_id, taken_at, value, state, source) "
+                        "SELECT min(id), timestamptz '2001-07-01 08:00+00', 1, 'normal', 'api' FROM measurement_point"
+                    )
+                )
                 session.execute(text("GRANT SELECT ON reading TO PUBLIC"))
                 session.commit()
             yield engine
@@ -145,7 +151,7 @@ def test_the_migration_partitions_the_readings_by_year_keeping_every_row_key_and
 ) -> None:
     engine = before_partitioning
     before = _shape(engine)
-    assert before["rows"][0] == 2 * 147  # 1,461 days of 2023-2026, a reading every ten days
+    assert before["rows"][0] == 2 * 147 + 1  # 1,461 days of 2023-2026, a reading every ten days
     assert before["grants"] == [("SELECT", True)]
 
     _migrate(engine, command.upgrade, PARTITIONING)
@@ -153,11 +159,13 @@ def test_the_migration_partitions_the_readings_by_year_keeping_every_row_key_and
     assert _relkind(engine) == "p"
     assert _shape(engine) == before
     with engine.connect() as connection:
-        assert partition_names(connection) == {"reading_2023", "reading_2024", "reading_2025", "reading_2026"} | {
-            "reading_default"
+        # The years that hold rows, not the twenty-odd empty ones between 2001 and 2023.
+        assert partition_names(connection) == {"reading_2001", "reading_2023", "reading_2024", "reading_2025"} | {
+            "reading_2026",
+            "reading_default",
         }
         stored_in = _partitions_holding(connection)
-    assert len(stored_in) == 147
+    assert len(stored_in) == 147 + 1
     assert all(partition == f"reading_{taken_at.astimezone(UTC).year}" for taken_at, partition in stored_in.items())
     assert schema_drift(engine) == [], "autogenerate sees the partitions as tables no model has"
 
@@ -168,7 +176,7 @@ def test_the_migration_partitions_the_readings_by_year_keeping_every_row_key_and
                 "SELECT point_id, taken_at, 0, 'normal', 'api' FROM reading WHERE taken_at > '2025-06-01' LIMIT 1"
             )
         connection.exec_driver_sql("DELETE FROM measurement_point WHERE code = 'PT-B'")  # its readings go with it
-        assert connection.exec_driver_sql("SELECT count(*) FROM reading").scalar() == 147
+        assert connection.exec_driver_sql("SELECT count(*) FROM reading").scalar() == 147 + 1
         connection.rollback()
 
     _migrate(engine, command.downgrade, "-1")
@@ -201,6 +209,10 @@ def test_a_reading_no_year_covers_lands_in_default_and_moves_into_its_year_once_
     assert _partitions_holding(connection) == {far: "reading_2031", old: "reading_default"}
     assert ensure_reading_partitions(session, date(2029, 12, 31), 2) == PartitionReport(), "idempotent"
     assert ensure_reading_partitions(session, date(2030, 1, 1), 2).created == ["reading_2032"]
+    # A scheduler stopped for years: the years since the newest partition are filled in.
+    assert ensure_reading_partitions(session, date(2035, 1, 1), 1).created == [
+        f"reading_{y}" for y in range(2033, 2037)
+    ]
     with pytest.raises(IntegrityError), session.begin_nested():
         session.add(_reading(point, far, value=2.0))
     session.add(_reading(point, far + timedelta(days=400)))  # 2032, into its new partition

@@ -31,11 +31,12 @@ class PartitionReport:
 
 
 def ensure_reading_partitions(session: Session, today: date, years_ahead: int = YEARS_AHEAD) -> PartitionReport:
-    """Create the missing yearly partitions of ``reading``, from the oldest one there (or
-    ``today``'s year when there is none) up to ``years_ahead`` years after ``today``'s, each with
+    """Create the missing yearly partitions of ``reading`` from ``today``'s year (or the year
+    after the newest partition, if that is earlier) to ``years_ahead`` years after it, each with
     the rows the DEFAULT partition held for its year (PostgreSQL refuses to attach a partition
-    while the DEFAULT one holds rows in its range), in the session's transaction. Idempotent; with
-    nothing missing, one catalog query and no lock."""
+    while the DEFAULT one holds rows in its range), in the session's transaction. Years before
+    are left alone: their rows, if any, stay in DEFAULT. Idempotent; with nothing missing, one
+    catalog query and no lock."""
     report = PartitionReport()
     if session.get_bind().dialect.name != "postgresql" or not _missing_years(_partitions(session), today, years_ahead):
         return report
@@ -59,12 +60,11 @@ def _partitions(session: Session) -> set[str]:
 
 
 def _missing_years(partitions: set[str], today: date, years_ahead: int) -> list[int]:
-    """The years from the oldest partition's (or ``today``'s) to ``years_ahead`` after today's
-    that have none; none at all when ``reading`` is not partitioned."""
+    """The years to come that have no partition (none when ``reading`` is not partitioned)."""
     if not partitions:
         return []
     years = {int(match[1]) for name in partitions if (match := _YEAR_PARTITION.fullmatch(name))}
-    first = min(years | {today.year})
+    first = min(max(years, default=today.year) + 1, today.year)
     return [year for year in range(first, today.year + years_ahead + 1) if year not in years]
 
 
@@ -77,6 +77,8 @@ def _create_year(session: Session, year: int, *, move_from_default: bool) -> int
     session.execute(text(f"CREATE TABLE {name} (LIKE reading INCLUDING DEFAULTS)"))
     moved = 0
     if move_from_default:
+        # Locked first, so no row of the year can go in between the move and the attaching.
+        session.execute(text(f"LOCK TABLE {DEFAULT_PARTITION} IN ACCESS EXCLUSIVE MODE"))
         moved = (
             session.connection()
             .execute(
