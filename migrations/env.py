@@ -11,7 +11,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from maintenance.choices import ChoiceType
 from maintenance.config import get_settings
-from maintenance.db import UTCDateTime, build_engine, metadata
+from maintenance.db import UTCDateTime, build_engine, metadata, without_partitions
 from maintenance.models_registry import import_all_models
 
 import_all_models()
@@ -43,6 +43,9 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=dialect.startswith("sqlite"),
         literal_binds=connection is None,
+        # On PostgreSQL ``reading`` is partitioned by year (migration eadc435fdf6d): its partitions
+        # are tables no model describes, which autogenerate would otherwise offer to drop.
+        include_name=without_partitions(connection) if connection is not None else None,
     )
 
 

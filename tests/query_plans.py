@@ -68,3 +68,19 @@ def _pg_scans(node: dict[str, Any], table: str) -> bool:
     if on_table and (node["Node Type"] == "Seq Scan" or (index and "Index Cond" not in node)):
         return True
     return any(_pg_scans(child, table) for child in node.get("Plans", []))
+
+
+def relations_read(session: Session, statement: Statement) -> set[str]:
+    """The tables a statement's PostgreSQL plan reads, partitions by their own names: those the
+    planner did not prune away (readings' partitions tests)."""
+    sql, parameters = statement
+    with session.connection().connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, parameters)
+        return set(_relations(cursor.fetchone()[0][0]["Plan"]))
+
+
+def _relations(node: dict[str, Any]) -> Iterator[str]:
+    if "Relation Name" in node:
+        yield node["Relation Name"]
+    for child in node.get("Plans", []):
+        yield from _relations(child)

@@ -35,7 +35,11 @@ from sqlmodel import Session
 from maintenance import backup
 from maintenance.audit.service import SystemActor
 from maintenance.cli import alembic_config
-from maintenance.db import build_engine
+from maintenance.db import build_engine, metadata, partition_names
+from maintenance.monitoring import service as monitoring
+from maintenance.monitoring.choices import ConditionState, Quantity, ReadingSource
+from maintenance.monitoring.models import PointCreate, Reading
+from maintenance.monitoring.readings.partitions import ensure_reading_partitions
 from maintenance.orders.models import PmPlanCreate
 from maintenance.orders.pm import service as pm
 from maintenance.org.permissions import EVERY_CAPABILITY
@@ -534,15 +538,66 @@ def _pg_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def _pg_readings(url: str) -> tuple[set[str], list[tuple[Any, ...]]]:
+    """The readings' partitions and rows (each with the partition it is in)."""
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT tableoid::regclass::text, point_id, taken_at, value FROM reading ORDER BY point_id, taken_at"
+            )
+            return partition_names(connection), [tuple(row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def _partitions_ahead(url: str, today: date) -> list[str]:
+    """The readings' partitions of the years to come, as of ``today`` (those created)."""
+    engine = build_engine(url)
+    try:
+        with Session(engine) as session:
+            created = ensure_reading_partitions(session, today).created
+            session.commit()
+            return created
+    finally:
+        engine.dispose()
+
+
+def _add_readings(engine: Engine) -> None:
+    """Readings of 2025 and 2026 (in the DEFAULT partition of a database just migrated)."""
+    with Session(engine) as session:
+        factories.bind(session)
+        data = {"code": "P-1", "asset_id": factories.AssetFactory().id, "name": "振动", "quantity": Quantity.VIBRATION}
+        point = monitoring.create_point(
+            session, PointCreate.model_validate(data), actor=SystemActor(username="test", capabilities=EVERY_CAPABILITY)
+        )
+        for taken_at in (datetime(2025, 3, 1, tzinfo=UTC), datetime(2026, 8, 1, tzinfo=UTC)):
+            session.add(
+                Reading(
+                    point_id=point.id,
+                    taken_at=taken_at,
+                    value=2.5,
+                    state=ConditionState.NORMAL,
+                    source=ReadingSource.API,
+                )
+            )
+        session.commit()
+
+
 def test_postgresql_round_trip_through_pg_dump_and_pg_restore(
     committed_postgresql: Engine, empty_postgresql: str, tmp_path: Path
 ) -> None:
+    """With the readings partitioned by year: the same partitions and rows come back."""
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
         pytest.skip("pg_dump/pg_restore not on PATH")
     _add_records(committed_postgresql)
+    _add_readings(committed_postgresql)
     source_url = committed_postgresql.url.render_as_string(hide_password=False)
-    counts = _pg_counts(source_url)
     source = Plant(tmp_path / "unused.db", tmp_path / "source" / "var")
+    assert _partitions_ahead(source_url, date(2025, 6, 1)) == ["reading_2025", "reading_2026", "reading_2027"]
+    counts = _pg_counts(source_url)
+    assert set(counts) == {*metadata.tables, "alembic_version"}, "the partitioned table counts for its partitions"
+    readings = _pg_readings(source_url)
     _store(source.files_dir, PDF)
     archive = tmp_path / "pg.tar.gz"
 
@@ -553,6 +608,7 @@ def test_postgresql_round_trip_through_pg_dump_and_pg_restore(
     restored = target.run("db", "restore", str(archive), MAINTENANCE_DATABASE_URL=empty_postgresql)
     assert restored.returncode == 0, restored.stderr
     assert _pg_counts(empty_postgresql) == counts
+    assert _pg_readings(empty_postgresql) == readings
     assert target.files() == source.files()
     verified = target.run("audit", "verify", MAINTENANCE_DATABASE_URL=empty_postgresql)
     assert verified.returncode == 0, verified.stderr
@@ -560,6 +616,9 @@ def test_postgresql_round_trip_through_pg_dump_and_pg_restore(
     again = target.run("db", "restore", str(archive), MAINTENANCE_DATABASE_URL=empty_postgresql)
     assert again.returncode == 1
     assert "--force" in one_line(again.stderr)
+    # Meanwhile the target made the partitions of later years, which the backup does not have.
+    assert "reading_2033" in _partitions_ahead(empty_postgresql, date(2031, 6, 1))
     forced = target.run("db", "restore", "--force", str(archive), MAINTENANCE_DATABASE_URL=empty_postgresql)
     assert forced.returncode == 0, forced.stderr
     assert _pg_counts(empty_postgresql) == counts
+    assert _pg_readings(empty_postgresql) == readings

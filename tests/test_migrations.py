@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from maintenance.cli import alembic_config
 from maintenance.config import PROJECT_ROOT
-from maintenance.db import build_engine, metadata
+from maintenance.db import build_engine, metadata, partition_names, without_partitions
 from maintenance.models_registry import import_all_models
 
 import_all_models()
@@ -69,17 +69,26 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def application_tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    """The tables, a partitioned table standing for its partitions (see ``partition_names``)."""
+    with engine.connect() as connection:
+        return set(inspect(connection).get_table_names()) - {"alembic_version"} - partition_names(connection)
 
 
 def schema_drift(engine: Engine) -> list[Any]:
     """What autogenerate would write into a new migration (empty when models and schema agree).
 
-    Same comparison options as migrations/env.py: the project's metadata and ``compare_type``.
+    Same comparison options as migrations/env.py: the project's metadata, ``compare_type`` and
+    its ``include_name`` (the partitions of a partitioned table are left out).
     """
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "target_metadata": metadata, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "target_metadata": metadata,
+                "render_as_batch": True,
+                "include_name": without_partitions(connection),
+            },
         )
         return compare_metadata(context, metadata)
 

@@ -45,7 +45,7 @@ from typing import IO, TYPE_CHECKING, Literal
 from sqlalchemy import Connection, Engine, create_engine, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 
-from maintenance.db import build_engine
+from maintenance.db import build_engine, partition_names
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -378,7 +378,7 @@ def _check_target(database_url: str, engine: EngineName, manifest: Manifest, for
     if engine == "sqlite" and not _sqlite_path(database_url).exists():
         return
     with _plain_engine(database_url) as target, target.connect() as connection:
-        names = set(inspect(connection).get_table_names())
+        names = _tables(connection)
         if CHANGE_LOG_TABLE in names:
             rows = _count(connection, CHANGE_LOG_TABLE)
         else:
@@ -533,6 +533,8 @@ def _restore_postgresql(
 ) -> dict[str, int]:
     pg_restore = _tool("pg_restore")
     progress("restoring the database", 0, None)
+    order = staged.with_name("restore-order.list")
+    order.write_text(_restore_order(_run_tool([pg_restore, "--list", str(staged)], None)), encoding="utf-8")
     _run_tool(
         [
             pg_restore,
@@ -543,6 +545,7 @@ def _restore_postgresql(
             "--no-owner",
             "--no-privileges",
             "--no-password",
+            f"--use-list={order}",
             str(staged),
         ],
         database_url,
@@ -555,6 +558,30 @@ def _restore_postgresql(
             progress(f"upgrading the schema to {upgrade_to}", 0, None)
             _upgrade(engine, config)
     return tables
+
+
+_CONSTRAINT_ENTRY = re.compile(r"\d+; \d+ \d+ CONSTRAINT (\S+ \S+) ")
+_PARTITION_ENTRY = re.compile(r"\d+; \d+ \d+ TABLE ATTACH (\S+ \S+) ")
+
+
+def _restore_order(listing: str) -> str:
+    """The dump's table of contents (``pg_restore --list``) with the constraints of partitions
+    moved before every other constraint. With ``--clean`` pg_restore drops the objects in the
+    reverse of this order, and PostgreSQL refuses to drop a partition's primary key while it is
+    attached to its table's (``reading_2026_pkey`` to ``pk_reading``): dropped after the table's,
+    it has gone with it (the drop is IF EXISTS). Created in this order all is as valid: each
+    partition's key alone, then the table's (ONLY), then the attaching (INDEX ATTACH entries)."""
+    lines = listing.splitlines()
+    partitions = {match[1] for line in lines if (match := _PARTITION_ENTRY.match(line))}
+
+    def of_a_partition(line: str) -> bool:
+        match = _CONSTRAINT_ENTRY.match(line)
+        return match is not None and match[1] in partitions
+
+    moved = [line for line in lines if of_a_partition(line)]
+    rest = [line for line in lines if not of_a_partition(line)]
+    first = next((i for i, line in enumerate(rest) if _CONSTRAINT_ENTRY.match(line)), len(rest))
+    return "\n".join([*rest[:first], *moved, *rest[first:]]) + "\n"
 
 
 def _upgrade(engine: Engine, config: AlembicConfig) -> None:
@@ -598,8 +625,15 @@ def _count(connection: Connection, name: str) -> int:
     return int(connection.execute(select(func.count()).select_from(table(name))).scalar_one())
 
 
+def _tables(connection: Connection) -> set[str]:
+    """The database's tables, a partitioned table standing for its partitions: a database that made
+    the readings' partitions of later years than the backup's is still the same schema, and
+    ``pg_restore --clean`` drops them with the table."""
+    return set(inspect(connection).get_table_names()) - partition_names(connection)
+
+
 def _table_counts(connection: Connection) -> dict[str, int]:
-    return {name: _count(connection, name) for name in sorted(inspect(connection).get_table_names())}
+    return {name: _count(connection, name) for name in sorted(_tables(connection))}
 
 
 def _revision(connection: Connection) -> str:
@@ -632,12 +666,16 @@ def libpq_connection(database_url: str) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), environment
 
 
-def _run_tool(arguments: list[str], database_url: str) -> None:
-    conninfo, environment = libpq_connection(database_url)
-    arguments = [*arguments, f"--dbname={conninfo}"]
+def _run_tool(arguments: list[str], database_url: str | None) -> str:
+    """Run pg_dump or pg_restore on the database (None: on the archive alone); its output."""
+    environment = {**os.environ}
+    if database_url is not None:
+        conninfo, environment = libpq_connection(database_url)
+        arguments = [*arguments, f"--dbname={conninfo}"]
     # The program is pg_dump or pg_restore found on PATH; the arguments are ours, not a shell's.
     result = subprocess.run(arguments, capture_output=True, text=True, env=environment, check=False)  # noqa: S603
     if result.returncode != 0:
         tool = Path(arguments[0]).name
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise BackupFailed(f"{tool} failed (exit {result.returncode}): {' / '.join(detail[-3:]) or 'no output'}")
+    return result.stdout

@@ -143,11 +143,28 @@ def alembic_config() -> AlembicConfig:
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
-    """Migrate the database to the latest schema (safe to run again)."""
+    """Migrate the database to the latest schema (safe to run again); on PostgreSQL, create the
+    readings' partitions of the coming years."""
     from alembic import command
 
     command.upgrade(alembic_config(), revision)
     console.print(f"database at {revision}: {_redacted_url()}")
+    _print_partitions_created(_ensure_reading_partitions(None))
+
+
+def _ensure_reading_partitions(day: date | None) -> list[str]:
+    """The readings' yearly partitions up to a few years after ``day`` (default: today), in a
+    transaction of their own; the names of those created."""
+    from maintenance.db import plant_today
+    from maintenance.monitoring.readings.partitions import ensure_reading_partitions
+
+    with command_transaction("partitions") as session:
+        return ensure_reading_partitions(session, day or plant_today()).created
+
+
+def _print_partitions_created(created: list[str]) -> None:
+    if created:
+        console.print(f"readings partitions created: {', '.join(created)}", highlight=False)
 
 
 @db_app.command("backup")
@@ -1099,8 +1116,9 @@ def scheduler_command(
     ] = None,
 ) -> None:
     """Raise the PM orders falling due and make the rounds of the current shift, day and week
-    (idempotent: safe from cron and on several machines at once); with e-mail on, once a plant day
-    after MAINTENANCE_DIGEST_HOUR, send the notification digests (as `notify digest`).
+    (idempotent: safe from cron and on several machines at once); on PostgreSQL, create the
+    readings' partitions of the coming years; with e-mail on, once a plant day after
+    MAINTENANCE_DIGEST_HOUR, send the notification digests (as `notify digest`).
 
     With --once: one pass, a summary, exit 0 (1 if a digest failed). Without: a pass every
     MAINTENANCE_SCHEDULER_INTERVAL_MINUTES until Ctrl-C or SIGTERM; each pass is its own
@@ -1142,14 +1160,15 @@ def _digest_due(now: datetime, last_day: date | None) -> date | None:
     return local.date()
 
 
-SchedulerPass = tuple["SchedulerReport", "RoundsReport", "ReminderReport", int]
+SchedulerPass = tuple["SchedulerReport", "RoundsReport", "ReminderReport", int, list[str]]
 
 
 def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
     the rounds of the periods running now, the special-equipment inspection orders, then the
     notification read marks whose item is long gone removed (how many; as of the start of ``day``
-    when given)."""
+    when given). Then, in a short transaction of its own (creating one takes locks on the
+    readings), the readings' partitions of the coming years that are missing (their names)."""
     from maintenance.db import plant_day_start, plant_today, utcnow
     from maintenance.inspections import rounds
     from maintenance.orders.pm import scheduler
@@ -1163,13 +1182,14 @@ def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
         generated_rounds = rounds.generate_rounds(session, actor=actor)
         inspection_orders = reminders.raise_inspection_orders(session, today, actor)
         now = utcnow() if day is None else plant_day_start(day)
-        return orders, generated_rounds, inspection_orders, notifications.purge_read_marks(session, now)
+        purged = notifications.purge_read_marks(session, now)
+    return orders, generated_rounds, inspection_orders, purged, _ensure_reading_partitions(today)
 
 
 def _print_scheduler_report(reports: SchedulerPass) -> None:
     from rich.table import Table
 
-    report, rounds, inspections, purged = reports
+    report, rounds, inspections, purged, partitions = reports
     table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -1190,6 +1210,7 @@ def _print_scheduler_report(reports: SchedulerPass) -> None:
             markup=False,
             highlight=False,
         )
+    _print_partitions_created(partitions)
 
 
 def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> None:
@@ -1221,7 +1242,9 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
             except Exception:
                 logger.exception("pass failed; retrying in %s minutes", interval_minutes)
             else:
-                orders, rounds, inspections, purged = report
+                orders, rounds, inspections, purged, partitions = report
+                if partitions:
+                    logger.info("readings partitions created: %s", ", ".join(partitions))
                 logger.info(
                     "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
                     "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes; "

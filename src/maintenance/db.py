@@ -7,7 +7,7 @@ the request (or CLI command) commits once on success and rolls back on error.
 from __future__ import annotations
 
 import time as time_module
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +18,18 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from pydantic import Field as PydanticField
-from sqlalchemy import Column, DateTime, Engine, ForeignKey, Integer, MetaData, TypeDecorator, event, null
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    event,
+    null,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm.exc import StaleDataError
@@ -240,6 +251,37 @@ def build_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def partition_names(connection: Connection) -> set[str]:
+    """The tables of the connection's schema that are partitions of another table (PostgreSQL's
+    declarative partitioning: ``reading_2026`` of ``reading``; none on SQLite). The models, the
+    schema comparisons and the backup's row counts know the partitioned table only, which holds
+    the rows of all its partitions."""
+    if connection.dialect.name != "postgresql":
+        return set()
+    rows = connection.exec_driver_sql(
+        "SELECT relname FROM pg_class WHERE relispartition AND relkind IN ('r', 'p') "
+        "AND relnamespace = current_schema()::regnamespace"
+    )
+    return set(rows.scalars())
+
+
+def without_partitions(connection: Connection) -> Callable[[str | None, str, Mapping[str, str | None]], bool]:
+    """An ``include_name`` hook for Alembic's autogenerate that leaves out the partitions
+    (:func:`partition_names`): they are not models, and the partitioned table stands for them.
+    The partitions are read at the first call, inside the comparison's transaction (a query made
+    before Alembic begins its own would leave that one uncommitted)."""
+    partitions: list[set[str]] = []
+
+    def include(name: str | None, type_: str, _parents: Mapping[str, str | None]) -> bool:
+        if type_ != "table":
+            return True
+        if not partitions:
+            partitions.append(partition_names(connection))
+        return name not in partitions[0]
+
+    return include
 
 
 @lru_cache
