@@ -26,7 +26,7 @@ does the same the other way, back to a plain table with every row.
 On SQLite this is a no-op: SQLite has no partitioning, and its reading table stays as it was.
 
 Revision ID: eadc435fdf6d
-Revises: 5d0c1e9a7b24
+Revises: 3f8a1c2d9e47
 Create Date: 2026-12-06 04:12:07.194006
 """
 
@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "eadc435fdf6d"
-down_revision: str | None = "5d0c1e9a7b24"
+down_revision: str | None = "3f8a1c2d9e47"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
