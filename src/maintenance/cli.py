@@ -1131,14 +1131,15 @@ def _digest_due(now: datetime, last_day: date | None) -> date | None:
     return local.date()
 
 
-SchedulerPass = tuple["SchedulerReport", "RoundsReport", "ReminderReport", int]
+SchedulerPass = tuple["SchedulerReport", "RoundsReport", "ReminderReport", int, int]
 
 
 def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
     the rounds of the periods running now, the special-equipment inspection orders, then the
-    notification read marks whose item is long gone removed (how many; as of the start of ``day``
-    when given)."""
+    notification read marks whose item is long gone and the export jobs older than a day removed
+    (how many; as of the start of ``day`` when given)."""
+    from maintenance import export_jobs
     from maintenance.db import plant_day_start, plant_today, utcnow
     from maintenance.inspections import rounds
     from maintenance.orders.pm import scheduler
@@ -1152,13 +1153,14 @@ def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
         generated_rounds = rounds.generate_rounds(session, actor=actor)
         inspection_orders = reminders.raise_inspection_orders(session, today, actor)
         now = utcnow() if day is None else plant_day_start(day)
-        return orders, generated_rounds, inspection_orders, notifications.purge_read_marks(session, now)
+        read_marks = notifications.purge_read_marks(session, now)
+        return orders, generated_rounds, inspection_orders, read_marks, export_jobs.purge_jobs(session, now)
 
 
 def _print_scheduler_report(reports: SchedulerPass) -> None:
     from rich.table import Table
 
-    report, rounds, inspections, purged = reports
+    report, rounds, inspections, purged, exports = reports
     table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -1172,6 +1174,7 @@ def _print_scheduler_report(reports: SchedulerPass) -> None:
     table.add_row("special equipment checked", str(inspections.items_checked))
     table.add_row("inspection orders created", str(inspections.orders_created))
     table.add_row("stale read marks removed", str(purged))
+    table.add_row("old export jobs removed", str(exports))
     console.print(table)
     for order in [*report.created, *inspections.created]:
         console.print(
@@ -1210,11 +1213,12 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
             except Exception:
                 logger.exception("pass failed; retrying in %s minutes", interval_minutes)
             else:
-                orders, rounds, inspections, purged = report
+                orders, rounds, inspections, purged, exports = report
                 logger.info(
                     "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
                     "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes; "
-                    "%s special-equipment inspection orders created; %s stale read marks removed",
+                    "%s special-equipment inspection orders created; %s stale read marks removed; "
+                    "%s old export jobs removed",
                     orders.today.isoformat(),
                     orders.plans_checked,
                     orders.orders_created,
@@ -1225,6 +1229,7 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
                     rounds.routes_checked,
                     inspections.orders_created,
                     purged,
+                    exports,
                 )
             digested = _scheduled_digest(logger, digested)
             stop.wait(interval_minutes * 60)
