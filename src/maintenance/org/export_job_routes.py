@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from maintenance import export_jobs
+from maintenance.config import get_settings
 from maintenance.db import SessionDep, utcnow
 from maintenance.exceptions import NotFound
 from maintenance.export_jobs import ExportJob, ExportJobState
@@ -45,6 +46,7 @@ def export_jobs_page(request: Request, session: SessionDep, user: CurrentUser) -
             "interrupted": interrupted,
             "live": live,
             "refresh_seconds": REFRESH_SECONDS,
+            "keep_hours": get_settings().export_job_keep_hours,
             "states": ExportJobState,
         },
         block="results",
