@@ -678,6 +678,7 @@ NEVER_LOGGED = {
     "user_workshop": "logged as the user's workshop_ids",
     "asset_version": "the asset's history, logged as the asset's update",
     "notification_digest": "which day's e-mail digest went to whom, mailing bookkeeping",
+    "export_job": "a user's export run in the background: bookkeeping, not a business record",
 }
 
 

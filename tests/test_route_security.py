@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from starlette.routing import Mount
 
-from maintenance import files
+from maintenance import export_jobs, files
 from maintenance.assets import class_aliases
 from maintenance.assets.choices import SpecialCategory
 from maintenance.assets.documents import service as documents
@@ -38,7 +38,8 @@ from maintenance.audit.models import ObjectChange
 from maintenance.audit.service import SystemActor
 from maintenance.budget.models import BudgetYear
 from maintenance.config import get_settings
-from maintenance.db import get_session, plant_today
+from maintenance.db import get_session, plant_today, utcnow
+from maintenance.export_jobs import ExportJob, ExportJobState
 from maintenance.inspections import campaigns, rounds
 from maintenance.inspections.choices import CampaignKind
 from maintenance.inspections.models import (
@@ -492,6 +493,7 @@ class Rule(Enum):
     ADMIN = "admins"
     OWNER = "the record's owner (engineer A's own token) and admins"
     PLANT = "managers, admins and auditors: plant-wide figures (engineers read their workshops' elsewhere)"
+    SELF = "the record's owner alone (engineer A's own export): for anyone else it does not exist (404)"
 
 
 ROLES = ("anonymous", "engineer_a", "engineer_b", "manager", "auditor", "admin")
@@ -504,9 +506,10 @@ ALLOWED: dict[Rule, frozenset[str]] = {
     Rule.ADMIN: frozenset({"admin"}),
     Rule.OWNER: frozenset({"engineer_a", "admin"}),
     Rule.PLANT: frozenset({"manager", "auditor", "admin"}),
+    Rule.SELF: frozenset({"engineer_a"}),
 }
 
-PUBLIC, USER, WRITER, WORKSHOP, MANAGER, ADMIN, OWNER, PLANT = Rule
+PUBLIC, USER, WRITER, WORKSHOP, MANAGER, ADMIN, OWNER, PLANT, SELF = Rule
 POLICY: dict[tuple[str, str], Rule] = {
     # Login, language, health and the API description
     ("GET", "/login"): PUBLIC,
@@ -543,6 +546,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/mqtt/mappings/{mapping_id:int}/delete"): ADMIN,
     # API tokens: everyone their own
     ("GET", "/tokens"): USER,
+    # My exports: a user's own export jobs
+    ("GET", "/exports"): USER,
+    ("GET", "/exports/{job_id}/download"): SELF,
+    ("POST", "/exports/{job_id}/delete"): SELF,
     ("POST", "/tokens"): USER,
     ("POST", "/tokens/{token_id}/revoke"): OWNER,
     # Special equipment: the item page, its tab and banner, recording (the asset's workshop)
@@ -1063,6 +1070,24 @@ class World:
         return mqtt_service.create_mapping(self.session, data, actor=self.admin)
 
     @kept
+    def export_job(self) -> ExportJob:
+        """Engineer A's export, done, with its file."""
+        job, _created = export_jobs.create_job(
+            self.session,
+            user_id=self.users["engineer_a"].id,
+            request_key="probe",
+            title="设备台账导出",
+            filter_text="全部设备",
+            fmt="csv",
+            file_name="设备_2026-12-06.csv",
+            now=utcnow(),
+        )
+        job.state = ExportJobState.DONE
+        export_jobs.job_path(job).parent.mkdir(parents=True, exist_ok=True)
+        export_jobs.job_path(job).write_bytes(b"\xef\xbb\xbftag\r\n")
+        return job
+
+    @kept
     def token(self) -> ApiToken:
         owner = self.users["engineer_a"]
         token, _plaintext = org_service.create_api_token(
@@ -1143,6 +1168,7 @@ _PATH_VALUES: dict[str, Callable[[World], object]] = {
     "alias_id": lambda world: world.alias.id,
     "mapping_id": lambda world: world.mqtt_mapping.id,
     "token_id": lambda world: world.token.id,
+    "job_id": lambda world: world.export_job.id,
     "finding_id": lambda world: world.finding.id,
     "type_id": lambda world: world.inspection_type.id,
     "tag": lambda world: world.asset.tag,
@@ -1628,12 +1654,16 @@ def test_the_policy_and_its_forms_name_existing_routes() -> None:
         assert set(table) <= routes, sorted(set(table) - routes)
 
 
+# Records only their owner knows of: anyone else is told they do not exist (404), not refused.
+HIDDEN_FROM_OTHERS = {path for (_method, path), rule in POLICY.items() if rule is Rule.SELF}
+
+
 def _refused(response: Response, role: str, path: str) -> bool:
     if path.startswith(JSON_API_PREFIX):
         return response.status_code == (401 if role == "anonymous" else 403)
     if role == "anonymous":
         return response.status_code == 303 and urlsplit(response.headers["location"]).path == "/login"
-    return response.status_code == 403
+    return response.status_code == (404 if path in HIDDEN_FROM_OTHERS else 403)
 
 
 @pytest.mark.parametrize("path", sorted({path for _method, path in ROUTES}))

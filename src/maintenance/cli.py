@@ -14,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -1160,15 +1161,26 @@ def _digest_due(now: datetime, last_day: date | None) -> date | None:
     return local.date()
 
 
-SchedulerPass = tuple["SchedulerReport", "RoundsReport", "ReminderReport", int, list[str]]
+@dataclass(frozen=True)
+class SchedulerPass:
+    """What one scheduler pass did."""
+
+    orders: SchedulerReport
+    rounds: RoundsReport
+    inspections: ReminderReport
+    read_marks_removed: int
+    export_jobs_removed: int
+    partitions_created: list[str]
 
 
 def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
     """One pass in its own transaction (committed when it succeeds): the PM orders falling due,
     the rounds of the periods running now, the special-equipment inspection orders, then the
-    notification read marks whose item is long gone removed (how many; as of the start of ``day``
-    when given). Then, in a short transaction of its own (creating one takes locks on the
-    readings), the readings' partitions of the coming years that are missing (their names)."""
+    notification read marks whose item is long gone and the export jobs older than a day removed
+    (how many; as of the start of ``day`` when given). Then, in a short transaction of its own
+    (creating one takes locks on the readings), the readings' partitions of the coming years that
+    are missing (their names)."""
+    from maintenance import export_jobs
     from maintenance.db import plant_day_start, plant_today, utcnow
     from maintenance.inspections import rounds
     from maintenance.orders.pm import scheduler
@@ -1182,14 +1194,17 @@ def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
         generated_rounds = rounds.generate_rounds(session, actor=actor)
         inspection_orders = reminders.raise_inspection_orders(session, today, actor)
         now = utcnow() if day is None else plant_day_start(day)
-        purged = notifications.purge_read_marks(session, now)
-    return orders, generated_rounds, inspection_orders, purged, _ensure_reading_partitions(today)
+        read_marks = notifications.purge_read_marks(session, now)
+        exports = export_jobs.purge_jobs(session, now)
+    return SchedulerPass(
+        orders, generated_rounds, inspection_orders, read_marks, exports, _ensure_reading_partitions(today)
+    )
 
 
 def _print_scheduler_report(reports: SchedulerPass) -> None:
     from rich.table import Table
 
-    report, rounds, inspections, purged, partitions = reports
+    report, rounds, inspections = reports.orders, reports.rounds, reports.inspections
     table = Table(title=f"PM scheduler: {report.today.isoformat()}, horizon {report.horizon_days} days")
     table.add_column("")
     table.add_column("count", justify="right")
@@ -1202,7 +1217,8 @@ def _print_scheduler_report(reports: SchedulerPass) -> None:
     table.add_row("rounds created", str(rounds.rounds_created))
     table.add_row("special equipment checked", str(inspections.items_checked))
     table.add_row("inspection orders created", str(inspections.orders_created))
-    table.add_row("stale read marks removed", str(purged))
+    table.add_row("stale read marks removed", str(reports.read_marks_removed))
+    table.add_row("old export jobs removed", str(reports.export_jobs_removed))
     console.print(table)
     for order in [*report.created, *inspections.created]:
         console.print(
@@ -1210,7 +1226,7 @@ def _print_scheduler_report(reports: SchedulerPass) -> None:
             markup=False,
             highlight=False,
         )
-    _print_partitions_created(partitions)
+    _print_partitions_created(reports.partitions_created)
 
 
 def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> None:
@@ -1242,13 +1258,14 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
             except Exception:
                 logger.exception("pass failed; retrying in %s minutes", interval_minutes)
             else:
-                orders, rounds, inspections, purged, partitions = report
-                if partitions:
-                    logger.info("readings partitions created: %s", ", ".join(partitions))
+                orders, rounds = report.orders, report.rounds
+                if report.partitions_created:
+                    logger.info("readings partitions created: %s", ", ".join(report.partitions_created))
                 logger.info(
                     "pass done for %s: %s plans checked, %s orders created (%s awaiting approval), "
                     "%s skipped as existing, %s waiting for an open order; %s rounds created on %s routes; "
-                    "%s special-equipment inspection orders created; %s stale read marks removed",
+                    "%s special-equipment inspection orders created; %s stale read marks removed; "
+                    "%s old export jobs removed",
                     orders.today.isoformat(),
                     orders.plans_checked,
                     orders.orders_created,
@@ -1257,8 +1274,9 @@ def _scheduler_loop(day: date | None, horizon: int, interval_minutes: int) -> No
                     orders.skipped_open,
                     rounds.rounds_created,
                     rounds.routes_checked,
-                    inspections.orders_created,
-                    purged,
+                    report.inspections.orders_created,
+                    report.read_marks_removed,
+                    report.export_jobs_removed,
                 )
             digested = _scheduled_digest(logger, digested)
             stop.wait(interval_minutes * 60)

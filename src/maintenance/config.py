@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     reading_import_max_columns: int = Field(default=50, ge=1)
     reading_import_max_cells: int = Field(default=10_000_000, ge=1)
     reading_import_max_unpacked_mb: int = Field(default=1024, ge=1)
+    # An export of more rows than this (counted up to one more) runs as a background job on the
+    # "My exports" page instead of inside the request; at most this many of a user's exports are
+    # queued or running at once; workers per app process; a running job whose heartbeat is older
+    # than this many minutes was interrupted (its process stopped); jobs and files are kept this long.
+    export_job_threshold_rows: int = Field(default=5_000, ge=1)
+    export_jobs_per_user: int = Field(default=2, ge=1)
+    export_job_workers: int = Field(default=2, ge=1, le=16)
+    export_job_stale_minutes: int = Field(default=10, ge=1)
+    export_job_keep_hours: int = Field(default=24, ge=1)
     # E-mail (the daily notification digest, the admins' test mail). No host: e-mail is off.
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -143,6 +152,11 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.var_dir / "files"
+
+    @property
+    def exports_dir(self) -> Path:
+        """The files of export jobs (removed with their jobs; not part of a backup)."""
+        return self.var_dir / "exports"
 
     @field_validator("smtp_from")
     @classmethod

@@ -32,12 +32,15 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import xlsxwriter
+from fastapi import Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 
+from maintenance import export_jobs
 from maintenance.choices import Choice
+from maintenance.config import get_settings
 from maintenance.db import plant_timezone, utcnow
 from maintenance.exceptions import FieldError, ValidationFailed
 from maintenance.i18n import NP_, ContextMessage, current_locale, translate
@@ -400,8 +403,31 @@ class TableExport:
         name, fallback = self.file_names(fmt)
         return {"Content-Disposition": content_disposition(name, fallback), "Cache-Control": "no-store"}
 
-    def response(self, fmt: ExportFormat) -> Response:
-        """CSV streamed as it is produced, or XLSX in constant memory."""
+    def count_rows(self, cap: int | None = None) -> int:
+        """The rows the export would have, counted up to ``cap`` when given (the list's query
+        with a LIMIT, never the whole table)."""
+        stmt = self.select().order_by(None)
+        if cap is not None:
+            stmt = stmt.limit(cap)
+        return self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+    def response(self, fmt: ExportFormat, request: Request) -> Response:
+        """CSV streamed as it is produced, or XLSX in constant memory; an export of more rows
+        than ``MAINTENANCE_EXPORT_JOB_THRESHOLD_ROWS`` becomes a job of the user's "My exports"
+        (:mod:`maintenance.export_jobs`) instead."""
+        threshold = get_settings().export_job_threshold_rows
+        if self.count_rows(threshold + 1) > threshold:
+            logger.info(
+                "%s export %s by %s as a job (%s)", self.file_stem.message, fmt, self.exported_by, self.filter_text()
+            )
+            return export_jobs.start_export_job(
+                request,
+                self,
+                fmt,
+                title=self.text(self.title),
+                filter_text=self.filter_text(),
+                file_name=self.file_names(fmt)[0],
+            )
         logger.info("%s export %s by %s (%s)", self.file_stem.message, fmt, self.exported_by, self.filter_text())
         return download_response(
             fmt,
@@ -419,6 +445,9 @@ class ComputedExport(TableExport):
     from what it loaded in a fixed number of queries."""
 
     computed: Sequence[tuple[Any, ...]] = ()
+
+    def count_rows(self, cap: int | None = None) -> int:
+        return len(self.computed) if cap is None else min(len(self.computed), cap)
 
     def rows(self, batch_size: int | None = None) -> Iterator[tuple[Any, ...]]:
         self.row_count = 0

@@ -60,7 +60,7 @@ from maintenance.orders.pm import routes as pm_routes
 from maintenance.orders.turnarounds import routes as turnaround_routes
 from maintenance.org import api as org_api
 from maintenance.org import auth as org_auth
-from maintenance.org import permissions, token_routes
+from maintenance.org import export_job_routes, permissions, token_routes
 from maintenance.org import routes as org_routes
 from maintenance.org.auth import current_user
 from maintenance.scorecard import api as scorecard_api
@@ -190,6 +190,7 @@ def create_app(*, warm_up: bool = False) -> FastAPI:
         Capability=permissions.Capability,
         may_read_scorecard=scorecard_service.may_read_scorecard,
     )
+    app.include_router(export_job_routes.router)
     app.include_router(org_routes.router)
     app.include_router(token_routes.router)
     app.include_router(class_alias_routes.router)

@@ -9,6 +9,7 @@ def import_all_models() -> None:
     import maintenance.assets.stocktake.models
     import maintenance.audit.models
     import maintenance.budget.models
+    import maintenance.export_jobs
     import maintenance.inspections.models
     import maintenance.leakfree.models
     import maintenance.monitoring.models

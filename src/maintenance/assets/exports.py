@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement, Select, String, and_, func, inspect, select, type_coerce
 from sqlalchemy.orm import aliased
@@ -308,8 +309,8 @@ class AssetExport(core.TableExport):
 # --- The web download ---------------------------------------------------------------------
 
 
-def export_response(session: Session, filters: AssetFilters, fmt: str, *, user: User) -> Response:
+def export_response(session: Session, request: Request, filters: AssetFilters, fmt: str, *, user: User) -> Response:
     """The list's filtered query as a CSV (streamed) or XLSX (constant memory) download."""
     checked = core.check_format(fmt)
     exported_by = f"{user.display_name} ({user.username})"
-    return AssetExport.start(session, filters, exported_by=exported_by).response(checked)
+    return AssetExport.start(session, filters, exported_by=exported_by).response(checked, request)

@@ -81,7 +81,7 @@ def asset_list(
     if export_format:
         from maintenance.assets import exports  # one filtered query feeds page and files alike
 
-        return exports.export_response(session, filters, export_format, user=user)
+        return exports.export_response(session, request, filters, export_format, user=user)
     stmt = service.list_assets(filters)
     assets = seek_page(
         request,

@@ -68,7 +68,7 @@ def journal_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     rows = paginate(session, journal.list_entries(filters, workshop_ids), page, scalars=False)
     return render(
         request,

@@ -38,7 +38,7 @@ def overview_page(request: Request, session: SessionDep, user: CurrentUser, view
     export_format = request.query_params.get("export")
     if export_format:
         export = BudgetExport(session=session, exported_by=f"{user.display_name} ({user.username})", overview=overview)
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     return render(
         request,
         "budget/overview.html",

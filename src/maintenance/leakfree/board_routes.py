@@ -71,7 +71,7 @@ def board_page(request: Request, session: SessionDep, user: CurrentUser, as_of: 
         export = BoardExport(
             session=session, exported_by=exported_by(user), as_of=as_of, workshop_rows=rows, progress=progress
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     by_month = service.certified_by_month(session, as_of.year, as_of)
     return render(
         request,

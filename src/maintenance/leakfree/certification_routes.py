@@ -82,7 +82,7 @@ def certification_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     rows = paginate(session, certifications.list_certifications(filters), page)
     return render(
         request,

@@ -84,7 +84,7 @@ def leak_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     rows = paginate(session, leaks.list_leaks(filters), page)
     points = _by_id(session, SealPoint, {leak.seal_point_id for leak in rows.items if leak.seal_point_id})
     checks = paginate(session, leaks.failed_seal_checks(filters.workshop_id), checks_page, scalars=False)

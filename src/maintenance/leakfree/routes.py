@@ -49,7 +49,7 @@ def overview_page(request: Request, session: SessionDep, user: CurrentUser, as_o
     export_format = request.query_params.get("export")
     if export_format:
         export = OverviewExport(session=session, exported_by=exported_by(user), as_of=as_of, workshop_rows=rows)
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     return render(
         request,
         "leakfree/overview/overview.html",

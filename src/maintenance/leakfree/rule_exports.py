@@ -10,6 +10,7 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Select, String, type_coerce
 from sqlmodel import Session, col
@@ -92,7 +93,9 @@ class RuleExport(core.TableExport):
         return [*super().scope_entries(), (self.text(NP_("rule export", "In effect on")), self.as_of)]
 
 
-def export_response(session: Session, filters: RuleFilters, fmt: str, *, as_of: date, user: User) -> Response:
+def export_response(
+    session: Session, request: Request, filters: RuleFilters, fmt: str, *, as_of: date, user: User
+) -> Response:
     checked = core.check_format(fmt)
     export = RuleExport(
         session=session,
@@ -101,4 +104,4 @@ def export_response(session: Session, filters: RuleFilters, fmt: str, *, as_of: 
         locale=current_locale(),
         exported_by=f"{user.display_name} ({user.username})",
     )
-    return export.response(checked)
+    return export.response(checked, request)

@@ -40,7 +40,7 @@ def rule_register(request: Request, session: SessionDep, user: CurrentUser, filt
     if export_format:
         from maintenance.leakfree import rule_exports
 
-        return rule_exports.export_response(session, filters, export_format, as_of=today, user=user)
+        return rule_exports.export_response(session, request, filters, export_format, as_of=today, user=user)
     return render(
         request,
         "leakfree/rules/register.html",

@@ -76,7 +76,7 @@ def seal_point_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     rows = paginate(session, seal_points.list_seal_points(filters, workshop_ids), page, scalars=False)
     totals = seal_points.totals_by_kind(session, filters, workshop_ids)
     return render(

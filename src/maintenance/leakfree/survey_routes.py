@@ -63,7 +63,7 @@ def survey_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     rows = paginate(session, surveys.list_surveys(filters), page)
     return render(
         request,

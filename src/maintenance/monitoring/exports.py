@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Select, String, select, type_coerce
 from sqlmodel import Session, col
@@ -161,7 +162,7 @@ class PointExport(core.TableExport):
         return "; ".join(f"{key}={value}" for key, value in sorted(data.items()))
 
 
-def export_response(session: Session, filters: PointFilters, fmt: str, *, user: User) -> Response:
+def export_response(session: Session, request: Request, filters: PointFilters, fmt: str, *, user: User) -> Response:
     """The list's filtered query as a CSV (streamed) or XLSX (constant memory) download."""
     checked = core.check_format(fmt)
-    return PointExport.start(session, filters, user=user).response(checked)
+    return PointExport.start(session, filters, user=user).response(checked, request)

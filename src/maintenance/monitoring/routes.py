@@ -174,7 +174,7 @@ def point_list(
     if export_format:
         from maintenance.monitoring import exports
 
-        return exports.export_response(session, filters, export_format, user=user)
+        return exports.export_response(session, request, filters, export_format, user=user)
     points = paginate(session, list_points(filters), page, scalars=False)
     units = org_service.list_units(session, filters.workshop_id)
     return render(

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Select, String, type_coerce
 from sqlalchemy.orm import aliased
@@ -233,7 +234,7 @@ class OrderExport(core.TableExport):
         return entries
 
 
-def export_response(session: Session, filters: OrderFilters, fmt: str, *, user: User) -> Response:
+def export_response(session: Session, request: Request, filters: OrderFilters, fmt: str, *, user: User) -> Response:
     """The list's filtered query as a CSV (streamed) or XLSX (constant memory) download."""
     checked = core.check_format(fmt)
-    return OrderExport.start(session, filters, user=user).response(checked)
+    return OrderExport.start(session, filters, user=user).response(checked, request)

@@ -88,7 +88,7 @@ def order_list(
     if export_format:
         from maintenance.orders import exports  # one filtered query feeds page and files alike
 
-        return exports.export_response(session, filters, export_format, user=user)
+        return exports.export_response(session, request, filters, export_format, user=user)
     orders = paginate(session, service.list_orders(filters, user), page)
     workshops = org_service.list_workshops(session)
     turnarounds = turnaround_service.list_turnarounds(session)

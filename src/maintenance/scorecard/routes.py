@@ -94,7 +94,7 @@ def monthly_report(request: Request, session: SessionDep, user: CurrentUser) -> 
         export = report.ScorecardReportExport(
             session=session, exported_by=f"{user.display_name} ({user.username})", card=card, period=period
         )
-        return export.response(fmt)
+        return export.response(fmt, request)
     return render(
         request,
         "scorecard/report.html",
@@ -129,7 +129,7 @@ def workshop_assessment(request: Request, session: SessionDep, user: CurrentUser
         export = assessment.AssessmentExport(
             session=session, exported_by=f"{user.display_name} ({user.username})", assessment=result
         )
-        return export.response(fmt)
+        return export.response(fmt, request)
     return render(
         request,
         "scorecard/assessment.html",

@@ -41,7 +41,7 @@ def _due_list(request: Request, session: SessionDep, user: CurrentUser, filters:
             scope_values={"days": filters.days},
             workshop_names=names,
         )
-        return export.response("xlsx")
+        return export.response("xlsx", request)
     calendar = due.due_calendar(entries, as_of, filters.days) if filters.view == "calendar" else None
     return render(
         request,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Select, String, type_coerce
 from sqlmodel import Session, col
@@ -123,7 +124,14 @@ class FindingExport(core.TableExport):
 
 
 def export_response(
-    session: Session, filters: FindingFilters, fmt: str, *, as_of: date, workshops: Iterable[Workshop], user: User
+    session: Session,
+    request: Request,
+    filters: FindingFilters,
+    fmt: str,
+    *,
+    as_of: date,
+    workshops: Iterable[Workshop],
+    user: User,
 ) -> Response:
     """The register's filtered query as a CSV (streamed) or XLSX (constant memory) download."""
     checked = core.check_format(fmt)
@@ -135,4 +143,4 @@ def export_response(
         locale=current_locale(),
         exported_by=f"{user.display_name} ({user.username})",
     )
-    return export.response(checked)
+    return export.response(checked, request)

@@ -77,7 +77,7 @@ def finding_list(
         from maintenance.special import finding_exports  # one filtered query feeds page and files alike
 
         return finding_exports.export_response(
-            session, filters, export_format, as_of=today, workshops=workshops, user=user
+            session, request, filters, export_format, as_of=today, workshops=workshops, user=user
         )
     rows = paginate(session, findings.list_findings(filters), page)
     asset_ids = sorted({row.asset_id for row in rows.items if row.asset_id is not None})

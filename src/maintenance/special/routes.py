@@ -77,12 +77,12 @@ def register_list(
         ledger = LedgerExport.of_register(
             items, session=session, exported_by=exported_by(user), as_of=as_of, scope=scope, workshop_names=names
         )
-        return ledger.response("xlsx")
+        return ledger.response("xlsx", request)
     if export_format:
         export = RegisterExport.of(
             items, session=session, exported_by=exported_by(user), filters=filters, as_of=as_of, workshop_names=names
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     return render(
         request,
         "special/register.html",

@@ -86,7 +86,7 @@ def accident_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     year = filters.year or today.year
     scope = ScorecardScope(year=year, as_of=filters.as_of(today), workshop_id=filters.workshop_id)
     rate = figures.accident_rate(session, scope, targets_of_year(session, year))

@@ -104,7 +104,7 @@ def operating_log(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     today = plant_today()
     writable = writable_workshop_ids(session, user)
     return render(

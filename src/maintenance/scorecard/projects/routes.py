@@ -78,7 +78,7 @@ def project_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(fmt)
+        return export.response(fmt, request)
     return render(
         request,
         "scorecard/projects/page.html",

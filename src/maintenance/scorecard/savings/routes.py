@@ -88,7 +88,7 @@ def savings_list(
             locale=current_locale(),
             exported_by=f"{user.display_name} ({user.username})",
         )
-        return export.response(core.check_format(export_format))
+        return export.response(core.check_format(export_format), request)
     targets = targets_of_year(session, filters.the_year)
     rows = paginate(session, ledger.list_rows(session, filters), page, scalars=False)
     return render(
