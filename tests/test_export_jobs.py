@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from maintenance.assets import exports as asset_exports
 from maintenance.config import get_settings
 from maintenance.db import plant_day_start, plant_today, utcnow
 from maintenance.export_jobs import ExportJob, ExportJobRunner, ExportJobState, InlineExecutor
+from maintenance.i18n import LOCALE_COOKIE
 from maintenance.org.models import Role, User
 from tests import factories
 from tests.conftest import login
@@ -61,6 +64,12 @@ def runner(app: FastAPI, session: Session, monkeypatch: pytest.MonkeyPatch) -> R
     runner = RecordingRunner(session)
     app.state.export_runner = runner
     return runner
+
+
+@pytest.fixture
+def english(english: None, client: TestClient) -> None:
+    """English pages as well as English messages in the test (the pages follow the lang cookie)."""
+    client.cookies.set(LOCALE_COOKIE, "en")
 
 
 @pytest.fixture
@@ -271,6 +280,38 @@ def test_a_job_whose_heartbeat_stopped_shows_as_interrupted_and_frees_its_place(
     assert "Interrupted (the server restarted): start it again." in page.text
     assert 'data-live="no"' in page.text, "nothing to wait for: the page stops refreshing"
     assert add_job(session, manager, "new").state == ExportJobState.QUEUED, "interrupted jobs leave room"
+
+
+class HeldExecutor(Executor):
+    """Takes jobs and starts none: every job stays waiting for a worker."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return Future()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.cancelled = cancel_futures
+
+
+def test_at_the_apps_stop_a_job_still_waiting_for_a_worker_is_not_run_but_shown_interrupted(
+    client: TestClient, session: Session, runner: RecordingRunner, manager: User, assets: list[str], english: None
+) -> None:
+    held = runner.executor = HeldExecutor()
+    login(client, manager)
+    assert client.get("/assets", params={"export": "csv"}, follow_redirects=False).status_code == 303
+    [job] = jobs_of(session, manager)
+
+    runner.shutdown()
+
+    assert held.cancelled, "queued work is dropped, not waited for"
+    session.refresh(job)
+    assert job.state == ExportJobState.FAILED
+    page = client.get("/exports")
+    assert f'data-job-id="{job.id}" data-state="interrupted"' in page.text
+    assert "Interrupted (the server restarted): start it again." in page.text
+    assert add_job(session, manager, "new").state == ExportJobState.QUEUED, "it no longer counts"
 
 
 def test_a_running_job_refreshes_the_page_with_its_progress(

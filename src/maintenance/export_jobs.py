@@ -82,6 +82,7 @@ class ExportJob(SQLModel, table=True):
     rows_done: int = 0
     rows_total: int | None = None
     file_name: str = Field(max_length=255)  # the download's name
+    # Why it failed; a failed job without one was interrupted by the app's stop before it started.
     error: str | None = Field(default=None, max_length=ERROR_LENGTH)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -106,7 +107,10 @@ def stale_before(now: datetime) -> datetime:
 
 
 def is_interrupted(job: ExportJob, now: datetime) -> bool:
-    """Queued or running, but its heartbeat stopped: its process is gone."""
+    """Queued or running, but its heartbeat stopped: its process is gone; or failed without an
+    error: its process stopped before a worker took it (:meth:`ExportJobRunner.shutdown`)."""
+    if job.state == ExportJobState.FAILED:
+        return job.error is None
     return job.state in ACTIVE_STATES and job.heartbeat_at < stale_before(now)
 
 
@@ -245,6 +249,24 @@ class ExportJobRunner:
             self.queued.add(job_id)
         self.executor.submit(self.run, job_id, export, fmt)
 
+    def shutdown(self) -> None:
+        """At the app's stop: the jobs still waiting for a worker are not started (a restart would
+        otherwise wait for every one of them) but failed at once with no error, which
+        :func:`is_interrupted` reads as interrupted; the running ones finish (the interpreter waits
+        for their threads)."""
+        with self._lock:
+            executor, self.executor = self.executor, None
+            waiting, self.queued = list(self.queued), set()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        if waiting:
+            with self.sessions(False) as session, transaction(session):
+                session.execute(
+                    update(ExportJob)
+                    .where(col(ExportJob.id).in_(waiting), col(ExportJob.state) == ExportJobState.QUEUED)
+                    .values(state=ExportJobState.FAILED, error=None, finished_at=utcnow())
+                )
+
     def _write(self, job_id: int, **values: Any) -> None:
         """A short transaction: the job's values and the heartbeat of this process's queued jobs."""
         now = utcnow()
@@ -300,6 +322,11 @@ class ExportJobRunner:
 
 
 _default_runner = ExportJobRunner()
+
+
+def stop_default_runner() -> None:
+    """The served app's stop (its lifespan)."""
+    _default_runner.shutdown()
 
 
 def runner_of(request: Request) -> ExportJobRunner:
