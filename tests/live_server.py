@@ -111,12 +111,14 @@ def server_env(tmp: Path, database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_database(tmp: Path) -> Iterator[str]:
+def live_database(tmp: Path, server: str | None = None) -> Iterator[str]:
     """A database for a server: a SQLite file under ``tmp``, or, when the suite runs on PostgreSQL
-    (``MAINTENANCE_TEST_DATABASE_URL``), a PostgreSQL database of its own, dropped afterwards."""
+    (``MAINTENANCE_TEST_DATABASE_URL``, or ``server`` when given), a PostgreSQL database of its
+    own beside that one, dropped afterwards."""
     from sqlalchemy import create_engine, make_url, text
 
-    server = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
+    if server is None:
+        server = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
     if not server.startswith("postgresql"):
         yield f"sqlite:///{tmp / 'live.db'}"
         return
@@ -139,9 +141,9 @@ def live_database(tmp: Path) -> Iterator[str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+def serving(env: dict[str, str], log_dir: Path, *, cli: bool = False) -> Iterator[str]:
     """The base URL (no trailing slash) of uvicorn running in ``env``; its output is logged when it stops."""
-    process, output, url = start_server(env, log_dir)
+    process, output, url = start_server(env, log_dir, cli=cli)
     try:
         yield url
     finally:
@@ -151,14 +153,19 @@ def serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
         logger.info("--- access log ---\n%s", access_logs or "(empty)")
 
 
-def start_server(env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen[str], ServerOutput, str]:
-    """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL)."""
+def start_server(
+    env: dict[str, str], log_dir: Path, *, cli: bool = False
+) -> tuple[subprocess.Popen[str], ServerOutput, str]:
+    """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL). With
+    ``cli`` it is started as production starts it, ``maintenance serve`` (and its default number
+    of workers for the engine) instead of one bare uvicorn process."""
     for attempt in range(1, SERVER_START_ATTEMPTS + 1):
         port = free_port()
         # stdout carries the access log: to a file, so a full pipe can never stall the server.
         access_log = (log_dir / f"uvicorn-{attempt}.stdout.log").open("w")
+        program = ["maintenance.cli", "serve"] if cli else ["uvicorn", "maintenance.main:app"]
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", *program, "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=access_log,
