@@ -3,10 +3,11 @@
 ``bench/bench_load.py [--engine sqlite|postgresql|both] [--database-url URL] [--engineers 50]
 [--managers 5] [--seconds 60] [--baseline-seconds 10]``
 
-For each engine it builds a fresh plant (the small plant of ``tests/live_server.py`` plus, per
-simulated engineer, a user and routes of their own: :func:`seed_load_plant`, run as
-``python -m bench.bench_load seed …`` in the server's environment), serves it as production does
-(``maintenance serve``, default workers for the engine) on a free loopback port, then:
+For each engine it builds a fresh plant (the demo's org and registry, loaded as
+``tests/live_server.py`` loads its small plant, plus, per simulated engineer, a user and routes
+of their own: :func:`seed_load_plant`, run as ``python -m bench.bench_load seed …`` in the
+server's environment), serves it as production does (``maintenance serve``, default workers
+for the engine) on a free loopback port, then:
 
 1. **baseline**: one engineer alone, then one manager alone, for ``--baseline-seconds`` each: the
    unloaded time of every kind of request;
@@ -53,6 +54,8 @@ LOAD_PASSWORD = "load-test-2026"  # noqa: S105 (every simulated user's)
 ENGINEER_PREFIX = "load-eng-"
 MANAGER_PREFIX = "load-mgr-"
 REQUEST_TIMEOUT_S = 30.0
+# The demo's parts the load needs (its users' workshops and assets); the routes are the load's own.
+LOAD_PLANT_PARTS = ("org", "assets")
 MANAGER_PAGES = ("/orders/kpis", "/scorecard", "/budget")
 BUSINESS_STATUSES = frozenset({409, 422})  # a refusal the page explains: not an error
 NOT_OK_SHARE = 0.02  # checks found not OK (each raises a corrective order)
@@ -67,8 +70,8 @@ _STOP_FORM = re.compile(r'hx-post="/rounds/(\d+)/stops/(\d+)"')
 
 
 def seed_load_plant(engineers: int, managers: int, routes: int, stops: int) -> dict[str, Any]:
-    """Migrate, load the small plant (:func:`tests.live_server.seed_small_plant`) and add the
-    simulated users: ``engineers`` engineers, spread over the workshops that have assets, each
+    """Migrate, load the demo's org and registry (:func:`tests.live_server.load_demo_parts`) and
+    add the simulated users: ``engineers`` engineers, spread over the workshops that have assets, each
     with ``routes`` daily routes of ``stops`` stops of their own (every other stop a vibration
     point made for it, the others an OK / not-OK check on an asset), and ``managers`` managers.
     Returns the users and each engineer's route ids."""
@@ -84,9 +87,9 @@ def seed_load_plant(engineers: int, managers: int, routes: int, stops: int) -> d
     from maintenance.monitoring.models import PointCreate
     from maintenance.org import service as org_service
     from maintenance.org.models import Role, UserCreate
-    from tests.live_server import seed_small_plant
+    from tests.live_server import load_demo_parts
 
-    seed_small_plant()
+    load_demo_parts(LOAD_PLANT_PARTS)
     plant: dict[str, Any] = {"engineers": {}, "managers": []}
     with session_scope() as session:
         admin = org_service.get_user_by_username(session, "admin")
@@ -344,9 +347,9 @@ def run_load(
 
 
 def percentiles(times: Sequence[float]) -> tuple[float, float, float]:
-    """p50, p95 and p99 (inclusive method: a single time is all three)."""
-    if len(times) == 1:
-        return times[0], times[0], times[0]
+    """p50, p95 and p99 (inclusive method: a single time is all three; none, zeros)."""
+    if len(times) <= 1:
+        return (times[0], times[0], times[0]) if times else (0.0, 0.0, 0.0)
     cuts = statistics.quantiles(times, n=100, method="inclusive")
     return cuts[49], cuts[94], cuts[98]
 
@@ -375,7 +378,7 @@ def report(loaded: Recorder, unloaded: Recorder | None) -> str:
             ratio = " / ".join(f"{a / b:.1f}×" for a, b in zip((p50, p95, p99), alone, strict=True))
         lines.append(
             f"| {kind} | {len(times):,} | {len(times) / loaded.elapsed:.1f} | {_ms(p50)} | {_ms(p95)} | {_ms(p99)} "
-            f"| {_ms(max(times))} | {errors} | {business} | {base} | {ratio} |"
+            f"| {_ms(max(times, default=0))} | {errors} | {business} | {base} | {ratio} |"
         )
     return "\n".join(lines)
 
@@ -399,7 +402,22 @@ def served_plant(
         plant = json.loads(output.strip().splitlines()[-1])
         print(f"{engine}: plant built in {time.perf_counter() - started:.1f} s ({url})", flush=True)
         with serving(env, work, cli=True) as base_url:
+            wait_until_served(base_url)
             yield base_url, plant
+
+
+def wait_until_served(base_url: str) -> None:
+    """Until the login page answers: uvicorn says it runs once it listens, before its workers
+    have imported the app (which takes seconds on a busy machine)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx2.get(f"{base_url}/login", timeout=REQUEST_TIMEOUT_S).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 def measure(engine: str, args: argparse.Namespace) -> None:
@@ -432,7 +450,7 @@ def measure(engine: str, args: argparse.Namespace) -> None:
     )
     print(
         f"before that, everyone logged in ({os.cpu_count()} at a time) in {logins.elapsed:.1f} s: "
-        f"POST /login p50 {_ms(percentiles(login_times)[0])} ms, max {_ms(max(login_times))} ms, "
+        f"POST /login p50 {_ms(percentiles(login_times)[0])} ms, max {_ms(max(login_times, default=0))} ms, "
         f"{sum(logins.errors.values())} errors\n"
     )
     print(report(loaded, unloaded))

@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -216,23 +216,38 @@ SMALL_PLANT_PARTS = ("org", "assets", "monitoring", "rounds", "seasonal inspecti
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 
 
+def load_demo_parts(names: Sequence[str]) -> None:
+    """Migrate the database of this process's settings and load these parts of the demo plant."""
+    from alembic import command
+
+    from maintenance.cli import alembic_config
+    from maintenance.config import get_settings
+    from maintenance.db import get_engine, session_scope, utcnow
+    from maintenance.demo import plant as demo
+
+    with get_engine().begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    parts = dict(demo.PARTS)
+    with session_scope() as session:
+        for name in names:
+            parts[name].load(session, get_settings().seed_dir, demo.SEED_ACTOR, utcnow())  # type: ignore[attr-defined]
+
+
 def seed_small_plant() -> dict[str, object]:
     """Migrate the database of this process's settings and load the small plant; returns a
     record id for every path parameter of the pages (each naming a record that exists, and
     related ones belonging together: the document is the asset's, the entry the round's)."""
     from datetime import date, timedelta
 
-    from alembic import command
     from sqlalchemy import select
     from sqlmodel import col
 
     from maintenance.assets.documents import service as documents
     from maintenance.assets.models import Asset
     from maintenance.assets.stocktake import service as stocktakes
-    from maintenance.cli import alembic_config
-    from maintenance.config import get_settings
-    from maintenance.db import get_engine, plant_today, session_scope, utcnow
-    from maintenance.demo import plant as demo
+    from maintenance.db import plant_today, session_scope
     from maintenance.inspections import rounds
     from maintenance.inspections.models import CampaignWorkshop, InspectionRoute
     from maintenance.monitoring.models import MeasurementPoint
@@ -244,14 +259,7 @@ def seed_small_plant() -> dict[str, object]:
     from maintenance.org import service as org_service
     from maintenance.org.models import Role
 
-    with get_engine().begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    parts = dict(demo.PARTS)
-    with session_scope() as session:
-        for name in SMALL_PLANT_PARTS:
-            parts[name].load(session, get_settings().seed_dir, demo.SEED_ACTOR, utcnow())  # type: ignore[attr-defined]
+    load_demo_parts(SMALL_PLANT_PARTS)
     with session_scope() as session:
         admin = org_service.get_user_by_username(session, "admin")
         assert admin is not None
