@@ -274,7 +274,7 @@ async def engineer(
         if walked:  # else the same route again
             last = walked
             pending.pop(0)
-    if pending:
+    if pending or time.monotonic() >= until:  # the time ran out first (on the last route, maybe)
         return
     recorder.engineers_done += 1
     while time.monotonic() < until:  # every route walked: keeps looking
