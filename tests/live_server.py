@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -113,12 +113,14 @@ def server_env(tmp: Path, database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_database(tmp: Path) -> Iterator[str]:
+def live_database(tmp: Path, server: str | None = None) -> Iterator[str]:
     """A database for a server: a SQLite file under ``tmp``, or, when the suite runs on PostgreSQL
-    (``MAINTENANCE_TEST_DATABASE_URL``), a PostgreSQL database of its own, dropped afterwards."""
+    (``MAINTENANCE_TEST_DATABASE_URL``, or ``server`` when given), a PostgreSQL database of its
+    own beside that one, dropped afterwards."""
     from sqlalchemy import create_engine, make_url, text
 
-    server = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
+    if server is None:
+        server = os.environ.get("MAINTENANCE_TEST_DATABASE_URL", "")
     if not server.startswith("postgresql"):
         yield f"sqlite:///{tmp / 'live.db'}"
         return
@@ -141,9 +143,9 @@ def live_database(tmp: Path) -> Iterator[str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+def serving(env: dict[str, str], log_dir: Path, *, cli: bool = False) -> Iterator[str]:
     """The base URL (no trailing slash) of uvicorn running in ``env``; its output is logged when it stops."""
-    process, output, url = start_server(env, log_dir)
+    process, output, url = start_server(env, log_dir, cli=cli)
     try:
         yield url
     finally:
@@ -154,21 +156,23 @@ def serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
 
 
 def start_server(
-    env: dict[str, str], log_dir: Path, *, workers: int | None = None
+    env: dict[str, str], log_dir: Path, *, cli: bool = False, workers: int | None = None
 ) -> tuple[subprocess.Popen[str], ServerOutput, str]:
     """uvicorn serving ``maintenance.main:app`` in ``env``; (process, its stderr, base URL). With
-    ``workers``, ``maintenance serve --workers N`` as production runs it: a supervisor process
-    and N worker processes sharing its socket."""
+    ``cli`` it is started as production starts it, ``maintenance serve`` (and its default number
+    of workers for the engine) instead of one bare uvicorn process; with ``workers``,
+    ``maintenance serve --workers N``: a supervisor process and N worker processes sharing its
+    socket, and it returns once every worker has started."""
+    if workers is not None:
+        program = ["maintenance.cli", "serve", "--workers", str(workers)]
+    else:
+        program = ["maintenance.cli", "serve"] if cli else ["uvicorn", "maintenance.main:app"]
     for attempt in range(1, SERVER_START_ATTEMPTS + 1):
         port = free_port()
-        if workers is None:
-            command = ["uvicorn", "maintenance.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        else:
-            command = ["maintenance.cli", "serve", "--port", str(port), "--workers", str(workers)]
         # stdout carries the access log: to a file, so a full pipe can never stall the server.
         access_log = (log_dir / f"uvicorn-{attempt}.stdout.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", *command],
+            [sys.executable, "-m", *program, "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=access_log,
@@ -233,23 +237,38 @@ SMALL_PLANT_PARTS = ("org", "assets", "monitoring", "rounds", "seasonal inspecti
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 
 
+def load_demo_parts(names: Sequence[str]) -> None:
+    """Migrate the database of this process's settings and load these parts of the demo plant."""
+    from alembic import command
+
+    from maintenance.cli import alembic_config
+    from maintenance.config import get_settings
+    from maintenance.db import get_engine, session_scope, utcnow
+    from maintenance.demo import plant as demo
+
+    with get_engine().begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    parts = dict(demo.PARTS)
+    with session_scope() as session:
+        for name in names:
+            parts[name].load(session, get_settings().seed_dir, demo.SEED_ACTOR, utcnow())  # type: ignore[attr-defined]
+
+
 def seed_small_plant() -> dict[str, object]:
     """Migrate the database of this process's settings and load the small plant; returns a
     record id for every path parameter of the pages (each naming a record that exists, and
     related ones belonging together: the document is the asset's, the entry the round's)."""
     from datetime import date, timedelta
 
-    from alembic import command
     from sqlalchemy import select
     from sqlmodel import col
 
     from maintenance.assets.documents import service as documents
     from maintenance.assets.models import Asset
     from maintenance.assets.stocktake import service as stocktakes
-    from maintenance.cli import alembic_config
-    from maintenance.config import get_settings
-    from maintenance.db import get_engine, plant_today, session_scope, utcnow
-    from maintenance.demo import plant as demo
+    from maintenance.db import plant_today, session_scope
     from maintenance.inspections import rounds
     from maintenance.inspections.models import CampaignWorkshop, InspectionRoute
     from maintenance.monitoring.models import MeasurementPoint
@@ -261,14 +280,7 @@ def seed_small_plant() -> dict[str, object]:
     from maintenance.org import service as org_service
     from maintenance.org.models import Role
 
-    with get_engine().begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    parts = dict(demo.PARTS)
-    with session_scope() as session:
-        for name in SMALL_PLANT_PARTS:
-            parts[name].load(session, get_settings().seed_dir, demo.SEED_ACTOR, utcnow())  # type: ignore[attr-defined]
+    load_demo_parts(SMALL_PLANT_PARTS)
     with session_scope() as session:
         admin = org_service.get_user_by_username(session, "admin")
         assert admin is not None

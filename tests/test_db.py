@@ -1,15 +1,23 @@
 """SQLite transactions: writers start with BEGIN IMMEDIATE, page reads with a deferred
-transaction that never blocks a writer (a long export must not make saves wait)."""
+transaction that never blocks a writer (a long export must not make saves wait), and the
+requests of a process that write take turns without holding a worker thread while they wait."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 
+import anyio.to_thread
+import httpx2
 import pytest
-from sqlalchemy import Connection, text
+from fastapi import FastAPI
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from maintenance.db import READ_ONLY, build_engine, parse_plant_datetime
+from tests import factories
+from tests.test_login_throttle import committed_user, served, sqlite_database  # noqa: F401 (a fixture)
 
 
 def _fail_fast(connection: Connection) -> None:
@@ -51,6 +59,48 @@ def test_writers_take_the_write_lock_when_they_begin(tmp_path: Path) -> None:
         first.close()
         second.close()
         engine.dispose()
+
+
+_CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
+
+
+async def _signed_in(app: FastAPI, username: str) -> tuple[httpx2.AsyncClient, str]:
+    """A client of ``app`` in its event loop, logged in as ``username``, and its CSRF token."""
+    client = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://testserver")
+    login_page = await client.get("/login")
+    form = {"username": username, "password": factories.PASSWORD, "next": "/"}
+    logged_in = await client.post("/login", data=form, headers={"X-CSRF-Token": _CSRF.findall(login_page.text)[0]})
+    assert logged_in.status_code == 303
+    home = await client.get("/")
+    return client, _CSRF.findall(home.text)[0]
+
+
+def test_two_saves_at_once_on_one_worker_thread_both_succeed(
+    sqlite_database: Engine,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A save takes SQLite's write lock at its first query and needs a worker thread for each
+    later step (the route, the commit). A second save waiting for the lock on the only thread
+    left stalled the first one until the busy timeout, and the second failed with "database is
+    locked" (the load test's 500s and 10 s tails, with the 40 threads of the pool all waiting).
+    Waiting for its turn in the event loop, the second save holds no thread: both succeed."""
+    app = served(sqlite_database, monkeypatch)
+    usernames = [committed_user(sqlite_database).username for _ in range(2)]
+
+    async def save_at_once() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1
+        signed_in = [await _signed_in(app, username) for username in usernames]
+        try:
+            # Logging out writes: it ends every session of the user (a new session epoch).
+            answers = await asyncio.gather(
+                *(client.post("/logout", headers={"X-CSRF-Token": token}) for client, token in signed_in)
+            )
+        finally:
+            for client, _token in signed_in:
+                await client.aclose()
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(save_at_once()) == [303, 303]
 
 
 @pytest.mark.parametrize("typed", ["0001-01-01T00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])

@@ -6,8 +6,10 @@ the request (or CLI command) commits once on success and rolls back on error.
 
 from __future__ import annotations
 
+import asyncio
 import time as time_module
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -301,20 +303,55 @@ def _cli_transaction(*, read_only: bool = False) -> Iterator[Session]:
             raise
 
 
+def _reads_only(request: Request) -> bool:
+    """Page GETs only read (on SQLite they take no write lock); API GETs record the token's use,
+    so they write."""
+    return request.method in ("GET", "HEAD") and not request.url.path.startswith("/api/")
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, open until the response has been sent (a streamed export
-    still reads from it). Page GETs only read (on SQLite they take no write lock); API GETs
-    record the token's use, so they write."""
-    read_only = request.method in ("GET", "HEAD") and not request.url.path.startswith("/api/")
-    bind = get_engine().execution_options(**{READ_ONLY: True}) if read_only else get_engine()
+    still reads from it)."""
+    bind = get_engine().execution_options(**{READ_ONLY: True}) if _reads_only(request) else get_engine()
     with Session(bind, expire_on_commit=False) as session:
         yield session
 
 
-def request_transaction(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+# One writer's turn at a time per process and event loop (each uvicorn worker has one of each).
+_WRITER_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def writer_turn(request: Request, session: Annotated[Session, Depends(get_session)]) -> AsyncIterator[None]:
+    """On SQLite, a request that writes waits here, in the event loop, for the requests of this
+    process that write before it, and holds its turn until its transaction has ended.
+
+    SQLite has one write lock. Without the turn, every such request would wait for it in
+    ``BEGIN IMMEDIATE`` (the busy timeout) on a worker thread of the pool that runs the sync
+    dependencies and routes, and the request holding the lock needs that pool too for each of
+    its next steps: with the pool's threads all taken by waiters, the holder stalls until
+    waiters give up after the busy timeout, answering 500 "database is locked". The busy
+    handler's waiting is not first come first served either (it sleeps and retries), so one
+    writer could wait out the timeout while later ones pass. The turn is an ``asyncio.Lock``:
+    waiting takes no thread, and the turns are taken in order of arrival. Other processes (the
+    scheduler, the CLI) still meet the lock in the busy timeout."""
+    bind = session.get_bind()
+    if _reads_only(request) or bind.dialect.name != "sqlite":
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    turn = _WRITER_TURNS.setdefault(loop, asyncio.Lock())
+    async with turn:
+        yield
+
+
+def request_transaction(
+    _turn: Annotated[None, Depends(writer_turn, scope="function")],
+    session: Annotated[Session, Depends(get_session)],
+) -> Iterator[Session]:
     """The request's transaction: committed when the route returns and *before* the response
     is sent, so nothing is acknowledged that is not stored (and the next request sees it);
-    rolled back on any error."""
+    rolled back on any error. On SQLite a request that writes runs it in its turn
+    (:func:`writer_turn`)."""
     try:
         yield session
         session.commit()
