@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_changelog.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] \\
         [--saves 400] [--rounds 3] [--json FILE]
 
-``--database-url`` (default ``$BENCH_POSTGRESQL_URL``, else the local server as above) names a
+``--database-url`` (default ``$MAINTENANCE_BENCH_DATABASE_URL``, else the local server as above) names a
 PostgreSQL server (any database on it): the bench creates a database
 of its own there (``bench_changelog_<hex>``), migrates it and drops it at the end. A save is one
 transaction that adds a site and logs it (``audit.record_create``) and commits, as a form or an
@@ -37,7 +37,9 @@ from results import Result, add_json_option, at_least, emit
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 WORKERS = (1, 4)
-DEFAULT_SERVER = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+DEFAULT_SERVER = (
+    os.environ.get("MAINTENANCE_BENCH_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 # With the chains, 4 writers must get through clearly more than 1 (the machine's cores bound it).
 SCALING_TARGET = 1.2
 # run_all.py's arguments: the quick run a minute or two, the full one more saves per case.

@@ -45,9 +45,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
+
+if TYPE_CHECKING:
+    from results import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_PASSWORD = "load-test-2026"  # noqa: S105 (every simulated user's)
@@ -60,6 +63,14 @@ MANAGER_PAGES = ("/orders/kpis", "/scorecard", "/budget")
 BUSINESS_STATUSES = frozenset({409, 422})  # a refusal the page explains: not an error
 NOT_OK_SHARE = 0.02  # checks found not OK (each raises a corrective order)
 ALARM_SHARE = 0.02  # values beyond the alarm limit (the point's CBM order)
+
+LOCAL_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# run_all.py's arguments: both engines, the issue's 50 engineers and 5 managers; half a minute of
+# load for the quick run, a minute for the full one.
+QUICK = ["--engine", "both", "--seconds", "30", "--baseline-seconds", "5"]
+FULL = ["--engine", "both", "--seconds", "60"]
+# The rows of the one table: every request, and the round entries saved.
+SUMMARY_KINDS = {"all": "every request", "POST stop": "round entries saved (POST stop)"}
 
 _CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 _STOP_CARD = re.compile(r'<div class="card mb-2 stop-card')
@@ -420,7 +431,39 @@ def wait_until_served(base_url: str) -> None:
         time.sleep(0.5)
 
 
-def measure(engine: str, args: argparse.Namespace) -> None:
+def summary(engine: str, loaded: Recorder, unloaded: Recorder | None, args: argparse.Namespace) -> list[Result]:
+    """run_all's rows: p95 under load against p95 of one client alone; the target is no error."""
+    # Imported here: the seeding process and tests/test_load.py import this module as
+    # bench.bench_load, without bench/ on the path.
+    from results import Result
+
+    kinds = sorted(loaded.times)
+    rows = []
+    for kind, work in SUMMARY_KINDS.items():
+        times = [t for name in kinds for t in loaded.times[name]] if kind == "all" else loaded.times[kind]
+        alone_times = [] if unloaded is None else [t for name in kinds for t in unloaded.times.get(name, [])]
+        if unloaded is not None and kind != "all":
+            alone_times = unloaded.times.get(kind, [])
+        errors = sum(loaded.errors.values()) if kind == "all" else loaded.errors[kind]
+        p50, p95, p99 = percentiles(times)
+        alone = percentiles(alone_times)[1] if alone_times else None
+        rows.append(
+            Result(
+                "load",
+                f"{engine}, {args.engineers} engineers + {args.managers} managers for {args.seconds:.0f} s: {work}, "
+                "p95 loaded (ours) against one client alone (baseline)",
+                p95,
+                alone,
+                p95 / alone if alone else None,
+                "0 errors",
+                errors == 0,
+                f"{len(times) / loaded.elapsed:.1f} req/s; p50 {_ms(p50)} ms, p99 {_ms(p99)} ms; {errors} errors",
+            )
+        )
+    return rows
+
+
+def measure(engine: str, args: argparse.Namespace) -> list[Result]:
     work = ROOT / "bench" / "var" / f"load-{engine}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -457,6 +500,7 @@ def measure(engine: str, args: argparse.Namespace) -> None:
     for example in logins.error_examples + loaded.error_examples:
         print(f"  error: {example}")
     print(f"server log: {work / 'server.log'}")
+    return summary(engine, loaded, unloaded, args)
 
 
 def main() -> None:
@@ -471,7 +515,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("MAINTENANCE_BENCH_DATABASE_URL", ""),
+        default=os.environ.get("MAINTENANCE_BENCH_DATABASE_URL") or LOCAL_POSTGRESQL,
         help="a PostgreSQL database URL: the plant goes into a database of its own beside it, dropped afterwards",
     )
     parser.add_argument("--engineers", type=int, default=50)
@@ -480,12 +524,14 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=10, help="0: no baseline")
     parser.add_argument("--routes", type=int, default=2, help="routes per engineer")
     parser.add_argument("--stops", type=int, default=20, help="stops per route")
+    from results import add_json_option, emit
+
+    add_json_option(parser)
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     if "postgresql" in engines and not args.database_url.startswith("postgresql"):
         parser.error("--database-url postgresql+psycopg://… is needed for PostgreSQL")
-    for engine in engines:
-        measure(engine, args)
+    emit([row for engine in engines for row in measure(engine, args)], args.json)
 
 
 if __name__ == "__main__":
