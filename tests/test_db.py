@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio.to_thread
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from maintenance.db import READ_ONLY, build_engine, parse_plant_datetime
+from maintenance.org.models import Role
 from tests import factories
 from tests.test_login_throttle import committed_user, served, sqlite_database  # noqa: F401 (a fixture)
 
@@ -109,3 +111,39 @@ def test_a_time_with_no_utc_equivalent_is_not_a_date_time(typed: str) -> None:
     OverflowError, a 500 on the reading, order and meter forms)."""
     with pytest.raises(ValueError, match="date-time"):
         parse_plant_datetime(typed)
+
+
+def test_a_slow_upload_is_received_before_its_request_waits_for_the_writer_turn(
+    sqlite_database: Engine,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A phone on a weak signal uploading its outbox (or a collector its batch of readings) must
+    not hold SQLite's one writer turn while its body trickles in: the body is read before the
+    request takes its turn, so a colleague's save goes through meanwhile."""
+    app = served(sqlite_database, monkeypatch)
+    uploader, colleague = (committed_user(sqlite_database, role=Role.ENGINEER).username for _ in range(2))
+
+    async def save_while_uploading() -> tuple[int, int]:
+        (slow, slow_token), (other, other_token) = [await _signed_in(app, name) for name in (uploader, colleague)]
+        rest_of_body = asyncio.Event()
+
+        async def trickle() -> AsyncIterator[bytes]:
+            yield b'{"entries": '
+            await rest_of_body.wait()
+            yield b"[]}"
+
+        try:
+            headers = {"X-CSRF-Token": slow_token, "Content-Type": "application/json"}
+            upload = asyncio.create_task(slow.post("/rounds/sync", content=trickle(), headers=headers))
+            await asyncio.sleep(0)  # the upload has begun and waits for the rest of its body
+            # Logging out writes (a new session epoch); a deadlock guard, not a measurement.
+            saved = await asyncio.wait_for(other.post("/logout", headers={"X-CSRF-Token": other_token}), 60)
+            rest_of_body.set()
+            uploaded = await upload
+        finally:
+            for client in (slow, other):
+                await client.aclose()
+        return saved.status_code, uploaded.status_code
+
+    # The colleague saved; the outbox (empty) is answered once its whole body came.
+    assert asyncio.run(save_while_uploading()) == (303, 422)

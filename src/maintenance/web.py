@@ -491,6 +491,19 @@ async def form_data(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(form_data)]
 
 
+async def raw_body(request: Request) -> bytes:
+    try:
+        return await request.body()
+    except RuntimeError:  # a form body, already read by the CSRF check: not JSON either way
+        return b""
+
+
+# The whole body, read before the dependencies listed after it: a route that takes its body this
+# way lists it before its session, so a slow upload is received before the request waits for (and
+# then holds) SQLite's one writer turn (db.writer_turn) and its database transaction.
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
 def _error_message(error: ErrorDetails) -> str:
     """Pydantic's reasons in the user's language."""
     ctx = error.get("ctx", {})

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -57,6 +57,7 @@ from maintenance.org.models import User, Workshop
 from maintenance.org.permissions import Capability, can, can_write_in, require_write_in, writable_workshop_ids
 from maintenance.web import (
     FormDep,
+    RawBody,
     RecordId,
     add_toast,
     conflict_response,
@@ -191,16 +192,6 @@ def service_worker() -> Response:
     )
 
 
-async def _raw_body(request: Request) -> bytes:
-    try:
-        return await request.body()
-    except RuntimeError:  # a form body, already read by the CSRF check: not JSON either way
-        return b""
-
-
-RawBody = Annotated[bytes, Depends(_raw_body)]
-
-
 def _batch_errors(error: ValidationError) -> list[dict[str, object]]:
     """Each error named by its entry (1-based, as the phone lists them) and field."""
     named = []
@@ -222,7 +213,7 @@ def _batch_errors(error: ValidationError) -> list[dict[str, object]]:
 
 
 @router.post("/rounds/sync")
-def sync_outbox(session: SessionDep, user: WriterUser, body: RawBody) -> Response:
+def sync_outbox(body: RawBody, session: SessionDep, user: WriterUser) -> Response:
     """A phone's outbox of entries taken without signal, as JSON ``{"entries": [...]}`` (see
     :class:`OfflineBatch`), with the CSRF token in the ``X-CSRF-Token`` header as htmx sends it.
     Answers each entry by its client id: synced, already synced, or refused with the reason (also

@@ -17,7 +17,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import func, select
@@ -39,6 +39,7 @@ from maintenance.orders.models import WorkOrder
 from maintenance.org.auth import api_scope
 from maintenance.org.models import User, Workshop
 from maintenance.org.permissions import require_writer, writable_workshop_ids
+from maintenance.web import RawBody
 
 router = APIRouter(tags=["monitoring"])
 
@@ -248,14 +249,13 @@ def _within_workshops(
     openapi_extra=_READINGS_BODY,
 )
 async def post_readings(
-    request: Request,
+    body: RawBody,
     session: SessionDep,
     user: ReadingsWriter,  # type: ignore[valid-type]
     mode: Annotated[IngestMode, Query(description="all: all-or-nothing; valid: store the valid items")] = (
         IngestMode.ALL_OR_NOTHING
     ),
 ) -> IngestReportRead:
-    body = await request.body()
     # Parsing and storing block: off the event loop, as FastAPI runs plain endpoints.
     return await run_in_threadpool(_ingest, session, body, mode, user)
 
