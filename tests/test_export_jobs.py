@@ -340,11 +340,53 @@ def test_jobs_and_files_older_than_a_day_are_removed(session: Session, manager: 
         made[name] = (job.id, export_jobs.job_path(job))
 
     assert export_jobs.purge_jobs(session, now) == 1
+    assert made["old"][1].exists(), "the file stays until the removal is committed"
+    session.commit()
 
     assert session.get(ExportJob, made["old"][0]) is None
     assert not made["old"][1].exists()
     assert session.get(ExportJob, made["recent"][0]) is not None
     assert made["recent"][1].exists()
+
+
+def test_a_job_removal_rolled_back_keeps_its_file(session: Session, manager: User) -> None:
+    job = add_job(session, manager, "kept", state=ExportJobState.DONE)
+    path = export_jobs.job_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    session.commit()
+
+    export_jobs.delete_job(session, job)
+    session.rollback()
+
+    assert session.get(ExportJob, job.id) is not None
+    assert path.exists(), "the job is still there, and so is its download"
+
+
+def test_a_deleted_jobs_id_is_never_given_to_another_job(session: Session, manager: User) -> None:
+    """A deleted job's thread may still be writing the file and progress of its id: a new job of
+    another user must not get that id (SQLite would hand out the largest id + 1 again)."""
+    first = add_job(session, manager, "first")
+    first_id = first.id
+    export_jobs.delete_job(session, first)
+    session.commit()
+
+    assert add_job(session, factories.UserFactory(role=Role.MANAGER), "second").id != first_id
+
+
+def test_the_file_of_a_job_deleted_while_it_ran_is_swept(session: Session, manager: User) -> None:
+    kept = add_job(session, manager, "kept", state=ExportJobState.DONE)
+    folder = export_jobs.job_path(kept).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    export_jobs.job_path(kept).write_bytes(b"kept")
+    orphan = folder / f"{kept.id + 1000}.csv"  # its job row is gone: deleted while it ran
+    orphan.write_bytes(b"someone's rows")
+
+    export_jobs.purge_jobs(session, utcnow())
+    session.commit()
+
+    assert not orphan.exists()
+    assert export_jobs.job_path(kept).exists()
 
 
 def test_the_page_costs_the_same_queries_for_one_job_or_many(

@@ -39,6 +39,8 @@ def upgrade() -> None:
             ["user_id"], ["app_user.id"], name=op.f("fk_export_job_user_id_app_user"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_export_job")),
+        # Ids never reused: files and a running job's writes are keyed by the id.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("export_job", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_export_job_user_id"), ["user_id"], unique=False)

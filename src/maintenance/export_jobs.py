@@ -24,6 +24,7 @@ No domain is imported here; the export is any object with the small :class:`JobE
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import hashlib
 import logging
@@ -39,7 +40,8 @@ from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session, SQLModel, col
 
 from maintenance.choices import Choice, ChoiceType
@@ -53,6 +55,9 @@ logger = logging.getLogger("maintenance.exports")
 
 # Progress (and the heartbeat) is written every this many rows.
 PROGRESS_EVERY = 500
+# With the user's id, keys the lock that makes one user's job requests wait for each other (PostgreSQL).
+_USER_LOCK_KEY = 0x4558_504F  # "EXPO"
+_USER_LOCK = text("SELECT pg_advisory_xact_lock(:key, :user_id)")
 ERROR_LENGTH = 1000
 
 
@@ -70,6 +75,10 @@ class ExportJob(SQLModel, table=True):
     """One export run in the background for its user."""
 
     __tablename__ = "export_job"
+    # Ids never come back after a delete (SQLite would otherwise hand out the largest + 1 again):
+    # the file and a running job's writes are keyed by it, so a deleted job's still-running
+    # thread must not write into another user's new job of the same id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=fk_column("app_user.id", nullable=False, ondelete="CASCADE"))
@@ -148,6 +157,12 @@ def create_job(
 ) -> tuple[ExportJob, bool]:
     """The user's live job for the same export, or a new queued one (True): refused (Conflict)
     when the user has as many live jobs as the limit allows."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two requests of the user at once (a double click, a prefetch) would both pass the checks
+        # below: one at a time per user, to the transaction's end. SQLite's writers already are.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, :user_id)"), {"key": _USER_LOCK_KEY, "user_id": user_id}
+        )
     live = select(ExportJob).where(col(ExportJob.user_id) == user_id, _live(now))
     same = session.scalars(live.where(col(ExportJob.request_key) == request_key).limit(1)).first()
     if same is not None:
@@ -178,21 +193,46 @@ def create_job(
 
 
 def delete_job(session: Session, job: ExportJob) -> None:
-    """The job and its file (a running job's file is removed when it finishes: see run_job)."""
-    job_path(job).unlink(missing_ok=True)
+    """The job, and its file once that is committed (a running job's file is removed when it
+    finishes: see :meth:`ExportJobRunner.run`)."""
+    _remove_after_commit(session, [job_path(job)])
     session.delete(job)
     session.flush()
 
 
 def purge_jobs(session: Session, now: datetime) -> int:
-    """Jobs (every user's) older than the keeping period, and their files; how many."""
+    """Jobs (every user's) older than the keeping period, and, once that is committed, their files
+    and any file of a job that no longer exists (one deleted while it ran); how many jobs."""
     kept_since = now - timedelta(hours=get_settings().export_job_keep_hours)
     old = list(session.scalars(select(ExportJob).where(col(ExportJob.created_at) < kept_since)))
-    for job in old:
-        job_path(job).unlink(missing_ok=True)
     if old:
         session.execute(delete(ExportJob).where(col(ExportJob.id).in_([job.id for job in old])))
+    folder = get_settings().exports_dir
+    if folder.is_dir():
+        existing = set(session.scalars(select(col(ExportJob.id))))
+        # A job's file is "<id>.<format>"; a job still writing has a hidden ".<id>.<format>.partial".
+        files = [path for path in folder.iterdir() if path.stem.isdigit() and int(path.stem) not in existing]
+        _remove_after_commit(session, files)
     return len(old)
+
+
+# Files to remove when the session's transaction commits (a rollback keeps the rows naming them).
+_FILES_TO_REMOVE = "export_files_to_remove"
+
+
+def _remove_after_commit(session: Session, paths: Iterable[Path]) -> None:
+    session.info.setdefault(_FILES_TO_REMOVE, []).extend(paths)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _remove_files(session: OrmSession) -> None:
+    for path in session.info.pop(_FILES_TO_REMOVE, []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _keep_files(session: OrmSession) -> None:
+    session.info.pop(_FILES_TO_REMOVE, None)
 
 
 # --- Running a job ------------------------------------------------------------------------
@@ -239,6 +279,7 @@ class ExportJobRunner:
 
     sessions: Sessions = own_session
     executor: Executor | None = None
+    clock: Callable[[], datetime] = utcnow
     queued: set[int] = field(default_factory=set)  # this process's jobs waiting for a worker
     _lock: Lock = field(default_factory=Lock)
 
@@ -247,7 +288,8 @@ class ExportJobRunner:
             if self.executor is None:
                 self.executor = ThreadPoolExecutor(get_settings().export_job_workers, "export-job")
             self.queued.add(job_id)
-        self.executor.submit(self.run, job_id, export, fmt)
+        # In the asker's context: its language for the job's error messages, its request id in the log.
+        self.executor.submit(contextvars.copy_context().run, self.run, job_id, export, fmt)
 
     def shutdown(self) -> None:
         """At the app's stop: the jobs still waiting for a worker are not started (a restart would
@@ -264,12 +306,12 @@ class ExportJobRunner:
                 session.execute(
                     update(ExportJob)
                     .where(col(ExportJob.id).in_(waiting), col(ExportJob.state) == ExportJobState.QUEUED)
-                    .values(state=ExportJobState.FAILED, error=None, finished_at=utcnow())
+                    .values(state=ExportJobState.FAILED, error=None, finished_at=self.clock())
                 )
 
     def _write(self, job_id: int, **values: Any) -> None:
         """A short transaction: the job's values and the heartbeat of this process's queued jobs."""
-        now = utcnow()
+        now = self.clock()
         with self.sessions(False) as session, transaction(session):
             session.execute(update(ExportJob).where(col(ExportJob.id) == job_id).values(heartbeat_at=now, **values))
             waiting = list(self.queued)
@@ -284,7 +326,7 @@ class ExportJobRunner:
         final = get_settings().exports_dir / f"{job_id}.{fmt}"
         partial = final.with_name(f".{final.name}.partial")
         try:
-            self._write(job_id, state=ExportJobState.RUNNING, started_at=utcnow())
+            self._write(job_id, state=ExportJobState.RUNNING, started_at=self.clock())
             with self.sessions(True) as reader:
                 job_export = copy.copy(export)
                 job_export.session = reader
@@ -295,7 +337,7 @@ class ExportJobRunner:
                 writer = job_export.write_csv if fmt == "csv" else job_export.write_xlsx
                 done = writer(partial, rows)
             partial.replace(final)
-            self._write(job_id, state=ExportJobState.DONE, rows_done=done, finished_at=utcnow())
+            self._write(job_id, state=ExportJobState.DONE, rows_done=done, finished_at=self.clock())
             self._drop_if_deleted(job_id, final)
         except Exception as error:
             logger.exception("export job %s failed", job_id)
@@ -306,7 +348,12 @@ class ExportJobRunner:
                 if isinstance(error, MaintenanceError)
                 else _("The export could not be written (%(error)s).", error=type(error).__name__)
             )
-            self._write(job_id, state=ExportJobState.FAILED, error=message[:ERROR_LENGTH], finished_at=utcnow())
+            try:
+                self._write(job_id, state=ExportJobState.FAILED, error=message[:ERROR_LENGTH], finished_at=self.clock())
+            except Exception:
+                # Nobody waits for the job to raise to: it stays running until its heartbeat is
+                # stale, then shows as interrupted.
+                logger.exception("export job %s: its failure could not be recorded", job_id)
 
     def _with_progress(self, job_id: int, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         for done, row in enumerate(rows, start=1):
@@ -348,7 +395,7 @@ def start_export_job(
     user to "My exports"."""
     user = request.state.user
     runner = runner_of(request)
-    now = utcnow()
+    now = runner.clock()
     with runner.sessions(False) as session, transaction(session):
         purge_jobs(session, now)
         job, created = create_job(

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from urllib.parse import parse_qsl, urlencode
 
@@ -323,14 +324,26 @@ class SeekOrder:
             values = payload.get("v")
             if not isinstance(values, list) or len(values) != len(self.columns):
                 raise ValueError
-            parsed = [_adapter(c.python_type).validate_python(v) for c, v in zip(self.columns, values, strict=True)]
+            parsed = [
+                _seekable(_adapter(c.python_type).validate_python(v)) for c, v in zip(self.columns, values, strict=True)
+            ]
             # PostgreSQL can neither store nor compare a NUL (security.refuse_nul guards the rest).
             if any(isinstance(value, str) and "\x00" in value for value in parsed):
                 raise ValueError
             return parsed
-        except (ValueError, RecursionError, binascii.Error, ValidationError):
+        except (ValueError, OverflowError, RecursionError, binascii.Error, ValidationError):
             reason = _("This page link is damaged or was made for another sort order; start from the first page.")
             raise ValidationFailed(reason, [FieldError(parameter, reason)]) from None
+
+
+def _seekable(value: Any) -> Any:
+    """A cursor's time as stored (an instant in UTC): a cursor this app made always names its
+    zone, so a time without one (or none in UTC: year 1 east of Greenwich) is a damaged link."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError
+        return value.astimezone(UTC)
+    return value
 
 
 @dataclass

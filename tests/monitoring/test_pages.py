@@ -7,6 +7,7 @@ Fixtures ``workshop``, ``asset``, ``make_point`` and ``ingest`` come from tests/
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
@@ -21,6 +22,7 @@ from sqlmodel import Session, col
 
 from maintenance.assets.models import Asset
 from maintenance.db import plant_timezone, utcnow
+from maintenance.i18n import LOCALE_COOKIE
 from maintenance.monitoring.choices import AlertState, ConditionState, LimitPreset, Quantity, ReadingSource
 from maintenance.monitoring.models import ConditionAlert, MeasurementPoint, Reading
 from maintenance.orders import service as order_service
@@ -344,6 +346,22 @@ def test_readings_are_listed_newest_first_and_paginated(
     assert pager_link(second, "next") is None
     bookmarked = client.get(f"/monitoring/points/{point.id}?page=2", headers=HTMX | {"HX-Target": "readings"})
     assert shown_times(bookmarked.text) == shown_times(second)
+
+
+@pytest.mark.parametrize("taken_at", ["2026-01-01T00:00:00", "0001-01-01T00:00:00+05:00"])
+def test_an_edited_readings_link_with_a_time_the_app_never_makes_is_a_damaged_link_not_a_500(
+    client: TestClient, engineer: User, make_point: MakePoint, ingest: Ingest, taken_at: str
+) -> None:
+    point = make_point()
+    ingest(series(point.code, [1.0, 2.0], start=utcnow() - timedelta(hours=2)))
+    login(client, engineer)
+    client.cookies.set(LOCALE_COOKIE, "en")
+    edited = base64.urlsafe_b64encode(json.dumps({"s": "-taken_at", "v": [taken_at]}).encode()).decode()
+
+    response = client.get(f"/monitoring/points/{point.id}", params={"after": edited})
+
+    assert response.status_code == 200, "the point's page, its readings from the newest, saying why"
+    assert "This page link is damaged or was made for another sort order" in response.text
 
 
 def test_readings_tab_pages_by_keyset_at_a_fixed_cost_however_deep(

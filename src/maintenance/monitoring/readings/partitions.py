@@ -22,6 +22,7 @@ DEFAULT_PARTITION = "reading_default"
 _YEAR_PARTITION = re.compile(r"reading_(\d{4})")
 # Two processes creating the same partition at once: the second waits, then finds it made.
 _PARTITIONS_LOCK_KEY = 0x5245_4144  # "READ"
+LOCK_TIMEOUT = "10s"
 
 
 @dataclass
@@ -40,6 +41,9 @@ def ensure_reading_partitions(session: Session, today: date, years_ahead: int = 
     report = PartitionReport()
     if session.get_bind().dialect.name != "postgresql" or not _missing_years(_partitions(session), today, years_ahead):
         return report
+    # Attaching locks the readings (and the DEFAULT partition exclusively while rows move): give
+    # up rather than queue every ingest behind a lock held elsewhere; the next pass tries again.
+    session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PARTITIONS_LOCK_KEY})
     partitions = _partitions(session)  # again, under the lock: another process may have made some
     for year in _missing_years(partitions, today, years_ahead):
