@@ -526,6 +526,10 @@ def _print_chain_report(report: audit_service.LogReport) -> None:
         )
     if report.anchor_ok:
         console.print(f"anchor matches the end of each of the {len(report.chains)} chains: {report.rows} rows")
+    if report.checkpoint is None:
+        console.print("no checkpoint yet: a chain cut back to an earlier state of its anchor is not detected")
+    elif report.checkpoint_ok:
+        console.print(f"every chain holds what checkpoint row {report.checkpoint.id} names ({report.checkpoint.at})")
     if not report.keyed:
         console.print(
             "no MAINTENANCE_AUDIT_KEY: edited and deleted rows are detected, but not a chain recomputed "
@@ -564,7 +568,10 @@ def audit_verify() -> None:
 def audit_seal() -> None:
     """Sign every chain's anchor with MAINTENANCE_AUDIT_KEY, after checking the chains and their
     anchors: once when the key is first set on a log that has rows, or after a process wrote
-    without the key. You vouch for the log as it stands: run `audit verify` and look first."""
+    without the key. You vouch for the log as it stands: run `audit verify` and look first.
+    Then writes a checkpoint of every chain's end (as each scheduler pass does)."""
+    from maintenance.db import utcnow
+
     with command_transaction("audit-seal") as session:
         try:
             report = audit_service.seal_chain(session)
@@ -573,8 +580,12 @@ def audit_seal() -> None:
                 _print_chain_report(error.report)
             err_console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from error
+        written = audit_service.checkpoint(session, cli_actor("audit-seal"), utcnow())
+        written_id = written.id if written is not None else None
     _print_chain_report(report)
     console.print(f"anchors of the {len(report.chains)} chains sealed")
+    if written_id is not None:
+        console.print(f"checkpoint row {written_id} written")
 
 
 # --- export -------------------------------------------------------------------------------
@@ -1196,6 +1207,7 @@ def _scheduler_pass(day: date | None, horizon: int) -> SchedulerPass:
         now = utcnow() if day is None else plant_day_start(day)
         read_marks = notifications.purge_read_marks(session, now)
         exports = export_jobs.purge_jobs(session, now)
+        audit_service.checkpoint(session, actor, utcnow())
     return SchedulerPass(
         orders, generated_rounds, inspection_orders, read_marks, exports, _ensure_reading_partitions(today)
     )

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, SessionTransactionOrigin
 from sqlmodel import Session, SQLModel, col
 
-from maintenance.audit.labels import object_label
+from maintenance.audit.labels import object_label, register_labels
 from maintenance.audit.models import (
     CHAINS,
     GENESIS_HASH,
@@ -56,7 +57,10 @@ from maintenance.audit.models import (
 )
 from maintenance.config import get_settings
 from maintenance.db import plant_day_start, utcnow
+from maintenance.i18n import gettext as _
 from maintenance.security import current_request_id
+
+logger = logging.getLogger(__name__)
 
 # Any constant works: plus a chain's number, it keys the advisory lock a PostgreSQL writer holds
 # on the chain it extends.
@@ -171,9 +175,10 @@ def _claim_chain(session: Session) -> int:
 
 
 def _lock_every_chain(session: Session) -> None:
-    """Wait for every chain's writer to end and keep them out (to seal the anchors)."""
+    """Wait for every chain's writer to end and keep them out (to seal the anchors). Chain 0
+    last: a checkpoint holding another chain waits for chain 0 (never the other way round)."""
     if _on_postgresql(session):
-        for chain in range(CHAINS):
+        for chain in [*range(1, CHAINS), 0]:
             session.execute(_LOCK, {"key": _CHAIN_LOCK_KEY + chain})
 
 
@@ -244,16 +249,23 @@ _ANCHOR_INSERT = _ANCHOR_TABLE.insert()
 _HEAD_KEY = "audit_chain_head"
 
 
-def _chain_tip(session: Session) -> _ChainTip:
-    """The chain this transaction extends, its newest row and its anchor, claimed and read once
-    per transaction and then carried along: while the transaction is open this session is the
-    chain's only writer (SQLite transactions begin IMMEDIATE; PostgreSQL holds the chain's
-    advisory lock to the end), and the transaction's end or any rollback (a savepoint's
-    included) forgets them. Saves queries per logged change in bulk work."""
-    tip: _ChainTip | None = session.info.get(_HEAD_KEY)
-    if tip is not None:
-        return tip
-    chain = _claim_chain(session)
+def _chain_tip(session: Session, chain: int | None = None) -> _ChainTip:
+    """The chain this transaction extends (``chain`` when given: waited for if another writer
+    holds it), its newest row and its anchor, claimed and read once per transaction and then
+    carried along: while the transaction is open this session is the chain's only writer (SQLite
+    transactions begin IMMEDIATE; PostgreSQL holds the chain's advisory lock to the end), and the
+    transaction's end or any rollback (a savepoint's included) forgets them. Saves queries per
+    logged change in bulk work."""
+    tips: dict[int, _ChainTip] = session.info.setdefault(_HEAD_KEY, {})
+    if chain is None:
+        held = session.info.get(_CHAIN_KEY)
+        if held in tips:
+            return tips[held]
+        chain = _claim_chain(session)
+    elif chain not in tips and _on_postgresql(session):
+        session.execute(_LOCK, {"key": _CHAIN_LOCK_KEY + chain})
+    if chain in tips:
+        return tips[chain]
     found = session.execute(_TIP, {"chain": chain}).one()
     last_id, head = found.last_id or 0, found.head or genesis_hash(chain)
     if found.anchor_row_count is None:
@@ -270,7 +282,7 @@ def _chain_tip(session: Session) -> _ChainTip:
             and _signed(_anchor_hmac(key, chain, *anchor), found.anchor_hmac)
         )
         tip = _ChainTip(chain, head, last_id, found.anchor_row_count, anchored=True, sealed=sealed)
-    session.info[_HEAD_KEY] = tip
+    tips[chain] = tip
     return tip
 
 
@@ -321,25 +333,31 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> ObjectChange:
-    tip = _chain_tip(session)
-    key = _audit_key()
-    change = ObjectChange(
-        at=utcnow(),
-        actor_id=actor.id,
-        actor_name=actor.username,
-        object_type=type(obj).__tablename__,  # type: ignore[arg-type]
-        object_id=_object_id(obj),
-        object_repr=str(getattr(obj, "audit_repr", "") or getattr(obj, "code", "") or getattr(obj, "username", ""))[
-            :200
-        ],
-        action=action,
-        before=dict(before) if before is not None else None,
-        after=dict(after) if after is not None else None,
-        request_id=current_request_id(),
-        prev_hash=tip.head,
-        hash="",
-        chain=tip.chain,
+    repr_text = str(getattr(obj, "audit_repr", "") or getattr(obj, "code", "") or getattr(obj, "username", ""))
+    return _append(
+        session,
+        _chain_tip(session),
+        ObjectChange(
+            at=utcnow(),
+            actor_id=actor.id,
+            actor_name=actor.username,
+            object_type=type(obj).__tablename__,  # type: ignore[arg-type]
+            object_id=_object_id(obj),
+            object_repr=repr_text[:200],
+            action=action,
+            before=dict(before) if before is not None else None,
+            after=dict(after) if after is not None else None,
+            prev_hash="",
+            hash="",
+        ),
     )
+
+
+def _append(session: Session, tip: _ChainTip, change: ObjectChange) -> ObjectChange:
+    """Put ``change`` at the end of the tip's chain: link, hash and sign it, move the anchor."""
+    key = _audit_key()
+    change.request_id = current_request_id()
+    change.prev_hash, change.chain = tip.head, tip.chain
     change.hash = _hash_payload(change)
     change.hmac = _row_hmac(key, change.hash) if key is not None else None
     session.add(change)
@@ -366,6 +384,127 @@ def record_update(
 
 def record_delete(session: Session, actor: Actor, obj: SQLModel, **extra: Any) -> ObjectChange:
     return record(session, actor=actor, action=ChangeAction.DELETE, obj=obj, before=snapshot(obj, **extra))
+
+
+# --- Checkpoints ---------------------------------------------------------------------------
+
+CHECKPOINT = "audit_checkpoint"
+"""The object type of a checkpoint row (see :func:`checkpoint`)."""
+_CHECKPOINT_ID = "log"
+_NEWEST_CHECKPOINT = (
+    select(col(ObjectChange.id), col(ObjectChange.at), col(ObjectChange.after))
+    .where(col(ObjectChange.chain) == 0, col(ObjectChange.object_type) == CHECKPOINT)
+    .order_by(col(ObjectChange.id).desc())  # type: ignore[union-attr]
+    .limit(1)
+)
+CheckpointEntries = dict[int, tuple[int, int, str]]
+"""Chain → (rows, last id, head) as a checkpoint names it."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: int
+    at: datetime
+    chains: CheckpointEntries
+
+
+def newest_checkpoint(session: Session) -> Checkpoint | None:
+    found = session.execute(_NEWEST_CHECKPOINT).first()
+    if found is None:
+        return None
+    chains: CheckpointEntries = {}
+    for chain, entry in (found.after or {}).items():
+        # An edited checkpoint breaks chain 0 (its hash); whatever does not read is left out.
+        match entry:
+            case [int(rows), int(last_id), str(head)] if str(chain).isdigit():
+                chains[int(chain)] = (rows, last_id, head)
+    return Checkpoint(found.id, found.at, chains)
+
+
+def _chain_end(session: Session, chain: int) -> tuple[int, int, str]:
+    """The chain's committed end as this transaction sees it: (rows, last id, head)."""
+    found = session.execute(_TIP, {"chain": chain}).one()
+    last_id, head = found.last_id or 0, found.head or genesis_hash(chain)
+    if found.anchor_row_count is not None and (found.anchor_last_id, found.anchor_head_hash) == (last_id, head):
+        return found.anchor_row_count, last_id, head
+    return session.scalar(_CHAIN_COUNT, {"chain": chain}) or 0, last_id, head
+
+
+def _cut_below(session: Session, previous: Checkpoint) -> list[int]:
+    """The chains that no longer hold the newest row ``previous`` names (one lookup by id)."""
+    named = {last_id: (chain, head) for chain, (rows, last_id, head) in previous.chains.items() if rows}
+    present = {
+        row.id: (row.chain, row.hash)
+        for row in session.execute(
+            select(col(ObjectChange.id), col(ObjectChange.chain), col(ObjectChange.hash)).where(
+                col(ObjectChange.id).in_(named)
+            )
+        )
+    }
+    return sorted(chain for last_id, (chain, head) in named.items() if present.get(last_id) != (chain, head))
+
+
+def checkpoint(session: Session, actor: Actor, now: datetime) -> ObjectChange | None:
+    """Append a checkpoint to chain 0: a row naming, for every chain, how many rows it holds, its
+    newest row's id and hash. A chain alone is protected only by its own anchor: whoever can
+    write the database can cut it back to an earlier state of rows and anchor (copied from a
+    backup, signature included) and the chain verifies. :func:`verify_chain` holds every chain
+    against the newest checkpoint, which chain 0 links, hashes, signs and anchors like any row:
+    a chain cut back below it no longer holds the row it names. Rows written after the newest
+    checkpoint are what such a cut can still remove unseen (the scheduler writes one every pass).
+
+    Chain 0 is claimed (waited for), the others are not: each chain's end is read as committed
+    (or written by this transaction). A checkpoint names a prefix of each chain, and a writer
+    extending a chain meanwhile only adds rows after it: it holds the chain's lock, so the
+    chain's previous rows were committed before it took ids from the sequence, and its rows'
+    ids are all larger than the prefix's last.
+
+    Not written (None, and a warning logged) when a chain no longer holds the newest row the
+    previous checkpoint named: a new checkpoint would make the cut chain agree with the newest
+    checkpoint again. ``maintenance audit verify`` says which chain."""
+    tip = _chain_tip(session, 0)
+    previous = newest_checkpoint(session)
+    if previous is not None and (cut := _cut_below(session, previous)):
+        logger.warning(
+            "change-log checkpoint not written: chains %s were cut back below checkpoint row %s; "
+            "run `maintenance audit verify`",
+            cut,
+            previous.id,
+        )
+        return None
+    ends = {chain: _chain_end(session, chain) for chain in range(CHAINS)}
+    return _append(
+        session,
+        tip,
+        ObjectChange(
+            at=now,
+            actor_id=actor.id,
+            actor_name=actor.username,
+            object_type=CHECKPOINT,
+            object_id=_CHECKPOINT_ID,
+            object_repr=str(sum(rows for rows, _last, _head in ends.values())),
+            action=ChangeAction.CREATE,
+            after={str(chain): list(end) for chain, end in ends.items()},
+            prev_hash="",
+            hash="",
+        ),
+    )
+
+
+def _checkpoint_value(name: str, value: Any) -> str | None:
+    match value:
+        case [int(rows), int(last_id), str(head)]:
+            return _("%(rows)s rows up to row %(id)s, head %(head)s…", rows=rows, id=last_id, head=head[:12])
+    return None
+
+
+register_labels(
+    CHECKPOINT,
+    ("变更日志检查点", "Change-log checkpoint"),
+    {str(chain): (f"链 {chain}", f"Chain {chain}") for chain in range(CHAINS)},
+    _checkpoint_value,
+    repr_formatter=lambda rows: _("%(n)s rows in the log", n=rows),
+)
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -437,10 +576,22 @@ class ChainReport:
     # set, or without it): those are checked by hash, and the signed anchor covers them.
     signed_rows: int = 0
     unsigned_rows: int = 0
+    # The newest checkpoint (None: none yet) and what it names of this chain: its rows, up to row
+    # checkpoint_last_id; and what the chain holds up to there (its rows, whether that row is
+    # there with the head the checkpoint names).
+    checkpoint_id: int | None = None
+    checkpoint_rows: int = 0
+    checkpoint_last_id: int = 0
+    rows_at_checkpoint: int = 0
+    checkpoint_head_found: bool = True
 
     @property
     def chain_ok(self) -> bool:
         return self.broken_at_id is None
+
+    @property
+    def checkpoint_ok(self) -> bool:
+        return self.checkpoint_head_found and self.rows_at_checkpoint == self.checkpoint_rows
 
     @property
     def anchor_ok(self) -> bool:
@@ -448,7 +599,7 @@ class ChainReport:
 
     @property
     def ok(self) -> bool:
-        return self.chain_ok and self.anchor_ok
+        return self.chain_ok and self.anchor_ok and self.checkpoint_ok
 
     @property
     def anchor_removed_rows(self) -> int:
@@ -484,6 +635,13 @@ class ChainReport:
                     "the anchor carries no HMAC although MAINTENANCE_AUDIT_KEY is set: it was written by a "
                     "process without the key, or rewritten; once checked, `maintenance audit seal` signs it"
                 )
+        if not self.checkpoint_ok:
+            found.append(
+                f"the chain was cut back below checkpoint row {self.checkpoint_id}: the checkpoint names "
+                f"{self.checkpoint_rows} rows up to row {self.checkpoint_last_id}, {self.rows_at_checkpoint} "
+                "are present up to there"
+                + ("" if self.checkpoint_head_found else f", and row {self.checkpoint_last_id} is not the one it names")
+            )
         return found
 
 
@@ -497,6 +655,8 @@ class LogReport:
     keyed: bool
     stray_rows: int = 0
     first_stray_id: int | None = None
+    # The newest checkpoint, every chain was held against (None: none written yet).
+    checkpoint: Checkpoint | None = None
 
     @property
     def chain_ok(self) -> bool:
@@ -507,8 +667,12 @@ class LogReport:
         return all(chain.anchor_ok for chain in self.chains)
 
     @property
+    def checkpoint_ok(self) -> bool:
+        return all(chain.checkpoint_ok for chain in self.chains)
+
+    @property
     def ok(self) -> bool:
-        return self.chain_ok and self.anchor_ok
+        return self.chain_ok and self.anchor_ok and self.checkpoint_ok
 
     @property
     def failed(self) -> list[ChainReport]:
@@ -595,25 +759,41 @@ def _anchor_state(anchor: _Anchor | None, rows: int, last_id: int, head: str) ->
 
 
 def verify_chain(session: Session) -> LogReport:
-    """Check every chain (:func:`_verify_one_chain`), and that no row lies outside them."""
+    """Check every chain (:func:`_verify_one_chain`) and against the newest checkpoint (read
+    first: the chains walked after it only hold more rows), and that no row lies outside them."""
     key = _audit_key()
-    report = LogReport([_verify_one_chain(session, key, chain) for chain in range(CHAINS)], keyed=key is not None)
+    newest = newest_checkpoint(session)
+    report = LogReport(
+        [_verify_one_chain(session, key, chain, newest) for chain in range(CHAINS)],
+        keyed=key is not None,
+        checkpoint=newest,
+    )
     report.stray_rows, report.first_stray_id = session.execute(_STRAY_ROWS).one()
     return report
 
 
-def _verify_one_chain(session: Session, key: bytes | None, chain: int) -> ChainReport:
+def _verify_one_chain(session: Session, key: bytes | None, chain: int, newest: Checkpoint | None = None) -> ChainReport:
     """Walk the chain in order, recomputing each hash (and each HMAC, with the key); note the
     first break and count on to the end; then hold the chain's end against its anchor, read in
-    the same statement (no lock: writers go on while the log is checked)."""
+    the same statement (no lock: writers go on while the log is checked). On the way, count the
+    rows up to the one the newest checkpoint names and check its hash."""
     expected_prev = genesis_hash(chain)
     report = ChainReport(chain=chain, checked=0, keyed=key is not None, head=expected_prev)
+    named_head = ""
+    if newest is not None:
+        report.checkpoint_id = newest.id
+        report.checkpoint_rows, report.checkpoint_last_id, named_head = newest.chains.get(chain, (-1, 0, ""))
+        report.checkpoint_head_found = report.checkpoint_rows == 0
     anchor: _Anchor | None = None
     with session.execute(_CHAIN_ROWS, {"chain": chain}) as rows:
         for row in rows:
             if report.rows == 0:
                 anchor = _anchor_in(row)
             report.rows += 1
+            if row.id <= report.checkpoint_last_id:
+                report.rows_at_checkpoint += 1
+                if row.id == report.checkpoint_last_id:
+                    report.checkpoint_head_found = row.hash == named_head
             report.last_id, report.head = row.id, row.hash
             if row.hmac is None:
                 report.unsigned_rows += 1
@@ -636,7 +816,7 @@ def _verify_one_chain(session: Session, key: bytes | None, chain: int) -> ChainR
     if report.rows == 0:
         empty = session.execute(_EMPTY_CHAIN, {"chain": chain}).one()
         if empty.rows:
-            return _verify_one_chain(session, key, chain)  # the first rows were committed meanwhile
+            return _verify_one_chain(session, key, chain, newest)  # the first rows were committed meanwhile
         anchor = _anchor_in(empty)
     report.anchor_state = _anchor_state(anchor, report.rows, report.last_id, report.head)
     if anchor is not None:
@@ -669,7 +849,7 @@ def seal_chain(session: Session) -> LogReport:
         raise ChainNotSealable("MAINTENANCE_AUDIT_KEY is not set: there is nothing to sign with")
     _lock_every_chain(session)
     report = verify_chain(session)
-    if not report.chain_ok or any(chain.anchor_state != "ok" for chain in report.chains):
+    if not report.chain_ok or not report.checkpoint_ok or any(chain.anchor_state != "ok" for chain in report.chains):
         raise ChainNotSealable("the change log fails its checks: it is not sealed", report)
     # Each anchor matches its chain's end: its count, last id and head are the chain's.
     connection = session.connection()
