@@ -76,11 +76,16 @@ def rewrite_anchor(session: Session, chain: int | None = None) -> None:
     _done(session)
 
 
-def rehash_from(session: Session, row_id: int, *, drop_hmacs: bool = False, **edits: Any) -> None:
+def rehash_from(
+    session: Session, row_id: int, *, drop_hmacs: bool = False, renamed: dict[str, str] | None = None, **edits: Any
+) -> None:
     """Edit row ``row_id`` (``edits``: column → new value) and recompute its hash and every later
     row's link and hash on its chain with the application's own algorithm, then rewrite the
-    chain's anchor's head to the new end. Row HMACs cannot be recomputed: they are left as they
-    were, or cleared (``drop_hmacs``) as if the rows had been written before the key was set."""
+    chain's anchor's head to the new end. Checkpoints naming a hash so replaced (``renamed``: old
+    → new) are rewritten to name the new one, and chain 0 recomputed from the first of them. Row
+    HMACs cannot be recomputed: they are left as they were, or cleared (``drop_hmacs``) as if the
+    rows had been written before the key was set."""
+    renamed = {} if renamed is None else renamed
     chain = session.scalar(select(_LOG.c.chain).where(_LOG.c.id == row_id))
     assert chain is not None
     same_chain = _LOG.c.chain == chain
@@ -97,18 +102,40 @@ def rehash_from(session: Session, row_id: int, *, drop_hmacs: bool = False, **ed
         if row.id == row_id:
             for column, value in edits.items():
                 setattr(copy, column, value)
+        if copy.object_type == audit.CHECKPOINT and copy.after:
+            copy.after = {name: _renamed_entry(entry, renamed) for name, entry in copy.after.items()}
         copy.prev_hash = prev_hash
         copy.hash = audit._hash_payload(copy)
+        renamed[row.hash] = copy.hash
         forged.append(copy)
         prev_hash = copy.hash
     for copy in forged:
         values: dict[str, Any] = {**edits} if copy.id == row_id else {}
         values.update(prev_hash=copy.prev_hash, hash=copy.hash)
+        if copy.object_type == audit.CHECKPOINT:
+            values["after"] = copy.after
         if drop_hmacs:
             values["hmac"] = None
         session.execute(update(_LOG).where(_LOG.c.id == copy.id).values(**values))
     session.execute(update(_ANCHOR).where(_ANCHOR.c.id == chain).values(head_hash=prev_hash))
     _done(session)
+    if chain != 0:
+        naming = [
+            row.id
+            for row in session.execute(
+                select(_LOG.c.id, _LOG.c.after).where(
+                    _LOG.c.chain == 0, _LOG.c.object_type == audit.CHECKPOINT, _LOG.c.id > row_id
+                )
+            )
+            if any(_renamed_entry(entry, renamed) != entry for entry in (row.after or {}).values())
+        ]
+        if naming:
+            rehash_from(session, min(naming), drop_hmacs=drop_hmacs, renamed=renamed)
+
+
+def _renamed_entry(entry: list[Any], renamed: dict[str, str]) -> list[Any]:
+    rows, last_id, head = entry
+    return [rows, last_id, renamed.get(head, head)]
 
 
 def append_forged_row(session: Session, chain: int | None = None, **content: Any) -> None:
@@ -132,3 +159,20 @@ def append_forged_row(session: Session, chain: int | None = None, **content: Any
     row.hash = audit._hash_payload(row)
     session.execute(insert(_LOG).values(row.model_dump(exclude={"id"})))
     _done(session)
+
+
+def anchor_backup(session: Session, chain: int) -> dict[str, Any]:
+    """A chain's anchor as a backup of the database holds it (signature included)."""
+    return dict(session.execute(select(_ANCHOR).where(_ANCHOR.c.id == chain)).one()._mapping)
+
+
+def cut_back(session: Session, backup: dict[str, Any]) -> list[int]:
+    """Cut a chain back to the state of an earlier anchor (``anchor_backup``): delete its rows
+    written since and put the anchor back as it was, signature included. What is left is an
+    intact chain with a signed anchor at its end. Returns the ids deleted."""
+    chain = backup["id"]
+    doomed = [row_id for row_id in _ids(session, chain) if row_id > backup["last_id"]]
+    session.execute(delete(_LOG).where(_LOG.c.id.in_(doomed)))
+    session.execute(update(_ANCHOR).where(_ANCHOR.c.id == chain).values(backup))
+    _done(session)
+    return doomed

@@ -11,26 +11,34 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
 from alembic import command
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, MetaData, Table, delete, insert, select, text, update
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from maintenance import cli
 from maintenance.audit import service as audit
 from maintenance.audit.models import CHAINS, GENESIS_HASH, AuditChainAnchor, ChangeAction, ObjectChange
 from maintenance.cli import alembic_config
 from maintenance.config import get_settings
 from maintenance.db import build_engine
-from tests.audit_attacks import delete_anchor, delete_newest, rewrite_anchor
+from maintenance.i18n import LOCALE_COOKIE
+from tests.audit_attacks import anchor_backup, cut_back, delete_anchor, delete_newest, rewrite_anchor
 from tests.conftest import POSTGRES_URL, scratch_postgresql_database
 from tests.factories import WorkshopFactory
-from tests.test_audit_anchor import log_sites, run_in_threads
+from tests.orders.pm.test_scheduler_cli import Plant, plant  # noqa: F401 (the fixture)
+from tests.test_audit_anchor import _chain_state, auditor_client, log_sites, run_in_threads  # noqa: F401 (a fixture)
 
 ACTOR = audit.SystemActor(username="cli:test")
 KEY = "audit-key-for-the-chain-tests-" + "0" * 10
@@ -65,7 +73,17 @@ def log_on(session: Session, pin: Callable[[int], None], chain: int, count: int)
 
 
 def failing(report: audit.LogReport) -> dict[int, str]:
-    return {chain.chain: chain.anchor_state if chain.chain_ok else f"broken:{chain.cause}" for chain in report.failed}
+    """What fails, chain by chain: a broken link or hash, else the anchor's state, else "cut" when
+    the chain no longer holds what the newest checkpoint names."""
+
+    def state(chain: audit.ChainReport) -> str:
+        if not chain.chain_ok:
+            return f"broken:{chain.cause}"
+        if chain.anchor_state == "ok" and not chain.checkpoint_ok:
+            return "cut"
+        return chain.anchor_state
+
+    return {chain.chain: state(chain) for chain in report.failed}
 
 
 # --- Chains side by side ------------------------------------------------------------------------
@@ -359,3 +377,282 @@ def test_the_migration_keeps_an_existing_sealed_log_verifiable(
         assert audit.verify_chain(session).ok
         session.execute(delete(AuditChainAnchor).where(AuditChainAnchor.id == 15))  # type: ignore[arg-type]
         assert [chain.chain for chain in audit.verify_chain(session).failed] == [15]
+
+
+# --- Checkpoints -----------------------------------------------------------------------------
+# Each chain is anchored by its own anchor only: whoever can write the database can cut a chain
+# back to an earlier state of its rows and anchor (the anchor copied from a backup, signature
+# included). A checkpoint on chain 0 names every chain's end; the verification holds every chain
+# against the newest one.
+
+NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch, session: Session) -> None:
+    """The key set and every chain's (empty) anchor signed, as the migration or an operator's
+    seal leaves them: chain 7's genesis anchor is signed from the start."""
+    monkeypatch.setattr(get_settings(), "audit_key", SecretStr(KEY))
+    audit.seal_chain(session)
+
+
+def checkpoint_rows(session: Session) -> list[ObjectChange]:
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(ObjectChange).where(ObjectChange.object_type == "audit_checkpoint").order_by(ObjectChange.id)  # type: ignore[arg-type]
+        )
+    )
+
+
+def test_a_checkpoint_names_every_chains_end_on_chain_0(
+    session: Session, keyed: None, on_chain: Callable[[int], None]
+) -> None:
+    zero = log_on(session, on_chain, 0, 2)
+    seven = log_on(session, on_chain, 7, 3)
+    session.info.pop(audit._HEAD_KEY, None)
+
+    written = audit.checkpoint(session, ACTOR, NOW)
+
+    assert written is not None
+    [row] = checkpoint_rows(session)
+    assert (row.id, row.chain, row.at, row.actor_name, row.action) == (written.id, 0, NOW, "cli:test", "create")
+    assert row.prev_hash == zero[-1].hash, "it extends chain 0"
+    empty = {
+        str(chain): [0, 0, hashlib.sha256(f"object_change genesis|{chain}".encode()).hexdigest()]
+        for chain in range(1, 16)
+    }
+    assert row.after == {**empty, "0": [2, zero[-1].id, zero[-1].hash], "7": [3, seven[-1].id, seven[-1].hash]}
+    assert row.hmac == hmac.new(KEY.encode(), f"object_change|{row.hash}".encode(), hashlib.sha256).hexdigest()
+    report = audit.verify_chain(session)
+    assert report.ok, report.problems()
+    assert report.checkpoint is not None
+    assert report.checkpoint.id == row.id
+    assert (report.chains[0].rows, report.chains[0].anchor_signature) == (3, "valid"), "anchored and signed as any row"
+
+
+@pytest.mark.parametrize("checkpointed", [False, True], ids=["no-checkpoint-the-known-window", "after-a-checkpoint"])
+def test_a_chain_emptied_with_its_signed_genesis_anchor_put_back(
+    session: Session, keyed: None, on_chain: Callable[[int], None], checkpointed: bool
+) -> None:
+    """The reviewer's attack: every row of chain 7 deleted and its genesis anchor, signed since
+    the migration, put back. Without a checkpoint the log verifies, key and all (the window
+    until the first one); after a checkpoint chain 7 fails, naming it."""
+    genesis = anchor_backup(session, 7)
+    assert (genesis["row_count"], genesis["last_id"]) == (0, 0)
+    assert genesis["hmac"] is not None
+    log_on(session, on_chain, 0, 1)
+    seven = [row.id for row in log_on(session, on_chain, 7, 3)]
+    written = audit.checkpoint(session, ACTOR, NOW) if checkpointed else None
+    assert cut_back(session, genesis) == seven
+
+    report = audit.verify_chain(session)
+
+    if written is None:
+        assert report.ok, report.problems()
+        assert report.checkpoint is None
+        return
+    assert failing(report) == {7: "cut"}
+    assert report.chains[7].anchor_signature == "valid", "the anchor put back is genuinely signed"
+    assert (
+        f"chain 7: the chain was cut back below checkpoint row {written.id}: the checkpoint names 3 rows up to "
+        f"row {seven[-1]}, 0 are present up to there, and row {seven[-1]} is not the one it names"
+    ) in report.problems()
+
+
+def test_a_chain_cut_back_to_an_earlier_signed_anchor_below_the_checkpoint_is_found(
+    session: Session, keyed: None, on_chain: Callable[[int], None]
+) -> None:
+    first = log_on(session, on_chain, 7, 2)[-1].id
+    backup = anchor_backup(session, 7)
+    second = log_on(session, on_chain, 7, 2)[-1].id
+    session.info.pop(audit._HEAD_KEY, None)
+    written = audit.checkpoint(session, ACTOR, NOW)
+    assert written is not None
+    log_on(session, on_chain, 7, 1)
+    cut_back(session, backup)
+
+    report = audit.verify_chain(session)
+
+    assert failing(report) == {7: "cut"}
+    seven = report.chains[7]
+    assert (seven.rows, seven.last_id, seven.anchor_state) == (2, first, "ok")
+    assert (seven.checkpoint_id, seven.checkpoint_rows, seven.checkpoint_last_id) == (written.id, 4, second)
+    assert seven.rows_at_checkpoint == 2
+
+
+def test_rows_after_the_newest_checkpoint_can_still_be_cut_unseen(
+    session: Session, keyed: None, on_chain: Callable[[int], None]
+) -> None:
+    """The window that is left: a checkpoint names a prefix of each chain, so the rows written
+    since the newest one are protected by their chain's anchor alone (each scheduler pass
+    writes a checkpoint)."""
+    log_on(session, on_chain, 7, 2)
+    session.info.pop(audit._HEAD_KEY, None)
+    audit.checkpoint(session, ACTOR, NOW)
+    backup = anchor_backup(session, 7)
+    log_on(session, on_chain, 7, 2)
+    cut_back(session, backup)
+
+    assert audit.verify_chain(session).ok
+
+
+def test_no_checkpoint_is_written_over_a_cut_chain(
+    session: Session, keyed: None, on_chain: Callable[[int], None]
+) -> None:
+    """A new checkpoint would name the cut chain as it is, and the verification, holding the
+    chains against the newest checkpoint, would pass again: none is written."""
+    genesis = anchor_backup(session, 7)
+    log_on(session, on_chain, 7, 3)
+    session.info.pop(audit._HEAD_KEY, None)
+    first = audit.checkpoint(session, ACTOR, NOW)
+    assert first is not None
+    cut_back(session, genesis)
+
+    assert audit.checkpoint(session, ACTOR, NOW) is None
+    assert [row.id for row in checkpoint_rows(session)] == [first.id]
+    report = audit.verify_chain(session)
+    assert failing(report) == {7: "cut"}
+    with pytest.raises(audit.ChainNotSealable):
+        audit.seal_chain(session)
+
+
+@pytest.mark.parametrize("attack", ["edited", "deleted"])
+def test_a_checkpoint_row_edited_or_deleted_breaks_chain_0(
+    session: Session, no_key: None, on_chain: Callable[[int], None], attack: str
+) -> None:
+    log_on(session, on_chain, 0, 1)
+    log_on(session, on_chain, 7, 2)
+    session.info.pop(audit._HEAD_KEY, None)
+    written = audit.checkpoint(session, ACTOR, NOW)
+    assert written is not None
+    checkpoint_id, named = written.id, {**(written.after or {}), "7": [0, 0, "0" * 64]}
+    after = log_on(session, on_chain, 0, 1)[0].id
+    if attack == "edited":
+        session.execute(update(ObjectChange).where(ObjectChange.id == checkpoint_id).values(after=named))  # type: ignore[arg-type]
+    else:
+        session.execute(delete(ObjectChange).where(ObjectChange.id == checkpoint_id))  # type: ignore[arg-type]
+    session.expire_all()
+
+    report = audit.verify_chain(session)
+
+    if attack == "edited":
+        assert failing(report) == {0: "broken:content"}
+        assert report.chains[0].broken_at_id == checkpoint_id
+    else:
+        assert failing(report) == {0: "broken:link"}
+        assert report.chains[0].broken_at_id == after
+
+
+def test_audit_seal_writes_a_checkpoint(
+    session: Session, monkeypatch: pytest.MonkeyPatch, on_chain: Callable[[int], None]
+) -> None:
+    """``maintenance audit seal`` (here in this test's transaction) seals, then writes one."""
+    monkeypatch.setattr(get_settings(), "audit_key", SecretStr(KEY))
+    log_on(session, on_chain, 3, 2)
+    session.info.pop(audit._HEAD_KEY, None)
+
+    @contextmanager
+    def this_session(*, read_only: bool = False) -> Iterator[Session]:
+        yield session
+
+    monkeypatch.setattr(cli, "session_scope", this_session)
+    result = CliRunner().invoke(cli.app, ["audit", "seal"])
+
+    assert result.exit_code == 0, result.output
+    [row] = checkpoint_rows(session)
+    assert f"checkpoint row {row.id} written" in result.output
+    assert row.actor_name == "cli:audit-seal"
+    assert (row.after or {})["3"][0] == 2
+    report = audit.verify_chain(session)
+    assert report.ok, report.problems()
+    assert report.anchors_signed
+
+
+def test_a_scheduler_pass_writes_one_checkpoint(plant: Plant) -> None:  # noqa: F811 (the fixture imported)
+    result = plant.run("scheduler", "--once", "--today", "2026-03-01", "--horizon-days", "14")
+
+    assert result.returncode == 0, result.stderr
+    [(actor, chain)] = plant.rows("SELECT actor_name, chain FROM object_change WHERE object_type = 'audit_checkpoint'")
+    assert (actor, chain) == ("cli:scheduler", 0)
+    [(newest_on_chain_0,)] = plant.rows(
+        "SELECT object_type FROM object_change WHERE chain = 0 ORDER BY id DESC LIMIT 1"
+    )
+    assert newest_on_chain_0 == "audit_checkpoint", "written after the pass's changes, in its transaction"
+    verified = plant.run("audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "every chain holds what checkpoint row" in verified.stdout
+
+
+def test_the_page_names_the_chain_cut_below_the_checkpoint(
+    auditor_client: TestClient,  # noqa: F811 (the fixture imported)
+    session: Session,
+    keyed: None,
+    on_chain: Callable[[int], None],
+) -> None:
+    auditor_client.cookies.set(LOCALE_COOKIE, "en")
+    assert "No checkpoint yet" in _chain_state(auditor_client)
+    genesis = anchor_backup(session, 7)
+    last = log_on(session, on_chain, 7, 2)[-1].id
+    session.info.pop(audit._HEAD_KEY, None)
+    written = audit.checkpoint(session, ACTOR, NOW)
+    assert written is not None
+    assert f"Every chain holds what checkpoint row {written.id} names" in _chain_state(auditor_client)
+    cut_back(session, genesis)
+
+    state = _chain_state(auditor_client)
+
+    assert (
+        f"Chain 7: It was cut back below checkpoint row {written.id}: the checkpoint names 2 rows up to row {last}, "
+        "0 are present up to there."
+    ) in state
+
+
+def test_the_change_log_shows_a_checkpoint_in_words(
+    auditor_client: TestClient,  # noqa: F811 (the fixture imported)
+    session: Session,
+    no_key: None,
+    on_chain: Callable[[int], None],
+) -> None:
+    [row] = log_on(session, on_chain, 7, 1)
+    last, head = row.id, row.hash
+    session.info.pop(audit._HEAD_KEY, None)
+    audit.checkpoint(session, ACTOR, NOW)
+
+    auditor_client.cookies.set(LOCALE_COOKIE, "en")
+    page = auditor_client.get("/audit", params={"object_type": "audit_checkpoint"})
+
+    assert page.status_code == 200
+    text = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)))
+    assert "Change-log checkpoint 1 rows in the log" in text
+    assert f"Chain 7 1 rows up to row {last}, head {head[:12]}…" in text
+    assert "Chain 0 0 rows up to row 0" in text
+
+
+def test_checkpoints_taken_while_writers_go_on_leave_a_log_that_verifies(real_engine: Engine, no_key: None) -> None:
+    """Each checkpoint reads every chain's end while writers extend the chains (and, on
+    PostgreSQL, waits for chain 0 when a writer holds it): it names a prefix of each, which
+    the rows added afterwards do not change."""
+    start = threading.Barrier(3)
+
+    def writer(name: str) -> None:
+        start.wait(30)
+        for n in range(6):
+            with Session(real_engine) as session, session.begin():
+                log_sites(session, f"{name}{n}", 2)
+
+    def checkpoints() -> None:
+        start.wait(30)
+        for _n in range(6):
+            with Session(real_engine) as session, session.begin():
+                log_sites(session, f"C{_n}", 1)
+                assert audit.checkpoint(session, ACTOR, NOW) is not None
+
+    run_in_threads(lambda: writer("A"), lambda: writer("B"), checkpoints)
+
+    with Session(real_engine) as session:
+        report = audit.verify_chain(session)
+        assert len(checkpoint_rows(session)) == 6
+    assert report.ok, report.problems()
+    assert report.checkpoint is not None
+    assert report.rows == 2 * 6 * 2 + 6 + 6
