@@ -25,6 +25,12 @@ signs the anchor only if the anchor it finds is signed and matches the chain's e
 rewritten anchor is never re-signed by the next change; ``maintenance audit seal`` signs them
 (after checking everything else) once an operator has looked: when the key is first set on a
 log that has rows, or after a process wrote without the key.
+
+An anchor anchors its own chain only: whoever can write the database can cut one chain back to an
+earlier state of its rows and anchor (copied from a backup, signature included). So each
+scheduler pass (and ``maintenance audit seal``) appends a :func:`checkpoint` to chain 0 naming
+every chain's end, and the verification holds every chain against the newest one: only the rows
+written since it remain protected by their chain's anchor alone.
 """
 
 from __future__ import annotations
