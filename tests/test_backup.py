@@ -98,7 +98,9 @@ class Plant:
             return connection.execute(sql).fetchall()
 
     def row_counts(self) -> dict[str, int]:
-        tables = [name for (name,) in self.rows("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        # SQLite's own tables (sqlite_sequence, kept for AUTOINCREMENT ids) are not the plant's.
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        tables = [name for (name,) in self.rows(query)]
         return {name: self.rows(f'SELECT count(*) FROM "{name}"')[0][0] for name in sorted(tables)}  # noqa: S608
 
     def dump(self) -> list[str]:
