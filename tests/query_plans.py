@@ -64,7 +64,16 @@ def _pg_scans(node: dict[str, Any], table: str) -> bool:
     """A sequential scan of ``table``, or a pass over one of its indexes without a condition on the
     index (an index read end to end is a full scan too), anywhere in the plan."""
     index = str(node.get("Index Name", ""))
-    on_table = node.get("Relation Name") == table or index.startswith((f"ix_{table}", f"pk_{table}"))
+    # A partitioned table (the readings by year) is read through its partitions, "reading_2026"
+    # or "reading_default", and their indexes, named after them ("reading_2026_pkey").
+    partition = re.compile(rf"{table}_(\d{{4}}|default)")
+    relation = str(node.get("Relation Name", ""))
+    on_table = (
+        relation == table
+        or partition.fullmatch(relation) is not None
+        or index.startswith((f"ix_{table}", f"pk_{table}"))
+        or partition.match(index) is not None
+    )
     if on_table and (node["Node Type"] == "Seq Scan" or (index and "Index Cond" not in node)):
         return True
     return any(_pg_scans(child, table) for child in node.get("Plans", []))
